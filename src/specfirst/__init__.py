@@ -1,0 +1,3 @@
+"""specfirst: contract-first API pipeline for FastAPI."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,45 @@
+"""The `specfirst` command line: a thin layer over the pipeline modules.
+
+Each sub-command lives in `specfirst.commands.<name>` and exposes `add_parser(subparsers)`, which
+registers its arguments and sets `func` (taking the parsed namespace, returning the exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from specfirst import __version__
+
+COMMANDS = ("validate", "generate", "check", "lint", "diff", "contract_test", "corpus")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="specfirst",
+        description="Contract-first FastAPI: the OpenAPI contract is the single truth.",
+    )
+    parser.add_argument("--version", action="version", version=f"specfirst {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"specfirst.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"specfirst.commands.{name}":
+                raise
+            continue  # a command not built yet
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the `specfirst` CLI, one module each."""

@@ -1,0 +1,100 @@
+"""Components are there to be used: one that nothing reaches is dead weight or a forgotten link."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from specfirst.lint.model import Finding, LintContext, Severity, rule
+from specfirst.lint.openapi import as_dict, as_list, pointer_to
+from specfirst.loader import split_pointer
+
+Key = tuple[str, str]  # (section, name) in components
+
+
+def _refs_in(node: Any) -> Iterator[str]:
+    """Every `$ref` string and discriminator mapping target below `node` (iteratively: deep trees)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            ref = current.get("$ref")
+            if isinstance(ref, str):
+                yield ref
+            mapping = as_dict(as_dict(current.get("discriminator")).get("mapping"))
+            for target in mapping.values():
+                if isinstance(target, str):
+                    yield (
+                        target
+                        if "#" in target or "/" in target
+                        else f"#/components/schemas/{target}"
+                    )
+            stack.extend(v for v in current.values() if isinstance(v, dict | list))
+        elif isinstance(current, list):
+            stack.extend(v for v in current if isinstance(v, dict | list))
+
+
+def _security_names(node: Any) -> Iterator[str]:
+    for requirement in as_list(node):
+        yield from as_dict(requirement)
+
+
+def _target(ref: str) -> Key | None:
+    if not ref.startswith("#"):
+        return None
+    tokens = split_pointer(ref[1:])
+    if len(tokens) >= 3 and tokens[0] == "components":
+        return tokens[1], tokens[2]
+    return None
+
+
+@rule(
+    "unused-component",
+    Severity.ERROR,
+    "Every component is reachable from a path, webhook or security requirement.",
+)
+def unused_component(ctx: LintContext) -> Iterator[Finding]:
+    document = ctx.document
+    components = as_dict(document.get("components"))
+    edges: dict[Key, list[Key]] = {}
+    for section, entries in components.items():
+        for name, value in as_dict(entries).items():
+            key = (section, name)
+            found = [t for t in map(_target, _refs_in(value)) if t is not None]
+            if section == "pathItems":
+                found += [
+                    ("securitySchemes", n)
+                    for op in as_dict(value).values()
+                    for n in _security_names(as_dict(op).get("security"))
+                ]
+            edges[key] = found
+    roots: list[Key] = []
+    for section, value in document.items():
+        if section == "components":
+            continue
+        roots += [t for t in map(_target, _refs_in(value)) if t is not None]
+    roots += [("securitySchemes", name) for name in _security_names(document.get("security"))]
+    for op in ctx.operations:
+        roots += [("securitySchemes", n) for n in _security_names(op.node.get("security"))]
+    for callbacks in (as_dict(document.get("webhooks")),):
+        for item in callbacks.values():
+            for op in as_dict(item).values():
+                roots += [
+                    ("securitySchemes", n) for n in _security_names(as_dict(op).get("security"))
+                ]
+    reached: set[Key] = set()
+    stack = roots
+    while stack:
+        key = stack.pop()
+        if key in reached:
+            continue
+        reached.add(key)
+        stack.extend(edges.get(key, ()))
+    for key in edges:
+        if key not in reached:
+            section, name = key
+            yield Finding(
+                "unused-component",
+                f"components/{section}/{name} is never used",
+                pointer_to("components", section, name),
+            )

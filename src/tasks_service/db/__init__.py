@@ -1,0 +1,1 @@
+"""Persistence: the async engine and session factory, and the ORM tables (never the API models)."""

@@ -1,0 +1,51 @@
+"""Alembic environment: runs migrations over the service's async engine.
+
+The URL is, in order: a connection handed in by the caller (`config.attributes["connection"]`,
+used by tests and by `tasks_service.migrate`), else Settings (`DATABASE_URL`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from tasks_service.db.engine import create_engine
+from tasks_service.db.tables import Base
+from tasks_service.settings import Settings
+
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    engine = create_engine(Settings())
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=Settings().sqlalchemy_url, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    given: Connection | None = context.config.attributes.get("connection")
+    if given is not None:
+        _run(given)
+    else:
+        asyncio.run(_run_async())

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("TASKS_DATABASE_URL", "DATABASE_URL", "database_url"),
         description="SQLAlchemy URL; postgresql:// is served through asyncpg.",
     )
+    database_schema: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL schema to use (search_path); ignored on SQLite.",
+    )
     database_echo: bool = False
     database_pool_size: int = Field(default=5, ge=1)
     redis_url: str | None = Field(  # type: ignore[pydantic-alias]

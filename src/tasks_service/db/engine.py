@@ -39,6 +39,10 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     else:
         kwargs["pool_size"] = settings.database_pool_size
+        if settings.database_schema and url.startswith("postgresql+asyncpg"):
+            kwargs["connect_args"] = {
+                "server_settings": {"search_path": settings.database_schema}
+            }
     kwargs.update(overrides)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":

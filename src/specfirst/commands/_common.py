@@ -1,0 +1,35 @@
+"""What the sub-commands share: which APIs a call is about, and how errors reach the user."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from specfirst.config import ApiConfig, load_config
+
+
+def selected_apis(args: argparse.Namespace) -> list[ApiConfig]:
+    """The API given on the command line, or every API configured in pyproject.toml."""
+    contract: str | None = getattr(args, "contract", None)
+    if contract:
+        path = Path(contract)
+        package = getattr(args, "package", None) or _package_name(path)
+        out = Path(getattr(args, "out", None) or "generated")
+        return [ApiConfig(name=package, contract=path, package=package, out=out)]
+    apis = list(load_config().apis)
+    wanted: str | None = getattr(args, "api", None)
+    if wanted:
+        apis = [a for a in apis if a.name == wanted]
+    return apis
+
+
+def _package_name(contract: Path) -> str:
+    from specfirst.names import snake_case
+
+    stem = contract.parent.name if contract.stem in ("openapi", "api", "index") else contract.stem
+    return snake_case(stem, fallback="api") + "_api"
+
+
+def error(message: str) -> None:
+    print(f"specfirst: {message}", file=sys.stderr)

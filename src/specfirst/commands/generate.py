@@ -1,0 +1,63 @@
+"""`specfirst generate`: contract → package, for one contract or every configured API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from specfirst.commands._common import error, selected_apis
+from specfirst.errors import ContractLoadError, SpecfirstError
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "generate",
+        help="generate packages from contracts",
+        description="Generate a FastAPI package from a contract (default: every API in "
+        "[tool.specfirst]). Validates first; an invalid contract changes nothing.",
+    )
+    parser.add_argument("contract", nargs="?", help="contract file (default: configured APIs)")
+    parser.add_argument("--out", help="output folder (default: generated)")
+    parser.add_argument("--package", help="package name (default: from the contract's name)")
+    parser.add_argument("--api", help="only this configured API")
+    parser.add_argument(
+        "--allow-invalid",
+        action="store_true",
+        help="generate even if validation fails, printing every error as a warning",
+    )
+    parser.add_argument("--force", action="store_true", help="regenerate even when up to date")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from specfirst.generator.pipeline import InvalidContractError, generate_package
+
+    status = 0
+    for api in selected_apis(args):
+        try:
+            result = generate_package(
+                api.contract,
+                api.package,
+                api.out,
+                allow_invalid=args.allow_invalid,
+                force=args.force,
+            )
+        except ContractLoadError as exc:
+            error(str(exc))
+            return 2
+        except InvalidContractError as exc:
+            for issue in exc.issues:
+                print(issue, file=sys.stderr)
+            error(str(exc))
+            status = 1
+            continue
+        except SpecfirstError as exc:
+            error(f"{api.contract}: {exc}")
+            status = 1
+            continue
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        state = "generated" if result.changed else "up to date"
+        print(f"{api.package}: {state} ({result.package_dir}, {result.seconds:.2f} s)")
+    return status

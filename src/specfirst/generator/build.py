@@ -1,0 +1,624 @@
+"""The bundled contract → the view model (operations, parameters, bodies, responses, security).
+
+Two passes: `plan_models` names every schema that needs a class (before datamodel-code-generator
+runs); `build_view` then describes every operation with the class names that were generated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from specfirst.generator.schemas import (
+    ModelPlan,
+    TypeNamer,
+    is_json_media,
+    schema_types,
+)
+from specfirst.generator.viewmodel import (
+    ApiView,
+    BareView,
+    BodyView,
+    FormFieldView,
+    HeaderView,
+    OperationView,
+    ParameterView,
+    RequirementView,
+    ResponseView,
+    SchemeView,
+    SecurityView,
+    TagView,
+)
+from specfirst.loader import escape_pointer_token
+from specfirst.names import NameAllocator, pascal_case, safe_identifier, snake_case
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# Header parameters OpenAPI says to ignore: the framework owns them.
+IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+# Names a handler's parameters must not take: they are the handler's own locals and modules.
+RESERVED_ARGUMENTS = frozenset(
+    {
+        "self",
+        "body",
+        "principal",
+        "request",
+        "models",
+        "responses",
+        "security",
+        "services",
+        "runtime",
+        "service",
+        "result",
+        "typing",
+        "datetime",
+        "uuid",
+    }
+)
+# create_app's own keywords and common FastAPI(...) keywords a tag must not shadow.
+RESERVED_TAG_NAMES = frozenset(
+    {
+        "verifiers",
+        "fastapi_kwargs",
+        "title",
+        "version",
+        "description",
+        "debug",
+        "lifespan",
+        "middleware",
+        "docs_url",
+        "redoc_url",
+        "openapi_url",
+        "root_path",
+        "dependencies",
+    }
+)
+_NO_BODY_STATUSES = {204, 205, 304}
+_PATH_PARAM = re.compile(r"{([^}/]+)}")
+
+
+@dataclass
+class RawOperation:
+    path: str
+    method: str
+    pointer: str
+    operation: dict[str, Any]
+    path_item: dict[str, Any]
+
+
+def iter_operations(document: dict[str, Any]) -> Iterator[RawOperation]:
+    for path, item in (document.get("paths") or {}).items():
+        item = _deref(document, item)
+        if not isinstance(item, dict):
+            continue
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if isinstance(operation, dict):
+                pointer = f"/paths/{escape_pointer_token(path)}/{method}"
+                yield RawOperation(path, method, pointer, operation, item)
+
+
+def _deref(document: dict[str, Any], node: Any) -> Any:
+    """Follow local `$ref`s of non-schema objects (parameters, responses, bodies, headers)."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen or not ref.startswith("#/"):
+            return {}
+        seen.add(ref)
+        target: Any = document
+        for token in ref[2:].split("/"):
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(target, dict) and token in target:
+                target = target[token]
+            else:
+                return {}
+        node = target
+    return node
+
+
+def _ref_pointer(node: Any, fallback: str) -> str:
+    """Where a (possibly referenced) object lives, so shared components are named once."""
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    if isinstance(ref, str) and ref.startswith("#/"):
+        return ref[1:]
+    return fallback
+
+
+def pick_media(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The media type code is generated for: JSON first, then forms, then the first declared."""
+    if not isinstance(content, dict) or not content:
+        return None
+    for media, value in content.items():
+        if is_json_media(media):
+            return media, value if isinstance(value, dict) else {}
+    for media, value in content.items():
+        lowered = media.lower()
+        if lowered.startswith(("multipart/", "application/x-www-form-urlencoded")):
+            return media, value if isinstance(value, dict) else {}
+    media, value = next(iter(content.items()))
+    return media, value if isinstance(value, dict) else {}
+
+
+def status_label(key: str) -> str:
+    """`200` → `200`, `4xx` → `4XX`, `default` → `Default`: the status part of a class name."""
+    label = pascal_case(key, fallback="") if not key[:1].isdigit() else key.upper()
+    return re.sub(r"\W", "", label) or "Status"
+
+
+def operation_name(raw: RawOperation) -> str:
+    return str(raw.operation.get("operationId") or f"{raw.method} {raw.path}")
+
+
+def plan_models(document: dict[str, Any]) -> ModelPlan:
+    plan = ModelPlan()
+    plan.name_components((document.get("components") or {}).get("schemas") or {})
+    for raw in iter_operations(document):
+        base = pascal_case(operation_name(raw), fallback="Operation")
+        body = raw.operation.get("requestBody")
+        resolved = _deref(document, body)
+        if isinstance(resolved, dict):
+            picked = pick_media(resolved.get("content") or {})
+            if picked is not None:
+                media, value = picked
+                pointer = _ref_pointer(body, raw.pointer + "/requestBody")
+                pointer += f"/content/{escape_pointer_token(media)}/schema"
+                plan.hoist(value.get("schema"), pointer, base + "RequestBody")
+        for key, response in (raw.operation.get("responses") or {}).items():
+            resolved = _deref(document, response)
+            if not isinstance(resolved, dict):
+                continue
+            picked = pick_media(resolved.get("content") or {})
+            if picked is None:
+                continue
+            media, value = picked
+            owner = _ref_pointer(response, f"{raw.pointer}/responses/{escape_pointer_token(key)}")
+            pointer = owner + f"/content/{escape_pointer_token(media)}/schema"
+            wanted = (
+                pascal_case(owner.rsplit("/", 1)[-1]) + "Body"
+                if owner.startswith("/components/")
+                else f"{base}{status_label(str(key))}ResponseBody"
+            )
+            plan.hoist(value.get("schema"), pointer, wanted)
+    return plan
+
+
+class ViewBuilder:
+    """Builds the `ApiView` once model classes are known."""
+
+    def __init__(
+        self,
+        document: dict[str, Any],
+        plan: ModelPlan,
+        classes: set[str],
+        *,
+        package: str,
+        contract_path: str,
+        contract_sha256: str,
+    ) -> None:
+        self.document = document
+        self.types = TypeNamer(document, plan, classes)
+        self.package = package
+        self.contract_path = contract_path
+        self.contract_sha256 = contract_sha256
+        self.requirements: dict[str, RequirementView] = {}
+        self.requirement_names = NameAllocator()
+
+    def build(self) -> ApiView:
+        info = self.document.get("info") or {}
+        tags: dict[str, TagView] = {}
+        tag_names = NameAllocator(RESERVED_TAG_NAMES)
+        module_names = NameAllocator({"__init__"})
+        protocol_names = NameAllocator()
+        descriptions = {
+            str(t.get("name")): str(t.get("description", ""))
+            for t in self.document.get("tags") or []
+            if isinstance(t, dict)
+        }
+        method_names: dict[str, NameAllocator] = {}
+        for raw in iter_operations(self.document):
+            tag_list = raw.operation.get("tags") or ["default"]
+            tag_name = str(tag_list[0])
+            tag = tags.get(tag_name)
+            if tag is None:
+                python = tag_names.allocate(snake_case(tag_name, fallback="tag"), key=tag_name)
+                tag = TagView(
+                    name=tag_name,
+                    python_name=python,
+                    protocol_name=protocol_names.allocate(
+                        pascal_case(tag_name, fallback="Tag") + "Service"
+                    ),
+                    module_name=module_names.allocate(python),
+                    description=descriptions.get(tag_name, ""),
+                )
+                tags[tag_name] = tag
+                method_names[tag_name] = NameAllocator()
+            python_name = method_names[tag_name].allocate(
+                snake_case(operation_name(raw), fallback="operation")
+            )
+            tag.operations.append(self._operation(raw, python_name))
+        return ApiView(
+            title=str(info.get("title", "")),
+            version=str(info.get("version", "")),
+            contract_path=self.contract_path,
+            contract_sha256=self.contract_sha256,
+            package=self.package,
+            tags=list(tags.values()),
+            schemes=self._schemes(),
+            requirements=list(self.requirements.values()),
+        )
+
+    # -- operations -------------------------------------------------------------------------
+
+    def _operation(self, raw: RawOperation, python_name: str) -> OperationView:
+        op = raw.operation
+        base = pascal_case(operation_name(raw), fallback="Operation")
+        names = NameAllocator(RESERVED_ARGUMENTS)
+        parameters = self._parameters(raw, names)
+        route_path = raw.path
+        for param in parameters:
+            if param.location == "path":
+                route_path = route_path.replace(
+                    "{" + param.wire_name + "}", "{" + param.python_name + "}"
+                )
+        responses = self._responses(raw, base)
+        view = OperationView(
+            operation_id=operation_name(raw),
+            method=raw.method,
+            path=raw.path,
+            route_path=route_path,
+            python_name=python_name,
+            summary=" ".join(str(op.get("summary", "")).split()),
+            parameters=parameters,
+            body=self._body(raw),
+            responses=responses,
+            bare=self._bare(responses),
+            security=self._security(op),
+            deprecated=bool(op.get("deprecated")),
+        )
+        annotations = [view.bare.annotation] if view.bare else []
+        annotations += [f"responses.{r.class_name}" for r in responses]
+        view.return_annotation = " | ".join(annotations) or "None"
+        return view
+
+    def _parameters(self, raw: RawOperation, names: NameAllocator) -> list[ParameterView]:
+        merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+        sources = [
+            (
+                raw.path_item.get("parameters"),
+                f"/paths/{escape_pointer_token(raw.path)}/parameters",
+            ),
+            (raw.operation.get("parameters"), raw.pointer + "/parameters"),
+        ]
+        for params, pointer in sources:
+            for index, param in enumerate(params or []):
+                resolved = _deref(self.document, param)
+                if not isinstance(resolved, dict) or "name" not in resolved:
+                    continue
+                location = str(resolved.get("in", ""))
+                if location == "header" and str(resolved["name"]).lower() in IGNORED_HEADERS:
+                    continue
+                if location not in ("path", "query", "header", "cookie"):
+                    continue
+                merged[(location, str(resolved["name"]))] = (resolved, f"{pointer}/{index}")
+        in_path = set(_PATH_PARAM.findall(raw.path))
+        views = [
+            self._parameter(param, names)
+            for (location, name), (param, _) in merged.items()
+            if location != "path" or name in in_path
+        ]
+        return views
+
+    def _parameter(self, param: dict[str, Any], names: NameAllocator) -> ParameterView:
+        location = str(param["in"])
+        wire = str(param["name"])
+        python = names.allocate(snake_case(wire, fallback="param"), key=(location, wire))
+        required = location == "path" or bool(param.get("required"))
+        schema, component = self.types.resolve(param.get("schema") or {})
+        annotation, constraints = self._parameter_type(schema, component)
+        default = "None"
+        if not required and "default" in schema:
+            literal = _python_literal(schema["default"], annotation)
+            if literal is not None:
+                default = literal
+        marker_name = {"path": "Path", "query": "Query", "header": "Header", "cookie": "Cookie"}[
+            location
+        ]
+        arguments = []
+        if location != "path" and (python != wire or location in ("header", "cookie")):
+            arguments.append(f"alias={wire!r}")
+        arguments += constraints
+        return ParameterView(
+            wire_name=wire,
+            python_name=python,
+            location=location,
+            annotation=annotation,
+            required=required,
+            default=default,
+            marker=f"{marker_name}({', '.join(arguments)})",
+            description=" ".join(str(param.get("description", "")).split()),
+        )
+
+    def _parameter_type(
+        self, schema: dict[str, Any], component: str | None
+    ) -> tuple[str, list[str]]:
+        types, _ = schema_types(schema)
+        if types == ["array"]:
+            items, item_component = self.types.resolve(schema.get("items") or {})
+            inner, _ = self._parameter_type(items, item_component)
+            if inner.startswith("list["):
+                inner = "str"
+            constraints = _bounds(schema, "min_length", "max_length", "minItems", "maxItems")
+            return f"list[{inner}]", constraints
+        if component is not None and "enum" in schema:
+            class_base = self.types.plan.class_names[component]
+            try:
+                return "models." + self.types.class_for(class_base, "request"), []
+            except LookupError:
+                pass
+        scalar = self.types.scalar(schema)
+        if scalar is None or scalar == "bytes":
+            return "str", []
+        bounds: list[str] = []
+        if scalar in ("int", "float"):
+            bounds += _numeric_bounds(schema)
+        elif scalar == "str":
+            bounds += _bounds(schema, "min_length", "max_length", "minLength", "maxLength")
+            pattern = schema.get("pattern")
+            if isinstance(pattern, str) and _python_regex_ok(pattern):
+                bounds.append(f"pattern={pattern!r}")
+        return scalar, bounds
+
+    def _body(self, raw: RawOperation) -> BodyView | None:
+        body_node = raw.operation.get("requestBody")
+        body = _deref(self.document, body_node)
+        if not isinstance(body, dict) or not body:
+            return None
+        picked = pick_media(body.get("content") or {})
+        if picked is None:
+            return None
+        media, value = picked
+        pointer = _ref_pointer(body_node, raw.pointer + "/requestBody")
+        pointer += f"/content/{escape_pointer_token(media)}/schema"
+        schema = value.get("schema")
+        required = bool(body.get("required"))
+        lowered = media.lower()
+        if is_json_media(media):
+            annotation = self.types.annotation(schema, pointer, "request")
+            return BodyView("json", media, annotation, required)
+        if lowered.startswith(("multipart/", "application/x-www-form-urlencoded")):
+            annotation = self.types.annotation(schema, pointer, "request")
+            if not annotation.startswith("models."):
+                return BodyView("raw", media, "bytes", required)
+            return BodyView("form", media, annotation, required, self._form_fields(schema))
+        return BodyView("raw", media, "bytes", required)
+
+    def _form_fields(self, schema: Any) -> list[FormFieldView]:
+        resolved, _ = self.types.resolve(schema)
+        fields: list[FormFieldView] = []
+        for name, prop in _properties(self.types, resolved).items():
+            prop_schema, _ = self.types.resolve(prop)
+            types, _ = schema_types(prop_schema)
+            many = types == ["array"]
+            if many:
+                prop_schema, _ = self.types.resolve(prop_schema.get("items") or {})
+                types, _ = schema_types(prop_schema)
+            fields.append(FormFieldView(name, _form_kind(prop_schema, types), many))
+        return fields
+
+    def _responses(self, raw: RawOperation, base: str) -> list[ResponseView]:
+        views: list[ResponseView] = []
+        for key, response_node in (raw.operation.get("responses") or {}).items():
+            key = str(key)
+            response = _deref(self.document, response_node)
+            if not isinstance(response, dict):
+                continue
+            status = int(key) if key.isdigit() else None
+            media: str | None = None
+            body_kind: str | None = None
+            body_annotation: str | None = None
+            picked = pick_media(response.get("content") or {})
+            if picked is not None and status not in _NO_BODY_STATUSES and not key.startswith("1"):
+                media, value = picked
+                owner = _ref_pointer(
+                    response_node, f"{raw.pointer}/responses/{escape_pointer_token(key)}"
+                )
+                pointer = owner + f"/content/{escape_pointer_token(media)}/schema"
+                if is_json_media(media):
+                    body_kind = "json"
+                    body_annotation = self.types.annotation(
+                        value.get("schema"), pointer, "response"
+                    )
+                elif media.lower().startswith("text/"):
+                    body_kind, body_annotation = "text", "str"
+                else:
+                    body_kind, body_annotation = "bytes", "bytes"
+                if media == "*/*":
+                    media = "application/json"
+            headers = self._headers(response.get("headers") or {})
+            views.append(
+                ResponseView(
+                    key=key,
+                    class_name=f"{base}{status_label(key)}Response",
+                    status=status,
+                    media_type=media,
+                    body_kind=body_kind,
+                    body_annotation=body_annotation,
+                    headers=headers,
+                    description=" ".join(str(response.get("description", "")).split()),
+                )
+            )
+        return views
+
+    def _headers(self, headers: dict[str, Any]) -> list[HeaderView]:
+        names = NameAllocator({"status_code", "body"})
+        views: list[HeaderView] = []
+        for wire, node in headers.items():
+            if wire.lower() == "content-type":
+                continue
+            header = _deref(self.document, node)
+            if not isinstance(header, dict):
+                continue
+            schema, _ = self.types.resolve(header.get("schema") or {})
+            scalar = self.types.scalar(schema)
+            annotation = scalar if scalar in ("str", "int", "float", "bool") else "str"
+            views.append(
+                HeaderView(
+                    wire_name=wire,
+                    python_name=names.allocate(snake_case(wire, fallback="header")),
+                    annotation=annotation,
+                    required=bool(header.get("required")),
+                )
+            )
+        return views
+
+    def _bare(self, responses: list[ResponseView]) -> BareView | None:
+        success = [r for r in responses if r.status is not None and 200 <= r.status < 300]
+        if not success:
+            return None
+        first = min(success, key=lambda r: r.status or 0)
+        if any(h.required for h in first.headers) or first.body_annotation == "Any":
+            return None
+        if first.body_annotation is not None and "Any" in first.body_annotation.split("[")[0]:
+            return None
+        return BareView(
+            status=first.status or 200,
+            media_type=first.media_type,
+            body_kind=first.body_kind,
+            annotation=first.body_annotation or "None",
+        )
+
+    # -- security ---------------------------------------------------------------------------
+
+    def _security(self, op: dict[str, Any]) -> SecurityView | None:
+        requirements = op.get("security", self.document.get("security"))
+        if not isinstance(requirements, list) or not requirements:
+            return None
+        alternatives = [
+            {str(k): [str(s) for s in v or []] for k, v in req.items()}
+            for req in requirements
+            if isinstance(req, dict) and req
+        ]
+        optional = any(isinstance(req, dict) and not req for req in requirements)
+        if not alternatives:
+            return None
+        key = json.dumps([alternatives, optional], sort_keys=True)
+        requirement = self.requirements.get(key)
+        if requirement is None:
+            words = "_or_".join("_and_".join(snake_case(s) for s in alt) for alt in alternatives)
+            if optional:
+                words = "optional_" + words
+            if any(scopes for alt in alternatives for scopes in alt.values()):
+                words += "_scoped"
+            name = self.requirement_names.allocate(safe_identifier(words[:60].rstrip("_")))
+            requirement = RequirementView(name=name, alternatives=alternatives, optional=optional)
+            self.requirements[key] = requirement
+        schemes = tuple(dict.fromkeys(name for alt in alternatives for name in alt))
+        return SecurityView(dependency=requirement.name, optional=optional, schemes=schemes)
+
+    def _schemes(self) -> list[SchemeView]:
+        schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
+        views: list[SchemeView] = []
+        for name, node in schemes.items():
+            scheme = _deref(self.document, node)
+            if not isinstance(scheme, dict):
+                continue
+            kind = str(scheme.get("type", ""))
+            if kind == "http":
+                http = str(scheme.get("scheme", "")).lower()
+                views.append(
+                    SchemeView(
+                        name,
+                        http if http in ("bearer", "basic") else f"http-{http}",
+                        "header",
+                        "Authorization",
+                    )
+                )
+            elif kind == "apiKey":
+                views.append(
+                    SchemeView(
+                        name, "apikey", str(scheme.get("in", "header")), str(scheme.get("name", ""))
+                    )
+                )
+            elif kind in ("oauth2", "openIdConnect"):
+                views.append(SchemeView(name, "bearer", "header", "Authorization"))
+            else:
+                views.append(SchemeView(name, "unsupported", "header", ""))
+        return views
+
+
+def _properties(types: TypeNamer, schema: dict[str, Any]) -> dict[str, Any]:
+    props: dict[str, Any] = dict(schema.get("properties") or {})
+    for part in schema.get("allOf") or []:
+        resolved, _ = types.resolve(part)
+        props.update(_properties(types, resolved))
+    return props
+
+
+def _form_kind(schema: dict[str, Any], types: list[str]) -> str:
+    if (types == ["string"] and schema.get("format") in ("binary", "byte")) or schema.get(
+        "contentMediaType"
+    ):
+        return "file"
+    if types == ["integer"]:
+        return "int"
+    if types == ["number"]:
+        return "float"
+    if types == ["boolean"]:
+        return "bool"
+    if types == ["object"] or "properties" in schema or "allOf" in schema or "oneOf" in schema:
+        return "json"
+    return "str" if types == ["string"] else "any"
+
+
+def _bounds(
+    schema: dict[str, Any], low_arg: str, high_arg: str, low_key: str, high_key: str
+) -> list[str]:
+    out: list[str] = []
+    if isinstance(schema.get(low_key), int):
+        out.append(f"{low_arg}={schema[low_key]}")
+    if isinstance(schema.get(high_key), int):
+        out.append(f"{high_arg}={schema[high_key]}")
+    return out
+
+
+def _numeric_bounds(schema: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    number = (int, float)
+    minimum, maximum = schema.get("minimum"), schema.get("maximum")
+    exclusive_min, exclusive_max = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    if isinstance(exclusive_min, number) and not isinstance(exclusive_min, bool):
+        out.append(f"gt={exclusive_min!r}")
+    elif isinstance(minimum, number) and not isinstance(minimum, bool):
+        out.append(f"{'gt' if exclusive_min is True else 'ge'}={minimum!r}")
+    if isinstance(exclusive_max, number) and not isinstance(exclusive_max, bool):
+        out.append(f"lt={exclusive_max!r}")
+    elif isinstance(maximum, number) and not isinstance(maximum, bool):
+        out.append(f"{'lt' if exclusive_max is True else 'le'}={maximum!r}")
+    return out
+
+
+def _python_regex_ok(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+def _python_literal(value: Any, annotation: str) -> str | None:
+    """A parameter default as Python source, when it fits the annotation."""
+    if isinstance(value, bool):
+        return repr(value) if annotation == "bool" else None
+    if isinstance(value, int) and annotation in ("int", "float"):
+        return repr(value)
+    if isinstance(value, float) and annotation == "float":
+        return repr(value)
+    if isinstance(value, str):
+        if annotation == "str" or (annotation.startswith("Literal[") and repr(value) in annotation):
+            return repr(value)
+        if annotation.startswith("models."):
+            return f"{annotation}({value!r})"
+    return None

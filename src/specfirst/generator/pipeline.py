@@ -1,0 +1,176 @@
+"""One API from contract to package: load, validate, plan, models, render, format, swap in."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import shutil
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from specfirst.errors import SpecfirstError
+from specfirst.loader import Contract, load_contract
+
+STAMP_FILE = "_stamp.py"
+_GENERATOR_DIR = Path(__file__).parent
+
+
+class InvalidContractError(SpecfirstError):
+    """The contract failed validation; `issues` holds every error found."""
+
+    def __init__(self, contract: Path, issues: list[Any]) -> None:
+        self.issues = issues
+        super().__init__(f"{contract}: {len(issues)} validation error(s); nothing was generated")
+
+
+@dataclass
+class GenerationResult:
+    package_dir: Path
+    changed: bool
+    seconds: float
+    files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def generator_fingerprint() -> str:
+    """Changes whenever anything that shapes the output changes (code, templates, tools)."""
+    digest = hashlib.sha256()
+    for path in sorted(_GENERATOR_DIR.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".j2"):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    for dist in ("specfirst", "datamodel-code-generator", "ruff", "pydantic"):
+        digest.update(f"{dist}=={metadata.version(dist)}".encode())
+    return digest.hexdigest()
+
+
+def validation_issues(contract: Contract) -> list[Any]:
+    import importlib
+
+    try:
+        validate_contract = importlib.import_module("specfirst.validation").validate_contract
+    except (ImportError, AttributeError):  # pragma: no cover - while validation is being written
+        from openapi_spec_validator import validate
+
+        try:
+            validate(contract.document)
+        except Exception as exc:
+            return [str(exc).splitlines()[0]]
+        return []
+    return list(validate_contract(contract))
+
+
+def build_files(contract: Contract, package: str) -> dict[str, str]:
+    """Every file of the package (unformatted), from a valid contract."""
+    from specfirst.generator.build import ViewBuilder, plan_models
+    from specfirst.generator.models import generate_models
+    from specfirst.generator.render import make_header, render_package
+    from specfirst.generator.schemas import defined_classes
+
+    document = contract.document
+    plan = plan_models(document)
+    head = make_header(contract.path.as_posix(), contract.sha256)
+    models_source = generate_models(plan.build(document), head)
+    api = ViewBuilder(
+        document,
+        plan,
+        defined_classes(models_source),
+        package=package,
+        contract_path=contract.path.as_posix(),
+        contract_sha256=contract.sha256,
+    ).build()
+    files = render_package(api, document)
+    files["models.py"] = models_source
+    return files
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _stamp_text(contract: Contract, outputs: dict[str, str], head: str) -> str:
+    inputs = {p.as_posix(): _hash(s.raw) for p, s in sorted(contract.sources.items())}
+    return (
+        f"{head}\n"
+        '"""What this package was generated from; lets an unchanged `specfirst generate` stop early."""\n\n'
+        f"GENERATOR = {generator_fingerprint()!r}\n"
+        f"INPUTS = {inputs!r}\n"
+        f"OUTPUTS = {dict(sorted(outputs.items()))!r}\n"
+    )
+
+
+def is_up_to_date(package_dir: Path) -> bool:
+    """True when the stamp says inputs, generator and every output file are unchanged."""
+    stamp_path = package_dir / STAMP_FILE
+    try:
+        tree = ast.parse(stamp_path.read_text(encoding="utf-8"))
+        values: dict[str, Any] = {}
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+        if values.get("GENERATOR") != generator_fingerprint():
+            return False
+        for name, digest in values["INPUTS"].items():
+            if _hash(Path(name).read_bytes()) != digest:
+                return False
+        outputs: dict[str, str] = values["OUTPUTS"]
+        present = {
+            p.relative_to(package_dir).as_posix()
+            for p in package_dir.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.name != STAMP_FILE
+        }
+        if present != set(outputs):
+            return False
+        return all(_hash((package_dir / n).read_bytes()) == d for n, d in outputs.items())
+    except (OSError, SyntaxError, ValueError, KeyError, TypeError):
+        return False
+
+
+def stage_package(contract: Contract, package: str, near: Path) -> Path:
+    """Render, format and stamp the package into a temporary folder beside `near`."""
+    from specfirst.generator.write import render_to_temp
+
+    files = build_files(contract, package)
+    staging = render_to_temp(files, near)
+    outputs = {
+        p.relative_to(staging).as_posix(): _hash(p.read_bytes())
+        for p in sorted(staging.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    head = files["__init__.py"].split('"""', 1)[0].rstrip()
+    (staging / STAMP_FILE).write_text(_stamp_text(contract, outputs, head), encoding="utf-8")
+    return staging
+
+
+def generate_package(
+    contract_path: Path,
+    package: str,
+    out: Path,
+    *,
+    allow_invalid: bool = False,
+    force: bool = False,
+) -> GenerationResult:
+    """Generate `out/package` from the contract; an invalid contract leaves `out` untouched."""
+    from specfirst.generator.write import same_tree, swap_into_place
+
+    started = time.perf_counter()
+    target = out / package
+    if not force and is_up_to_date(target):
+        return GenerationResult(target, changed=False, seconds=time.perf_counter() - started)
+    contract = load_contract(contract_path)
+    warnings: list[str] = []
+    issues = validation_issues(contract)
+    if issues:
+        if not allow_invalid:
+            raise InvalidContractError(contract.path, issues)
+        warnings = [str(issue) for issue in issues]
+    staging = stage_package(contract, package, target)
+    files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+    if not same_tree(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)
+        return GenerationResult(target, False, time.perf_counter() - started, files, warnings)
+    swap_into_place(staging, target)
+    return GenerationResult(target, True, time.perf_counter() - started, files, warnings)

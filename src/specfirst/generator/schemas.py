@@ -1,0 +1,227 @@
+"""Schemas → what datamodel-code-generator sees, and schemas → Python type expressions.
+
+Planning happens before the models exist: every component schema gets a stable class name (valid,
+unique, not shadowing what `models.py` imports), and every inline body schema that needs a class is
+hoisted under a name derived from its operation. After datamodel-code-generator ran, `TypeNamer`
+turns schemas into annotations such as `models.Pet`, `list[models.PetResponse]` or
+`Literal["asc", "desc"]`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from specfirst.loader import escape_pointer_token, split_pointer
+from specfirst.names import NameAllocator, pascal_case
+
+SCHEMA_PREFIX = "#/components/schemas/"
+
+# Names that models.py (or the modules importing it) use for something else.
+_RESERVED = """
+    Any Annotated AnyUrl AnyHttpUrl AwareDatetime Base64Str BaseModel ClassVar ConfigDict Decimal
+    Dict EmailStr Enum Field FilePath HttpUrl IntEnum IPv4Address IPv6Address Json List Literal
+    MISSING NaiveDatetime Optional Path RootModel SecretStr StrEnum StrictBool StrictBytes
+    StrictFloat StrictInt StrictStr Union UUID date datetime time timedelta
+"""
+RESERVED_CLASS_NAMES = frozenset(_RESERVED.split())
+
+_SCALARS = {"string", "integer", "number", "boolean"}
+_COMPOSITE_KEYS = ("properties", "allOf", "oneOf", "anyOf", "additionalProperties", "not")
+
+
+def is_json_media(media_type: str) -> bool:
+    base = media_type.split(";")[0].strip().lower()
+    return base == "application/json" or base.endswith("+json") or base == "*/*"
+
+
+def schema_types(schema: dict[str, Any]) -> tuple[list[str], bool]:
+    """The schema's `type` as a list, and whether `null` is allowed (3.0 `nullable` or 3.1 list)."""
+    raw = schema.get("type")
+    types = list(raw) if isinstance(raw, list) else ([raw] if isinstance(raw, str) else [])
+    nullable = bool(schema.get("nullable")) or "null" in types
+    return [t for t in types if t != "null"], nullable
+
+
+def needs_class(schema: Any) -> bool:
+    """Whether an inline schema must become a model (objects, compositions, non-scalar enums)."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return False
+    types, _ = schema_types(schema)
+    if "object" in types or any(key in schema for key in _COMPOSITE_KEYS):
+        return True
+    if len(types) > 1 and not set(types) <= _SCALARS:
+        return True
+    return "enum" in schema and not all(
+        isinstance(v, str | int | float | bool) for v in schema["enum"]
+    )
+
+
+@dataclass
+class ModelPlan:
+    """What datamodel-code-generator is given, and how contract names map to class names."""
+
+    class_names: dict[str, str] = field(default_factory=dict)  # component name → class base name
+    hoisted: dict[str, str] = field(default_factory=dict)  # bundled pointer → class base name
+    schemas: dict[str, Any] = field(default_factory=dict)  # the components/schemas it generates
+    allocator: NameAllocator = field(default_factory=lambda: NameAllocator(RESERVED_CLASS_NAMES))
+
+    def name_components(self, components: dict[str, Any]) -> None:
+        for name in components:
+            self.class_names[name] = self.allocator.allocate(pascal_case(name), key=("c", name))
+
+    def hoist(self, schema: Any, pointer: str, wanted: str) -> None:
+        """Give `schema` (found at `pointer`) a class if it needs one; arrays hoist their items."""
+        if not isinstance(schema, dict) or pointer in self.hoisted:
+            return
+        if needs_class(schema):
+            self.hoisted[pointer] = self.allocator.allocate(wanted, key=("h", pointer))
+            return
+        types, _ = schema_types(schema)
+        if types == ["array"] and isinstance(schema.get("items"), dict):
+            self.hoist(schema["items"], pointer + "/items", wanted + "Item")
+
+    def build(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The document datamodel-code-generator gets: renamed components plus hoisted schemas."""
+        components = document.get("components", {}).get("schemas", {}) or {}
+        schemas: dict[str, Any] = {}
+        for name, schema in components.items():
+            schemas[self.class_names[name]] = self._rewrite(schema)
+        for pointer, name in self.hoisted.items():
+            schemas[name] = self._rewrite(_resolve_pointer(document, pointer))
+        self.schemas = schemas
+        return {
+            "openapi": document.get("openapi", "3.1.0"),
+            "info": {"title": "models", "version": "0"},
+            "paths": {},
+            "components": {"schemas": schemas},
+        }
+
+    def _rewrite(self, schema: Any) -> Any:
+        result = copy.deepcopy(schema)
+        for node in _walk(result):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(SCHEMA_PREFIX):
+                tokens = split_pointer(ref[len("#") :])
+                if len(tokens) >= 3 and tokens[2] in self.class_names:
+                    tokens[2] = self.class_names[tokens[2]]
+                    node["$ref"] = "#" + "".join("/" + escape_pointer_token(t) for t in tokens)
+        return result
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            yield current
+            stack.extend(v for v in current.values() if isinstance(v, dict | list))
+        elif isinstance(current, list):
+            stack.extend(v for v in current if isinstance(v, dict | list))
+
+
+def _resolve_pointer(document: Any, pointer: str) -> Any:
+    node = document
+    for token in split_pointer(pointer):
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
+_CLASS_LINE = re.compile(r"^class (\w+)\(", re.MULTILINE)
+
+
+def defined_classes(source: str) -> set[str]:
+    return set(_CLASS_LINE.findall(source))
+
+
+_STRING_FORMATS = {
+    "date-time": "datetime.datetime",
+    "date": "datetime.date",
+    "uuid": "uuid.UUID",
+    "binary": "bytes",
+}
+
+
+class TypeNamer:
+    """Python annotations for schemas, once the model classes are known."""
+
+    def __init__(self, document: dict[str, Any], plan: ModelPlan, classes: set[str]) -> None:
+        self.document = document
+        self.plan = plan
+        self.classes = classes
+        self.components: dict[str, Any] = document.get("components", {}).get("schemas", {}) or {}
+
+    def class_for(self, base: str, context: str) -> str:
+        """`Pet`, or `PetRequest`/`PetResponse` where readOnly/writeOnly split the model."""
+        if base in self.classes:
+            return base
+        variant = base + ("Request" if context == "request" else "Response")
+        if variant in self.classes:
+            return variant
+        raise LookupError(f"model class {base!r} was not generated")
+
+    def component(self, ref: str) -> tuple[str, Any] | None:
+        if not ref.startswith(SCHEMA_PREFIX):
+            return None
+        tokens = split_pointer(ref[1:])
+        if len(tokens) != 3 or tokens[2] not in self.components:
+            return None
+        return tokens[2], self.components[tokens[2]]
+
+    def annotation(self, schema: Any, pointer: str, context: str) -> str:
+        """The type of a body or response value (models for objects)."""
+        if not isinstance(schema, dict) or not schema:
+            return "Any"
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            found = self.component(ref)
+            if found is None:
+                return "Any"
+            return "models." + self.class_for(self.plan.class_names[found[0]], context)
+        if pointer in self.plan.hoisted:
+            return "models." + self.class_for(self.plan.hoisted[pointer], context)
+        types, nullable = schema_types(schema)
+        if types == ["array"]:
+            items = schema.get("items")
+            inner = self.annotation(items, pointer + "/items", context) if items else "Any"
+            result = f"list[{inner}]"
+        else:
+            result = self.scalar(schema) or "Any"
+        return f"{result} | None" if nullable and result != "Any" else result
+
+    def scalar(self, schema: dict[str, Any]) -> str | None:
+        """A scalar's Python type (`int`, `Literal['a', 'b']`, `datetime.date`), else None."""
+        types, _ = schema_types(schema)
+        enum = schema.get("enum")
+        if (
+            isinstance(enum, list)
+            and enum
+            and all(isinstance(v, str | int) and not isinstance(v, bool) for v in enum)
+        ):
+            return "Literal[" + ", ".join(repr(v) for v in enum) + "]"
+        if "const" in schema and isinstance(schema["const"], str | int):
+            return f"Literal[{schema['const']!r}]"
+        if len(types) != 1 or types[0] not in _SCALARS:
+            return None
+        kind = types[0]
+        if kind == "string":
+            return _STRING_FORMATS.get(str(schema.get("format", "")), "str")
+        return {"integer": "int", "number": "float", "boolean": "bool"}[kind]
+
+    def resolve(self, schema: Any) -> tuple[dict[str, Any], str | None]:
+        """Follow `$ref`s to a schema; also the component name when it was one."""
+        seen: set[str] = set()
+        name: str | None = None
+        while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            ref = schema["$ref"]
+            if ref in seen:
+                break
+            seen.add(ref)
+            found = self.component(ref)
+            if found is None:
+                return {}, None
+            name, schema = found
+        return (schema if isinstance(schema, dict) else {}), name

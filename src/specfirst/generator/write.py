@@ -1,0 +1,99 @@
+"""Format generated files and put them in place atomically.
+
+Files are written to a sibling temporary folder, formatted there with ruff, and only then swapped
+in with renames, so a failed or interrupted run leaves the previous package exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from specfirst.errors import SpecfirstError
+
+
+class WriteError(SpecfirstError):
+    """The generated files could not be formatted or written."""
+
+
+def ruff_binary() -> str:
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+
+    return os.fsdecode(find_ruff_bin())
+
+
+def write_tree(files: dict[str, str], folder: Path) -> None:
+    """Write `files` (relative path → text) under `folder`, creating parents."""
+    for relative, text in sorted(files.items()):
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def format_tree(folder: Path) -> None:
+    """ruff: sort imports, drop unused ones, then format; isolated from any project config."""
+    common = ["--isolated", "--target-version", "py311", "--line-length", "100"]
+    steps = [
+        [
+            ruff_binary(),
+            "check",
+            *common,
+            "--fix-only",
+            "--select",
+            "I,F401",
+            "--exit-zero",
+            "-q",
+            ".",
+        ],
+        [ruff_binary(), "format", *common, "-q", "."],
+    ]
+    for command in steps:
+        done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise WriteError(f"ruff failed on generated code:\n{done.stderr or done.stdout}")
+
+
+def render_to_temp(files: dict[str, str], near: Path) -> Path:
+    """A formatted copy of the package in a temporary folder beside `near`."""
+    near.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{near.name}.", dir=near.parent))
+    try:
+        write_tree(files, staging)
+        format_tree(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def swap_into_place(staging: Path, target: Path) -> None:
+    """Replace `target` by `staging` with two renames; the old tree is removed last."""
+    backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, backup)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if backup.exists():
+            os.replace(backup, target)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def same_tree(left: Path, right: Path) -> list[str]:
+    """Relative paths that differ between two folders (added, removed or changed)."""
+
+    def files(root: Path) -> dict[str, bytes]:
+        if not root.exists():
+            return {}
+        return {
+            str(p.relative_to(root)): p.read_bytes()
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+
+    a, b = files(left), files(right)
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))

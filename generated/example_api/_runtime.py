@@ -74,7 +74,7 @@ def problem_response(
         body["instance"] = request.url.path
     body.update(extra or {})
     return Response(
-        content=json.dumps(body, ensure_ascii=False),
+        content=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=dict(headers or {}),
@@ -371,24 +371,24 @@ class FormField:
 
 async def read_form(request: Request, model: Any, fields: Sequence[FormField]) -> Any:
     """Validate a urlencoded or multipart body into its model (files as bytes)."""
-    form = await request.form()
     data: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     known = {f.name for f in fields}
-    for spec in fields:
-        values = form.getlist(spec.name)
-        if not values:
-            continue
-        converted = []
-        for value in values:
-            try:
-                converted.append(await _form_value(value, spec.kind))
-            except ValueError as exc:
-                errors.append({"type": "value_error", "loc": ("body", spec.name), "msg": str(exc)})
-        data[spec.name] = converted if spec.many else converted[0]
-    for key in form:
-        if key not in known:
-            data.setdefault(key, form.get(key))
+    async with request.form() as form:
+        for spec in fields:
+            converted = []
+            for value in form.getlist(spec.name):
+                try:
+                    converted.append(await _form_value(value, spec.kind))
+                except ValueError as exc:
+                    errors.append(
+                        {"type": "value_error", "loc": ("body", spec.name), "msg": str(exc)}
+                    )
+            if converted:
+                data[spec.name] = converted if spec.many else converted[0]
+        for key in form:
+            if key not in known and isinstance(form.get(key), str):
+                data.setdefault(key, form.get(key))
     if errors:
         raise RequestValidationError(errors)
     try:

@@ -133,9 +133,9 @@ class GetPet200Response(ContractResponse):
     STATUS: ClassVar[int | None] = 200
     MEDIA_TYPE: ClassVar[str | None] = "application/json"
     BODY_KIND: ClassVar[str | None] = "json"
-    HEADERS: ClassVar[Mapping[str, str]] = {"e_tag": "ETag"}
+    HEADERS: ClassVar[Mapping[str, str]] = {"etag": "ETag"}
     body: models.PetResponse
-    e_tag: str | None = None
+    etag: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

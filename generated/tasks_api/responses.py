@@ -389,10 +389,10 @@ class CreateTask201Response(ContractResponse):
     STATUS: ClassVar[int | None] = 201
     MEDIA_TYPE: ClassVar[str | None] = "application/json"
     BODY_KIND: ClassVar[str | None] = "json"
-    HEADERS: ClassVar[Mapping[str, str]] = {"location": "Location", "e_tag": "ETag"}
+    HEADERS: ClassVar[Mapping[str, str]] = {"location": "Location", "etag": "ETag"}
     body: models.Task
     location: str
-    e_tag: str
+    etag: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -469,9 +469,9 @@ class GetTask200Response(ContractResponse):
     STATUS: ClassVar[int | None] = 200
     MEDIA_TYPE: ClassVar[str | None] = "application/json"
     BODY_KIND: ClassVar[str | None] = "json"
-    HEADERS: ClassVar[Mapping[str, str]] = {"e_tag": "ETag"}
+    HEADERS: ClassVar[Mapping[str, str]] = {"etag": "ETag"}
     body: models.Task
-    e_tag: str
+    etag: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -481,8 +481,8 @@ class GetTask304Response(ContractResponse):
     STATUS: ClassVar[int | None] = 304
     MEDIA_TYPE: ClassVar[str | None] = None
     BODY_KIND: ClassVar[str | None] = None
-    HEADERS: ClassVar[Mapping[str, str]] = {"e_tag": "ETag"}
-    e_tag: str
+    HEADERS: ClassVar[Mapping[str, str]] = {"etag": "ETag"}
+    etag: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -537,9 +537,9 @@ class ReplaceTask200Response(ContractResponse):
     STATUS: ClassVar[int | None] = 200
     MEDIA_TYPE: ClassVar[str | None] = "application/json"
     BODY_KIND: ClassVar[str | None] = "json"
-    HEADERS: ClassVar[Mapping[str, str]] = {"e_tag": "ETag"}
+    HEADERS: ClassVar[Mapping[str, str]] = {"etag": "ETag"}
     body: models.Task
-    e_tag: str
+    etag: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -693,9 +693,9 @@ class UpdateTask200Response(ContractResponse):
     STATUS: ClassVar[int | None] = 200
     MEDIA_TYPE: ClassVar[str | None] = "application/json"
     BODY_KIND: ClassVar[str | None] = "json"
-    HEADERS: ClassVar[Mapping[str, str]] = {"e_tag": "ETag"}
+    HEADERS: ClassVar[Mapping[str, str]] = {"etag": "ETag"}
     body: models.Task
-    e_tag: str
+    etag: str
 
 
 @dataclass(frozen=True, kw_only=True)

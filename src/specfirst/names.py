@@ -17,8 +17,13 @@ _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
 _BUILTINS = frozenset(dir(builtins))
 
 
+# `ETag` is one word (etag), not E + Tag; longer capital runs stay acronyms (`HTTPError`).
+_SINGLE_CAPITAL_PREFIX = re.compile(r"(?<![A-Za-z])([A-Z])([A-Z])(?=[a-z])")
+
+
 def _words(text: str) -> list[str]:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    ascii_text = _SINGLE_CAPITAL_PREFIX.sub(lambda m: m.group(1) + m.group(2).lower(), ascii_text)
     return _WORD.findall(ascii_text)
 
 

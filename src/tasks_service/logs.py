@@ -15,7 +15,7 @@ from typing import Any
 from tasks_service import context
 from tasks_service.settings import Settings
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):

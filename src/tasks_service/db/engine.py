@@ -40,9 +40,7 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     else:
         kwargs["pool_size"] = settings.database_pool_size
         if settings.database_schema and url.startswith("postgresql+asyncpg"):
-            kwargs["connect_args"] = {
-                "server_settings": {"search_path": settings.database_schema}
-            }
+            kwargs["connect_args"] = {"server_settings": {"search_path": settings.database_schema}}
     kwargs.update(overrides)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":

@@ -1,0 +1,94 @@
+"""Command line: `python -m tasks_service migrate | serve | create-admin`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from tasks_service import migrate
+from tasks_service.auth import Passwords
+from tasks_service.db.engine import create_engine, create_sessionmaker
+from tasks_service.logs import configure_logging
+from tasks_service.repositories import users
+from tasks_service.settings import Settings
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _create_admin(settings: Settings, email: str, password: str) -> str:
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            user = await users.get_by_email(session, email)
+            if user is None:
+                user = await users.add(
+                    session,
+                    email=email,
+                    password_hash=await Passwords(settings).hash(password),
+                    display_name=email.split("@", 1)[0][:100],
+                    role="admin",
+                )
+                return f"created admin {user.email} ({user.id})"
+            user.role = "admin"
+            return f"promoted {user.email} ({user.id}) to admin"
+    finally:
+        await engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tasks_service", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="upgrade the database (DATABASE_URL) to the latest schema")
+    serve = sub.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host", help="default: TASKS_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default: TASKS_PORT or 8000")
+    serve.add_argument("--workers", type=int, help="default: TASKS_WORKERS or 1")
+    serve.add_argument("--migrate", action="store_true", help="migrate before serving")
+    admin = sub.add_parser("create-admin", help="create an admin account, or promote one")
+    admin.add_argument("email")
+    admin.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging(settings)
+
+    if args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        print(f"database at the latest schema: {settings.sqlalchemy_url.split('@')[-1]}")
+        return 0
+    if args.command == "create-admin":
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+        if len(password) < 12:
+            print("the password needs at least 12 characters", file=sys.stderr)
+            return 2
+        print(asyncio.run(_create_admin(settings, args.email, password)))
+        return 0
+    if args.migrate:
+        asyncio.run(_migrate(settings))
+    uvicorn.run(
+        "tasks_service.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Liveness (the process answers) and readiness (the database answers, at the latest schema)."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+from sqlalchemy import text
+from tasks_api import models, responses
+
+from tasks_service import migrate
+from tasks_service.services.convert import problem
+from tasks_service.services.deps import Deps
+
+log = logging.getLogger("tasks_service.health")
+_TIMEOUT_SECONDS = 2.0
+
+
+class HealthService:
+    """Implements `tasks_api.services.HealthService`."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def get_health(self) -> models.Health:
+        return models.Health(status=models.Status.ok)
+
+    async def get_readiness(self) -> models.Readiness | responses.GetReadiness503Response:
+        checks: dict[str, models.Checks] = {}
+        failed = "database"
+        try:
+            with anyio.fail_after(_TIMEOUT_SECONDS):
+                async with self._deps.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                if not await migrate.is_up_to_date(self._deps.engine):
+                    raise RuntimeError("database schema is not at the latest migration")
+                checks["database"] = models.Checks.ok
+                if self._deps.settings.redis_url:
+                    failed = "redis"
+                    await self._deps.store.ping()
+                    checks["redis"] = models.Checks.ok
+        except Exception as exc:
+            log.warning("not ready", extra={"dependency": failed, "error": repr(exc)})
+            return responses.GetReadiness503Response(
+                body=problem(503, "Service Unavailable", f"The {failed} is not ready.")
+            )
+        return models.Readiness(status=models.Status.ok, checks=checks)

@@ -1,0 +1,253 @@
+"""Tasks of one account, as the path's `user_id` names it.
+
+Only the account itself (the token's subject) or an admin may reach `/api/{user_id}/tasks`;
+anyone else gets 404, exactly as for an account or task that does not exist, so nothing about
+other accounts can be learned. Writes honour `If-Match` and are compare-and-set on `version`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+from tasks_api import models, responses
+from tasks_api.security import Principal
+
+from tasks_service.db.tables import TaskRow
+from tasks_service.db.types import utcnow
+from tasks_service.repositories import tasks as task_repo
+from tasks_service.repositories import users
+from tasks_service.services.convert import (
+    etag,
+    if_match_ok,
+    if_none_match_hit,
+    not_found,
+    problem,
+    task_out,
+)
+from tasks_service.services.deps import Deps
+
+Sort = Literal["created_at", "-created_at", "due_at", "-due_at", "title", "-title"]
+_WRITE_ATTEMPTS = 3  # unconditional writes retry a lost compare-and-set this often
+
+
+async def may_access(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> bool:
+    """Whether the caller may see `user_id`'s tasks (its own, or any existing account if admin)."""
+    if principal.subject == str(user_id):
+        return True
+    return "admin" in principal.scopes and await users.get(session, user_id) is not None
+
+
+def _stale() -> models.Problem:
+    return problem(
+        412,
+        "Precondition Failed",
+        "The task was changed since you read it; fetch it again and retry.",
+        "precondition-failed",
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Due dates are stored and returned in UTC, whatever offset the client sent."""
+    return value.astimezone(UTC) if value is not None else None
+
+
+def _set_status(row: TaskRow, status: models.TaskStatus, now: datetime) -> None:
+    if status.value == row.status:
+        return
+    row.status = status.value
+    row.completed_at = now if status is models.TaskStatus.completed else None
+
+
+class TasksService:
+    """Implements `tasks_api.services.TasksService`."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def list_tasks(
+        self,
+        *,
+        user_id: uuid.UUID,
+        principal: Principal,
+        limit: int = 20,
+        cursor: str | None = None,
+        status: models.TaskStatus | None = None,
+        due_after: datetime | None = None,
+        due_before: datetime | None = None,
+        q: str | None = None,
+        sort: Sort = "-created_at",
+    ) -> models.TaskPage | responses.ListTasks400Response | responses.ListTasks404Response:
+        flt = task_repo.TaskFilter(
+            owner_id=user_id,
+            status=status.value if status else None,
+            due_after=due_after,
+            due_before=due_before,
+            text=q,
+        )
+        async with self._deps.sessions() as session:
+            if not await may_access(session, principal, user_id):
+                return responses.ListTasks404Response(body=not_found("account"))
+            try:
+                rows, total, next_cursor = await task_repo.page(
+                    session, flt, sort=sort, limit=limit, cursor=cursor
+                )
+            except task_repo.InvalidCursorError as exc:
+                return responses.ListTasks400Response(
+                    body=problem(400, "Bad Request", f"Invalid cursor: {exc}", "invalid-cursor")
+                )
+        return models.TaskPage(
+            items=[task_out(row) for row in rows],
+            total=total,
+            limit=limit,
+            next_cursor=next_cursor,
+        )
+
+    async def create_task(
+        self, *, user_id: uuid.UUID, body: models.TaskCreate, principal: Principal
+    ) -> responses.CreateTask201Response | responses.CreateTask404Response:
+        now = utcnow()
+        status = body.status if isinstance(body.status, models.TaskStatus) else None
+        status = status or models.TaskStatus.pending
+        due_at = _utc(body.due_at) if isinstance(body.due_at, datetime) else None
+        async with self._deps.sessions() as session, session.begin():
+            if not await may_access(session, principal, user_id):
+                return responses.CreateTask404Response(body=not_found("account"))
+            row = TaskRow(
+                id=uuid.uuid4(),
+                owner_id=user_id,
+                title=body.title,
+                description=body.description or "",
+                status=status.value,
+                due_at=due_at,
+                completed_at=now if status is models.TaskStatus.completed else None,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            await session.flush()
+        return responses.CreateTask201Response(
+            body=task_out(row), location=f"/api/{user_id}/tasks/{row.id}", etag=etag(row)
+        )
+
+    async def get_task(
+        self,
+        *,
+        user_id: uuid.UUID,
+        task_id: uuid.UUID,
+        principal: Principal,
+        if_none_match: str | None = None,
+    ) -> responses.GetTask200Response | responses.GetTask304Response | responses.GetTask404Response:
+        async with self._deps.sessions() as session:
+            allowed = await may_access(session, principal, user_id)
+            row = await task_repo.get(session, user_id, task_id) if allowed else None
+        if row is None:
+            return responses.GetTask404Response(body=not_found())
+        if if_none_match_hit(if_none_match, row):
+            return responses.GetTask304Response(etag=etag(row))
+        return responses.GetTask200Response(body=task_out(row), etag=etag(row))
+
+    async def _write(
+        self,
+        user_id: uuid.UUID,
+        task_id: uuid.UUID,
+        principal: Principal,
+        if_match: str | None,
+        change: models.TaskReplace | models.TaskPatch,
+    ) -> TaskRow | Literal[404, 412]:
+        for _ in range(_WRITE_ATTEMPTS):
+            try:
+                async with self._deps.sessions() as session, session.begin():
+                    allowed = await may_access(session, principal, user_id)
+                    row = await task_repo.get(session, user_id, task_id) if allowed else None
+                    if row is None:
+                        return 404
+                    if not if_match_ok(if_match, row):
+                        return 412
+                    now = utcnow()
+                    fields = change.model_dump(exclude_unset=True)
+                    if "title" in fields:
+                        row.title = fields["title"]
+                    if "description" in fields:
+                        row.description = fields["description"]
+                    if "due_at" in fields:
+                        row.due_at = _utc(fields["due_at"])
+                    if isinstance(change.status, models.TaskStatus):
+                        _set_status(row, change.status, now)
+                    row.updated_at = now
+                    await session.flush()
+                return row
+            except StaleDataError:
+                if if_match is not None:
+                    return 412  # changed between our read and our write
+        return 412
+
+    async def replace_task(
+        self,
+        *,
+        user_id: uuid.UUID,
+        task_id: uuid.UUID,
+        body: models.TaskReplace,
+        principal: Principal,
+        if_match: str | None = None,
+    ) -> (
+        responses.ReplaceTask200Response
+        | responses.ReplaceTask404Response
+        | responses.ReplaceTask412Response
+    ):
+        result = await self._write(user_id, task_id, principal, if_match, body)
+        if result == 404:
+            return responses.ReplaceTask404Response(body=not_found())
+        if result == 412:
+            return responses.ReplaceTask412Response(body=_stale())
+        assert isinstance(result, TaskRow)
+        return responses.ReplaceTask200Response(body=task_out(result), etag=etag(result))
+
+    async def update_task(
+        self,
+        *,
+        user_id: uuid.UUID,
+        task_id: uuid.UUID,
+        body: models.TaskPatch,
+        principal: Principal,
+        if_match: str | None = None,
+    ) -> (
+        responses.UpdateTask200Response
+        | responses.UpdateTask404Response
+        | responses.UpdateTask412Response
+    ):
+        result = await self._write(user_id, task_id, principal, if_match, body)
+        if result == 404:
+            return responses.UpdateTask404Response(body=not_found())
+        if result == 412:
+            return responses.UpdateTask412Response(body=_stale())
+        assert isinstance(result, TaskRow)
+        return responses.UpdateTask200Response(body=task_out(result), etag=etag(result))
+
+    async def delete_task(
+        self,
+        *,
+        user_id: uuid.UUID,
+        task_id: uuid.UUID,
+        principal: Principal,
+        if_match: str | None = None,
+    ) -> responses.DeleteTask404Response | responses.DeleteTask412Response | None:
+        for _ in range(_WRITE_ATTEMPTS):
+            try:
+                async with self._deps.sessions() as session, session.begin():
+                    allowed = await may_access(session, principal, user_id)
+                    row = await task_repo.get(session, user_id, task_id) if allowed else None
+                    if row is None:
+                        return responses.DeleteTask404Response(body=not_found())
+                    if not if_match_ok(if_match, row):
+                        return responses.DeleteTask412Response(body=_stale())
+                    await session.delete(row)
+                    await session.flush()
+                return None
+            except StaleDataError:
+                if if_match is not None:
+                    return responses.DeleteTask412Response(body=_stale())
+        return responses.DeleteTask412Response(body=_stale())

@@ -11,18 +11,26 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tasks_service import migrate
-from tasks_service.db.engine import create_engine
-from tasks_service.db.tables import Base
+from tasks_service.app import build_app
+from tasks_service.auth import Passwords, Tokens
+from tasks_service.db.engine import create_engine, create_sessionmaker
+from tasks_service.db.tables import Base, UserRow
+from tasks_service.services.deps import Deps
 from tasks_service.settings import Settings
+from tasks_service.stores import MemoryStore
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -60,12 +68,6 @@ class Database:
 
     def settings(self, **overrides: object) -> Settings:
         return make_settings(database_url=self.url, database_schema=self.schema, **overrides)
-
-
-def _pg_connect() -> object:
-    import psycopg
-
-    return psycopg.connect(PG_DSN, connect_timeout=3, autocommit=True)
 
 
 @pytest.fixture(scope="session")
@@ -132,3 +134,97 @@ async def engine(database: Database) -> AsyncIterator[AsyncEngine]:
         yield eng
     finally:
         await eng.dispose()
+
+
+# -- the app over HTTP ---------------------------------------------------------------------------
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    access: str
+    refresh: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+    def tasks_url(self, task_id: str | None = None) -> str:
+        return f"/api/{self.id}/tasks" + (f"/{task_id}" if task_id else "")
+
+
+class Api:
+    """An httpx client on the app (in process, over ASGI) and shortcuts for common steps."""
+
+    def __init__(self, client: httpx.AsyncClient, deps: Deps) -> None:
+        self.client = client
+        self.deps = deps
+
+    async def register(self, email: str, password: str = PASSWORD) -> httpx.Response:
+        return await self.client.post(
+            "/api/auth/register", json={"email": email, "password": password}
+        )
+
+    async def login(
+        self, email: str, password: str = PASSWORD, scope: str | None = None
+    ) -> httpx.Response:
+        form = {"grant_type": "password", "username": email, "password": password}
+        if scope is not None:
+            form["scope"] = scope
+        return await self.client.post("/api/auth/token", data=form)
+
+    async def account(self, email: str, *, admin: bool = False) -> Account:
+        registered = await self.register(email)
+        assert registered.status_code == 201, registered.text
+        user_id = registered.json()["id"]
+        if admin:
+            async with self.deps.sessions() as session, session.begin():
+                row = await session.get(UserRow, uuid.UUID(user_id))
+                assert row is not None
+                row.role = "admin"
+        tokens = await self.login(email)
+        assert tokens.status_code == 200, tokens.text
+        body = tokens.json()
+        return Account(user_id, email, body["access_token"], body["refresh_token"])
+
+    async def create_task(self, owner: Account, **fields: object) -> dict[str, Any]:
+        fields.setdefault("title", "A task")
+        response = await self.client.post(owner.tasks_url(), json=fields, headers=owner.auth)
+        assert response.status_code == 201, response.text
+        task: dict[str, Any] = response.json()
+        return task
+
+
+ApiFactory = Callable[..., AbstractAsyncContextManager[Api]]
+
+
+@pytest.fixture
+def api_factory(engine: AsyncEngine, database: Database) -> ApiFactory:
+    """Build the app on the test database with settings overrides (`async with factory(...)`)."""
+
+    @asynccontextmanager
+    async def factory(**overrides: object) -> AsyncIterator[Api]:
+        settings = database.settings(jwt_secret=SecretStr("t" * 40), **overrides)
+        deps = Deps(
+            settings=settings,
+            engine=engine,
+            sessions=create_sessionmaker(engine),
+            passwords=Passwords(settings),
+            tokens=Tokens(settings),
+            store=MemoryStore(),
+        )
+        app = build_app(deps)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://tasks.test") as client:
+            yield Api(client, deps)
+
+    return factory
+
+
+@pytest.fixture
+async def api(api_factory: ApiFactory) -> AsyncIterator[Api]:
+    async with api_factory() as built:
+        yield built

@@ -38,6 +38,9 @@ _SECTION_BY_PARENT = {
     "securitySchemes": "securitySchemes",
 }
 
+# Keys whose value is a Schema Object.
+_SCHEMA_SLOTS = frozenset({"schema", "items", "additionalProperties", "not"})
+
 
 class _JsonSafeLoader(_BaseLoader):  # type: ignore[misc]
     """YAML loader whose output is JSON-safe: timestamps stay strings, keys become strings."""
@@ -358,6 +361,14 @@ def _section_for(tokens: list[str], fragment: str) -> str:
     parts = split_pointer(fragment)
     if len(parts) >= 3 and parts[0] == "components":
         return parts[1]
+    # A ref standing directly in a schema slot (`.../content/application~1json/schema`) is a schema,
+    # whatever section encloses it further up (here `responses`); the loop below skips the last token.
+    if (
+        tokens
+        and tokens[-1] in _SCHEMA_SLOTS
+        and (len(tokens) < 2 or tokens[-2] not in _SECTION_BY_PARENT)
+    ):
+        return "schemas"
     for token in reversed(tokens[:-1] if tokens else tokens):
         if token in _SECTION_BY_PARENT:
             return _SECTION_BY_PARENT[token]

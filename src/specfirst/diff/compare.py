@@ -279,6 +279,8 @@ class ContractDiff:
         open_after = not after or frozenset() in after
         if open_after and not open_before:
             level, what = Level.NON_BREAKING, "no longer requires credentials"
+        elif open_before and not open_after:
+            level, what = Level.BREAKING, f"now requires credentials ({_show_security(after)})"
         elif before <= after:
             level, what = Level.NON_BREAKING, "accepts more credentials"
         else:

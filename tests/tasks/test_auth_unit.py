@@ -134,7 +134,9 @@ def test_production_refuses_default_or_short_secret() -> None:
         Settings(environment="production")
     with pytest.raises(ValidationError, match="TASKS_JWT_SECRET"):
         Settings(environment="production", jwt_secret=SecretStr("short"))
-    assert Settings(environment="production", jwt_secret=SecretStr(SECRET)).environment == "production"
+    assert (
+        Settings(environment="production", jwt_secret=SecretStr(SECRET)).environment == "production"
+    )
 
 
 def test_database_url_gets_async_driver(monkeypatch: pytest.MonkeyPatch) -> None:

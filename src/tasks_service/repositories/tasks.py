@@ -59,7 +59,7 @@ class Cursor:
                 raise InvalidCursorError(f"this cursor was issued for sort={cursor.sort}")
             if cursor.key is not None and not isinstance(cursor.key, str):
                 raise InvalidCursorError("malformed cursor")
-            if cursor.sort.lstrip("-") == "created_at" and cursor.key is None:
+            if cursor.sort.lstrip("-") != "due_at" and cursor.key is None:
                 raise InvalidCursorError("malformed cursor")
             if cursor.sort.lstrip("-") != "title" and cursor.key is not None:
                 datetime.fromisoformat(cursor.key)
@@ -103,16 +103,16 @@ def _after(cursor: Cursor, field: str, descending: bool) -> ColumnElement[bool]:
     key: Any = cursor.key
     if field != "title" and key is not None:
         key = datetime.fromisoformat(key)
-    if descending:
-        beyond = or_(column < key, and_(column == key, TaskRow.id < cursor.id))
-        tie_only = TaskRow.id < cursor.id
-    else:
-        beyond = or_(column > key, and_(column == key, TaskRow.id > cursor.id))
-        tie_only = TaskRow.id > cursor.id
+    tie_only = TaskRow.id < cursor.id if descending else TaskRow.id > cursor.id
+    if key is None:  # only `due_at`: already among the tasks without due date, which come last
+        return and_(TaskRow.due_at.is_(None), tie_only)
+    beyond = (
+        or_(column < key, and_(column == key, tie_only))
+        if descending
+        else or_(column > key, and_(column == key, tie_only))
+    )
     if field != "due_at":
         return beyond
-    if key is None:  # already among the tasks without due date, which come last
-        return and_(TaskRow.due_at.is_(None), tie_only)
     return or_(and_(TaskRow.due_at.is_not(None), beyond), TaskRow.due_at.is_(None))
 
 

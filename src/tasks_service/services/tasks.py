@@ -218,7 +218,13 @@ class TasksService:
         responses.UpdateTask200Response
         | responses.UpdateTask404Response
         | responses.UpdateTask412Response
+        | responses.UpdateTask422Response
     ):
+        if not body.model_fields_set:
+            # The contract says `minProperties: 1`; the generated model does not enforce it.
+            return responses.UpdateTask422Response(
+                body=problem(422, "Unprocessable Content", "The body must name at least one field.")
+            )
         result = await self._write(user_id, task_id, principal, if_match, body)
         if result == 404:
             return responses.UpdateTask404Response(body=not_found())

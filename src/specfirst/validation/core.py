@@ -1,0 +1,68 @@
+"""`validate_contract`: every problem of a loaded contract, located in the file where it was written.
+
+Three passes, each reporting everything it finds (none stops at the first error):
+1. refs: local `$ref`s that lead nowhere or loop (the library would stop with an exception);
+2. structure: the document against the OpenAPI 3.0 / 3.1 meta-schema;
+3. semantics: the library's keyword checks (schemas, defaults, duplicate operationIds and
+   parameters, path parameters that are not declared or not used).
+Passes 2 and 3 report the same errors openapi-spec-validator 0.9 reports, about 10x faster on
+large contracts; see docs/validation.md for how that is checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from specfirst.loader import Contract
+from specfirst.validation.issues import Finding, ValidationIssue
+from specfirst.validation.refs import LocalRefs, broken_refs
+from specfirst.validation.schema_checks import SchemaChecks
+from specfirst.validation.semantic import SemanticWalker
+from specfirst.validation.structure import structure_findings
+
+SUPPORTED = ("3.0", "3.1")
+
+
+def openapi_version(document: dict[str, Any]) -> str | None:
+    """The version family ("3.0" or "3.1") the `openapi` field names, or None."""
+    value = document.get("openapi")
+    if isinstance(value, str):
+        for version in SUPPORTED:
+            if value == version or value.startswith(version + "."):
+                return version
+    return None
+
+
+def find_problems(document: dict[str, Any], base_uri: str = "") -> list[Finding]:
+    """Every finding for a bundled document, in discovery order (refs, structure, semantics)."""
+    version = openapi_version(document)
+    if version is None:
+        value = document.get("openapi")
+        if value is None:
+            message = "'openapi' is a required property (the OpenAPI version, 3.0.x or 3.1.x)"
+            return [Finding("", message, message)]
+        message = f"unsupported OpenAPI version {value!r}: specfirst reads 3.0.x and 3.1.x"
+        return [Finding("/openapi", message, message)]
+    refs = LocalRefs(document)
+    findings = broken_refs(refs)
+    findings += structure_findings(document, version)
+    checks = SchemaChecks(document, version, base_uri)
+    findings += SemanticWalker(refs, checks).walk(document)
+    return findings
+
+
+def validate_contract(contract: Contract) -> list[ValidationIssue]:
+    """Every problem of `contract`, sorted by file and line (stable for equal input)."""
+    base_uri = contract.path.resolve().as_uri()
+    issues: list[ValidationIssue] = []
+    seen: set[tuple[str, str]] = set()
+    for finding in find_problems(contract.document, base_uri):
+        if (finding.pointer, finding.message) in seen:
+            continue  # e.g. the same path-level parameter problem seen from two operations
+        seen.add((finding.pointer, finding.message))
+        message = finding.message
+        if finding.related is not None:
+            message += f" (first used at {contract.locate(finding.related)})"
+        issues.append(ValidationIssue(finding.pointer, message, contract.locate(finding.pointer)))
+    issues.sort(key=lambda i: (str(i.location.file), i.location.line, i.location.column, i.pointer))
+    return issues

@@ -42,14 +42,52 @@ format: install ## Format the hand-written code
 
 .PHONY: typecheck
 typecheck: install ## mypy --strict over src/, generated/ and the golden output
-	$(RUN) mypy src generated
+	$(RUN) mypy src generated tests/golden/expected
+
+.PHONY: run
+run: generate ## Generate, migrate and serve the Tasks API on SQLite at http://127.0.0.1:8000/docs
+	$(RUN) python -m tasks_service serve --migrate --host $(HOST) --port $(PORT)
+
+.PHONY: run-postgres
+run-postgres: generate ## The Tasks API on PostgreSQL + Redis with 2 workers (DATABASE_URL, REDIS_URL)
+	DATABASE_URL=$${DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	$(RUN) python -m tasks_service serve --migrate --workers 2 --host $(HOST) --port $(PORT)
+
+.PHONY: migrate
+migrate: install ## Upgrade the Tasks API database (DATABASE_URL, default SQLite) to the latest schema
+	$(RUN) python -m tasks_service migrate
+
+.PHONY: run-example
+run-example: generate ## Serve the example Pet Clinic API (token: demo-token) at http://127.0.0.1:8000/docs
+	$(RUN) uvicorn example_service.app:app --host $(HOST) --port $(PORT)
+
+.PHONY: contract-test
+contract-test: generate ## Schemathesis against the running Tasks API (fresh database), from its contract
+	$(RUN) specfirst contract-test --api tasks
+
+.PHONY: corpus
+corpus: install ## Generate, import and serve every contract in CORPUS (default ../shared/corpus/specs)
+	$(RUN) specfirst corpus $(or $(CORPUS),../shared/corpus/specs)
+
+.PHONY: bench
+bench: install ## Time specfirst generate against peer generators on small..huge contracts
+	$(RUN) python bench/bench_generate.py $(or $(CORPUS),../shared/corpus/specs)
+
+.PHONY: diff
+diff: install ## Breaking-change report of every configured API against its released baseline
+	$(RUN) specfirst diff
+
+.PHONY: release-baseline
+release-baseline: install ## Record the current contracts as the released baselines (contracts/baselines/)
+	$(RUN) specfirst diff --release-baseline
 
 .PHONY: test
 test: install ## The whole suite: generated/ up to date, lint, types, tests
 	$(RUN) specfirst check
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy src generated
+	$(RUN) mypy src generated tests/golden/expected
 	$(RUN) pytest
 
 .PHONY: golden

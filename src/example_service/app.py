@@ -6,9 +6,9 @@ credentials are `Authorization: Bearer demo-token` or `X-API-Key: demo-key`.
 
 from __future__ import annotations
 
-from example_api import Credential, Principal, create_app
 from fastapi import FastAPI
 
+from example_api import Credential, Principal, create_app
 from example_service.services import ClinicService, MetaService, PetsService
 from example_service.store import Store
 

@@ -6,9 +6,9 @@ import datetime
 import uuid
 from typing import Literal
 
-from example_api import models, responses, security
 from pydantic import MISSING
 
+from example_api import models, responses, security
 from example_service.store import PetRecord, Store
 
 

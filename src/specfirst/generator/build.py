@@ -314,7 +314,10 @@ class ViewBuilder:
     def _parameter(self, param: dict[str, Any], names: NameAllocator) -> ParameterView:
         location = str(param["in"])
         wire = str(param["name"])
-        python = names.allocate(snake_case(wire, fallback="param"), key=(location, wire))
+        wanted = safe_identifier(snake_case(wire, fallback="param"), RESERVED_ARGUMENTS)
+        if wanted in names:  # `userId` in the path and `user_id` in the query: say where
+            wanted = f"{wanted.rstrip('_')}_{location}"
+        python = names.allocate(wanted, key=(location, wire))
         required = location == "path" or bool(param.get("required"))
         schema, component = self.types.resolve(param.get("schema") or {})
         annotation, constraints = self._parameter_type(schema, component)

@@ -96,10 +96,26 @@ def _stamp_text(contract: Contract, outputs: dict[str, str], head: str) -> str:
     return (
         f"{head}\n"
         '"""What this package was generated from; lets an unchanged `specfirst generate` stop early."""\n\n'
-        f"GENERATOR = {generator_fingerprint()!r}\n"
         f"INPUTS = {inputs!r}\n"
         f"OUTPUTS = {dict(sorted(outputs.items()))!r}\n"
     )
+
+
+def _fingerprint_file(package_dir: Path) -> Path:
+    """Which generator last wrote `package_dir`: a local cache, not part of the output, so a
+    generator change that does not change the output does not make committed code stale."""
+    return Path(".specfirst") / (
+        package_dir.as_posix().strip("/").replace("/", "__") + ".generator"
+    )
+
+
+def _remember_generator(package_dir: Path) -> None:
+    try:
+        path = _fingerprint_file(package_dir)
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(generator_fingerprint(), encoding="utf-8")
+    except OSError:
+        pass  # only the fast no-op path is lost
 
 
 def is_up_to_date(package_dir: Path) -> bool:
@@ -111,7 +127,7 @@ def is_up_to_date(package_dir: Path) -> bool:
         for node in tree.body:
             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
                 values[node.targets[0].id] = ast.literal_eval(node.value)
-        if values.get("GENERATOR") != generator_fingerprint():
+        if _fingerprint_file(package_dir).read_text(encoding="utf-8") != generator_fingerprint():
             return False
         for name, digest in values["INPUTS"].items():
             if _hash(Path(name).read_bytes()) != digest:
@@ -171,6 +187,8 @@ def generate_package(
     files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
     if not same_tree(staging, target):
         shutil.rmtree(staging, ignore_errors=True)
+        _remember_generator(target)
         return GenerationResult(target, False, time.perf_counter() - started, files, warnings)
     swap_into_place(staging, target)
+    _remember_generator(target)
     return GenerationResult(target, True, time.perf_counter() - started, files, warnings)

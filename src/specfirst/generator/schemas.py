@@ -9,7 +9,9 @@ turns schemas into annotations such as `models.Pet`, `list[models.PetResponse]` 
 
 from __future__ import annotations
 
+import builtins
 import copy
+import keyword
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -69,16 +71,22 @@ class ModelPlan:
     schemas: dict[str, Any] = field(default_factory=dict)  # the components/schemas it generates
     allocator: NameAllocator = field(default_factory=lambda: NameAllocator(RESERVED_CLASS_NAMES))
 
+    def _class_name(self, wanted: str, key: object) -> str:
+        # datamodel-code-generator renames what would shadow its imports; pick the name first.
+        if wanted in RESERVED_CLASS_NAMES or keyword.iskeyword(wanted) or hasattr(builtins, wanted):
+            wanted += "Model"
+        return self.allocator.allocate(wanted, key=key)
+
     def name_components(self, components: dict[str, Any]) -> None:
         for name in components:
-            self.class_names[name] = self.allocator.allocate(pascal_case(name), key=("c", name))
+            self.class_names[name] = self._class_name(pascal_case(name), ("c", name))
 
     def hoist(self, schema: Any, pointer: str, wanted: str) -> None:
         """Give `schema` (found at `pointer`) a class if it needs one; arrays hoist their items."""
         if not isinstance(schema, dict) or pointer in self.hoisted:
             return
         if needs_class(schema):
-            self.hoisted[pointer] = self.allocator.allocate(wanted, key=("h", pointer))
+            self.hoisted[pointer] = self._class_name(wanted, ("h", pointer))
             return
         types, _ = schema_types(schema)
         if types == ["array"] and isinstance(schema.get("items"), dict):

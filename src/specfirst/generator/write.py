@@ -35,7 +35,7 @@ def write_tree(files: dict[str, str], folder: Path) -> None:
 
 def format_tree(folder: Path) -> None:
     """ruff: sort imports, drop unused ones, then format; isolated from any project config."""
-    common = ["--isolated", "--target-version", "py311", "--line-length", "100"]
+    common = ["--isolated", "--no-cache", "--target-version", "py311", "--line-length", "100"]
     steps = [
         [
             ruff_binary(),

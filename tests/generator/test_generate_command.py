@@ -1,0 +1,147 @@
+"""`specfirst generate` and `specfirst check` as a user runs them: exit codes, atomicity, drift."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from specfirst.cli import main
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "tests" / "golden" / "fixtures" / "bodies.yaml"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small project: pyproject with one API, its contract, nothing generated yet."""
+    (tmp_path / "specs").mkdir()
+    shutil.copy(EXAMPLE, tmp_path / "specs" / "api.yaml")
+    (tmp_path / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [[tool.specfirst.apis]]
+            name = "demo"
+            contract = "specs/api.yaml"
+            package = "demo_api"
+            out = "generated"
+            """
+        )
+    )
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_generate_then_no_op_then_check(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["generate"]) == 0
+    assert "demo_api: generated" in capsys.readouterr().out
+    package = project / "generated" / "demo_api"
+    first = snapshot(package)
+    assert {"__init__.py", "models.py", "services.py", "app.py", "_stamp.py"} <= set(first)
+    for name, data in first.items():
+        if name.endswith(".py"):
+            assert b"DO NOT EDIT" in data.splitlines()[0], name
+    assert main(["generate"]) == 0
+    assert "demo_api: up to date" in capsys.readouterr().out
+    assert snapshot(package) == first
+    assert main(["check"]) == 0
+
+
+def test_forced_regeneration_is_byte_identical(project: Path) -> None:
+    assert main(["generate"]) == 0
+    before = snapshot(project / "generated" / "demo_api")
+    assert main(["generate", "--force"]) == 0
+    assert snapshot(project / "generated" / "demo_api") == before
+
+
+def test_check_reports_hand_edits_and_stale_code(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate"]) == 0
+    services = project / "generated" / "demo_api" / "services.py"
+    services.write_text(services.read_text() + "\n# a hand edit\n")
+    capsys.readouterr()
+    assert main(["check"]) == 1
+    out = capsys.readouterr()
+    assert "services.py" in out.out
+    assert "-# a hand edit" in out.out
+    assert "make generate" in out.err
+    # `generate` repairs a hand edit (the stamp notices the changed output).
+    assert main(["generate"]) == 0
+    assert main(["check"]) == 0
+    contract = project / "specs" / "api.yaml"
+    contract.write_text(
+        contract.read_text().replace("operationId: upload", "operationId: uploadBlob")
+    )
+    assert main(["check"]) == 1
+
+
+BROKEN = {
+    "yaml_syntax": ("openapi: 3.1.0\ninfo: {title: x, version: 1\npaths: {}\n", 2),
+    "missing_version": ("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n", 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_contract_leaves_generated_code_untouched(
+    project: Path, case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate"]) == 0
+    before = snapshot(project / "generated")
+    text, code = BROKEN[case]
+    (project / "specs" / "api.yaml").write_text(text)
+    capsys.readouterr()
+    assert main(["generate"]) == code
+    err = capsys.readouterr().err
+    assert "specs/api.yaml:" in err
+    assert snapshot(project / "generated") == before
+    leftovers = [p.name for p in (project / "generated").iterdir() if p.name != "demo_api"]
+    assert leftovers == []
+
+
+def test_one_off_contract_with_out_and_package(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["generate", str(EXAMPLE), "--out", str(out), "--package", "one_off"]) == 0
+    assert (out / "one_off" / "app.py").is_file()
+
+
+def test_mypy_reports_a_service_that_no_longer_matches(project: Path) -> None:
+    assert main(["generate"]) == 0
+    (project / "impl.py").write_text(
+        textwrap.dedent(
+            """
+            from demo_api import models, responses, services
+
+            class Service:
+                async def create_item(self, *, body: models.CreateItemRequestBodyRequest) -> None:
+                    return None
+
+            service: services.DefaultService = Service()
+            """
+        )
+    )
+    env = dict(os.environ, MYPYPATH=str(project / "generated"))
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "impl.py"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "upload" in done.stdout  # the operation the service lacks
+    assert "create_item" in done.stdout  # the operation whose return type no longer fits

@@ -22,6 +22,7 @@ from specfirst.diff.baseline import BASELINES, baseline_dir, record_baseline
 from specfirst.diff.report import FORMATS, DiffReport
 from specfirst.diff.sources import BASELINE_MANIFEST, ref_exists, split_git_spec
 from specfirst.errors import SpecfirstError
+from specfirst.lint.gcpause import paused_gc
 
 DEFAULT_REF = "origin/main"
 
@@ -120,6 +121,11 @@ def _compare(api: str | None, base_spec: str, head_spec: str, fail_on_warning: b
 
 
 def run(args: argparse.Namespace) -> int:
+    with paused_gc():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.record_baseline:
             return _record(args)

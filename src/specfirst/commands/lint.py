@@ -14,6 +14,7 @@ from typing import Any
 from specfirst.config import ConfigError, load_config
 from specfirst.errors import ContractLoadError
 from specfirst.lint import RULES, Finding, Severity, lint_contract, settings_from_table
+from specfirst.lint.gcpause import paused_gc
 from specfirst.lint.report import FORMATS, render
 from specfirst.lint.settings import LintSettings
 from specfirst.loader import load_contract
@@ -74,6 +75,11 @@ def _list_rules(settings: LintSettings) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    with paused_gc():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         settings, configured = _settings(args)
     except ConfigError as exc:

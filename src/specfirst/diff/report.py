@@ -61,8 +61,11 @@ def build_report(
     )
     report = DiffReport(api, base.spec, head.spec, result.changes, verdict)
     try:
-        report.methods = method_changes(base.contract.document, head.contract.document)
+        base_methods = service_methods(base.contract.document)
         head_methods = service_methods(head.contract.document)
+        report.methods = method_changes(
+            base.contract.document, head.contract.document, base_methods, head_methods
+        )
     except Exception as exc:  # the generator refuses some contracts; the diff still stands
         report.methods_error = f"{type(exc).__name__}: {exc}"
         return report

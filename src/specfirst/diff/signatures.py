@@ -128,10 +128,15 @@ def service_methods(document: dict[str, Any]) -> dict[tuple[str, str], Method]:
     return methods
 
 
-def method_changes(base: dict[str, Any], head: dict[str, Any]) -> list[MethodChange]:
+def method_changes(
+    base: dict[str, Any],
+    head: dict[str, Any],
+    before: dict[tuple[str, str], Method] | None = None,
+    after: dict[tuple[str, str], Method] | None = None,
+) -> list[MethodChange]:
     """Methods added, removed, renamed or with another signature, in contract order."""
-    before = service_methods(base)
-    after = service_methods(head)
+    before = service_methods(base) if before is None else before
+    after = service_methods(head) if after is None else after
     pairs, removed, added = match_operations(base, head)
     changes: list[MethodChange] = []
     for b_op, h_op in pairs:

@@ -10,11 +10,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import tasks_api
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
+import tasks_api
 from tasks_service import migrate
 from tasks_service.auth import Passwords, Tokens
 from tasks_service.db.engine import create_engine, create_sessionmaker
@@ -91,8 +91,8 @@ def build_app(deps: Deps) -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
             max_age=600,
         )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
     return app
 
 

@@ -1,8 +1,8 @@
 """HTTP concerns that are the same for every operation, as plain ASGI middleware.
 
-Outermost first: request context (id, access log, last-resort 500 problem), security headers,
-CORS, gzip, body size limit. Being outermost, the context middleware also stamps `X-Request-ID`
-and the security headers on errors, which Starlette's own error middleware would not.
+Outermost first: security headers, request context (id, access log, last-resort 500 problem),
+CORS, gzip, body size limit. Being outside the app's own error handling, they also stamp the
+security headers and `X-Request-ID` on crashes, which Starlette's error middleware would not.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ import uuid
 
 from tasks_api import models, responses
 from tasks_api.security import Principal
-
 from tasks_service.db.types import utcnow
 from tasks_service.repositories import refresh_tokens, users
 from tasks_service.services.convert import not_found, problem, user_out

@@ -14,9 +14,9 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
+
 from tasks_api import models, responses
 from tasks_api.security import Credential, Principal
-
 from tasks_service import context
 from tasks_service.auth import SCOPES_BY_ROLE, InvalidTokenError, granted_scopes
 from tasks_service.db.tables import UserRow

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tasks_api import models
-
 from tasks_service.db.tables import TaskRow, UserRow
 
 PROBLEM_TYPES = {

@@ -6,8 +6,8 @@ import logging
 
 import anyio
 from sqlalchemy import text
-from tasks_api import models, responses
 
+from tasks_api import models, responses
 from tasks_service import migrate
 from tasks_service.services.convert import problem
 from tasks_service.services.deps import Deps

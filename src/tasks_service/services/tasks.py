@@ -13,9 +13,9 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
+
 from tasks_api import models, responses
 from tasks_api.security import Principal
-
 from tasks_service.db.tables import TaskRow
 from tasks_service.db.types import utcnow
 from tasks_service.repositories import tasks as task_repo

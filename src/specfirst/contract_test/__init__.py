@@ -1,0 +1,1 @@
+"""`specfirst contract-test`: prove that the running app keeps its contract (Schemathesis)."""

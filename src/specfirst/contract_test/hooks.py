@@ -1,0 +1,86 @@
+"""Everything the harness adds to Schemathesis, for the CLI run and the pytest variant alike.
+
+`specfirst contract-test` runs `st run` with `SCHEMATHESIS_HOOKS=specfirst.contract_test.hooks`;
+importing this module then registers our checks, the auth provider and the hooks below, and
+reads the run's accounts from the file named by `SPECFIRST_CT_STATE` (base URL in
+`SPECFIRST_CT_BASE_URL`, observations go to `SPECFIRST_CT_OBSERVATIONS`). The pytest variant
+calls `activate()` itself with an in-process client instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import schemathesis
+from schemathesis import HookContext, Response
+
+from specfirst.contract_test import checks, observe, provider
+from specfirst.contract_test.accounts import AccountsState, Wallet
+from specfirst.contract_test.observe import Observations
+from specfirst.contract_test.operations import AnyCase, operation_id
+
+STATE_ENV = "SPECFIRST_CT_STATE"
+BASE_URL_ENV = "SPECFIRST_CT_BASE_URL"
+OBSERVATIONS_ENV = "SPECFIRST_CT_OBSERVATIONS"
+SECURITY_HEADERS_ENV = "SPECFIRST_CT_SECURITY_HEADERS"
+
+
+def activate(
+    wallet: Wallet | None,
+    observations: Observations | None,
+    *,
+    admin_scope: str | None = None,
+    security_headers: Mapping[str, str | None] | None = None,
+) -> None:
+    """Point the provider, the checks and the hooks at this run's accounts and records."""
+    provider.register()
+    provider.install(wallet)
+    checks.configure(wallet=wallet, admin_scope=admin_scope, security_headers=security_headers)
+    observe.ACTIVE.clear()
+    if observations is not None:
+        observe.ACTIVE.append(observations)
+
+
+@schemathesis.hook
+def before_call(context: HookContext, case: AnyCase, kwargs: dict[str, Any]) -> None:
+    """Half of the requests carry their own request id, so echoing it can be checked."""
+    headers: Any = case.headers
+    if "X-Request-ID" not in headers and provider.case_hash(case) % 2:
+        headers["X-Request-ID"] = f"ct-{provider.case_hash(case):016x}"
+
+
+@schemathesis.hook
+def after_call(context: HookContext, case: AnyCase, response: Response) -> None:
+    """Record what answered, and renew a token the API just refused."""
+    if case.method.upper() == case.operation.method.upper():  # not a wrong-method probe
+        observe.record(operation_id(case.operation), response.status_code)
+    wallet = provider.current_wallet()
+    if wallet is not None and response.status_code == 401:
+        sent = response.request.headers.get("Authorization") or ""
+        if isinstance(sent, bytes):
+            sent = sent.decode("latin-1")
+        wallet.rejected(sent.partition(" ")[2])
+
+
+def _from_environment() -> None:
+    state_file = os.environ.get(STATE_ENV)
+    if not state_file:
+        return
+    state = AccountsState.from_json(Path(state_file).read_text(encoding="utf-8"))
+    client = httpx.Client(base_url=os.environ[BASE_URL_ENV], timeout=30)
+    observed = os.environ.get(OBSERVATIONS_ENV)
+    headers = os.environ.get(SECURITY_HEADERS_ENV)
+    activate(
+        Wallet(state, client),
+        Observations(Path(observed)) if observed else None,
+        admin_scope=state.admin_scope,
+        security_headers=json.loads(headers) if headers else None,
+    )
+
+
+_from_environment()

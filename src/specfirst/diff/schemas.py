@@ -229,17 +229,22 @@ class _Pair:
         before, after = schema_types(b), schema_types(h)
         if before == after:
             return
+        composed = ("oneOf", "anyOf")
         if not after:
-            self.add(
-                widening(self.direction),
-                "type-widened",
-                f"type {_types(before)} removed (any type)",
-            )
+            if not any(h.get(k) for k in composed):  # else "became oneOf" says it
+                self.add(
+                    widening(self.direction),
+                    "type-widened",
+                    f"type {_types(before)} removed (any type)",
+                )
             return
         if not before:
-            self.add(
-                narrowing(self.direction), "type-narrowed", f"type restricted to {_types(after)}"
-            )
+            if not any(b.get(k) for k in composed):
+                self.add(
+                    narrowing(self.direction),
+                    "type-narrowed",
+                    f"type restricted to {_types(after)}",
+                )
             return
         removed, added = before - after, after - before
         # integer ⊂ number: integer → number widens, number → integer narrows
@@ -433,23 +438,41 @@ class _Pair:
             )
 
     def alternatives(self, keyword: str, before: list[Any], after: list[Any]) -> None:
-        """Pair alternatives by the component they name, then by position; report the rest."""
+        """Pair alternatives by what they name (component, allOf of components, title), then by
+        the properties they share, then by position; report the rest as added or removed."""
         base_pointer, head_pointer = self.base_pointer, self.head_pointer
-        b_refs = [_ref_of(x) for x in before]
-        h_refs = [_ref_of(x) for x in after]
+        b_refs = [_alternative_name(x) for x in before]
+        h_refs = [_alternative_name(x) for x in after]
         pairs: list[tuple[int, int]] = []
         left_b = list(range(len(before)))
         left_h = list(range(len(after)))
+        h_index = {ref: j for j, ref in enumerate(h_refs) if ref is not None}
         for i, ref in enumerate(b_refs):
-            if ref is not None and ref in h_refs and h_refs.index(ref) in left_h:
-                j = h_refs.index(ref)
+            j = h_index.get(ref) if ref is not None else None
+            if j is not None and j in left_h:
                 pairs.append((i, j))
                 left_b.remove(i)
                 left_h.remove(j)
         unnamed_b = [i for i in left_b if b_refs[i] is None]
         unnamed_h = [j for j in left_h if h_refs[j] is None]
-        for i, j in zip(unnamed_b, unnamed_h, strict=False):
+        for i in unnamed_b:
+            b_props = _property_names(before[i])
+            b_types = schema_types(as_dict(before[i]))
+            scored = [
+                (
+                    _overlap(b_props, _property_names(after[j])),
+                    b_types == schema_types(as_dict(after[j])),
+                    -abs(i - j),
+                    j,
+                )
+                for j in unnamed_h
+            ]
+            best = max(scored, default=None)
+            if best is None or (b_props and best[0] < 0.5):
+                continue
+            j = best[3]
             pairs.append((i, j))
+            unnamed_h.remove(j)
             left_b.remove(i)
             left_h.remove(j)
         for i, j in pairs:
@@ -584,6 +607,29 @@ def _ref_of(raw: Any) -> str | None:
     if isinstance(ref, str):
         return component_name(ref.lstrip("#")) or ref
     return None
+
+
+def _alternative_name(raw: Any) -> str | None:
+    """What an alternative names: its component, the components it combines, or its title."""
+    named = _ref_of(raw)
+    if named is not None:
+        return named
+    node = as_dict(raw)
+    parts = [_ref_of(part) for part in as_list(node.get("allOf"))]
+    if parts and all(parts):
+        return " + ".join(p for p in parts if p)
+    title = node.get("title")
+    return f"'{title}'" if isinstance(title, str) and title else None
+
+
+def _property_names(raw: Any) -> frozenset[str]:
+    return frozenset(as_dict(as_dict(raw).get("properties")))
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
 
 
 def _types_fit(narrow: dict[str, Any], wide: dict[str, Any]) -> bool:

@@ -48,18 +48,8 @@ def generator_fingerprint() -> str:
 
 
 def validation_issues(contract: Contract) -> list[Any]:
-    import importlib
+    from specfirst.validation import validate_contract
 
-    try:
-        validate_contract = importlib.import_module("specfirst.validation").validate_contract
-    except (ImportError, AttributeError):  # pragma: no cover - while validation is being written
-        from openapi_spec_validator import validate
-
-        try:
-            validate(contract.document)
-        except Exception as exc:
-            return [str(exc).splitlines()[0]]
-        return []
     return list(validate_contract(contract))
 
 

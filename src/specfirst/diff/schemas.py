@@ -446,10 +446,14 @@ class _Pair:
         pairs: list[tuple[int, int]] = []
         left_b = list(range(len(before)))
         left_h = list(range(len(after)))
-        h_index = {ref: j for j, ref in enumerate(h_refs) if ref is not None}
+        h_index: dict[str, list[int]] = {}
+        for j, ref in enumerate(h_refs):
+            if ref is not None:
+                h_index.setdefault(ref, []).append(j)
         for i, ref in enumerate(b_refs):
-            j = h_index.get(ref) if ref is not None else None
-            if j is not None and j in left_h:
+            candidates = h_index.get(ref, []) if ref is not None else []
+            if candidates:  # the same component may be listed twice: pair them in order
+                j = candidates.pop(0)
                 pairs.append((i, j))
                 left_b.remove(i)
                 left_h.remove(j)

@@ -226,11 +226,28 @@ def test_record_baseline_then_diff_against_it(
 def test_default_base_is_origin_main_without_a_baseline(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["diff"]) == 2
-    assert "no baseline in contracts/baselines/items and no origin/main" in capsys.readouterr().err
+    assert main(["diff"]) == 0  # before the first release there is nothing to break
+    assert "items: nothing to compare with (no baseline in contracts/baselines/items" in (
+        capsys.readouterr().err
+    )
     _git(project, "update-ref", "refs/remotes/origin/main", "HEAD")
     assert main(["diff", "--format", "json", "--api", "items"]) == 1
     assert _json(capsys)["base"] == "origin/main:api/openapi.yaml"
+
+
+def test_an_api_new_on_this_branch_is_skipped(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _git(project, "update-ref", "refs/remotes/origin/main", "HEAD")
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as fh:
+        fh.write(
+            '[[tool.specfirst.apis]]\nname = "new"\ncontract = "new/openapi.yaml"\npackage = "n"\n'
+        )
+    shutil.copytree(MULTI / "head", project / "new")
+    assert main(["diff", "--format", "json"]) == 1  # items still compared
+    captured = capsys.readouterr()
+    assert "new: nothing to compare with" in captured.err
+    assert json.loads(captured.out)["api"] == "items"
 
 
 def test_unreadable_contract_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,10 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from specfirst.config import ApiConfig, ConfigError, ProjectConfig, load_config
-from specfirst.diff import SourceError, build_report, open_version, render
+from specfirst.diff import build_report, open_version, render
 from specfirst.diff.baseline import BASELINES, baseline_dir, record_baseline
 from specfirst.diff.report import FORMATS, DiffReport
-from specfirst.diff.sources import BASELINE_MANIFEST, ref_exists, split_git_spec
+from specfirst.diff.sources import (
+    BASELINE_MANIFEST,
+    path_exists_at,
+    ref_exists,
+    split_git_spec,
+)
 from specfirst.errors import SpecfirstError
 from specfirst.lint.gcpause import paused_gc
 
@@ -64,16 +69,15 @@ def _apis(project: ProjectConfig, name: str | None) -> list[ApiConfig]:
     return list(project.apis)
 
 
-def default_base(project: ProjectConfig, api: ApiConfig) -> str:
+def default_base(project: ProjectConfig, api: ApiConfig) -> str | None:
+    """The released baseline, else origin/main's version; None when neither exists (first
+    release, or an API new on this branch): there is nothing to break yet."""
     folder = baseline_dir(project.root, api)
     if (folder / BASELINE_MANIFEST).is_file():
         return str(_relative(folder))
-    if ref_exists(DEFAULT_REF):
+    if ref_exists(DEFAULT_REF) and path_exists_at(DEFAULT_REF, api.contract.as_posix()):
         return f"{DEFAULT_REF}:{api.contract.as_posix()}"
-    raise SourceError(
-        f"{api.name}: no baseline in {_relative(folder)} and no {DEFAULT_REF} to compare with;"
-        " pass BASE (a file or REF:PATH), or record one with --record-baseline"
-    )
+    return None
 
 
 def _relative(path: Path) -> Path:
@@ -94,10 +98,19 @@ def _pairs(args: argparse.Namespace) -> list[tuple[str | None, str, str]]:
         project = load_config()
         return [(api.name, args.base, api.contract.as_posix()) for api in _apis(project, args.api)]
     project = load_config()
-    return [
-        (api.name, default_base(project, api), api.contract.as_posix())
-        for api in _apis(project, args.api)
-    ]
+    pairs: list[tuple[str | None, str, str]] = []
+    for api in _apis(project, args.api):
+        base = default_base(project, api)
+        if base is None:
+            print(
+                f"specfirst diff: {api.name}: nothing to compare with (no baseline in"
+                f" {_relative(baseline_dir(project.root, api))}, not on {DEFAULT_REF});"
+                " record one at release with --record-baseline",
+                file=sys.stderr,
+            )
+            continue
+        pairs.append((api.name, base, api.contract.as_posix()))
+    return pairs
 
 
 def _record(args: argparse.Namespace) -> int:
@@ -135,6 +148,8 @@ def _run(args: argparse.Namespace) -> int:
     except SpecfirstError as exc:
         print(f"specfirst diff: {exc}", file=sys.stderr)
         return 2
+    if not reports:
+        return 0
     text = render(args.format, reports, verbose=args.verbose)
     if args.output is not None:
         args.output.write_text(text, encoding="utf-8")

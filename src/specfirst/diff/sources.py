@@ -70,6 +70,16 @@ def ref_exists(ref: str, cwd: Path | None = None) -> bool:
     return result.returncode == 0
 
 
+def path_exists_at(ref: str, path: str, cwd: Path | None = None) -> bool:
+    """Does `path` (relative to the current folder) exist in commit `ref`?"""
+    cwd = cwd or Path.cwd()
+    try:
+        relative = (cwd / path).resolve().relative_to(repo_root(cwd).resolve()).as_posix()
+    except (ValueError, SourceError):
+        return False
+    return _git(["cat-file", "-e", f"{ref}:{relative}"], cwd).returncode == 0
+
+
 def split_git_spec(spec: str) -> tuple[str, str] | None:
     """`origin/main:specs/x.yaml` → (`origin/main`, `specs/x.yaml`); None for a plain path."""
     if Path(spec).exists() or ":" not in spec:

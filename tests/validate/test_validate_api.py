@@ -128,3 +128,12 @@ def test_circular_and_dangling_local_refs_are_reported_at_the_ref() -> None:
             "$ref target not found: #/components/schemas/D",
         ),
     }
+
+
+def test_json_contract_positions_survive_surrogate_escapes() -> None:
+    issues = validate_contract(load_contract(FIXTURES / "emoji.json"))
+
+    assert [(where(i), i.location.column) for i in issues] == [
+        (("emoji.json", 13, "/paths/~1b/get/operationId"), 9)
+    ]
+    assert issues[0].message.endswith("(first used at " + str(issues[0].location.file) + ":7:9)")

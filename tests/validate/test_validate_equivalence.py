@@ -8,6 +8,7 @@ pure-Python `jsonschema` backend chosen explicitly (its readable messages are th
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from collections import Counter
 from pathlib import Path
@@ -19,8 +20,9 @@ from openapi_spec_validator.schemas.backend.jsonschema import create_validator
 from openapi_spec_validator.validation import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 from specfirst.loader import load_contract
+from specfirst.validation import structure
 from specfirst.validation.core import find_problems
-from specfirst.validation.messages import one_line
+from specfirst.validation.messages import one_line, readable
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LOADABLE = [
@@ -75,3 +77,29 @@ def test_shared_component_errors_are_reported_once() -> None:
 
     defaults = [f for f in findings if f.pointer.endswith("/age/default")]
     assert len(defaults) == 1  # Pet is referenced from three operations
+
+
+@pytest.mark.parametrize(
+    "fixture", ["shared_components.yaml", "missing_version.yaml", "referenced_errors/openapi.yaml"]
+)
+def test_meta_schema_errors_of_failing_subtrees_equal_the_whole_document_errors(
+    fixture: str,
+) -> None:
+    contract = load_contract(FIXTURES / fixture)
+    document = copy.deepcopy(contract.document)
+    document["paths"]["/extra"] = {"get": {"responses": {"200": {"content": 3}}}}
+    document["components"] = {"schemas": {"Bad": {"type": "strin", "nullable": "yes"}}}
+    fast = structure._fast_validator("3.0")
+
+    localised = structure._localised_errors(document, "3.0", fast)
+    whole = structure._python_validator("3.0").iter_errors(document)
+
+    assert localised is not None
+    assert sorted(readable(localised)) == sorted(readable(whole))
+
+
+def test_errors_at_the_root_fall_back_to_the_whole_document() -> None:
+    document = {"openapi": "3.0.3", "info": {"title": "x", "version": "1"}, "paths": {}, "bad": 1}
+
+    assert structure._localised_errors(document, "3.0", structure._fast_validator("3.0")) is None
+    assert [f.pointer for f in structure.structure_findings(document, "3.0")] == [""]

@@ -11,10 +11,10 @@ from jsonschema.exceptions import ValidationError, best_match  # type: ignore[im
 from specfirst.loader import join_pointer
 
 _SHORT = reprlib.Repr()
-_SHORT.maxstring = 60
-_SHORT.maxother = 60
-_SHORT.maxdict = 4
-_SHORT.maxlist = 4
+_SHORT.maxstring = 30
+_SHORT.maxother = 30
+_SHORT.maxdict = 3
+_SHORT.maxlist = 3
 _SHORT.maxlevel = 2
 _LONG_REPR = 80
 

@@ -90,9 +90,12 @@ def test_one_of_errors_name_the_specific_problem() -> None:
     [
         (None, "", "'openapi' is a required property"),
         ("2.0", "/openapi", "unsupported OpenAPI version '2.0'"),
+        (3.1, "/openapi", "'openapi' must be a string such as \"3.1.0\""),
     ],
 )
-def test_unsupported_or_missing_version(openapi: str | None, pointer: str, message: str) -> None:
+def test_unsupported_or_missing_version(
+    openapi: str | float | None, pointer: str, message: str
+) -> None:
     document: dict[str, Any] = {"info": {"title": "x", "version": "1"}, "paths": {}}
     if openapi is not None:
         document["openapi"] = openapi
@@ -114,6 +117,11 @@ def test_circular_and_dangling_local_refs_are_reported_at_the_ref() -> None:
                 "B": {"$ref": "#/components/schemas/A"},
                 "C": {"type": "object", "properties": {"d": {"$ref": "#/components/schemas/D"}}},
                 "E": {"type": "object", "example": {"$ref": "#/not/a/reference"}},
+                "F": {
+                    "type": "object",
+                    "properties": {"a": {"$ref": "#/components/schemas/Missing"}},
+                    "default": {"a": 1},
+                },
             }
         },
     }
@@ -126,6 +134,10 @@ def test_circular_and_dangling_local_refs_are_reported_at_the_ref() -> None:
         (
             "/components/schemas/C/properties/d/$ref",
             "$ref target not found: #/components/schemas/D",
+        ),
+        (
+            "/components/schemas/F/properties/a/$ref",
+            "$ref target not found: #/components/schemas/Missing",
         ),
     }
 

@@ -41,6 +41,11 @@ def find_problems(document: dict[str, Any], base_uri: str = "") -> list[Finding]
         if value is None:
             message = "'openapi' is a required property (the OpenAPI version, 3.0.x or 3.1.x)"
             return [Finding("", message, message)]
+        if not isinstance(value, str):
+            message = (
+                f"'openapi' must be a string such as \"3.1.0\" (quote it in YAML), not {value!r}"
+            )
+            return [Finding("/openapi", message, message)]
         message = f"unsupported OpenAPI version {value!r}: specfirst reads 3.0.x and 3.1.x"
         return [Finding("/openapi", message, message)]
     refs = LocalRefs(document)

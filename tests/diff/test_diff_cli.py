@@ -264,3 +264,26 @@ def test_version_parsing_and_suggestions() -> None:
     verdict = Verdict(0, 0, "0.9.1", "0.9.1")
     assert verdict.suggested_version([]) is None
     assert not Verdict(1, 0, "latest", "2.0.0").major_bumped
+
+
+def test_markdown_fits_in_a_pull_request_comment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ok = {"200": {"description": "ok"}}
+    paths = {
+        f"/things/number-{i}/with-a-rather-long-path": {
+            "get": {"operationId": f"get{i}", "responses": ok}
+        }
+        for i in range(1500)
+    }
+    base, head = tmp_path / "base.json", tmp_path / "head.json"
+    info = {"title": "t", "version": "1.0.0"}
+    base.write_text(
+        json.dumps({"openapi": "3.1.0", "info": info, "paths": paths}), encoding="utf-8"
+    )
+    head.write_text(json.dumps({"openapi": "3.1.0", "info": info, "paths": {}}), encoding="utf-8")
+    assert main(["diff", "--format", "markdown", str(base), str(head)]) == 1
+    text = capsys.readouterr().out
+    assert len(text) <= 60_000
+    assert "#### Breaking (1500)" in text
+    assert "more: `specfirst diff --format text` or `--format json` lists them all" in text

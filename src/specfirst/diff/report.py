@@ -21,6 +21,9 @@ from specfirst.diff.verdict import Verdict
 
 FORMATS = ("text", "markdown", "json")
 _SHOWN_OPERATIONS = 3
+# GitHub refuses comments over 65,536 characters: a PR comment shows at most this much per section.
+MARKDOWN_LIMIT = 60_000
+MARKDOWN_BUDGETS = ((40, 12), (15, 5), (5, 2))  # (table rows, signature diffs) per section
 _TITLES = {
     Level.BREAKING: "Breaking",
     Level.WARNING: "Warnings",
@@ -166,6 +169,16 @@ def _code(text: str | None) -> str:
 
 
 def render_markdown(reports: Sequence[DiffReport]) -> str:
+    """The report for a pull-request comment, shortened until it fits GitHub's comment size."""
+    text = ""
+    for rows, methods in MARKDOWN_BUDGETS:
+        text = _markdown(reports, rows, methods)
+        if len(text) <= MARKDOWN_LIMIT:
+            break
+    return text
+
+
+def _markdown(reports: Sequence[DiffReport], rows: int, methods: int) -> str:
     out: list[str] = []
     for report in reports:
         v = report.verdict
@@ -182,44 +195,55 @@ def render_markdown(reports: Sequence[DiffReport]) -> str:
             if changes:
                 out.append(f"#### {_TITLES[level]} ({len(changes)})")
                 out.append("")
-                out += _table(changes)
+                out += _table(changes, rows)
                 out.append("")
-        out += _markdown_methods(report)
+        out += _markdown_methods(report, rows, methods)
         for level in (Level.NON_BREAKING, Level.DOCS):
             changes = [c for c in report.changes if c.level is level]
             if changes:
                 out.append(f"<details><summary>{_TITLES[level]} ({len(changes)})</summary>")
                 out.append("")
-                out += _table(changes)
+                out += _table(changes, rows)
                 out.append("")
                 out.append("</details>")
                 out.append("")
     return "\n".join(out)
 
 
-def _table(changes: list[Change]) -> list[str]:
+def _table(changes: list[Change], limit: int) -> list[str]:
     rows = ["| Change | Operations | Base | Head |", "|---|---|---|---|"]
-    for c in changes:
+    for c in changes[:limit]:
         rows.append(
             f"| {_cell(c.message)} <sub>`{c.code}`</sub> | {_cell(_ops(c))} |"
             f" {_code(c.base_location)} | {_code(c.head_location)} |"
         )
+    if len(changes) > limit:
+        rows.append(
+            f"| _… and {len(changes) - limit} more: `specfirst diff --format text` or"
+            " `--format json` lists them all_ | | | |"
+        )
     return rows
 
 
-def _markdown_methods(report: DiffReport) -> list[str]:
+def _markdown_methods(report: DiffReport, rows: int, limit: int) -> list[str]:
     out: list[str] = []
     if report.methods_error:
         out += [f"_Service methods not computed: {_cell(report.methods_error)}_", ""]
     if report.methods:
         out += [f"#### Service methods whose signature changes ({len(report.methods)})", ""]
         out.append("```diff")
-        for change in report.methods:
+        for change in report.methods[:limit]:
             method = change.after or change.before
             assert method is not None
             out.append(f"# {method.qualified} ({change.kind}; {change.operation})")
-            out += signature_diff(change.before, change.after)
+            context = None if len(report.methods) <= 3 else 1
+            out += signature_diff(change.before, change.after, context=context)
         out += ["```", ""]
+        rest = report.methods[limit:]
+        if rest:
+            names = ", ".join(f"`{_qualified(m)}` ({m.kind})" for m in rest[:rows])
+            more = len(rest) - rows
+            out += [f"And {len(rest)} more: {names}" + (f" … (+{more})" if more > 0 else ""), ""]
     if report.model_methods:
         names = ", ".join(f"`{m.qualified}`" for m, _ in report.model_methods)
         out += [f"Same signature, changed models: {names}", ""]

@@ -52,14 +52,23 @@ class Method:
         return [*out, "): ..."]
 
 
-def signature_diff(before: Method | None, after: Method | None) -> list[str]:
-    """`before` → `after` as diff lines (`  `, `- `, `+ ` prefixes), whole signatures as context."""
+def signature_diff(
+    before: Method | None, after: Method | None, *, context: int | None = None
+) -> list[str]:
+    """`before` → `after` as diff lines (`  `, `- `, `+ ` prefixes). With `context`, unchanged runs
+    keep that many lines next to a change (and the first line) and fold the rest into `  ...`."""
     old = before.lines() if before is not None else []
     new = after.lines() if after is not None else []
     out: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+    opcodes = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
-            out += [f"  {line}" for line in old[i1:i2]]
+            same = old[i1:i2]
+            if context is not None and len(same) > 2 * context + 2:
+                head = same[: max(context, 1)] if index == 0 else same[:context]
+                tail = same[len(same) - context :] if index < len(opcodes) - 1 else []
+                same = [*head, "    ...", *tail]
+            out += [f"  {line}" for line in same]
             continue
         out += [f"- {line}" for line in old[i1:i2]]
         out += [f"+ {line}" for line in new[j1:j2]]

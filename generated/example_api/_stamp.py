@@ -2,5 +2,20 @@
 # Change the contract and run `make generate` instead.
 """What this package was generated from; lets an unchanged `specfirst generate` stop early."""
 
-INPUTS = {'specs/example/openapi.yaml': 'd5f69bfa65315db749ae864556914108f0c30a5f69895f14d857477c20550bf9'}
-OUTPUTS = {'__init__.py': 'f4351e41b60b5a6973a0d4e38dbcae81dddc98a0d834213b851902b0379f306a', '_runtime.py': 'd23954f9fabc9402780fd0b6a063edf4b56cabd8efbb881563bbba5d408d4de5', 'app.py': '707407d9170605b3d8295f8b6d2dade75951068c2e1aebe2ab21d1959d3197b6', 'contract.py': '89a20619d7828d0b77ba8053697e5ceac92233288112945d8d848d2d27425abc', 'models.py': '053d156ffd3435638f723719985cf48da489ec7597fd03e06b1d534736338d0c', 'responses.py': 'ac1dd5222398a1f8f3425df739c04eb5827d2c36fde78c4e2f568494d622a051', 'routers/__init__.py': 'eb7f05530d5a5b212b8718b06e5362ddb91d767d665bee0dc22e477113666995', 'routers/clinic.py': '9db4e292561e32b2042875b21714bad09b7fee3917a02f84deb5a10e56f028c8', 'routers/meta.py': '52026b3517a0b9bc6dfbb8608b8ec6b6c98b502ddf6a9e16d07c943c0e6fbdd2', 'routers/pets.py': '315519dacb423de85a9d0511d6c3ef8bb405035b4827f9d3f87c8e77a44d2005', 'security.py': '18f2944b30448644c9955c995ddeb12980f4f69d294b316ba59f446cd9f6c003', 'services.py': 'cbfc4c214cfcdf85a5a4245ecc5e51b44af9408ab79c6bf2448fb565403812f9'}
+INPUTS: dict[str, str] = {
+    "specs/example/openapi.yaml": "d5f69bfa65315db749ae864556914108f0c30a5f69895f14d857477c20550bf9",
+}
+OUTPUTS: dict[str, str] = {
+    "__init__.py": "f4351e41b60b5a6973a0d4e38dbcae81dddc98a0d834213b851902b0379f306a",
+    "_runtime.py": "d23954f9fabc9402780fd0b6a063edf4b56cabd8efbb881563bbba5d408d4de5",
+    "app.py": "707407d9170605b3d8295f8b6d2dade75951068c2e1aebe2ab21d1959d3197b6",
+    "contract.py": "89a20619d7828d0b77ba8053697e5ceac92233288112945d8d848d2d27425abc",
+    "models.py": "053d156ffd3435638f723719985cf48da489ec7597fd03e06b1d534736338d0c",
+    "responses.py": "ac1dd5222398a1f8f3425df739c04eb5827d2c36fde78c4e2f568494d622a051",
+    "routers/__init__.py": "eb7f05530d5a5b212b8718b06e5362ddb91d767d665bee0dc22e477113666995",
+    "routers/clinic.py": "9db4e292561e32b2042875b21714bad09b7fee3917a02f84deb5a10e56f028c8",
+    "routers/meta.py": "52026b3517a0b9bc6dfbb8608b8ec6b6c98b502ddf6a9e16d07c943c0e6fbdd2",
+    "routers/pets.py": "315519dacb423de85a9d0511d6c3ef8bb405035b4827f9d3f87c8e77a44d2005",
+    "security.py": "18f2944b30448644c9955c995ddeb12980f4f69d294b316ba59f446cd9f6c003",
+    "services.py": "cbfc4c214cfcdf85a5a4245ecc5e51b44af9408ab79c6bf2448fb565403812f9",
+}

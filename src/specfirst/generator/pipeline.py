@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -86,9 +87,16 @@ def _stamp_text(contract: Contract, outputs: dict[str, str], head: str) -> str:
     return (
         f"{head}\n"
         '"""What this package was generated from; lets an unchanged `specfirst generate` stop early."""\n\n'
-        f"INPUTS = {inputs!r}\n"
-        f"OUTPUTS = {dict(sorted(outputs.items()))!r}\n"
+        f"{_dict_source('INPUTS', inputs)}{_dict_source('OUTPUTS', dict(sorted(outputs.items())))}"
     )
+
+
+def _dict_source(name: str, values: dict[str, str]) -> str:
+    """A dict literal laid out as `ruff format` would, so the stamp passes format checks."""
+    if not values:
+        return f"{name}: dict[str, str] = {{}}\n"
+    items = "".join(f"    {json.dumps(k)}: {json.dumps(v)},\n" for k, v in values.items())
+    return f"{name}: dict[str, str] = {{\n{items}}}\n"
 
 
 def _fingerprint_file(package_dir: Path) -> Path:
@@ -115,8 +123,8 @@ def is_up_to_date(package_dir: Path) -> bool:
         tree = ast.parse(stamp_path.read_text(encoding="utf-8"))
         values: dict[str, Any] = {}
         for node in tree.body:
-            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-                values[node.targets[0].id] = ast.literal_eval(node.value)
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+                values[node.target.id] = ast.literal_eval(node.value)
         if _fingerprint_file(package_dir).read_text(encoding="utf-8") != generator_fingerprint():
             return False
         for name, digest in values["INPUTS"].items():

@@ -287,3 +287,15 @@ def test_markdown_fits_in_a_pull_request_comment(
     assert len(text) <= 60_000
     assert "#### Breaking (1500)" in text
     assert "more: `specfirst diff --format text` or `--format json` lists them all" in text
+
+
+def test_github_annotations(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "--format", "github", str(BASE), str(HEAD)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("::error file=")
+    assert lines[1].endswith(
+        "/head/schemas/items.yaml,line=12,title=specfirst diff request-constraint-narrowed"
+        "::NewItem.name in requests: maxLength lowered from 200 to 100"
+    )
+    assert lines[2].startswith("::warning file=")
+    assert lines[-1].startswith("::notice title=specfirst diff::contract: 2 breaking")

@@ -19,7 +19,7 @@ from specfirst.diff.signatures import (
 from specfirst.diff.sources import Version
 from specfirst.diff.verdict import Verdict
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "github")
 _SHOWN_OPERATIONS = 3
 # GitHub refuses comments over 65,536 characters: a PR comment shows at most this much per section.
 MARKDOWN_LIMIT = 60_000
@@ -297,9 +297,41 @@ def _qualified(change: MethodChange) -> str | None:
     return method.qualified if method is not None else None
 
 
+# -- github -----------------------------------------------------------------------------------------
+def _escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def render_github(reports: Sequence[DiffReport]) -> str:
+    """GitHub Actions annotations: breaking changes as errors (warnings once the major version was
+    bumped), warnings as warnings, at the head location (or the base one for removals)."""
+    lines: list[str] = []
+    for report in reports:
+        for change in report.changes:
+            if change.level not in (Level.BREAKING, Level.WARNING):
+                continue
+            allowed = report.verdict.major_bumped
+            level = "error" if change.level is Level.BREAKING and not allowed else "warning"
+            where = change.head_location or change.base_location or ""
+            file, _, line = where.rpartition(":")
+            props = (
+                [f"file={_escape(file, prop=True)}", f"line={line}"]
+                if file and ":" not in file
+                else []
+            )
+            props.append(f"title={_escape(f'specfirst diff {change.code}', prop=True)}")
+            lines.append(f"::{level} {','.join(props)}::{_escape(change.message)}")
+        summary = f"{report.api or 'contract'}: {_counts(report)}. {report.verdict.summary(report.changes)}"
+        lines.append(f"::notice title=specfirst diff::{_escape(summary)}")
+    return "".join(line + "\n" for line in lines)
+
+
 def render(fmt: str, reports: Sequence[DiffReport], *, verbose: bool = False) -> str:
     if fmt == "markdown":
         return render_markdown(reports)
     if fmt == "json":
         return render_json(reports)
+    if fmt == "github":
+        return render_github(reports)
     return render_text(reports, verbose=verbose)

@@ -89,9 +89,49 @@ def test_check_reports_hand_edits_and_stale_code(
     assert main(["check"]) == 1
 
 
+DUPLICATE_OPERATION_ID = """
+openapi: 3.1.0
+info: {title: x, version: "1"}
+paths:
+  /a:
+    get:
+      operationId: same
+      responses: {"204": {description: ok}}
+  /b:
+    get:
+      operationId: same
+      responses: {"204": {description: ok}}
+"""
+UNDECLARED_PATH_PARAMETER = """
+openapi: 3.1.0
+info: {title: x, version: "1"}
+paths:
+  /pets/{petId}:
+    get:
+      operationId: getPet
+      responses: {"204": {description: ok}}
+"""
+DANGLING_IN_SECOND_FILE = """
+openapi: 3.1.0
+info: {title: x, version: "1"}
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "schemas.yaml#/Pet"}
+"""
 BROKEN = {
-    "yaml_syntax": ("openapi: 3.1.0\ninfo: {title: x, version: 1\npaths: {}\n", 2),
-    "missing_version": ("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n", 1),
+    # case: (contract text, exit code, where the first error must point)
+    "yaml_syntax": ("openapi: 3.1.0\ninfo: {title: x, version: 1\npaths: {}\n", 2, "api.yaml:3:"),
+    "missing_version": ("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n", 1, "api.yaml:2:"),
+    "duplicate_operation_id": (DUPLICATE_OPERATION_ID, 1, "api.yaml:10:"),
+    "undeclared_path_parameter": (UNDECLARED_PATH_PARAMETER, 1, "api.yaml:5:"),
+    "dangling_ref_in_second_file": (DANGLING_IN_SECOND_FILE, 2, "schemas.yaml:3:"),
 }
 
 
@@ -101,12 +141,15 @@ def test_broken_contract_leaves_generated_code_untouched(
 ) -> None:
     assert main(["generate"]) == 0
     before = snapshot(project / "generated")
-    text, code = BROKEN[case]
-    (project / "specs" / "api.yaml").write_text(text)
+    text, code, where = BROKEN[case]
+    (project / "specs" / "api.yaml").write_text(text.lstrip())
+    (project / "specs" / "schemas.yaml").write_text(
+        "Pet:\n  type: object\n  properties: {owner: {$ref: '#/Owner'}}\n"
+    )
     capsys.readouterr()
     assert main(["generate"]) == code
     err = capsys.readouterr().err
-    assert "specs/api.yaml:" in err
+    assert where in err, err
     assert snapshot(project / "generated") == before
     leftovers = [p.name for p in (project / "generated").iterdir() if p.name != "demo_api"]
     assert leftovers == []

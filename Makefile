@@ -34,6 +34,7 @@ validate: install ## Validate every configured contract
 lint: install ## ruff (lint + format check) and the contract house rules
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) specfirst lint
 
 .PHONY: format
 format: install ## Format the hand-written code
@@ -85,6 +86,7 @@ release-baseline: install ## Record the current contracts as the released baseli
 .PHONY: test
 test: install ## The whole suite: generated/ up to date, lint, types, tests
 	$(RUN) specfirst check
+	$(RUN) specfirst lint
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy src generated tests/golden/expected

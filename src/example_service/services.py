@@ -48,6 +48,7 @@ class PetsService:
         *,
         principal: security.Principal,
         limit: int = 20,
+        offset: int = 0,
         species: models.Species | None = None,
         name_contains: str | None = None,
         x_request_id: str | None = None,
@@ -58,7 +59,7 @@ class PetsService:
             if (species is None or record.species == species.value)
             and (name_contains is None or name_contains.lower() in record.name.lower())
         ]
-        page = [_to_api(record) for record in matching[:limit]]
+        page = [_to_api(record) for record in matching[offset : offset + limit]]
         return responses.ListPets200Response(body=page, x_total_count=len(matching))
 
     async def create_pet(
@@ -127,11 +128,16 @@ class ClinicService:
         self.store = store
 
     async def list_visits(
-        self, *, since: datetime.date, x_clinic_id: str, principal: security.Principal
+        self,
+        *,
+        since: datetime.date,
+        x_clinic_id: str,
+        principal: security.Principal,
+        limit: int = 50,
     ) -> list[models.Visit]:
         return [
             models.Visit(petId=pet_id, date=since, reason=f"check-up at {x_clinic_id}")
-            for pet_id in sorted(self.store.pets)
+            for pet_id in sorted(self.store.pets)[:limit]
         ]
 
     async def create_adoption(

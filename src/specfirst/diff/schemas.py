@@ -330,6 +330,8 @@ class _Pair:
 
     def bounds(self, b: dict[str, Any], h: dict[str, Any]) -> None:
         for keyword, upper in BOUNDS.items():
+            if keyword in ("maximum", "minimum"):
+                continue  # with exclusiveMaximum/exclusiveMinimum below
             before, after = _number(b.get(keyword)), _number(h.get(keyword))
             if before == after:
                 continue
@@ -344,22 +346,26 @@ class _Pair:
                 verb = "lowered" if after < before else "raised"
                 what = f"{keyword} {verb} from {_num(before)} to {_num(after)}"
             self.bound_change(narrower, what)
-        for keyword, upper in (("exclusiveMaximum", True), ("exclusiveMinimum", False)):
-            before_raw, after_raw = b.get(keyword), h.get(keyword)
-            if before_raw == after_raw:
+        for upper in (False, True):
+            before_bound, after_bound = _bound(b, upper=upper), _bound(h, upper=upper)
+            if before_bound == after_bound:
                 continue
-            if isinstance(before_raw, bool | None) and isinstance(after_raw, bool | None):
-                # OpenAPI 3.0: a flag on maximum/minimum
-                self.bound_change(bool(after_raw), f"{keyword} {'set' if after_raw else 'cleared'}")
-                continue
-            before, after = _number(before_raw), _number(after_raw)
-            if before is None or after is None:
-                narrower = after is not None
-                what = f"{keyword} {'added' if after is not None else 'removed'}"
+            name = "maximum" if upper else "minimum"
+            if before_bound is None:
+                assert after_bound is not None
+                self.bound_change(True, f"{name} {_show_bound(after_bound)} added")
+            elif after_bound is None:
+                self.bound_change(False, f"{name} {_show_bound(before_bound)} removed")
             else:
-                narrower = after < before if upper else after > before
-                what = f"{keyword} changed from {_num(before)} to {_num(after)}"
-            self.bound_change(narrower, what)
+                (b_value, b_excl), (a_value, a_excl) = before_bound, after_bound
+                if a_value == b_value:
+                    narrower = a_excl and not b_excl
+                else:
+                    narrower = a_value < b_value if upper else a_value > b_value
+                self.bound_change(
+                    narrower,
+                    f"{name} changed from {_show_bound(before_bound)} to {_show_bound(after_bound)}",
+                )
         before_m, after_m = _number(b.get("multipleOf")), _number(h.get("multipleOf"))
         if before_m != after_m:
             if before_m is None or after_m is None:
@@ -604,6 +610,32 @@ def _number(value: Any) -> float | None:
 
 def _num(value: float | None) -> str:
     return "none" if value is None else (str(int(value)) if value == int(value) else str(value))
+
+
+Bound = tuple[float, bool]  # (value, exclusive)
+
+
+def _bound(schema: dict[str, Any], *, upper: bool) -> Bound | None:
+    """A range end in 3.1 terms: 3.0's `minimum: 0, exclusiveMinimum: true` equals 3.1's
+    `exclusiveMinimum: 0`, so migrating a contract between versions is no change."""
+    inclusive = _number(schema.get("maximum" if upper else "minimum"))
+    flag = schema.get("exclusiveMaximum" if upper else "exclusiveMinimum")
+    exclusive = _number(flag)
+    candidates: list[Bound] = []
+    if inclusive is not None:
+        candidates.append((inclusive, flag is True))
+    if exclusive is not None:
+        candidates.append((exclusive, True))
+    if not candidates:
+        return None
+    # the tighter end wins; at the same value an exclusive end is tighter
+    if upper:
+        return min(candidates, key=lambda c: (c[0], not c[1]))
+    return max(candidates, key=lambda c: (c[0], c[1]))
+
+
+def _show_bound(bound: Bound) -> str:
+    return f"{_num(bound[0])}{' (exclusive)' if bound[1] else ''}"
 
 
 def _ref_of(raw: Any) -> str | None:

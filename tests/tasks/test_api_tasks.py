@@ -366,9 +366,14 @@ async def test_list_defaults_and_bad_parameters(api: Api) -> None:
         assert_problem(response, 422)
     assert_problem(
         await api.client.get(ada.tasks_url(), params={"cursor": "garbage!"}, headers=ada.auth),
-        400,
-        "invalid-cursor",
+        422,  # not even the cursor alphabet
     )
+    for forged in ("A" * 20, "eyJzIjoidGl0bGUiLCJrIjpudWxsLCJpIjoiMSJ9"):
+        assert_problem(
+            await api.client.get(ada.tasks_url(), params={"cursor": forged}, headers=ada.auth),
+            400,
+            "invalid-cursor",
+        )
     first = await api.client.get(
         ada.tasks_url(), params={"limit": 1, "sort": "title"}, headers=ada.auth
     )

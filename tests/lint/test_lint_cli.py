@@ -82,6 +82,26 @@ def test_findings_in_a_referenced_file_point_into_that_file(tmp_path: Path) -> N
     assert finding.location.line == 7
 
 
+def test_unused_definitions_in_referenced_files_are_found(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "clean", tmp_path / "c")
+    schemas = tmp_path / "c" / "schemas.yaml"
+    schemas.write_text(
+        schemas.read_text(encoding="utf-8")
+        + "Orphan:\n  type: object\n  properties:\n    x: {$ref: '#/AlsoOrphan'}\n"
+        + "AlsoOrphan: {type: string}\n"
+        + "Kept:\n  x-lint-ignore: [unused-component]\n  type: string\n",
+        encoding="utf-8",
+    )
+    findings = lint_contract(load_contract(tmp_path / "c" / "openapi.yaml"))
+    assert [(f.rule, f.message) for f in findings] == [
+        ("unused-component", f"Orphan in {schemas.as_posix()} is never used"),
+        ("unused-component", f"AlsoOrphan in {schemas.as_posix()} is never used"),
+    ]
+    orphan = findings[0].location
+    assert orphan is not None
+    assert (orphan.file.name, orphan.line) == ("schemas.yaml", 26)
+
+
 def test_text_output_and_exit_code(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint"]) == 1
     out = capsys.readouterr().out

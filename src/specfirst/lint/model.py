@@ -10,6 +10,7 @@ from typing import Any
 
 from specfirst.errors import Location
 from specfirst.lint.openapi import Operation, iter_operations
+from specfirst.loader import Contract
 
 
 class Severity(StrEnum):
@@ -41,6 +42,7 @@ class LintContext:
     document: dict[str, Any]
     options: Mapping[str, Any] = field(default_factory=dict)
     has_suppressions: bool = True  # False when the source text has no `x-lint-ignore` (skip a walk)
+    contract: Contract | None = None  # the source files, for rules that look beyond the bundle
 
     @cached_property
     def operations(self) -> list[Operation]:

@@ -289,7 +289,8 @@ def render_json(reports: Sequence[DiffReport]) -> str:
         }
         for r in reports
     ]
-    return json.dumps(data if len(data) != 1 else data[0], indent=2, ensure_ascii=False) + "\n"
+    document = {"failed": any(r.verdict.failed for r in reports), "reports": data}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _qualified(change: MethodChange) -> str | None:

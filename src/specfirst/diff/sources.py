@@ -92,7 +92,7 @@ def materialise(ref: str, path: str, dest: Path, cwd: Path | None = None) -> Pat
     """Write the contract at `ref:path` and every file it `$ref`s into `dest`; the entry's path."""
     cwd = cwd or Path.cwd()
     root = repo_root(cwd)
-    if not ref_exists(ref, cwd):
+    if ref.startswith("-") or not ref_exists(ref, cwd):
         raise SourceError(f"{ref}: no such git ref (commit, branch or tag)")
     absolute = (cwd / path).resolve()
     try:

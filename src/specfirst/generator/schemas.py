@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from specfirst.loader import escape_pointer_token, split_pointer
-from specfirst.names import NameAllocator, pascal_case
+from specfirst.names import pascal_case
 
 SCHEMA_PREFIX = "#/components/schemas/"
 
@@ -69,24 +69,49 @@ class ModelPlan:
     class_names: dict[str, str] = field(default_factory=dict)  # component name → class base name
     hoisted: dict[str, str] = field(default_factory=dict)  # bundled pointer → class base name
     schemas: dict[str, Any] = field(default_factory=dict)  # the components/schemas it generates
-    allocator: NameAllocator = field(default_factory=lambda: NameAllocator(RESERVED_CLASS_NAMES))
+    # Every class name in use, with the `Request`/`Response` variants each one may split into.
+    taken: set[str] = field(default_factory=lambda: set(RESERVED_CLASS_NAMES))
+    splitting: set[str] = field(default_factory=set)  # components that may get both variants
 
-    def _class_name(self, wanted: str, key: object) -> str:
+    def _class_name(self, wanted: str, key: object, splits: bool = True) -> str:
         # datamodel-code-generator renames what would shadow its imports; pick the name first.
         if wanted in RESERVED_CLASS_NAMES or keyword.iskeyword(wanted) or hasattr(builtins, wanted):
             wanted += "Model"
-        return self.allocator.allocate(wanted, key=key)
+
+        # A schema with readOnly/writeOnly properties becomes `<Name>Request` + `<Name>Response`:
+        # such a name is free only with both variants, so `Linode` and `LinodeRequest` never meet.
+        def family(candidate: str) -> tuple[str, ...]:
+            return (
+                (candidate, candidate + "Request", candidate + "Response")
+                if splits
+                else (candidate,)
+            )
+
+        name, counter = wanted, 2
+        while any(n in self.taken for n in family(name)):
+            name, counter = f"{wanted}{'_' if wanted[-1].isdigit() else ''}{counter}", counter + 1
+        self.taken.update(family(name))
+        return name
 
     def name_components(self, components: dict[str, Any]) -> None:
-        for name in components:
-            self.class_names[name] = self._class_name(pascal_case(name), ("c", name))
+        self.splitting = splitting_components(components)
+        # Splitting schemas first, then shorter names: `Linode` keeps its name, `LinodeRequest` yields.
+        wanted = {name: pascal_case(name) for name in components}
+        order = sorted(
+            components, key=lambda n: (n not in self.splitting, len(wanted[n]), wanted[n], n)
+        )
+        for name in order:
+            self.class_names[name] = self._class_name(
+                wanted[name], ("c", name), name in self.splitting
+            )
 
     def hoist(self, schema: Any, pointer: str, wanted: str) -> None:
         """Give `schema` (found at `pointer`) a class if it needs one; arrays hoist their items."""
         if not isinstance(schema, dict) or pointer in self.hoisted:
             return
         if needs_class(schema):
-            self.hoisted[pointer] = self._class_name(wanted, ("h", pointer))
+            splits = _has_read_write(schema) or bool(_component_refs(schema) & self.splitting)
+            self.hoisted[pointer] = self._class_name(wanted, ("h", pointer), splits)
             return
         types, _ = schema_types(schema)
         if types == ["array"] and isinstance(schema.get("items"), dict):
@@ -118,6 +143,38 @@ class ModelPlan:
                     tokens[2] = self.class_names[tokens[2]]
                     node["$ref"] = "#" + "".join("/" + escape_pointer_token(t) for t in tokens)
         return result
+
+
+def _has_read_write(schema: Any) -> bool:
+    return any(n.get("readOnly") is True or n.get("writeOnly") is True for n in _walk(schema))
+
+
+def _component_refs(schema: Any) -> set[str]:
+    names: set[str] = set()
+    for node in _walk(schema):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(SCHEMA_PREFIX):
+            tokens = split_pointer(ref[1:])
+            if len(tokens) >= 3:
+                names.add(tokens[2])
+    return names
+
+
+def splitting_components(components: dict[str, Any]) -> set[str]:
+    """Components datamodel-code-generator may split into request/response variants: those with
+    readOnly/writeOnly properties, and those referring to one (an over-estimate is harmless)."""
+    splitting = {name for name, schema in components.items() if _has_read_write(schema)}
+    users: dict[str, set[str]] = {}
+    for name, schema in components.items():
+        for target in _component_refs(schema):
+            users.setdefault(target, set()).add(name)
+    pending = list(splitting)
+    while pending:
+        for user in users.get(pending.pop(), ()):
+            if user not in splitting:
+                splitting.add(user)
+                pending.append(user)
+    return splitting
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:

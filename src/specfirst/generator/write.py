@@ -48,7 +48,7 @@ def format_tree(folder: Path) -> None:
             "-q",
             ".",
         ],
-        [ruff_binary(), "format", *common, "-q", "."],
+        [ruff_binary(), "format", *common, "."],  # not -q: it would hide parse errors
     ]
     for command in steps:
         done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)

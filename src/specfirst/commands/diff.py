@@ -96,7 +96,13 @@ def _pairs(args: argparse.Namespace) -> list[tuple[str | None, str, str]]:
         if git is not None and git[1] and args.api is None:
             return [(None, args.base, git[1])]
         project = load_config()
-        return [(api.name, args.base, api.contract.as_posix()) for api in _apis(project, args.api)]
+        apis = _apis(project, args.api)
+        if git is None and len(apis) > 1:  # one file cannot be the base of several APIs
+            names = ", ".join(api.name for api in apis)
+            raise ConfigError(
+                f"which API is {args.base} a version of? pass --api ({names}) or HEAD"
+            )
+        return [(api.name, args.base, api.contract.as_posix()) for api in apis]
     project = load_config()
     pairs: list[tuple[str | None, str, str]] = []
     for api in _apis(project, args.api):

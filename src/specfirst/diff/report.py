@@ -152,7 +152,7 @@ def _text_methods(report: DiffReport) -> list[str]:
             out.append(f"    {method.qualified} ({change.kind}; {change.operation})")
             out += [f"      {line}" for line in signature_diff(change.before, change.after)]
     if report.model_methods:
-        out.append("  Same signature, changed models:")
+        out.append("  Same signature, but what they receive or return changed:")
         out += [f"    {m.qualified} ({op})" for m, op in report.model_methods]
     return out
 
@@ -246,7 +246,7 @@ def _markdown_methods(report: DiffReport, rows: int, limit: int) -> list[str]:
             out += [f"And {len(rest)} more: {names}" + (f" … (+{more})" if more > 0 else ""), ""]
     if report.model_methods:
         names = ", ".join(f"`{m.qualified}`" for m, _ in report.model_methods)
-        out += [f"Same signature, changed models: {names}", ""]
+        out += [f"Same signature, but what they receive or return changed: {names}", ""]
     return out
 
 

@@ -303,3 +303,16 @@ def test_github_annotations(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert lines[2].startswith("::warning file=")
     assert lines[-1].startswith("::notice title=specfirst diff::contract: 2 breaking")
+
+
+def test_one_base_file_with_several_apis_needs_api(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as fh:
+        fh.write(
+            '[[tool.specfirst.apis]]\nname = "b"\ncontract = "b/openapi.yaml"\npackage = "b"\n'
+        )
+    base = str(BASE)
+    assert main(["diff", base]) == 2
+    assert "pass --api (items, b) or HEAD" in capsys.readouterr().err
+    assert main(["diff", "--api", "items", base]) == 1

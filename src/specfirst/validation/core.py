@@ -63,7 +63,7 @@ def validate_contract(contract: Contract) -> list[ValidationIssue]:
     seen: set[tuple[str, str]] = set()
     for finding in find_problems(contract.document, base_uri):
         if (finding.pointer, finding.message) in seen:
-            continue  # e.g. the same path-level parameter problem seen from two operations
+            continue  # a schema error found by both the meta-schema pass and the schema check
         seen.add((finding.pointer, finding.message))
         message = finding.message
         if finding.related is not None:

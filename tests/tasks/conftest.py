@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
+from redis import Redis, RedisError
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,7 +31,7 @@ from tasks_service.db.engine import create_engine, create_sessionmaker
 from tasks_service.db.tables import Base, UserRow
 from tasks_service.services.deps import Deps
 from tasks_service.settings import Settings
-from tasks_service.stores import MemoryStore
+from tasks_service.stores import MemoryStore, Store
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -43,6 +44,25 @@ def service_missing(what: str, why: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(message + " (SPECFIRST_REQUIRE_SERVICES=1)")
     pytest.skip(message)
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A Redis key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = f"tasks-test:{uuid.uuid4().hex}:"
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except RedisError as exc:
+        client.close()
+        service_missing("Redis at 127.0.0.1:6379", repr(exc))
+    try:
+        yield prefix
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -206,7 +226,7 @@ def api_factory(engine: AsyncEngine, database: Database) -> ApiFactory:
     """Build the app on the test database with settings overrides (`async with factory(...)`)."""
 
     @asynccontextmanager
-    async def factory(**overrides: object) -> AsyncIterator[Api]:
+    async def factory(store: Store | None = None, **overrides: object) -> AsyncIterator[Api]:
         settings = database.settings(jwt_secret=SecretStr("t" * 40), **overrides)
         deps = Deps(
             settings=settings,
@@ -214,7 +234,7 @@ def api_factory(engine: AsyncEngine, database: Database) -> ApiFactory:
             sessions=create_sessionmaker(engine),
             passwords=Passwords(settings),
             tokens=Tokens(settings),
-            store=MemoryStore(),
+            store=store or MemoryStore(),
         )
         app = build_app(deps)
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))

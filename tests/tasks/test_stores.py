@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
 from tasks_service.stores import MemoryStore, RedisStore, Store
 
-from .conftest import REDIS_URL, service_missing
+from .conftest import REDIS_URL
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.slow)])
+@pytest.fixture(params=["memory", "redis"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     if request.param == "memory":
         yield MemoryStore()
         return
-    redis_store = RedisStore(REDIS_URL, prefix=f"tasks-test:{uuid.uuid4().hex}:")
+    prefix: str = request.getfixturevalue("redis_prefix")
+    redis_store = RedisStore(REDIS_URL, prefix=prefix)
     try:
-        await redis_store.ping()
-    except Exception as exc:
+        yield redis_store
+    finally:
         await redis_store.close()
-        service_missing("Redis at 127.0.0.1:6379", repr(exc))
-    yield redis_store
-    await redis_store.close()
 
 
 async def test_limit_allows_then_refuses_with_wait(store: Store) -> None:

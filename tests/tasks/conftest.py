@@ -33,8 +33,9 @@ from tasks_service.services.deps import Deps
 from tasks_service.settings import Settings
 from tasks_service.stores import MemoryStore, Store
 
-PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/0"
+# The machine's services; overridable for other set-ups.
+PG_DSN = os.environ.get("TASKS_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TASKS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("SPECFIRST_REQUIRE_SERVICES") == "1"
 
 
@@ -55,7 +56,7 @@ def redis_prefix() -> Iterator[str]:
         client.ping()
     except RedisError as exc:
         client.close()
-        service_missing("Redis at 127.0.0.1:6379", repr(exc))
+        service_missing(f"Redis at {REDIS_URL}", repr(exc))
     try:
         yield prefix
         keys = list(client.scan_iter(match=f"{prefix}*"))
@@ -98,7 +99,7 @@ def pg_schema() -> Iterator[str]:
     try:
         conn = psycopg.connect(PG_DSN, connect_timeout=3, autocommit=True)
     except psycopg.OperationalError as exc:
-        service_missing("PostgreSQL at 127.0.0.1:5432", str(exc).strip())
+        service_missing(f"PostgreSQL at {PG_DSN}", str(exc).strip())
     schema = f"tasks_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')

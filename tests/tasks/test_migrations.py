@@ -60,7 +60,7 @@ async def test_postgres_upgrade_matches_models() -> None:
     try:
         admin = psycopg.connect(PG_DSN, connect_timeout=3, autocommit=True)
     except psycopg.OperationalError as exc:
-        service_missing("PostgreSQL at 127.0.0.1:5432", str(exc).strip())
+        service_missing(f"PostgreSQL at {PG_DSN}", str(exc).strip())
     with admin:
         admin.execute(f'CREATE SCHEMA "{schema}"')
     try:

@@ -6,11 +6,14 @@ The harness sets up a few identities before Schemathesis starts, the way a clien
 - `admin`: an account the service's own admin command promoted, for operations needing the
   admin scope (and to show that an ordinary account is refused them);
 - `victim`: an account that admin operations acting on accounts (deactivate) may harm;
-- `session`: a separate login of `user` for operations that end their own session (logout).
+- `session`: a separate login of `user` for operations that end their own session (logout);
+- `limited`: the admin logged in with the admin scope only, a valid token lacking the everyday
+  scopes (so the 403 of ordinary operations is reached).
 
 `Wallet` keeps their tokens fresh: an access token is refreshed (refresh-token grant, rotating)
 before it expires or as soon as the API answered 401 to it, and logged in again if refreshing
-fails. It works over any `httpx.Client`: a real one for a server, Starlette's TestClient in-process.
+fails. It works over any `requests.Session` and base URL: a plain one for a server, Schemathesis'
+own ASGI client in-process (so the app's event loop and lifespan are the ones Schemathesis uses).
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import requests
 
 from specfirst.contract_test.settings import AccountsSettings
 
-ROLES = ("user", "other", "admin", "victim", "session")
+ROLES = ("user", "other", "admin", "victim", "session", "limited")
 REFRESH_BEFORE = 0.8  # refresh once this share of the access token's lifetime has passed
 
 
@@ -48,6 +51,7 @@ class Identity:
     expires_in: int = 900
     issued_at: float = 0.0
     stale: bool = False
+    requested_scope: str | None = None  # narrower than the account's (the `limited` identity)
 
 
 @dataclass
@@ -97,15 +101,23 @@ def oauth2_urls(contract: Mapping[str, Any]) -> tuple[str | None, str | None]:
 class TokenClient:
     """The three calls that give tokens, over whatever client reaches the app."""
 
-    def __init__(self, client: httpx.Client, token_path: str, refresh_path: str | None) -> None:
-        self.client = client
+    def __init__(
+        self,
+        session: requests.Session,
+        base_url: str,
+        token_path: str,
+        refresh_path: str | None,
+    ) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
         self.token_path = token_path
         self.refresh_path = refresh_path
 
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.post(self.base_url + path, timeout=60, **kwargs)
+
     def register(self, path: str, identity: Identity) -> None:
-        response = self.client.post(
-            path, json={"email": identity.email, "password": identity.password}
-        )
+        response = self.post(path, json={"email": identity.email, "password": identity.password})
         if response.status_code not in (200, 201):
             raise AccountError(
                 f"registering {identity.email} at {path} answered {response.status_code}: "
@@ -116,14 +128,10 @@ class TokenClient:
             identity.subject = str(body["id"])
 
     def login(self, identity: Identity) -> None:
-        response = self.client.post(
-            self.token_path,
-            data={
-                "grant_type": "password",
-                "username": identity.email,
-                "password": identity.password,
-            },
-        )
+        form = {"grant_type": "password", "username": identity.email, "password": identity.password}
+        if identity.requested_scope:
+            form["scope"] = identity.requested_scope
+        response = self.post(self.token_path, data=form)
         if response.status_code != 200:
             raise AccountError(
                 f"logging in as {identity.email} at {self.token_path} answered "
@@ -134,9 +142,7 @@ class TokenClient:
     def refresh(self, identity: Identity) -> bool:
         if not self.refresh_path or not identity.refresh_token:
             return False
-        response = self.client.post(
-            self.refresh_path, json={"refresh_token": identity.refresh_token}
-        )
+        response = self.post(self.refresh_path, json={"refresh_token": identity.refresh_token})
         if response.status_code != 200:
             return False
         self._take(identity, response.json())
@@ -170,7 +176,8 @@ def _jwt_subject(token: str) -> str | None:
 
 
 def bootstrap(
-    client: httpx.Client,
+    session: requests.Session,
+    base_url: str,
     settings: AccountsSettings,
     contract: Mapping[str, Any],
     *,
@@ -193,7 +200,7 @@ def bootstrap(
         victim_operations=settings.victim_operations,
         session_operations=settings.session_operations,
     )
-    tokens = TokenClient(client, state.token_path, state.refresh_path)
+    tokens = TokenClient(session, base_url, state.token_path, state.refresh_path)
     for role in ("user", "other", "admin", "victim"):
         if role == "admin" and make_admin is None:
             continue
@@ -209,17 +216,29 @@ def bootstrap(
         tokens.login(identity)
         state.identities[role] = identity
     user = state.identities["user"]
-    session = Identity(
+    own_session = Identity(
         role="session", email=user.email, password=user.password, subject=user.subject
     )
-    tokens.login(session)
-    state.identities["session"] = session
+    tokens.login(own_session)
+    state.identities["session"] = own_session
     admin = state.identities.get("admin")
-    if admin and settings.admin_scope and settings.admin_scope not in admin.scopes:
-        raise AccountError(
-            f"the admin account {admin.email} was given scopes {admin.scopes}, "
-            f"not {settings.admin_scope!r}: the admin command did not make it an admin"
-        )
+    if admin and settings.admin_scope:
+        if settings.admin_scope not in admin.scopes:
+            raise AccountError(
+                f"the admin account {admin.email} was given scopes {admin.scopes}, "
+                f"not {settings.admin_scope!r}: the admin command did not make it an admin"
+            )
+        if set(admin.scopes) - {settings.admin_scope}:
+            # A valid token without the everyday scopes: reaches the 403 of other operations.
+            limited = Identity(
+                role="limited",
+                email=admin.email,
+                password=admin.password,
+                subject=admin.subject,
+                requested_scope=settings.admin_scope,
+            )
+            tokens.login(limited)
+            state.identities["limited"] = limited
     return state
 
 
@@ -252,9 +271,9 @@ def admin_by_command(
 class Wallet:
     """Hands out fresh access tokens per role; thread-safe."""
 
-    def __init__(self, state: AccountsState, client: httpx.Client) -> None:
+    def __init__(self, state: AccountsState, session: requests.Session, base_url: str) -> None:
         self.state = state
-        self.tokens = TokenClient(client, state.token_path, state.refresh_path)
+        self.tokens = TokenClient(session, base_url, state.token_path, state.refresh_path)
         self._lock = threading.Lock()
         self._by_token: dict[str, str] = {}
         for role, identity in state.identities.items():

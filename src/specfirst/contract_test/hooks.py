@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
+import requests
 import schemathesis
 from schemathesis import HookContext, Response
 
@@ -72,11 +72,11 @@ def _from_environment() -> None:
     if not state_file:
         return
     state = AccountsState.from_json(Path(state_file).read_text(encoding="utf-8"))
-    client = httpx.Client(base_url=os.environ[BASE_URL_ENV], timeout=30)
+    session = requests.Session()
     observed = os.environ.get(OBSERVATIONS_ENV)
     headers = os.environ.get(SECURITY_HEADERS_ENV)
     activate(
-        Wallet(state, client),
+        Wallet(state, session, os.environ[BASE_URL_ENV]),
         Observations(Path(observed)) if observed else None,
         admin_scope=state.admin_scope,
         security_headers=json.loads(headers) if headers else None,

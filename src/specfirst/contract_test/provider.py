@@ -81,10 +81,15 @@ def choose_role(case: AnyCase, wallet: Wallet) -> str | None:
     op = operation_id(case.operation)
     if op in state.session_operations and "session" in roles:
         return "session"
+    limited = roles.get("limited")
+    params = case.path_parameters or {}
+    linked = {i.subject for i in roles.values()} & {str(v) for v in params.values()}
+    lacking = needed_scopes(case.operation) - set(limited.scopes) if limited else set()
+    if limited and lacking and not linked and h % 13 == 0:
+        return "limited"
     if state.admin_scope and state.admin_scope in needed_scopes(case.operation):
         return "admin" if "admin" in roles and h % 5 else "user"
     parameter = state.subject_parameter
-    params = case.path_parameters or {}
     if parameter and parameter in params and op not in state.victim_operations:
         owners = {i.subject: role for role, i in roles.items() if role in ("user", "other")}
         owner = owners.get(str(params[parameter]))
@@ -128,7 +133,7 @@ def shape_subject(case: AnyCase, role: str, wallet: Wallet) -> None:
         other = "other" if role != "other" else "user"
         params[parameter] = subjects.get(other, value)
         return
-    own = "user" if role in ("admin", "session") else role
+    own = "user" if role in ("admin", "session", "limited") else role
     params[parameter] = subjects.get(own, value)
 
 

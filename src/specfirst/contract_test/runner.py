@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import httpx
+import requests
 
 from specfirst.contract_test import hooks
 from specfirst.contract_test.accounts import AccountsState, admin_by_command, bootstrap
@@ -83,7 +83,7 @@ def run(
         ),
     ):
         run_id = secrets.token_hex(4)
-        with httpx.Client(base_url=base_url, timeout=60) as client:
+        with requests.Session() as session:
             admin = None
             if settings.accounts.admin_command and options.base_url is None:
                 admin = admin_by_command(
@@ -94,10 +94,21 @@ def run(
                     env,
                     root,
                 )
-            state = bootstrap(client, settings.accounts, contract, run_id=run_id, make_admin=admin)
+            state = bootstrap(
+                session, base_url, settings.accounts, contract, run_id=run_id, make_admin=admin
+            )
         state_file = Path(scratch) / "accounts.json"
         state_file.write_text(state.to_json(), encoding="utf-8")
-        command = schemathesis_command(settings, options, contract_file, base_url, report_dir)
+        config_file = None
+        if settings.schemathesis_config:
+            config_file = Path(scratch) / "schemathesis.toml"
+            config_file.write_text(
+                "\n".join(p.read_text(encoding="utf-8") for p in settings.schemathesis_config),
+                encoding="utf-8",
+            )
+        command = schemathesis_command(
+            options, settings, contract_file, base_url, report_dir, config_file
+        )
         (report_dir / "command.txt").write_text(" ".join(command) + "\n", encoding="utf-8")
         st_env = dict(os.environ)
         st_env.update(
@@ -167,15 +178,16 @@ def _target(
 
 
 def schemathesis_command(
-    settings: ContractTestSettings,
     options: RunOptions,
+    settings: ContractTestSettings,
     contract_file: Path,
     base_url: str,
     report_dir: Path,
+    config_file: Path | None,
 ) -> list[str]:
     command = [sys.executable, "-m", "schemathesis.cli"]
-    if settings.schemathesis_config is not None:
-        command += ["--config-file", str(settings.schemathesis_config.resolve())]
+    if config_file is not None:
+        command += ["--config-file", str(config_file)]
     command += [
         "run",
         str(contract_file.resolve()),

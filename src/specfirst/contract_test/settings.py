@@ -54,7 +54,8 @@ class ContractTestSettings:
     accounts: AccountsSettings = field(default_factory=AccountsSettings)
     # "operationId status" (or "* status") -> why that response cannot be seen from outside.
     unreachable: dict[str, str] = field(default_factory=dict)
-    schemathesis_config: Path | None = None
+    # Schemathesis config files, concatenated in order into the run's one --config-file.
+    schemathesis_config: tuple[Path, ...] = ()
     max_examples: int = 100
     max_response_time: float = 2.0
     stateful_max_steps: int | None = None
@@ -92,8 +93,14 @@ def settings_from_dict(
     accounts = _table(data, "accounts")
     app_dir = data.get("app_dir")
     st_config = data.get("schemathesis_config")
-    if st_config is None and (base / DEFAULT_CONTRACTS_DIR / "schemathesis.toml").is_file():
-        st_config = DEFAULT_CONTRACTS_DIR / "schemathesis.toml"
+    if st_config is None:
+        defaults = (
+            DEFAULT_CONTRACTS_DIR / "schemathesis.toml",
+            DEFAULT_CONTRACTS_DIR / f"{api}.schemathesis.toml",
+        )
+        st_config = [str(path) for path in defaults if (base / path).is_file()]
+    elif isinstance(st_config, str):
+        st_config = [st_config]
     admin = accounts.get("admin_command")
     return ContractTestSettings(
         api=api,
@@ -115,7 +122,7 @@ def settings_from_dict(
             session_operations=tuple(str(op) for op in accounts.get("session_operations", [])),
         ),
         unreachable={str(k): str(v) for k, v in _table(data, "unreachable").items()},
-        schemathesis_config=base / str(st_config) if st_config else None,
+        schemathesis_config=tuple(base / str(path) for path in st_config),
         max_examples=int(data.get("max_examples", 100)),
         max_response_time=float(data.get("max_response_time", 2.0)),
         stateful_max_steps=(

@@ -55,6 +55,8 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--record-baseline",
+        "--release-baseline",
+        dest="record_baseline",
         action="store_true",
         help=f"copy the current contracts to {BASELINES}/<api>/ (at release) and exit",
     )

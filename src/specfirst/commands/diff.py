@@ -2,7 +2,8 @@
 
 BASE and HEAD are files, baseline folders, or `REF:PATH` from git (`REF:` alone: HEAD's path at REF).
 Without HEAD: the configured contract (or, for `REF:PATH`, PATH in the working tree). Without BASE:
-every configured API against `contracts/baselines/<api>/`, else against `origin/main`.
+every configured API against `contracts/baselines/<api>/`, else against `origin/main` (an API on
+neither is skipped with a note: there is nothing to break yet).
 
 Exit codes: 0 no breaking change (or info.version's major part was bumped), 1 breaking changes,
 2 the diff could not run (missing file or ref, unreadable contract, bad configuration).

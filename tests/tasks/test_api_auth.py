@@ -261,3 +261,24 @@ async def test_me_rejects_bad_tokens(api: Api) -> None:
     assert_problem(response, 401)
     assert_problem(await api.client.get("/api/me"), 401)
     assert_problem(await api.client.get("/api/me", headers={"Authorization": "Basic eDp5"}), 401)
+
+
+async def test_login_as_swagger_ui_sends_it(api: Api) -> None:
+    await api.register("ada@example.com")
+    response = await api.client.post(
+        "/api/auth/token",
+        data={
+            "grant_type": "password",
+            "username": "ada@example.com",
+            "password": PASSWORD,
+            "scope": "tasks",
+            "client_id": "swagger",
+            "client_secret": "",
+        },
+    )
+    assert response.status_code == 200, response.text
+    unknown = await api.client.post(
+        "/api/auth/token",
+        data={"grant_type": "password", "username": "a", "password": "b", "nonsense": "1"},
+    )
+    assert_problem(unknown, 422)

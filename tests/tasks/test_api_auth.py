@@ -277,6 +277,19 @@ async def test_login_as_swagger_ui_sends_it(api: Api) -> None:
         },
     )
     assert response.status_code == 200, response.text
+    # Swagger UI's default: no scopes ticked, client credentials in a Basic header.
+    default = await api.client.post(
+        "/api/auth/token",
+        data={
+            "grant_type": "password",
+            "scope": "",
+            "username": "ada@example.com",
+            "password": PASSWORD,
+        },
+        headers={"Authorization": "Basic Og=="},
+    )
+    assert default.status_code == 200, default.text
+    assert default.json()["scope"] == "tasks"
     unknown = await api.client.post(
         "/api/auth/token",
         data={"grant_type": "password", "username": "a", "password": "b", "nonsense": "1"},

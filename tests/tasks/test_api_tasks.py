@@ -403,3 +403,21 @@ async def test_list_runs_a_fixed_number_of_queries(api: Api) -> None:
     assert len(page.json()["items"]) == 30
     # the verifier's account lookup, the page, the total: no query per task
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 3
+
+
+async def test_nul_characters_are_refused_not_stored(api: Api) -> None:
+    """PostgreSQL cannot store NUL in text; the contract forbids it, so it is a 422, not a 500."""
+    ada = await api.account("ada@example.com")
+    task = await api.create_task(ada)
+    for body in ({"title": "a\u0000b"}, {"title": "ok", "description": "x\u0000"}):
+        assert_problem(await api.client.post(ada.tasks_url(), json=body, headers=ada.auth), 422)
+        assert_problem(
+            await api.client.patch(ada.tasks_url(task["id"]), json=body, headers=ada.auth), 422
+        )
+    listed = await api.client.get(ada.tasks_url(), params={"q": "a\u0000"}, headers=ada.auth)
+    assert_problem(listed, 422)
+    registered = await api.client.post(
+        "/api/auth/register", json={"email": "a\u0000@b.example", "password": "p" * 12}
+    )
+    assert_problem(registered, 422)
+    assert_problem(await api.login("a\u0000@b.example"), 422)

@@ -421,3 +421,20 @@ async def test_nul_characters_are_refused_not_stored(api: Api) -> None:
     )
     assert_problem(registered, 422)
     assert_problem(await api.login("a\u0000@b.example"), 422)
+
+
+async def test_malformed_preconditions_are_422(api: Api) -> None:
+    ada = await api.account("ada@example.com")
+    task = await api.create_task(ada)
+    url = ada.tasks_url(task["id"])
+    for header in ("If-Match", "If-None-Match"):
+        for value in ("3", "garbage", '"unterminated', '"1",,'):
+            response = await api.client.request(
+                "PATCH" if header == "If-Match" else "GET",
+                url,
+                json={"title": "x"} if header == "If-Match" else None,
+                headers={**ada.auth, header: value},
+            )
+            assert_problem(response, 422)
+    both = await api.client.get(url, headers={**ada.auth, "If-None-Match": 'W/"0", "1"'})
+    assert both.status_code == 304

@@ -75,6 +75,35 @@ RESERVED_TAG_NAMES = frozenset(
         "dependencies",
     }
 )
+# Module-level names of routers/<tag>.py and services.py that handlers and methods must not shadow.
+RESERVED_METHOD_NAMES = frozenset(
+    {
+        "annotations",
+        "datetime",
+        "uuid",
+        "models",
+        "responses",
+        "security",
+        "services",
+        "runtime",
+        "router",
+        "OPERATIONS",
+        "OperationSpec",
+        "Protocol",
+        "Annotated",
+        "Any",
+        "Literal",
+        "APIRouter",
+        "Body",
+        "Cookie",
+        "Depends",
+        "Header",
+        "Path",
+        "Query",
+        "Request",
+        "Response",
+    }
+)
 _NO_BODY_STATUSES = {204, 205, 304}
 _PATH_PARAM = re.compile(r"{([^}/]+)}")
 
@@ -205,6 +234,7 @@ class ViewBuilder:
         self.contract_sha256 = contract_sha256
         self.requirements: dict[str, RequirementView] = {}
         self.requirement_names = NameAllocator()
+        self.operation_bases = NameAllocator()
 
     def build(self) -> ApiView:
         info = self.document.get("info") or {}
@@ -234,7 +264,7 @@ class ViewBuilder:
                     description=descriptions.get(tag_name, ""),
                 )
                 tags[tag_name] = tag
-                method_names[tag_name] = NameAllocator()
+                method_names[tag_name] = NameAllocator(RESERVED_METHOD_NAMES)
             python_name = method_names[tag_name].allocate(
                 snake_case(operation_name(raw), fallback="operation")
             )
@@ -254,7 +284,10 @@ class ViewBuilder:
 
     def _operation(self, raw: RawOperation, python_name: str) -> OperationView:
         op = raw.operation
-        base = pascal_case(operation_name(raw), fallback="Operation")
+        # `meta/root` and `metaRoot` are one name once Pascal-cased: response classes must differ.
+        base = self.operation_bases.allocate(
+            pascal_case(operation_name(raw), fallback="Operation"), key=raw.pointer
+        )
         names = NameAllocator(RESERVED_ARGUMENTS)
         parameters = self._parameters(raw, names)
         route_path = raw.path

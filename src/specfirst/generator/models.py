@@ -50,6 +50,7 @@ def generate_models(document: dict[str, Any], header: str) -> str:
                 use_schema_description=True,
                 use_double_quotes=True,
                 keep_model_order=True,
+                set_default_enum_member=True,
                 formatters=[],
                 custom_file_header=header,
             )

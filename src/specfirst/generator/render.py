@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jinja2
@@ -20,8 +21,20 @@ _ENV = jinja2.Environment(
 
 
 def _docstring(value: Any) -> str:
-    text = " ".join(str(value).split())
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
+    """Text safe between triple quotes: backslashes doubled; quotes escaped where they would
+    close the docstring (a run of three or more, or a run at the very end)."""
+    text = " ".join(str(value).split()).replace("\\", "\\\\")
+
+    def escape(run: re.Match[str]) -> str:
+        quotes = run.group(0)
+        if len(quotes) >= 3 or run.end() == len(text):
+            return '\\"' * len(quotes)
+        return quotes
+
+    return _QUOTE_RUN.sub(escape, text)
+
+
+_QUOTE_RUN = re.compile('"+')
 
 
 _ENV.filters["pyrepr"] = repr

@@ -68,7 +68,7 @@ class ListPets200Response(ContractResponse):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ListPetsDefaultResponse(ContractResponse):
+class ListPets2DefaultResponse(ContractResponse):
     """`list_pets` → default: anything"""
 
     STATUS: ClassVar[int | None] = None

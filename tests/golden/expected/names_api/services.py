@@ -51,7 +51,7 @@ class DefaultService(Protocol):
 
     async def list_pets_2(
         self,
-    ) -> responses.ListPetsDefaultResponse:
+    ) -> responses.ListPets2DefaultResponse:
         """`GET /list_pets` (list_pets)"""
         ...
 

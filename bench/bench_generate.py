@@ -1,0 +1,360 @@
+"""Time `specfirst generate` against its peers, side by side, on the same machine in one run.
+
+Peers (each installed by this script into its own virtual environment under `.bench/`):
+fastapi-code-generator, openapi-generator's `python-fastapi` (the PyPI `openapi-generator-cli`
+package bundles the jar; needs Java) and datamodel-code-generator's `--generate-server fastapi`.
+
+For each document: the median wall time of several runs per tool (one run for a tool whose first
+run is slow, and no more runs once the time budget is spent), our time as a ratio to each peer's
+(below 1 means we are faster), and peers that fail shown as failing. Then: the peak RSS of our
+generate on the largest document, and the wall time of a no-op `specfirst generate`.
+
+Usage: uv run --frozen python bench/bench_generate.py [CORPUS_FOLDER] [--runs N] [--budget S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_ENVS = ROOT / ".bench"
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "specs"
+DEFAULT_DOCUMENTS = ("readme-petstore.json", "asana.json", "github-api.json")
+SLOW_RUN = 20.0  # seconds: a tool slower than this on a document gets a single run there
+TIMEOUT = 300.0  # seconds before a run counts as failing
+
+
+@dataclass(frozen=True)
+class Peer:
+    name: str
+    env: str  # folder under .bench/
+    requirement: str  # what `pip install` gets
+    command: Callable[[Path, Path], list[str]]  # (contract, output folder) → argv
+
+
+def _bin(env: str, name: str) -> str:
+    return str(BENCH_ENVS / env / "bin" / name)
+
+
+PEERS = (
+    Peer(
+        "fastapi-code-generator 0.8.1",
+        "fcg",
+        "fastapi-code-generator==0.8.1",
+        lambda c, o: [_bin("fcg", "fastapi-codegen"), "-i", str(c), "-o", str(o)],
+    ),
+    Peer(
+        "openapi-generator 7.26.0",
+        "ogc",
+        "openapi-generator-cli==7.26.0",
+        lambda c, o: [
+            _bin("ogc", "openapi-generator-cli"),
+            "generate",
+            "-i",
+            str(c),
+            "-g",
+            "python-fastapi",
+            "-o",
+            str(o),
+        ],
+    ),
+    Peer(
+        "datamodel-codegen 0.89.0 server",
+        "dcg",
+        "datamodel-code-generator==0.89.0",
+        lambda c, o: [
+            _bin("dcg", "datamodel-codegen"),
+            "--input",
+            str(c),
+            "--input-file-type",
+            "openapi",
+            "--output-model-type",
+            "pydantic_v2.BaseModel",
+            "--output",
+            str(o / "app" / "models.py"),
+            "--generate-server",
+            "fastapi",
+            "--server-output",
+            str(o / "app"),
+            "--server-package",
+            "app",
+            "--server-model-package",
+            "app.models",
+        ],
+    ),
+)
+
+
+def specfirst_command(contract: Path, out: Path) -> list[str]:
+    """Ours, cold: validate + generate into an empty folder (`--force`: no early exit)."""
+    return [
+        sys.executable,
+        "-m",
+        "specfirst.cli",
+        "generate",
+        str(contract),
+        "--out",
+        str(out),
+        "--package",
+        "bench_api",
+        "--force",
+    ]
+
+
+# -- environments ------------------------------------------------------------------------------
+
+
+def ensure_env(peer: Peer) -> str | None:
+    """Install the peer into `.bench/<env>` unless it is already there; an error text on failure."""
+    folder = BENCH_ENVS / peer.env
+    marker = folder / ".installed"
+    if marker.exists() and marker.read_text(encoding="utf-8") == peer.requirement:
+        return None
+    shutil.rmtree(folder, ignore_errors=True)
+    uv = shutil.which("uv")
+    if uv:
+        steps = [
+            [uv, "venv", "-q", "--python", "3.11", str(folder)],
+            [
+                uv,
+                "pip",
+                "install",
+                "-q",
+                "--python",
+                str(folder / "bin" / "python"),
+                peer.requirement,
+            ],
+        ]
+    else:
+        steps = [
+            [sys.executable, "-m", "venv", str(folder)],
+            [str(folder / "bin" / "python"), "-m", "pip", "install", "-q", peer.requirement],
+        ]
+    print(f"installing {peer.requirement} into {folder.relative_to(ROOT)} ...", flush=True)
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            lines = (done.stderr or done.stdout).strip().splitlines()
+            return lines[-1] if lines else f"exit {done.returncode}"
+    marker.write_text(peer.requirement, encoding="utf-8")
+    return None
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    runs: list[float] = field(default_factory=list)
+    error: str = ""
+    peak_rss_mib: float = 0.0
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.runs) if self.runs and not self.error else None
+
+
+def run_once(argv: list[str], cwd: Path, timeout: float = TIMEOUT) -> tuple[float, str, float]:
+    """(wall seconds, error or "", peak RSS in MiB of the process itself)."""
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+    )
+    deadline = started + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            process.kill()
+            os.wait4(process.pid, 0)
+            return time.perf_counter() - started, f"timeout after {timeout:.0f} s", 0.0
+        time.sleep(0.01)
+    seconds = time.perf_counter() - started
+    output = process.stdout.read().decode("utf-8", "replace") if process.stdout else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    rss = usage.ru_maxrss / 1024
+    if process.returncode != 0:
+        lines = [line for line in output.strip().splitlines() if line.strip()]
+        return seconds, f"exit {process.returncode}: {lines[-1][:120] if lines else ''}", rss
+    return seconds, "", rss
+
+
+def time_tool(
+    command: Callable[[Path, Path], list[str]], contract: Path, runs: int, deadline: float
+) -> Timing:
+    timing = Timing()
+    for index in range(runs):
+        with tempfile.TemporaryDirectory(prefix="specfirst-bench-") as tmp:
+            out = Path(tmp) / "out"
+            out.mkdir()
+            seconds, error, rss = run_once(command(contract, out), Path(tmp))
+            if not error and not any(out.rglob("*.py")):
+                error = "wrote no Python files"
+        timing.peak_rss_mib = max(timing.peak_rss_mib, rss)
+        if error:
+            timing.error = error
+            timing.runs.append(seconds)
+            return timing
+        timing.runs.append(seconds)
+        if seconds > SLOW_RUN or time.perf_counter() > deadline or index + 1 >= runs:
+            break
+    return timing
+
+
+def noop_seconds(runs: int) -> Timing:
+    """`specfirst generate` for the configured APIs when nothing changed (the `make generate` case)."""
+    argv = [sys.executable, "-m", "specfirst.cli", "generate"]
+    run_once(argv, ROOT)  # make sure it is up to date first
+    timing = Timing()
+    for _ in range(runs):
+        seconds, error, _ = run_once(argv, ROOT)
+        if error:
+            timing.error = error
+        timing.runs.append(seconds)
+    return timing
+
+
+def noop_large(contract: Path, runs: int) -> Timing:
+    """A repeated generate of the largest document into the same folder (inputs unchanged)."""
+    timing = Timing()
+    with tempfile.TemporaryDirectory(prefix="specfirst-bench-") as tmp:
+        out = Path(tmp)
+        argv = specfirst_command(contract, out)
+        _, error, _ = run_once(argv, out)
+        argv.remove("--force")
+        for _ in range(runs):
+            seconds, error2, _ = run_once(argv, out)
+            timing.runs.append(seconds)
+            timing.error = error or error2
+    return timing
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def _cell(timing: Timing) -> str:
+    if timing.error:
+        return f"FAIL ({timing.error})"[:44]
+    n = len(timing.runs)
+    return f"{timing.median:.2f} s (n={n})"
+
+
+def _ratio(ours: Timing, peer: Timing) -> str:
+    if ours.median is None:
+        return "-"
+    if peer.median is None:
+        return "peer fails"
+    return f"{ours.median / peer.median:.2f}x"
+
+
+def operations(contract: Path) -> int:
+    try:
+        document = json.loads(contract.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+    return sum(
+        1
+        for item in (document.get("paths") or {}).values()
+        if isinstance(item, dict)
+        for method in item
+        if method in methods
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS), help="corpus folder")
+    parser.add_argument(
+        "--documents",
+        default=",".join(DEFAULT_DOCUMENTS),
+        help=f"comma-separated file names (default: {','.join(DEFAULT_DOCUMENTS)})",
+    )
+    parser.add_argument("--runs", type=int, default=5, help="runs per fast tool (default: 5)")
+    parser.add_argument(
+        "--budget", type=float, default=1500.0, help="seconds after which tools get one run only"
+    )
+    parser.add_argument("--skip-peers", action="store_true", help="time specfirst only")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    args = parser.parse_args()
+
+    corpus = Path(args.corpus)
+    documents = [corpus / name for name in args.documents.split(",") if name]
+    missing = [str(d) for d in documents if not d.exists()]
+    if missing:
+        print(f"bench: missing documents: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    deadline = time.perf_counter() + args.budget
+    peers = [] if args.skip_peers else list(PEERS)
+    install_errors = {peer.name: ensure_env(peer) for peer in peers}
+
+    results: dict[str, dict[str, Timing]] = {}
+    for document in documents:
+        row: dict[str, Timing] = {}
+        print(f"timing {document.name} ...", flush=True)
+        row["specfirst"] = time_tool(specfirst_command, document, args.runs, deadline)
+        for peer in peers:
+            if install_errors[peer.name]:
+                row[peer.name] = Timing(error=f"install failed: {install_errors[peer.name]}")
+            else:
+                row[peer.name] = time_tool(peer.command, document, args.runs, deadline)
+        results[document.name] = row
+
+    largest = max(documents, key=lambda d: d.stat().st_size)
+    print("measuring no-op generate and peak RSS ...", flush=True)
+    noop = noop_seconds(args.runs)
+    noop_big = noop_large(largest, 3)
+
+    headers = ["document", "ops", "specfirst"]
+    for peer in peers:
+        headers += [peer.name, "ours/peer"]
+    table = [headers]
+    for document in documents:
+        row = results[document.name]
+        line = [document.name, str(operations(document)), _cell(row["specfirst"])]
+        for peer in peers:
+            line += [_cell(row[peer.name]), _ratio(row["specfirst"], row[peer.name])]
+        table.append(line)
+    widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
+    print()
+    for index, line in enumerate(table):
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    print()
+    ours_big = results[largest.name]["specfirst"]
+    print(
+        f"peak RSS of specfirst generate on {largest.name}: {ours_big.peak_rss_mib:.0f} MiB "
+        "(largest single process)"
+    )
+    print(f"no-op `specfirst generate` (configured APIs): {_cell(noop)}")
+    print(f"no-op generate of {largest.name} (unchanged inputs): {_cell(noop_big)}")
+    print(
+        f"cpus: {os.cpu_count()}; medians of up to {args.runs} runs (one run when a run takes "
+        f"over {SLOW_RUN:.0f} s); ours/peer < 1 means specfirst is faster"
+    )
+    if args.json:
+        figures = {
+            document: {tool: t.__dict__ for tool, t in row.items()}
+            for document, row in results.items()
+        }
+        figures["noop"] = {"configured": noop.__dict__, largest.name: noop_big.__dict__}
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -438,3 +438,24 @@ async def test_malformed_preconditions_are_422(api: Api) -> None:
             assert_problem(response, 422)
     both = await api.client.get(url, headers={**ada.auth, "If-None-Match": 'W/"0", "1"'})
     assert both.status_code == 304
+
+
+@pytest.mark.parametrize("instant", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"])
+async def test_instants_beyond_utc_range_are_422(api: Api, instant: str) -> None:
+    ada = await api.account("ada@example.com")
+    task = await api.create_task(ada)
+    url = ada.tasks_url(task["id"])
+    replace = {"title": "t", "description": "", "status": "pending", "due_at": instant}
+    responses = [
+        await api.client.post(
+            ada.tasks_url(), json={"title": "t", "due_at": instant}, headers=ada.auth
+        ),
+        await api.client.put(url, json=replace, headers=ada.auth),
+        await api.client.patch(url, json={"due_at": instant}, headers=ada.auth),
+        await api.client.get(ada.tasks_url(), params={"due_after": instant}, headers=ada.auth),
+        await api.client.get(ada.tasks_url(), params={"due_before": instant}, headers=ada.auth),
+    ]
+    for response in responses:
+        assert_problem(response, 422)
+    edge = await api.create_task(ada, title="edge", due_at="9999-12-31T23:59:59Z")
+    assert edge["due_at"] == "9999-12-31T23:59:59Z"

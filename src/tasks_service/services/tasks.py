@@ -50,9 +50,24 @@ def _stale() -> models.Problem:
     )
 
 
+class _OutOfRangeError(ValueError):
+    """A timestamp whose UTC equivalent falls outside years 1-9999."""
+
+
 def _utc(value: datetime | None) -> datetime | None:
     """Due dates are stored and returned in UTC, whatever offset the client sent."""
-    return value.astimezone(UTC) if value is not None else None
+    try:
+        return value.astimezone(UTC) if value is not None else None
+    except OverflowError:
+        raise _OutOfRangeError from None
+
+
+def _out_of_range() -> models.Problem:
+    return problem(
+        422,
+        "Unprocessable Content",
+        "A timestamp is outside the supported range (years 1 to 9999 in UTC).",
+    )
 
 
 def _set_status(row: TaskRow, status: models.TaskStatus, now: datetime) -> None:
@@ -80,14 +95,22 @@ class TasksService:
         due_before: datetime | None = None,
         q: str | None = None,
         sort: Sort = "-created_at",
-    ) -> models.TaskPage | responses.ListTasks400Response | responses.ListTasks404Response:
-        flt = task_repo.TaskFilter(
-            owner_id=user_id,
-            status=status.value if status else None,
-            due_after=due_after,
-            due_before=due_before,
-            text=q,
-        )
+    ) -> (
+        models.TaskPage
+        | responses.ListTasks400Response
+        | responses.ListTasks404Response
+        | responses.ListTasks422Response
+    ):
+        try:
+            flt = task_repo.TaskFilter(
+                owner_id=user_id,
+                status=status.value if status else None,
+                due_after=_utc(due_after),
+                due_before=_utc(due_before),
+                text=q,
+            )
+        except _OutOfRangeError:
+            return responses.ListTasks422Response(body=_out_of_range())
         async with self._deps.sessions() as session:
             if not await may_access(session, principal, user_id):
                 return responses.ListTasks404Response(body=not_found("account"))
@@ -108,11 +131,18 @@ class TasksService:
 
     async def create_task(
         self, *, user_id: uuid.UUID, body: models.TaskCreate, principal: Principal
-    ) -> responses.CreateTask201Response | responses.CreateTask404Response:
+    ) -> (
+        responses.CreateTask201Response
+        | responses.CreateTask404Response
+        | responses.CreateTask422Response
+    ):
         now = utcnow()
         status = body.status if isinstance(body.status, models.TaskStatus) else None
         status = status or models.TaskStatus.pending
-        due_at = _utc(body.due_at) if isinstance(body.due_at, datetime) else None
+        try:
+            due_at = _utc(body.due_at) if isinstance(body.due_at, datetime) else None
+        except _OutOfRangeError:
+            return responses.CreateTask422Response(body=_out_of_range())
         async with self._deps.sessions() as session, session.begin():
             if not await may_access(session, principal, user_id):
                 return responses.CreateTask404Response(body=not_found("account"))
@@ -157,7 +187,12 @@ class TasksService:
         principal: Principal,
         if_match: str | None,
         change: models.TaskReplace | models.TaskPatch,
-    ) -> TaskRow | Literal[404, 412]:
+    ) -> TaskRow | Literal[404, 412, 422]:
+        fields = change.model_dump(exclude_unset=True)
+        try:
+            due_at = _utc(fields.get("due_at"))
+        except _OutOfRangeError:
+            return 422
         for _ in range(_WRITE_ATTEMPTS):
             try:
                 async with self._deps.sessions() as session, session.begin():
@@ -168,13 +203,12 @@ class TasksService:
                     if not if_match_ok(if_match, row):
                         return 412
                     now = utcnow()
-                    fields = change.model_dump(exclude_unset=True)
                     if "title" in fields:
                         row.title = fields["title"]
                     if "description" in fields:
                         row.description = fields["description"]
                     if "due_at" in fields:
-                        row.due_at = _utc(fields["due_at"])
+                        row.due_at = due_at
                     if isinstance(change.status, models.TaskStatus):
                         _set_status(row, change.status, now)
                     row.updated_at = now
@@ -197,12 +231,15 @@ class TasksService:
         responses.ReplaceTask200Response
         | responses.ReplaceTask404Response
         | responses.ReplaceTask412Response
+        | responses.ReplaceTask422Response
     ):
         result = await self._write(user_id, task_id, principal, if_match, body)
         if result == 404:
             return responses.ReplaceTask404Response(body=not_found())
         if result == 412:
             return responses.ReplaceTask412Response(body=_stale())
+        if result == 422:
+            return responses.ReplaceTask422Response(body=_out_of_range())
         assert isinstance(result, TaskRow)
         return responses.ReplaceTask200Response(body=task_out(result), etag=etag(result))
 
@@ -230,6 +267,8 @@ class TasksService:
             return responses.UpdateTask404Response(body=not_found())
         if result == 412:
             return responses.UpdateTask412Response(body=_stale())
+        if result == 422:
+            return responses.UpdateTask422Response(body=_out_of_range())
         assert isinstance(result, TaskRow)
         return responses.UpdateTask200Response(body=task_out(result), etag=etag(result))
 

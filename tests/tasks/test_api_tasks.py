@@ -368,9 +368,22 @@ async def test_list_defaults_and_bad_parameters(api: Api) -> None:
         await api.client.get(ada.tasks_url(), params={"cursor": "garbage!"}, headers=ada.auth),
         422,  # not even the cursor alphabet
     )
-    for forged in ("A" * 20, "eyJzIjoidGl0bGUiLCJrIjpudWxsLCJpIjoiMSJ9"):
+    forgeries = (
+        "A" * 20,
+        "eyJzIjoidGl0bGUiLCJrIjpudWxsLCJpIjoiMSJ9",  # title cursor without key
+        # due_at cursors: beyond UTC range, without offset, not a string
+        "eyJzIjoiZHVlX2F0IiwiayI6Ijk5OTktMTItMzFUMjM6NTk6NTktMjM6NTkiLCJpIjoiNmMyY2JkOTQtNWNhNy00OWRlLTkwM2QtMjk1ZDIyZWYxNTgwIn0",
+        "eyJzIjoiZHVlX2F0IiwiayI6IjIwMjYtMDEtMDFUMDA6MDA6MDAiLCJpIjoiNmMyY2JkOTQtNWNhNy00OWRlLTkwM2QtMjk1ZDIyZWYxNTgwIn0",
+        "eyJzIjoiZHVlX2F0IiwiayI6NSwiaSI6IjZjMmNiZDk0LTVjYTctNDlkZS05MDNkLTI5NWQyMmVmMTU4MCJ9",
+    )
+    for forged in forgeries:
+        sort = (
+            "title" if forged.startswith("eyJzIjoidGl0bGUi") or forged.startswith("A") else "due_at"
+        )
         assert_problem(
-            await api.client.get(ada.tasks_url(), params={"cursor": forged}, headers=ada.auth),
+            await api.client.get(
+                ada.tasks_url(), params={"cursor": forged, "sort": sort}, headers=ada.auth
+            ),
             400,
             "invalid-cursor",
         )

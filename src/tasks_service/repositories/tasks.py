@@ -13,7 +13,7 @@ import binascii
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -62,10 +62,20 @@ class Cursor:
             if cursor.sort.lstrip("-") != "due_at" and cursor.key is None:
                 raise InvalidCursorError("malformed cursor")
             if cursor.sort.lstrip("-") != "title" and cursor.key is not None:
-                datetime.fromisoformat(cursor.key)
+                instant = datetime.fromisoformat(cursor.key)
+                if instant.tzinfo is None:
+                    raise InvalidCursorError("malformed cursor")
+                instant.astimezone(UTC)
         except InvalidCursorError:
             raise
-        except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error) as exc:
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            UnicodeError,
+            OverflowError,
+            binascii.Error,
+        ) as exc:
             raise InvalidCursorError("malformed cursor") from exc
         return cursor
 
@@ -102,7 +112,7 @@ def _after(cursor: Cursor, field: str, descending: bool) -> ColumnElement[bool]:
     column: Any = getattr(TaskRow, field)
     key: Any = cursor.key
     if field != "title" and key is not None:
-        key = datetime.fromisoformat(key)
+        key = datetime.fromisoformat(key).astimezone(UTC)
     tie_only = TaskRow.id < cursor.id if descending else TaskRow.id > cursor.id
     if key is None:  # only `due_at`: already among the tasks without due date, which come last
         return and_(TaskRow.due_at.is_(None), tie_only)

@@ -295,3 +295,10 @@ async def test_login_as_swagger_ui_sends_it(api: Api) -> None:
         data={"grant_type": "password", "username": "a", "password": "b", "nonsense": "1"},
     )
     assert_problem(unknown, 422)
+
+
+async def test_register_email_too_long_once_lower_cased(api: Api) -> None:
+    fits = await api.register("\u0130" * 122 + "@b.example")  # 254 characters lower-cased
+    assert fits.status_code == 201
+    too_long = await api.register("\u0130" * 123 + "@b.example")
+    assert_problem(too_long, 422)

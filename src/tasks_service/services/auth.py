@@ -26,6 +26,7 @@ from tasks_service.services.convert import problem, user_out
 from tasks_service.services.deps import Deps
 
 log = logging.getLogger("tasks_service.auth")
+_EMAIL_MAX = 254  # the column's size, as the contract's maxLength
 
 
 def _rate_limited(retry_after: int, what: str) -> models.Problem:
@@ -68,7 +69,12 @@ class AuthService:
 
     async def register_user(
         self, *, body: models.RegisterRequest
-    ) -> models.User | responses.RegisterUser409Response | responses.RegisterUser429Response:
+    ) -> (
+        models.User
+        | responses.RegisterUser409Response
+        | responses.RegisterUser422Response
+        | responses.RegisterUser429Response
+    ):
         settings = self._deps.settings
         wait = await self._deps.store.hit(
             f"register:client:{context.client_address.get()}",
@@ -84,7 +90,11 @@ class AuthService:
                 409, "Conflict", "An account with this email already exists.", "email-taken"
             )
         )
-        email = str(body.email)
+        email = users.normalise_email(body.email)
+        if len(email) > _EMAIL_MAX:  # lower-casing can lengthen text ("İ" becomes two characters)
+            return responses.RegisterUser422Response(
+                body=problem(422, "Unprocessable Content", "The email is too long.")
+            )
         display_name = body.display_name if isinstance(body.display_name, str) else None
         password_hash = await self._deps.passwords.hash(body.password)
         try:

@@ -379,10 +379,13 @@ TSV_COLUMNS = (
 
 def format_line(r: CorpusResult, width: int) -> str:
     fuzz = f"  fuzz {r.fuzz_cases} cases" if r.fuzz_cases else ""
+    error = r.error or "-"
+    if r.result == "invalid":
+        error = f"{len(r.errors)} validation error(s); first: {error}"
     return (
         f"{r.result.upper():7} {r.name:<{width}}  ops {r.served:>4}/{r.operations:<4}"
         f"  gen {r.generate_seconds:6.2f} s  total {r.seconds:6.2f} s{fuzz}"
-        f"  {r.error if r.error else '-'}"
+        f"  {error}"
     )
 
 

@@ -1,10 +1,11 @@
-"""Command line: `python -m tasks_service migrate | serve | create-admin`."""
+"""Command line: `python -m tasks_service migrate | serve | create-admin | prune`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -13,8 +14,9 @@ import uvicorn
 from tasks_service import migrate
 from tasks_service.auth import Passwords
 from tasks_service.db.engine import create_engine, create_sessionmaker
+from tasks_service.db.types import utcnow
 from tasks_service.logs import configure_logging
-from tasks_service.repositories import users
+from tasks_service.repositories import refresh_tokens, users
 from tasks_service.settings import Settings
 
 
@@ -22,6 +24,15 @@ async def _migrate(settings: Settings) -> None:
     engine = create_engine(settings)
     try:
         await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _prune(settings: Settings) -> int:
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            return await refresh_tokens.delete_expired(session, utcnow())
     finally:
         await engine.dispose()
 
@@ -55,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="default: TASKS_PORT or 8000")
     serve.add_argument("--workers", type=int, help="default: TASKS_WORKERS or 1")
     serve.add_argument("--migrate", action="store_true", help="migrate before serving")
+    sub.add_parser("prune", help="delete expired refresh tokens (run daily, e.g. from cron)")
     admin = sub.add_parser("create-admin", help="create an admin account, or promote one")
     admin.add_argument("email")
     admin.add_argument(
@@ -68,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_migrate(settings))
         print(f"database at the latest schema: {settings.sqlalchemy_url.split('@')[-1]}")
         return 0
+    if args.command == "prune":
+        print(f"deleted {asyncio.run(_prune(settings))} expired refresh tokens")
+        return 0
     if args.command == "create-admin":
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
         if len(password) < 12:
@@ -77,12 +92,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.migrate:
         asyncio.run(_migrate(settings))
+    workers = args.workers or settings.workers
+    if workers > 1 and not settings.redis_url:
+        logging.getLogger("tasks_service").warning(
+            "several workers without REDIS_URL: rate limits and revocations are per process"
+        )
     uvicorn.run(
         "tasks_service.app:create_app",
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        workers=args.workers or settings.workers,
+        workers=workers,
         log_config=None,
         access_log=False,
         proxy_headers=True,

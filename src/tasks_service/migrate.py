@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -46,8 +47,13 @@ def _current(connection: Connection) -> set[str]:
     return set(MigrationContext.configure(connection).get_current_heads())
 
 
+@cache
+def _heads() -> frozenset[str]:
+    """The latest revisions: read from the migration scripts once per process."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
 async def is_up_to_date(engine: AsyncEngine) -> bool:
     """Whether the database is at the latest revision (readiness and start-up use this)."""
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     async with engine.connect() as connection:
-        return await connection.run_sync(_current) == heads
+        return await connection.run_sync(_current) == _heads()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jwt
 import pytest
@@ -302,3 +306,39 @@ async def test_register_email_too_long_once_lower_cased(api: Api) -> None:
     assert fits.status_code == 201
     too_long = await api.register("\u0130" * 123 + "@b.example")
     assert_problem(too_long, 422)
+
+
+async def test_rs256_end_to_end(api_factory: ApiFactory, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private, public = tmp_path / "private.pem", tmp_path / "public.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    async with api_factory(
+        jwt_algorithm="RS256", jwt_private_key_file=private, jwt_public_key_file=public
+    ) as api:
+        ada = await api.account("ada@example.com")
+        assert jwt.get_unverified_header(ada.access)["alg"] == "RS256"
+        assert (await api.client.get("/api/me", headers=ada.auth)).status_code == 200
+
+        # Algorithm confusion: HS256 "signed" with the public key (PyJWT will not make one).
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+        signing_input = b64(b'{"alg":"HS256","typ":"JWT"}') + "." + ada.access.split(".")[1]
+        mac = hmac.new(public.read_bytes(), signing_input.encode(), hashlib.sha256).digest()
+        hs256 = f"{signing_input}.{b64(mac)}"
+        confused = await api.client.get("/api/me", headers={"Authorization": f"Bearer {hs256}"})
+        assert_problem(confused, 401)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,3 +76,14 @@ async def revoke_user(session: AsyncSession, user_id: uuid.UUID, when: datetime)
         .values(revoked_at=when)
         .execution_options(synchronize_session=False)
     )
+
+
+async def delete_expired(session: AsyncSession, now: datetime) -> int:
+    """Forget expired tokens. Spent and revoked ones are kept until they expire, so reuse of a
+    stolen token is recognised for as long as the token could have been valid."""
+    result = await session.execute(
+        delete(RefreshTokenRow)
+        .where(RefreshTokenRow.expires_at < now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount if isinstance(result, CursorResult) else 0

@@ -42,6 +42,7 @@ def add_parser(sub: Any) -> None:
     )
     parser.add_argument("--phases", help="Schemathesis phases (default: all)")
     parser.add_argument("--max-time", type=int, help="time budget in seconds for the whole run")
+    parser.add_argument("--workers", type=int, help="Schemathesis worker threads (default: 1)")
     parser.set_defaults(func=run)
 
 
@@ -93,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             report_dir=Path(args.report_dir) / settings.api,
             phases=args.phases,
             max_time=args.max_time,
+            workers=args.workers,
         )
         try:
             result = run_contract_test(settings, contract.document, options, root=root)

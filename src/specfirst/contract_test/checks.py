@@ -64,6 +64,7 @@ INTERNALS = (
 class Runtime:
     """What the checks need beyond the response: set once by the hooks or the pytest fixture."""
 
+    active: bool = False  # off unless a contract-test run switched it on (other suites' tests)
     wallet: Wallet | None = None
     admin_scope: str | None = None
     security_headers: dict[str, str | None] = field(
@@ -78,10 +79,12 @@ RUNTIME = Runtime()
 
 def configure(
     *,
+    active: bool,
     wallet: Wallet | None,
     admin_scope: str | None = None,
     security_headers: Mapping[str, str | None] | None = None,
 ) -> None:
+    RUNTIME.active = active
     RUNTIME.wallet = wallet
     RUNTIME.admin_scope = admin_scope
     RUNTIME.security_headers = dict(
@@ -113,6 +116,8 @@ def _text(response: Response) -> str:
 @schemathesis.check
 def problem_json_errors(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
     """Every error is an RFC 9457 problem whose `status` member is the HTTP status."""
+    if not RUNTIME.active:
+        return None
     status = response.status_code
     if status < 400 or case.method.upper() == "HEAD":
         return None
@@ -139,6 +144,8 @@ def problem_json_errors(ctx: CheckContext, response: Response, case: AnyCase) ->
 @schemathesis.check
 def security_headers_present(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
     """The security headers the house rules ask of every response."""
+    if not RUNTIME.active:
+        return None
     missing = []
     for name, expected in RUNTIME.security_headers.items():
         value = _header(response, name)
@@ -152,6 +159,8 @@ def security_headers_present(ctx: CheckContext, response: Response, case: AnyCas
 @schemathesis.check
 def request_id_echoed(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
     """Every response names its request; a well-formed id the client sent comes back as is."""
+    if not RUNTIME.active:
+        return None
     echoed = _header(response, "X-Request-ID")
     if not echoed:
         raise AssertionError("The response has no `X-Request-ID` header")
@@ -164,6 +173,8 @@ def request_id_echoed(ctx: CheckContext, response: Response, case: AnyCase) -> b
 @schemathesis.check
 def no_internal_details(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
     """No stack trace, source location, driver exception or SQL reaches a client."""
+    if not RUNTIME.active:
+        return None
     text = _text(response)
     patterns: Iterable[re.Pattern[str]] = STACK_TRACE
     if response.status_code >= 400:
@@ -180,6 +191,8 @@ def no_internal_details(ctx: CheckContext, response: Response, case: AnyCase) ->
 @schemathesis.check
 def auth_enforced(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
     """A secured operation refuses missing or forged credentials and tokens lacking its scope."""
+    if not RUNTIME.active:
+        return None
     wallet = RUNTIME.wallet
     if wallet is None or not 200 <= response.status_code < 300:
         return None

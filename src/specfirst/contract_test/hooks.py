@@ -37,20 +37,32 @@ def activate(
     admin_scope: str | None = None,
     security_headers: Mapping[str, str | None] | None = None,
 ) -> None:
-    """Point the provider, the checks and the hooks at this run's accounts and records."""
+    """Point the provider, the checks and the hooks at this run's accounts and records.
+
+    Nothing is active until this is called, and `deactivate()` switches everything off again, so
+    other Schemathesis tests in the same process are not held to our checks.
+    """
     provider.register()
     provider.install(wallet)
-    checks.configure(wallet=wallet, admin_scope=admin_scope, security_headers=security_headers)
+    checks.configure(
+        active=True, wallet=wallet, admin_scope=admin_scope, security_headers=security_headers
+    )
     observe.ACTIVE.clear()
     if observations is not None:
         observe.ACTIVE.append(observations)
+
+
+def deactivate() -> None:
+    provider.install(None)
+    checks.configure(active=False, wallet=None)
+    observe.ACTIVE.clear()
 
 
 @schemathesis.hook
 def before_call(context: HookContext, case: AnyCase, kwargs: dict[str, Any]) -> None:
     """Half of the requests carry their own request id, so echoing it can be checked."""
     headers: Any = case.headers
-    if "X-Request-ID" not in headers and provider.case_hash(case) % 2:
+    if checks.RUNTIME.active and "X-Request-ID" not in headers and provider.case_hash(case) % 2:
         headers["X-Request-ID"] = f"ct-{provider.case_hash(case):016x}"
 
 

@@ -94,4 +94,4 @@ def in_process(
         try:
             yield run
         finally:
-            hooks.activate(None, None)
+            hooks.deactivate()

@@ -40,6 +40,7 @@ class RunOptions:
     report_dir: Path = Path("reports/contract-test")
     phases: str | None = None
     max_time: int | None = None
+    workers: int | None = None
     extra_args: tuple[str, ...] = ()
 
 
@@ -200,7 +201,7 @@ def schemathesis_command(
         "--max-response-time",
         str(settings.max_response_time),
         "--workers",
-        "1",
+        str(options.workers or settings.workers),
         "--report",
         "junit",
         "--report-junit-path",

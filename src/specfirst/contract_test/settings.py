@@ -58,7 +58,7 @@ class ContractTestSettings:
     schemathesis_config: tuple[Path, ...] = ()
     max_examples: int = 100
     max_response_time: float = 2.0
-    stateful_max_steps: int | None = None
+    workers: int = 1  # Schemathesis worker threads (STACK.md: 4 crashed on Python 3.11)
 
 
 def load_settings(api: ApiConfig, *, root: Path | None = None) -> ContractTestSettings:
@@ -125,9 +125,7 @@ def settings_from_dict(
         schemathesis_config=tuple(base / str(path) for path in st_config),
         max_examples=int(data.get("max_examples", 100)),
         max_response_time=float(data.get("max_response_time", 2.0)),
-        stateful_max_steps=(
-            int(data["stateful_max_steps"]) if "stateful_max_steps" in data else None
-        ),
+        workers=int(data.get("workers", 1)),
     )
 
 

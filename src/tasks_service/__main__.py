@@ -17,6 +17,8 @@ from tasks_service.db.engine import create_engine, create_sessionmaker
 from tasks_service.db.types import utcnow
 from tasks_service.logs import configure_logging
 from tasks_service.repositories import refresh_tokens, users
+from tasks_service.repositories import tasks as task_repo
+from tasks_service.services.tasks import RESTORE_WINDOW
 from tasks_service.settings import Settings
 
 
@@ -28,11 +30,14 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _prune(settings: Settings) -> int:
+async def _prune(settings: Settings) -> tuple[int, int]:
     engine = create_engine(settings)
+    now = utcnow()
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            return await refresh_tokens.delete_expired(session, utcnow())
+            tokens = await refresh_tokens.delete_expired(session, now)
+            tasks = await task_repo.purge_deleted(session, now - RESTORE_WINDOW)
+            return tokens, tasks
     finally:
         await engine.dispose()
 
@@ -66,7 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="default: TASKS_PORT or 8000")
     serve.add_argument("--workers", type=int, help="default: TASKS_WORKERS or 1")
     serve.add_argument("--migrate", action="store_true", help="migrate before serving")
-    sub.add_parser("prune", help="delete expired refresh tokens (run daily, e.g. from cron)")
+    sub.add_parser(
+        "prune",
+        help="delete expired refresh tokens and tasks past their restore window (run daily)",
+    )
     admin = sub.add_parser("create-admin", help="create an admin account, or promote one")
     admin.add_argument("email")
     admin.add_argument(
@@ -81,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"database at the latest schema: {settings.sqlalchemy_url.split('@')[-1]}")
         return 0
     if args.command == "prune":
-        print(f"deleted {asyncio.run(_prune(settings))} expired refresh tokens")
+        tokens, tasks = asyncio.run(_prune(settings))
+        print(f"deleted {tokens} expired refresh tokens and {tasks} tasks deleted over 30 days ago")
         return 0
     if args.command == "create-admin":
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()

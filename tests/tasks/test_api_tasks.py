@@ -472,3 +472,56 @@ async def test_instants_beyond_utc_range_are_422(api: Api, instant: str) -> None
         assert_problem(response, 422)
     edge = await api.create_task(ada, title="edge", due_at="9999-12-31T23:59:59Z")
     assert edge["due_at"] == "9999-12-31T23:59:59Z"
+
+
+async def test_delete_is_undoable_for_30_days(api: Api) -> None:
+    ada = await api.account("ada@example.com")
+    task = await api.create_task(ada, title="Oops")
+    url = ada.tasks_url(task["id"])
+    assert (await api.client.delete(url, headers=ada.auth)).status_code == 204
+    assert_problem(await api.client.get(url, headers=ada.auth), 404)
+    assert_problem(await api.client.patch(url, json={"title": "x"}, headers=ada.auth), 404)
+    listed = (await api.client.get(ada.tasks_url(), headers=ada.auth)).json()
+    assert listed["total"] == 0
+    assert listed["items"] == []
+
+    restored = await api.client.post(f"{url}/restore", headers=ada.auth)
+    assert restored.status_code == 200
+    assert restored.json()["title"] == "Oops"
+    assert restored.headers["etag"] == '"3"'  # created 1, deleted 2, restored 3
+    assert (await api.client.get(url, headers=ada.auth)).status_code == 200
+    assert_problem(await api.client.post(f"{url}/restore", headers=ada.auth), 409, "not-deleted")
+    assert_problem(
+        await api.client.post(f"{ada.tasks_url(str(uuid.uuid4()))}/restore", headers=ada.auth),
+        404,
+    )
+
+
+async def test_restore_respects_privacy_and_window(api: Api) -> None:
+    from datetime import timedelta
+
+    from tasks_service.db.tables import TaskRow
+    from tasks_service.db.types import utcnow
+    from tasks_service.repositories import tasks as task_repo
+
+    ada = await api.account("ada@example.com")
+    bob = await api.account("bob@example.com")
+    root = await api.account("root@example.com", admin=True)
+    task = await api.create_task(ada)
+    url = ada.tasks_url(task["id"])
+    await api.client.delete(url, headers=ada.auth)
+    assert_problem(await api.client.post(f"{url}/restore", headers=bob.auth), 404)
+    assert_problem(
+        await api.client.post(f"{bob.tasks_url(task['id'])}/restore", headers=bob.auth), 404
+    )
+    assert (await api.client.post(f"{url}/restore", headers=root.auth)).status_code == 200
+
+    await api.client.delete(url, headers=ada.auth)
+    async with api.deps.sessions() as session, session.begin():
+        row = await session.get(TaskRow, uuid.UUID(task["id"]))
+        assert row is not None
+        row.deleted_at = utcnow() - timedelta(days=31)
+    assert_problem(await api.client.post(f"{url}/restore", headers=ada.auth), 404)
+    async with api.deps.sessions() as session, session.begin():
+        assert await task_repo.purge_deleted(session, utcnow() - timedelta(days=30)) == 1
+        assert await session.get(TaskRow, uuid.UUID(task["id"])) is None

@@ -73,5 +73,5 @@ def test_migrate_create_admin_and_prune(
     role, _ = asyncio.run(seed_and_count())
     assert role == "admin"
     assert cli.main(["prune"]) == 0
-    assert "deleted 1 expired" in capsys.readouterr().out
+    assert "deleted 1 expired refresh tokens and 0 tasks" in capsys.readouterr().out
     assert asyncio.run(remaining()) == 1

@@ -73,6 +73,8 @@ class TaskRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
+    # Soft delete: set when deleted, cleared by a restore; purged after the restore window.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     # Optimistic concurrency: every UPDATE/DELETE says `WHERE version = <read version>`, so a
     # concurrent change makes the write fail (StaleDataError) instead of overwriting it.

@@ -7,15 +7,26 @@ used by tests and by `tasks_service.migrate`), else Settings (`DATABASE_URL`).
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from tasks_service.db.engine import create_engine
 from tasks_service.db.tables import Base
+from tasks_service.db.types import UTCDateTime
 from tasks_service.settings import Settings
 
 target_metadata = Base.metadata
+
+
+def _render_item(kind: str, obj: Any, _context: AutogenContext) -> str | Literal[False]:
+    """Autogenerate writes our column types as plain SQLAlchemy ones: migrations must not
+    import application code, which changes after they are written."""
+    if kind == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -24,6 +35,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

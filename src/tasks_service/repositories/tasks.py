@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasks_service.db.tables import TaskRow
@@ -88,7 +89,7 @@ def _key_of(row: TaskRow, field: str) -> str | None:
 
 
 def _filtered(query: Select[Any], flt: TaskFilter) -> Select[Any]:
-    query = query.where(TaskRow.owner_id == flt.owner_id)
+    query = query.where(TaskRow.owner_id == flt.owner_id, TaskRow.deleted_at.is_(None))
     if flt.status is not None:
         query = query.where(TaskRow.status == flt.status)
     if flt.due_after is not None:
@@ -149,9 +150,27 @@ async def page(
     return rows, int(total or 0), next_cursor
 
 
-async def get(session: AsyncSession, owner_id: uuid.UUID, task_id: uuid.UUID) -> TaskRow | None:
-    """The task if it exists and belongs to `owner_id` (anything else looks like absence)."""
-    result = await session.execute(
-        select(TaskRow).where(TaskRow.id == task_id, TaskRow.owner_id == owner_id)
-    )
+async def get(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    task_id: uuid.UUID,
+    *,
+    deleted_too: bool = False,
+) -> TaskRow | None:
+    """The task if it exists and belongs to `owner_id` (anything else looks like absence).
+    Deleted tasks count as absent unless `deleted_too`."""
+    query = select(TaskRow).where(TaskRow.id == task_id, TaskRow.owner_id == owner_id)
+    if not deleted_too:
+        query = query.where(TaskRow.deleted_at.is_(None))
+    result = await session.execute(query)
     return result.scalar_one_or_none()
+
+
+async def purge_deleted(session: AsyncSession, before: datetime) -> int:
+    """Delete for good the tasks deleted before `before`."""
+    result = await session.execute(
+        delete(TaskRow)
+        .where(TaskRow.deleted_at.is_not(None), TaskRow.deleted_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount if isinstance(result, CursorResult) else 0

@@ -16,6 +16,7 @@ PROBLEM_TYPES = {
     "refresh-token-reused": "urn:specfirst:problem:refresh-token-reused",
     "invalid-scope": "urn:specfirst:problem:invalid-scope",
     "self-deactivation": "urn:specfirst:problem:self-deactivation",
+    "not-deleted": "urn:specfirst:problem:not-deleted",
 }
 
 

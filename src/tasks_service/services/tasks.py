@@ -8,7 +8,7 @@ other accounts can be learned. Writes honour `If-Match` and are compare-and-set 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,7 @@ from tasks_service.services.convert import (
 )
 from tasks_service.services.deps import Deps
 
+RESTORE_WINDOW = timedelta(days=30)  # the contract promises 30 days
 Sort = Literal["created_at", "-created_at", "due_at", "-due_at", "title", "-title"]
 _WRITE_ATTEMPTS = 3  # unconditional writes retry a lost compare-and-set this often
 
@@ -289,10 +290,43 @@ class TasksService:
                         return responses.DeleteTask404Response(body=not_found())
                     if not if_match_ok(if_match, row):
                         return responses.DeleteTask412Response(body=_stale())
-                    await session.delete(row)
+                    row.deleted_at = row.updated_at = utcnow()
                     await session.flush()
                 return None
             except StaleDataError:
                 if if_match is not None:
                     return responses.DeleteTask412Response(body=_stale())
         return responses.DeleteTask412Response(body=_stale())
+
+    async def restore_task(
+        self, *, user_id: uuid.UUID, task_id: uuid.UUID, principal: Principal
+    ) -> (
+        responses.RestoreTask200Response
+        | responses.RestoreTask404Response
+        | responses.RestoreTask409Response
+    ):
+        now = utcnow()
+        try:
+            async with self._deps.sessions() as session, session.begin():
+                allowed = await may_access(session, principal, user_id)
+                row = (
+                    await task_repo.get(session, user_id, task_id, deleted_too=True)
+                    if allowed
+                    else None
+                )
+                if row is None or (
+                    row.deleted_at is not None and row.deleted_at < now - RESTORE_WINDOW
+                ):
+                    return responses.RestoreTask404Response(body=not_found())
+                if row.deleted_at is None:
+                    return responses.RestoreTask409Response(
+                        body=problem(409, "Conflict", "The task is not deleted.", "not-deleted")
+                    )
+                row.deleted_at = None
+                row.updated_at = now
+                await session.flush()
+        except StaleDataError:  # restored (or purged) concurrently: say what is true now
+            return responses.RestoreTask409Response(
+                body=problem(409, "Conflict", "The task was changed meanwhile.", "not-deleted")
+            )
+        return responses.RestoreTask200Response(body=task_out(row), etag=etag(row))

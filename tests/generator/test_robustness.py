@@ -22,7 +22,12 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from specfirst.generator.pipeline import stage_package, validation_issues
+from specfirst.generator.pipeline import (
+    InvalidContractError,
+    generate_package,
+    stage_package,
+    validation_issues,
+)
 from specfirst.loader import load_contract
 
 HERE = Path(__file__).parent
@@ -136,3 +141,23 @@ def test_generated_packages_pass_mypy_strict(packages: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_invalid_but_usable_contract_needs_allow_invalid(tmp_path: Path) -> None:
+    fixture = HERE / "fixtures" / "robustness" / "invalid" / "usable.yaml"
+    with pytest.raises(InvalidContractError) as refused:
+        generate_package(fixture, "robust_usable_api", tmp_path)
+    assert refused.value.issues
+    assert not (tmp_path / "robust_usable_api").exists()
+
+    result = generate_package(fixture, "robust_usable_api", tmp_path, allow_invalid=True)
+    assert result.warnings == [str(issue) for issue in refused.value.issues]
+    sys.path.insert(0, str(tmp_path))
+    try:
+        app = importlib.import_module("robust_usable_api").create_app()
+        with TestClient(app) as client:
+            assert client.get("/items").status_code == 501
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.startswith("robust_usable_api")]:
+            del sys.modules[name]

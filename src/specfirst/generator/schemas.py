@@ -135,6 +135,7 @@ class ModelPlan:
 
     def _rewrite(self, schema: Any) -> Any:
         result = copy.deepcopy(schema)
+        _drop_malformed_types(result)
         for node in _walk(result):
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith(SCHEMA_PREFIX):
@@ -143,6 +144,51 @@ class ModelPlan:
                     tokens[2] = self.class_names[tokens[2]]
                     node["$ref"] = "#" + "".join("/" + escape_pointer_token(t) for t in tokens)
         return result
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs", "dependentSchemas")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_ONES = (
+    "items",
+    "additionalItems",
+    "additionalProperties",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+)
+
+
+def _drop_malformed_types(schema: Any) -> None:
+    """Remove `type` values that are no type name (a schema written where a type belongs).
+
+    Only invalid contracts have them, generated with `--allow-invalid` after every validation
+    error was printed: the node then accepts any type instead of stopping the models stage.
+    """
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        kind = node.get("type")
+        if kind is not None and not (
+            isinstance(kind, str)
+            or (isinstance(kind, list) and all(isinstance(k, str) for k in kind))
+        ):
+            del node["type"]
+        for key in _SCHEMA_MAPS:
+            if isinstance(node.get(key), dict):
+                stack.extend(node[key].values())
+        for key in _SCHEMA_LISTS:
+            if isinstance(node.get(key), list):
+                stack.extend(node[key])
+        for key in _SCHEMA_ONES:
+            value = node.get(key)
+            stack.extend(value if isinstance(value, list) else [value])
 
 
 def _has_read_write(schema: Any) -> bool:

@@ -325,7 +325,10 @@ class _Bundler:
         return components
 
     def internalise(self) -> None:
-        for node, key, parent_tokens in self._refs(self.root.data, []):
+        found = list(self._refs(self.root.data, []))
+        # Components that only point elsewhere first, so their targets keep the component's name.
+        found.sort(key=lambda item: not (len(item[2]) == 3 and item[2][0] == "components"))
+        for node, key, parent_tokens in found:
             self._rewrite(node, key, parent_tokens, self.root.path)
 
     def _refs(
@@ -413,12 +416,17 @@ class _Bundler:
         if target_file == self.root.path:
             self.placed[key] = fragment
             return fragment
-        section = _section_for(tokens, fragment)
-        name = _component_name(fragment, target_file)
-        bucket = self.components.setdefault(section, {})
-        unique, suffix = name, 2
-        while unique in bucket:
-            unique, suffix = f"{name}{suffix}", suffix + 1
+        if file == self.root.path and len(tokens) == 3 and tokens[0] == "components":
+            # `components.schemas.Pet: {$ref: pet.yaml#/Pet}` names the slot: fill it in place.
+            section, unique = tokens[1], tokens[2]
+            bucket = self.components.setdefault(section, {})
+        else:
+            section = _section_for(tokens, fragment)
+            name = _component_name(fragment, target_file)
+            bucket = self.components.setdefault(section, {})
+            unique, suffix = name, 2
+            while unique in bucket:
+                unique, suffix = f"{name}{suffix}", suffix + 1
         placed = join_pointer(["components", section, unique])
         self.placed[key] = placed
         copy = json.loads(json.dumps(target))

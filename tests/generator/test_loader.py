@@ -111,3 +111,26 @@ def test_json_contract_and_sha(tmp_path: Path) -> None:
     assert contract.openapi_version == "3.0.3"
     assert len(contract.sha256) == 64
     assert contract.locate("/paths").line == 2
+
+
+def test_component_that_only_refers_to_another_file_is_filled_in_place(tmp_path: Path) -> None:
+    write(tmp_path, "pet.yaml", "Pet:\n  type: object\n  properties: {name: {type: string}}\n")
+    root = write(
+        tmp_path,
+        "openapi.yaml",
+        """
+        openapi: 3.1.0
+        info: {title: t, version: "1"}
+        paths: {}
+        components:
+          schemas:
+            Pet: {$ref: 'pet.yaml#/Pet'}
+            Owner:
+              type: object
+              properties: {pet: {$ref: 'pet.yaml#/Pet'}}
+        """,
+    )
+    schemas = load_contract(root).document["components"]["schemas"]
+    assert set(schemas) == {"Pet", "Owner"}
+    assert schemas["Pet"]["type"] == "object"
+    assert schemas["Owner"]["properties"]["pet"] == {"$ref": "#/components/schemas/Pet"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import warnings
 from importlib import metadata
@@ -44,7 +45,7 @@ def generate_models(
     key = cache_key(document)
     body = _read_cache(cache_dir, key) if cache_dir is not None else None
     if body is None:
-        body = _run_datamodel_codegen(document)
+        body = enums_before_defaults(_run_datamodel_codegen(document))
         if cache_dir is not None:
             _write_cache(cache_dir, key, body)
     return body.replace(_HEADER_SLOT, header, 1)
@@ -72,6 +73,7 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
                 use_standard_collections=True,
                 use_union_operator=True,
                 use_missing_sentinel=True,
+                strict_nullable=True,
                 strict_types=[StrictTypes.float, StrictTypes.bool],
                 read_only_write_only_model_type=ReadOnlyWriteOnlyModelType.RequestResponse,
                 use_annotated=True,
@@ -123,3 +125,35 @@ def _write_cache(folder: Path, key: str, body: str) -> None:
             stale.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+_ENUM_CLASS = re.compile(r"^class (\w+)\((?:str, |int, )?(?:Enum|StrEnum|IntEnum)\):", re.MULTILINE)
+_MEMBER_DEFAULT = re.compile(r"= ([A-Za-z_]\w*)\.[A-Za-z_]\w*$", re.MULTILINE)
+_TOP_LEVEL = re.compile(r"^\S", re.MULTILINE)
+
+
+def enums_before_defaults(source: str) -> str:
+    """Move enum classes that a field default names (`mode: Mode = Mode.vip`) above the first
+    class. Defaults run when the class is created, unlike annotations, and datamodel-code-generator
+    orders classes by name, so `Mode` may come after the model using it; enums depend on nothing,
+    so moving them up is always safe. Other output is left exactly as it was."""
+    enums = {m.group(1): m.start() for m in _ENUM_CLASS.finditer(source)}
+    if not enums:
+        return source
+    late: set[str] = set()
+    for use in _MEMBER_DEFAULT.finditer(source):
+        name = use.group(1)
+        if name in enums and enums[name] > use.start():
+            late.add(name)
+    if not late:
+        return source
+    blocks: list[str] = []
+    for name in sorted(late, key=enums.__getitem__, reverse=True):
+        start = enums[name]
+        following = _TOP_LEVEL.search(source, source.index("\n", start) + 1)
+        end = following.start() if following else len(source)
+        blocks.insert(0, source[start:end].rstrip("\n") + "\n\n\n")
+        source = source[:start] + source[end:]
+    first_class = re.search(r"^class ", source, re.MULTILINE)
+    at = first_class.start() if first_class else len(source)
+    return source[:at] + "".join(blocks) + source[at:]

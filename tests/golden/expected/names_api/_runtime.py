@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import pydantic_core
 from fastapi import FastAPI, Request
@@ -71,7 +72,8 @@ def problem_response(
     if detail:
         body["detail"] = detail
     if request is not None:
-        body["instance"] = request.url.path
+        # A URI reference: the path as sent (percent-encoded), not Starlette's decoded form.
+        body["instance"] = quote(request.url.path, safe="/:@!$&'()*+,;=-._~%")
     body.update(extra or {})
     return Response(
         content=json.dumps(body, ensure_ascii=False, separators=(",", ":")),

@@ -7,7 +7,7 @@ INPUTS: dict[str, str] = {
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "4042b327027ae18c8200135e780a7758200be6a064ebc5ff46bf9fea72289444",
-    "_runtime.py": "8e6869fc38b417374c698323ca5a76f1db7c630cd7939ce78868f2f0882f8c4f",
+    "_runtime.py": "009cd272e1a984032b2a9aa5178c2d26395338e721b93946ce3146d544a3e92a",
     "app.py": "3c7a64520a708fd68e748e1846f95417eb8b9db58810b087669f5830310a036a",
     "contract.py": "c298e748c32d535dba96def5f98eeafc30615e0a671849569abe07d84a44c77c",
     "models.py": "4c5565acceca18eb39a56450f5a6554584c745183ac0fce7bd183ee25aeb21dc",

@@ -28,21 +28,16 @@ pytestmark = pytest.mark.contract
 TASKS = load_config(ROOT / "pyproject.toml").api("tasks")
 DOCUMENT = load_contract(ROOT / TASKS.contract).document
 # Findings the harness made that are not fixed yet (see docs/contract-testing.md, "Known
-# findings"). Strict: once fixed, the test passes, pytest reports XPASS as a failure, and the
-# entry must go.
-INSTANCE_NOT_URI = pytest.mark.xfail(
-    reason="known finding: a problem's `instance` is the decoded request path, not a "
-    "uri-reference, when the path holds non-ASCII characters (generated _runtime.py)",
+# findings"), as `(operationId, mode): pytest.mark.xfail(reason=..., strict=True)`. Strict: once
+# fixed, pytest reports XPASS as a failure and the entry must go. The `instance` finding (decoded,
+# non-ASCII paths) was fixed in the generated runtime.
+EMAIL_NARROWER = pytest.mark.xfail(
+    reason="known finding: the server's email check (email-validator) refuses addresses the "
+    "contract's `format: email` and pattern allow, e.g. 0@0.0",
     strict=True,
 )
-KNOWN_FINDINGS = {
-    ("createTask", "negative"): INSTANCE_NOT_URI,
-    ("deactivateUser", "negative"): INSTANCE_NOT_URI,
-    ("deleteTask", "negative"): INSTANCE_NOT_URI,
-    ("getTask", "negative"): INSTANCE_NOT_URI,
-    ("listTasks", "negative"): INSTANCE_NOT_URI,
-    ("replaceTask", "negative"): INSTANCE_NOT_URI,
-    ("updateTask", "negative"): INSTANCE_NOT_URI,
+KNOWN_FINDINGS: dict[tuple[str, str], pytest.MarkDecorator] = {
+    ("registerUser", "positive"): EMAIL_NARROWER,
 }
 CASES = [
     pytest.param(op, mode, marks=KNOWN_FINDINGS.get((op, mode), ()), id=f"{op}-{mode}")
@@ -69,10 +64,11 @@ def test_operation_keeps_the_contract(tasks_schema: Any, operation_id: str, mode
 
 
 def test_stateful_sequences_keep_the_contract(tasks_schema: Any) -> None:
-    # Positive data only: the per-operation tests cover negative data, and the known `instance`
-    # finding would otherwise make this test pass or fail with the database's history.
+    # Positive data only: the per-operation tests cover negative data.
+    # registerUser is left out while its known finding (EMAIL_NARROWER) stands; its own tests
+    # above still run it.
     tasks_schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
-    machine = tasks_schema.as_state_machine()
+    machine = tasks_schema.exclude(operation_id="registerUser").as_state_machine()
     run_state_machine_as_test(
         machine,
         settings=settings(SMALL_BUDGET, max_examples=8, stateful_step_count=6),

@@ -73,7 +73,7 @@ def problem_response(
         body["detail"] = detail
     if request is not None:
         # A URI reference: the path as sent (percent-encoded), not Starlette's decoded form.
-        body["instance"] = quote(request.url.path, safe="/:@!$&'()*+,;=-._~%")
+        body["instance"] = quote(request.url.path, safe="/:@!$&'()*+,;=-._~")
     body.update(extra or {})
     return Response(
         content=json.dumps(body, ensure_ascii=False, separators=(",", ":")),

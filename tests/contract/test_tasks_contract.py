@@ -33,8 +33,9 @@ DOCUMENT = load_contract(ROOT / TASKS.contract).document
 # non-ASCII paths) was fixed in the generated runtime.
 EMAIL_NARROWER = pytest.mark.xfail(
     reason="known finding: the server's email check (email-validator) refuses addresses the "
-    "contract's `format: email` and pattern allow, e.g. 0@0.0",
-    strict=True,
+    "contract's `format: email` and pattern allow, e.g. 0@0.0 (whether these 12 examples meet "
+    "one depends on the registrations before them, hence not strict)",
+    strict=False,
 )
 KNOWN_FINDINGS: dict[tuple[str, str], pytest.MarkDecorator] = {
     ("registerUser", "positive"): EMAIL_NARROWER,

@@ -147,13 +147,19 @@ def enums_before_defaults(source: str) -> str:
             late.add(name)
     if not late:
         return source
-    blocks: list[str] = []
-    for name in sorted(late, key=enums.__getitem__, reverse=True):
+    spans = []
+    for name in sorted(late, key=enums.__getitem__):
         start = enums[name]
         following = _TOP_LEVEL.search(source, source.index("\n", start) + 1)
-        end = following.start() if following else len(source)
-        blocks.insert(0, source[start:end].rstrip("\n") + "\n\n\n")
-        source = source[:start] + source[end:]
+        spans.append((start, following.start() if following else len(source)))
+    # Every late enum comes after the first class (its user is a class before it).
     first_class = re.search(r"^class ", source, re.MULTILINE)
-    at = first_class.start() if first_class else len(source)
-    return source[:at] + "".join(blocks) + source[at:]
+    at = first_class.start() if first_class else 0
+    pieces = [source[:at]]
+    pieces += [source[start:end].rstrip("\n") + "\n\n\n" for start, end in spans]
+    cursor = at
+    for start, end in spans:
+        pieces.append(source[cursor:start])
+        cursor = end
+    pieces.append(source[cursor:])
+    return "".join(pieces)

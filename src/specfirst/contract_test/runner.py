@@ -69,7 +69,7 @@ def run(
 ) -> RunResult:
     """Run the whole thing; the exit code is non-zero on any finding or failure to run."""
     started = time.monotonic()
-    report_dir = options.report_dir
+    report_dir = options.report_dir.resolve()  # Schemathesis runs in a scratch folder
     report_dir.mkdir(parents=True, exist_ok=True)
     contract_file = report_dir / "contract.json"
     contract_file.write_text(json.dumps(contract, indent=1), encoding="utf-8")

@@ -161,3 +161,23 @@ def test_invalid_but_usable_contract_needs_allow_invalid(tmp_path: Path) -> None
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m.startswith("robust_usable_api")]:
             del sys.modules[name]
+
+
+def test_corpus_runner_reports_pass_invalid_and_fuzz(tmp_path: Path) -> None:
+    from specfirst.corpus import run_corpus, summary, write_reports
+
+    folder = HERE / "fixtures" / "robustness"
+    contracts = [folder / "responses.yaml", folder / "invalid" / "usable.yaml"]
+    results = list(run_corpus(contracts, jobs=2, fuzz=True, timeout=600))
+    passed, invalid = results
+    assert (passed.result, passed.stage, passed.error) == ("pass", "done", "")
+    assert passed.operations == passed.served == 4
+    assert passed.fuzz_cases > 0
+    assert passed.fuzz_findings == 0
+    assert invalid.result == "invalid"
+    assert invalid.errors
+    assert "usable.yaml:" in invalid.errors[0]
+    assert summary(results).startswith("total: 1/1 valid contracts pass; 1 invalid")
+    tsv, as_json = write_reports(results, tmp_path / "report")
+    assert tsv.read_text(encoding="utf-8").splitlines()[1].startswith("responses.yaml\tpass\t")
+    assert '"result": "invalid"' in as_json.read_text(encoding="utf-8")

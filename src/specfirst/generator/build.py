@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from specfirst.generator.patterns import ecma_to_python
 from specfirst.generator.schemas import (
     ModelPlan,
     TypeNamer,
@@ -403,6 +404,8 @@ class ViewBuilder:
         elif scalar == "str":
             bounds += _bounds(schema, "min_length", "max_length", "minLength", "maxLength")
             pattern = schema.get("pattern")
+            if isinstance(pattern, str):
+                pattern = ecma_to_python(pattern)
             if isinstance(pattern, str) and _python_regex_ok(pattern):
                 bounds.append(f"pattern={pattern!r}")
         return scalar, bounds

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from specfirst.generator.patterns import ecma_to_python
 from specfirst.loader import escape_pointer_token, split_pointer
 from specfirst.names import pascal_case
 
@@ -143,6 +144,9 @@ class ModelPlan:
                 if len(tokens) >= 3 and tokens[2] in self.class_names:
                     tokens[2] = self.class_names[tokens[2]]
                     node["$ref"] = "#" + "".join("/" + escape_pointer_token(t) for t in tokens)
+            pattern = node.get("pattern")
+            if isinstance(pattern, str):
+                node["pattern"] = ecma_to_python(pattern)
         return result
 
 

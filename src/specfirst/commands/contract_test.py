@@ -24,10 +24,15 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--app", help="the app factory, module:function (uvicorn --factory)")
     parser.add_argument("--app-dir", help="folder to import the app from")
     parser.add_argument(
-        "--settings", help="contract-test settings file (default: contracts/<api>.toml)"
+        "--settings",
+        help="settings file for --contract (configured APIs read contracts/<api>.toml)",
     )
     parser.add_argument("--base-url", help="test this running deployment instead of starting one")
-    parser.add_argument("--max-examples", type=int, help="examples per operation (default: 100)")
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        help="examples per operation and phase (default: the API's max_examples, else 100)",
+    )
     seed = parser.add_mutually_exclusive_group()
     seed.add_argument(
         "--seed", type=int, help="generate from this seed instead of deterministically"

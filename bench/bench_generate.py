@@ -349,7 +349,7 @@ def main() -> int:
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
 
-    corpus = Path(args.corpus)
+    corpus = Path(args.corpus).resolve()  # tools run in their own temporary folders
     documents = [corpus / name for name in args.documents.split(",") if name]
     missing = [str(d) for d in documents if not d.exists()]
     if missing:

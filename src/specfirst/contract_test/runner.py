@@ -196,6 +196,11 @@ def schemathesis_command(
         base_url,
         "--checks",
         "all",
+        *(
+            ["--exclude-checks", ",".join(settings.exclude_checks)]
+            if settings.exclude_checks
+            else []
+        ),
         "--max-examples",
         str(options.max_examples or settings.max_examples),
         "--max-response-time",

@@ -12,7 +12,7 @@ help: ## List the targets
 
 .venv/.installed: pyproject.toml uv.lock
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 .PHONY: install

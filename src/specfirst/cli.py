@@ -16,14 +16,15 @@ from specfirst import __version__
 COMMANDS = ("validate", "generate", "check", "lint", "diff", "contract_test", "corpus")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that sub-command's module is imported (a fast no-op generate)."""
     parser = argparse.ArgumentParser(
         prog="specfirst",
         description="Contract-first FastAPI: the OpenAPI contract is the single truth.",
     )
     parser.add_argument("--version", action="version", version=f"specfirst {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         try:
             module = importlib.import_module(f"specfirst.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -35,8 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    first = next((word for word in words if not word.startswith("-")), None)
+    module = first.replace("-", "_") if first else None
+    parser = build_parser(module if module in COMMANDS else None)
+    args = parser.parse_args(words)
     code: int = args.func(args)
     return code
 

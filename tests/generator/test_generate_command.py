@@ -188,3 +188,18 @@ def test_mypy_reports_a_service_that_no_longer_matches(project: Path) -> None:
     assert done.returncode == 1
     assert "upload" in done.stdout  # the operation the service lacks
     assert "create_item" in done.stdout  # the operation whose return type no longer fits
+
+
+def test_allow_invalid_generates_and_prints_every_error_as_a_warning(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    contract = project / "specs" / "api.yaml"
+    contract.write_text(contract.read_text().replace("version: 1.0.0", "", 1))
+    assert main(["generate"]) == 1
+    assert not (project / "generated" / "demo_api").exists()
+    capsys.readouterr()
+    assert main(["generate", "--allow-invalid"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: specs/api.yaml:" in err
+    assert "'version' is a required property" in err
+    assert (project / "generated" / "demo_api" / "app.py").is_file()

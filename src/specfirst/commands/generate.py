@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
                 api.out,
                 allow_invalid=args.allow_invalid,
                 force=args.force,
+                on_warning=lambda text: print(f"warning: {text}", file=sys.stderr),
             )
         except ContractLoadError as exc:
             error(str(exc))
@@ -56,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
             error(f"{api.contract}: {exc}")
             status = 1
             continue
-        for warning in result.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
         state = "generated" if result.changed else "up to date"
         print(f"{api.package}: {state} ({result.package_dir}, {result.seconds:.2f} s)")
     return status

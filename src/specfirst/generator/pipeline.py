@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -166,13 +167,18 @@ def generate_package(
     *,
     allow_invalid: bool = False,
     force: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> GenerationResult:
-    """Generate `out/package` from the contract; an invalid contract leaves `out` untouched."""
+    """Generate `out/package` from the contract; an invalid contract leaves `out` untouched.
+
+    With `allow_invalid`, every validation error goes to `on_warning` before generation starts
+    (so they are seen even when generation then fails), and the no-op fast path is skipped.
+    """
     from specfirst.generator.write import same_tree, swap_into_place
 
     started = time.perf_counter()
     target = out / package
-    if not force and is_up_to_date(target):
+    if not force and not allow_invalid and is_up_to_date(target):
         return GenerationResult(target, changed=False, seconds=time.perf_counter() - started)
     contract = load_contract(contract_path)
     warnings: list[str] = []
@@ -181,6 +187,9 @@ def generate_package(
         if not allow_invalid:
             raise InvalidContractError(contract.path, issues)
         warnings = [str(issue) for issue in issues]
+        for warning in warnings:
+            if on_warning is not None:
+                on_warning(warning)
     staging = stage_package(contract, package, target)
     files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
     if not same_tree(staging, target):

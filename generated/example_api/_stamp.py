@@ -7,13 +7,13 @@ INPUTS: dict[str, str] = {
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "4042b327027ae18c8200135e780a7758200be6a064ebc5ff46bf9fea72289444",
-    "_runtime.py": "009cd272e1a984032b2a9aa5178c2d26395338e721b93946ce3146d544a3e92a",
+    "_runtime.py": "04dc90998b1e5efd36b34f3378d62fe2af2027bb418cfebe7dad01f13c2ee7ed",
     "app.py": "3c7a64520a708fd68e748e1846f95417eb8b9db58810b087669f5830310a036a",
     "contract.py": "c298e748c32d535dba96def5f98eeafc30615e0a671849569abe07d84a44c77c",
-    "models.py": "4c5565acceca18eb39a56450f5a6554584c745183ac0fce7bd183ee25aeb21dc",
+    "models.py": "c1e249f305d12d9b0c3225888c1790206b98372e16705bd80e06b2a91993c3c9",
     "responses.py": "8bf11ce79af00fc52a030fad883c49ca93ab50c33071db3fd16011ef53d2ef25",
     "routers/__init__.py": "f4480e49e2040ee22f28f3ead97609f1d797013cadaa89937994d3f88e31fd6b",
-    "routers/clinic.py": "c8eb65c78491f35631c11fbb071f08ab5d9aad51e0abbb9ba73869250006e642",
+    "routers/clinic.py": "cffef1ecfa46d161fb17ee8dc1842a40448dd07a053ef221ed077a51c7aa9718",
     "routers/meta.py": "71974ed5028594d6d05c725eb60b14423f810b1f92fd81520f8c5a96d13c6d1d",
     "routers/pets.py": "85b28b3069b7241b674d4ab68f570fa3841566012aad59dae5220a80c8a08289",
     "security.py": "251f56dcee839edf0a45e0b05af4c3293ce494a22f3ba1dcec8e408282e4b307",

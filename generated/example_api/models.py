@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import date as date_aliased
 from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import MISSING, BaseModel, Field, RootModel, StrictFloat
+
+from ._runtime import IsoDate as date_aliased
 
 
 class Adoption(BaseModel):

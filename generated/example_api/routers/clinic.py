@@ -24,7 +24,7 @@ router = APIRouter()
 )
 async def list_visits(
     request: Request,
-    since: Annotated[datetime.date, Query()],
+    since: Annotated[datetime.date, runtime.ISO_TEXT, Query()],
     x_clinic_id: Annotated[str, Header(alias="X-Clinic-Id", pattern="^[a-z]{3}[0-9]{2}$")],
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
     limit: Annotated[int, Query(ge=1, le=100)] = 50,

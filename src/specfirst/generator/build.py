@@ -106,6 +106,8 @@ RESERVED_METHOD_NAMES = frozenset(
     }
 )
 _NO_BODY_STATUSES = {204, 205, 304}
+# Parameters whose values pydantic's lax mode would also read from a number (a timestamp).
+_TEMPORAL_ANNOTATIONS = frozenset({"datetime.datetime", "datetime.date"})
 _PATH_PARAM = re.compile(r"{([^}/]+)}")
 
 
@@ -374,7 +376,8 @@ class ViewBuilder:
             annotation=annotation,
             required=required,
             default=default,
-            marker=f"{marker_name}({', '.join(arguments)})",
+            marker=("runtime.ISO_TEXT, " if annotation in _TEMPORAL_ANNOTATIONS else "")
+            + f"{marker_name}({', '.join(arguments)})",
             description=" ".join(str(param.get("description", "")).split()),
         )
 

@@ -89,7 +89,43 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
             raise ModelGenerationError(f"datamodel-code-generator failed: {exc}") from exc
     if not isinstance(output, str):
         raise ModelGenerationError("datamodel-code-generator returned several modules")
-    return output
+    return strict_temporal_imports(output)
+
+
+_TEMPORAL = {"date": "IsoDate", "datetime": "IsoDatetime", "time": "IsoTime"}
+_PYDANTIC_TEMPORAL = ("AwareDatetime", "NaiveDatetime")
+
+
+def strict_temporal_imports(source: str) -> str:
+    """Point date/time annotations at the runtime's string-only versions.
+
+    pydantic's lax mode takes `0` or `"0.5"` as a timestamp, but OpenAPI's `date`/`date-time` are
+    strings; the runtime's aliases (same types, plus a validator) refuse numbers.
+    """
+    lines = source.split("\n")
+    runtime_names: list[str] = []
+    for index, line in enumerate(lines):
+        if line.startswith("from pydantic import "):
+            names = [n.strip() for n in line[len("from pydantic import ") :].split(",")]
+            moved = [n for n in names if n in _PYDANTIC_TEMPORAL]
+            if moved:
+                runtime_names += moved
+                kept = [n for n in names if n not in _PYDANTIC_TEMPORAL]
+                lines[index] = f"from pydantic import {', '.join(kept)}" if kept else ""
+        elif line.startswith("from datetime import "):
+            kept = []
+            for item in line[len("from datetime import ") :].split(","):
+                name, _, alias = (part.strip() for part in item.strip().partition(" as "))
+                if name in _TEMPORAL:
+                    runtime_names.append(f"{_TEMPORAL[name]} as {alias or name}")
+                else:
+                    kept.append(item.strip())
+            lines[index] = f"from datetime import {', '.join(kept)}" if kept else ""
+    if not runtime_names:
+        return source
+    last_import = max(i for i, line in enumerate(lines) if line.startswith(("from ", "import ")))
+    lines.insert(last_import + 1, f"from ._runtime import {', '.join(runtime_names)}")
+    return "\n".join(lines)
 
 
 def cache_key(document: dict[str, Any]) -> str:

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import inspect
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from urllib.parse import quote
 
+import pydantic
 import pydantic_core
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIRouter
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -158,6 +161,28 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(Exception, _on_unhandled)
+
+
+# -- dates and times ---------------------------------------------------------------------------
+
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def iso_text(value: Any) -> Any:
+    """OpenAPI dates and date-times are RFC 3339 strings; pydantic's lax mode would also take a
+    number (or a numeric string) as a Unix timestamp, which the contract does not allow."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("Input should be an RFC 3339 date or date-time string, not a number")
+    return value
+
+
+ISO_TEXT = BeforeValidator(iso_text)
+AwareDatetime = Annotated[pydantic.AwareDatetime, ISO_TEXT]
+NaiveDatetime = Annotated[pydantic.NaiveDatetime, ISO_TEXT]
+IsoDatetime = Annotated[datetime.datetime, ISO_TEXT]
+IsoDate = Annotated[datetime.date, ISO_TEXT]
+IsoTime = Annotated[datetime.time, ISO_TEXT]
 
 
 # -- security ----------------------------------------------------------------------------------

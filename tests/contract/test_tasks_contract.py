@@ -31,15 +31,9 @@ DOCUMENT = load_contract(ROOT / TASKS.contract).document
 # findings"), as `(operationId, mode): pytest.mark.xfail(reason=..., strict=True)`. Strict: once
 # fixed, pytest reports XPASS as a failure and the entry must go. The `instance` finding (decoded,
 # non-ASCII paths) was fixed in the generated runtime.
-EMAIL_NARROWER = pytest.mark.xfail(
-    reason="known finding: the server's email check (email-validator) refuses addresses the "
-    "contract's `format: email` and pattern allow, e.g. 0@0.0 (whether these 12 examples meet "
-    "one depends on the registrations before them, hence not strict)",
-    strict=False,
-)
-KNOWN_FINDINGS: dict[tuple[str, str], pytest.MarkDecorator] = {
-    ("registerUser", "positive"): EMAIL_NARROWER,
-}
+# The registerUser finding (ECMA `\s` in the email pattern meaning less than pydantic's) was fixed
+# in the contract.
+KNOWN_FINDINGS: dict[tuple[str, str], pytest.MarkDecorator] = {}
 CASES = [
     pytest.param(op, mode, marks=KNOWN_FINDINGS.get((op, mode), ()), id=f"{op}-{mode}")
     for op, mode in operation_modes(DOCUMENT)

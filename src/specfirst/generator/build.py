@@ -33,7 +33,7 @@ from specfirst.generator.viewmodel import (
     SecurityView,
     TagView,
 )
-from specfirst.loader import escape_pointer_token
+from specfirst.loader import escape_pointer_token, split_pointer
 from specfirst.names import NameAllocator, pascal_case, safe_identifier, snake_case
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -141,8 +141,7 @@ def _deref(document: dict[str, Any], node: Any) -> Any:
             return {}
         seen.add(ref)
         target: Any = document
-        for token in ref[2:].split("/"):
-            token = token.replace("~1", "/").replace("~0", "~")
+        for token in split_pointer(ref[1:]):
             if isinstance(target, dict) and token in target:
                 target = target[token]
             else:
@@ -521,9 +520,12 @@ class ViewBuilder:
         if not success:
             return None
         first = min(success, key=lambda r: r.status or 0)
-        if any(h.required for h in first.headers) or first.body_annotation == "Any":
+        if any(h.required for h in first.headers):
             return None
-        if first.body_annotation is not None and "Any" in first.body_annotation.split("[")[0]:
+        # A bare `Any` in the union would swallow every response class (`list[Any]` is fine).
+        if first.body_annotation is not None and "Any" in {
+            part.strip() for part in first.body_annotation.split("|")
+        }:
             return None
         return BareView(
             status=first.status or 200,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from specfirst.errors import SpecfirstError
+from specfirst.generator.write import tree_files
 from specfirst.loader import Contract, load_contract
 
 STAMP_FILE = "_stamp.py"
@@ -131,31 +132,22 @@ def is_up_to_date(package_dir: Path) -> bool:
         for name, digest in values["INPUTS"].items():
             if _hash(Path(name).read_bytes()) != digest:
                 return False
+        present = tree_files(package_dir)
+        present.pop(STAMP_FILE, None)
         outputs: dict[str, str] = values["OUTPUTS"]
-        present = {
-            p.relative_to(package_dir).as_posix()
-            for p in package_dir.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.name != STAMP_FILE
-        }
-        if present != set(outputs):
-            return False
-        return all(_hash((package_dir / n).read_bytes()) == d for n, d in outputs.items())
+        return {name: _hash(data) for name, data in present.items()} == outputs
     except (OSError, SyntaxError, ValueError, KeyError, TypeError):
         return False
 
 
 def stage_package(contract: Contract, package: str, near: Path) -> Path:
     """Render, format and stamp the package into a temporary folder beside `near`."""
+    from specfirst.generator.render import make_header
     from specfirst.generator.write import render_to_temp
 
-    files = build_files(contract, package)
-    staging = render_to_temp(files, near)
-    outputs = {
-        p.relative_to(staging).as_posix(): _hash(p.read_bytes())
-        for p in sorted(staging.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-    head = files["__init__.py"].split('"""', 1)[0].rstrip()
+    staging = render_to_temp(build_files(contract, package), near)
+    outputs = {name: _hash(data) for name, data in tree_files(staging).items()}
+    head = make_header(contract.path.as_posix(), contract.sha256)
     (staging / STAMP_FILE).write_text(_stamp_text(contract, outputs, head), encoding="utf-8")
     return staging
 
@@ -174,7 +166,7 @@ def generate_package(
     With `allow_invalid`, every validation error goes to `on_warning` before generation starts
     (so they are seen even when generation then fails), and the no-op fast path is skipped.
     """
-    from specfirst.generator.write import same_tree, swap_into_place
+    from specfirst.generator.write import swap_into_place
 
     started = time.perf_counter()
     target = out / package
@@ -191,8 +183,9 @@ def generate_package(
             if on_warning is not None:
                 on_warning(warning)
     staging = stage_package(contract, package, target)
-    files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
-    if not same_tree(staging, target):
+    fresh = tree_files(staging)
+    files = sorted(fresh)
+    if fresh == tree_files(target):
         shutil.rmtree(staging, ignore_errors=True)
         _remember_generator(target)
         return GenerationResult(target, False, time.perf_counter() - started, files, warnings)

@@ -83,17 +83,18 @@ def swap_into_place(staging: Path, target: Path) -> None:
     shutil.rmtree(backup, ignore_errors=True)
 
 
+def tree_files(root: Path) -> dict[str, bytes]:
+    """Every file below `root` (POSIX relative path → bytes), bytecode caches left out."""
+    if not root.exists():
+        return {}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
 def same_tree(left: Path, right: Path) -> list[str]:
     """Relative paths that differ between two folders (added, removed or changed)."""
-
-    def files(root: Path) -> dict[str, bytes]:
-        if not root.exists():
-            return {}
-        return {
-            str(p.relative_to(root)): p.read_bytes()
-            for p in sorted(root.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts
-        }
-
-    a, b = files(left), files(right)
+    a, b = tree_files(left), tree_files(right)
     return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))

@@ -10,7 +10,7 @@ OUTPUTS: dict[str, str] = {
     "_runtime.py": "04dc90998b1e5efd36b34f3378d62fe2af2027bb418cfebe7dad01f13c2ee7ed",
     "app.py": "3c7a64520a708fd68e748e1846f95417eb8b9db58810b087669f5830310a036a",
     "contract.py": "c298e748c32d535dba96def5f98eeafc30615e0a671849569abe07d84a44c77c",
-    "models.py": "c1e249f305d12d9b0c3225888c1790206b98372e16705bd80e06b2a91993c3c9",
+    "models.py": "c556f5e8fcc5472f406577df50e3867532818e5eddf171e9c4139431dbb9d011",
     "responses.py": "8bf11ce79af00fc52a030fad883c49ca93ab50c33071db3fd16011ef53d2ef25",
     "routers/__init__.py": "f4480e49e2040ee22f28f3ead97609f1d797013cadaa89937994d3f88e31fd6b",
     "routers/clinic.py": "cffef1ecfa46d161fb17ee8dc1842a40448dd07a053ef221ed077a51c7aa9718",

@@ -22,19 +22,23 @@ class AdoptionRequest(BaseModel):
     adopter: Adopter
 
 
-class Error(BaseModel):
-    loc: list[str | int] | MISSING = MISSING
-    msg: str | MISSING = MISSING
-    type: str | MISSING = MISSING
-
-
 class GetHealth200ResponseBody(BaseModel):
-    status: Status
+    status: GetHealth200ResponseBodyStatus
+
+
+class GetHealth200ResponseBodyStatus(Enum):
+    ok = "ok"
 
 
 class Job(BaseModel):
     id: str
-    state: State
+    state: JobState
+
+
+class JobState(Enum):
+    queued = "queued"
+    running = "running"
+    done = "done"
 
 
 class Person(BaseModel):
@@ -87,7 +91,13 @@ class Problem(BaseModel):
     status: int
     detail: str | MISSING = MISSING
     instance: str | MISSING = MISSING
-    errors: list[Error] | MISSING = MISSING
+    errors: list[ProblemError] | MISSING = MISSING
+
+
+class ProblemError(BaseModel):
+    loc: list[str | int] | MISSING = MISSING
+    msg: str | MISSING = MISSING
+    type: str | MISSING = MISSING
 
 
 class SendFeedbackRequestBody(BaseModel):
@@ -109,16 +119,6 @@ class Species(Enum):
     cat = "cat"
     dog = "dog"
     rabbit = "rabbit"
-
-
-class State(Enum):
-    queued = "queued"
-    running = "running"
-    done = "done"
-
-
-class Status(Enum):
-    ok = "ok"
 
 
 class UploadPhotoRequestBody(BaseModel):

@@ -18,7 +18,7 @@ OUTPUTS: dict[str, str] = {
     "_runtime.py": "465427885d5b1e73b4488636346423961ea131751fa96b4c5aa263fcde92fce4",
     "app.py": "3c6ab7febb090059c242be4a93503a078f5f5ad5ad86d98ff8ab5b75940ced74",
     "contract.py": "b0d3c561da5aa047f805ff39d862d8a6cbda1a895d7ee2ac77a1949e91bf280b",
-    "models.py": "5ff598e4826c5f19221b7b9fdfeee1a6e29729e1470feca187651826eacdec9f",
+    "models.py": "86c4cab1630907757820efebc4cc7a6aa45e795c2176daf8c9b37a3338c15a7b",
     "responses.py": "2f643e2f8577929d65b8ef27682c6363dd6bdf743e2dd5681ca477a952a093b8",
     "routers/__init__.py": "0075d1e5243e97e8f26beadf6c67f2dd78834280ebdf72d5d650e79d61b657a4",
     "routers/admin.py": "c4b2ff4ba474f2a227a28f9ff6c4dea548da600bf638751662814a0c9c4e3e28",

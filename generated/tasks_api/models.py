@@ -12,18 +12,6 @@ from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool
 from ._runtime import AwareDatetime
 
 
-class Checks(Enum):
-    ok = "ok"
-
-
-class GrantType(Enum):
-    """
-    Always `password`.
-    """
-
-    password = "password"
-
-
 class Health(BaseModel):
     """
     The process is up.
@@ -32,7 +20,11 @@ class Health(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    status: Status
+    status: HealthStatus
+
+
+class HealthStatus(Enum):
+    ok = "ok"
 
 
 class LogoutRequest(BaseModel):
@@ -105,10 +97,18 @@ class Readiness(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    status: Status
+    status: ReadinessStatus
     checks: Annotated[
-        dict[str, Checks], Field(description="Each dependency checked, with its state.")
+        dict[str, ReadinessChecks], Field(description="Each dependency checked, with its state.")
     ]
+
+
+class ReadinessChecks(Enum):
+    ok = "ok"
+
+
+class ReadinessStatus(Enum):
+    ok = "ok"
 
 
 class RefreshRequest(BaseModel):
@@ -162,19 +162,6 @@ class RegisterRequest(BaseModel):
             pattern="^[^\\x00]*[^\\x00\\x09-\\x0d\\x20][^\\x00]*$",
         ),
     ] = MISSING
-
-
-class Role(Enum):
-    """
-    `admin` may list users, deactivate them and manage anyone's tasks.
-    """
-
-    user = "user"
-    admin = "admin"
-
-
-class Status(Enum):
-    ok = "ok"
 
 
 class Task(BaseModel):
@@ -308,7 +295,7 @@ class TokenRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    grant_type: Annotated[GrantType, Field(description="Always `password`.")]
+    grant_type: Annotated[TokenRequestGrantType, Field(description="Always `password`.")]
     username: Annotated[
         str,
         Field(
@@ -335,6 +322,14 @@ class TokenRequest(BaseModel):
     ] = MISSING
 
 
+class TokenRequestGrantType(Enum):
+    """
+    Always `password`.
+    """
+
+    password = "password"
+
+
 class TokenResponse(BaseModel):
     """
     A short-lived access token (JWT) and a single-use refresh token.
@@ -346,7 +341,7 @@ class TokenResponse(BaseModel):
     access_token: Annotated[
         str, Field(description="JWT to send as `Authorization: Bearer <token>`.")
     ]
-    token_type: TokenType
+    token_type: TokenResponseTokenType
     expires_in: Annotated[int, Field(description="Seconds until the access token expires.", ge=1)]
     refresh_token: Annotated[
         str,
@@ -355,7 +350,7 @@ class TokenResponse(BaseModel):
     scope: Annotated[str, Field(description="Space-separated scopes granted.")]
 
 
-class TokenType(Enum):
+class TokenResponseTokenType(Enum):
     bearer = "bearer"
 
 
@@ -373,7 +368,7 @@ class User(BaseModel):
     email: Annotated[str, Field(description="Login name, lower-cased.")]
     display_name: str
     role: Annotated[
-        Role,
+        UserRole,
         Field(description="`admin` may list users, deactivate them and manage anyone's tasks."),
     ]
     is_active: Annotated[
@@ -395,3 +390,12 @@ class UserPage(BaseModel):
     total: Annotated[int, Field(description="Number of accounts in all pages.", ge=0)]
     limit: Annotated[int, Field(ge=1)]
     offset: Annotated[int, Field(ge=0)]
+
+
+class UserRole(Enum):
+    """
+    `admin` may list users, deactivate them and manage anyone's tasks.
+    """
+
+    user = "user"
+    admin = "admin"

@@ -36,7 +36,7 @@ def _apply(record: PetRecord, body: models.PetRequest) -> None:
 
 class MetaService:
     async def get_health(self) -> models.GetHealth200ResponseBody:
-        return models.GetHealth200ResponseBody(status=models.Status.ok)
+        return models.GetHealth200ResponseBody(status=models.GetHealth200ResponseBodyStatus.ok)
 
 
 class PetsService:
@@ -92,7 +92,7 @@ class PetsService:
                 body=_problem(404, "Not Found", f"No pet {pet_id}.")
             )
         if mode == "later":
-            job = models.Job(id=str(uuid.uuid4()), state=models.State.queued)
+            job = models.Job(id=str(uuid.uuid4()), state=models.JobState.queued)
             return responses.UpdatePet202Response(body=job)
         _apply(record, body)
         record.version += 1

@@ -95,7 +95,9 @@ async def test_verifier_accepts_only_live_tokens_of_active_accounts(
     ada = await _user(deps, "ada@example.com")
     tokens = await auth.issue_token(
         body=models.TokenRequest(
-            grant_type=models.GrantType.password, username="ada@example.com", password=PASSWORD
+            grant_type=models.TokenRequestGrantType.password,
+            username="ada@example.com",
+            password=PASSWORD,
         )
     )
     assert isinstance(tokens, models.TokenResponse)

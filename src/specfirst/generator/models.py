@@ -1,7 +1,8 @@
 """The models stage: datamodel-code-generator, set up to be as strict as the contract.
 
-datamodel-code-generator is by far the slowest stage (about 25 s of CPU for GitHub's 1,463
-schemas), so its output is cached by content: the exact document it is given, this module (its
+datamodel-code-generator is by far the slowest stage (about 17 s of CPU for GitHub's 1,463
+schemas), so a large document is generated in parts in parallel (`model_parts`) and the output is
+cached by content: the exact document it is given, this module (its
 options) and the versions of the tools. A contract change that leaves the schemas alone (an
 operation, a description, a path) or a `check`/`--force` run then reuses the models byte for byte.
 The cache lives in `.specfirst/models-cache/` beside the other local state; deleting it is safe.
@@ -22,7 +23,7 @@ from typing import Any
 from specfirst.errors import SpecfirstError
 
 CACHE_DIR = Path(".specfirst") / "models-cache"
-CACHE_KEEP = 8  # entries kept; the oldest (by last use) go first
+CACHE_KEEP = 16  # entries (whole documents and parts) kept; the oldest (by last use) go first
 _HEADER_SLOT = "# specfirst: generated-file header"
 
 
@@ -45,10 +46,74 @@ def generate_models(
     key = cache_key(document)
     body = _read_cache(cache_dir, key) if cache_dir is not None else None
     if body is None:
-        body = enums_before_defaults(_run_datamodel_codegen(document))
+        body = enums_before_defaults(_models_source(document, cache_dir))
         if cache_dir is not None:
             _write_cache(cache_dir, key, body)
     return body.replace(_HEADER_SLOT, header, 1)
+
+
+def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
+    """datamodel-code-generator's module for the document: in parts, in parallel, when it is
+    large (see `model_parts`), each part cached on its own so that editing one schema only
+    regenerates the parts holding it; in one run otherwise, or when the parts disagree."""
+    from specfirst.generator.model_parts import join_parts, plan_parts
+
+    parts = plan_parts(document)
+    if not parts:
+        return _run_datamodel_codegen(document)
+    keys = [cache_key(part) for part in parts]
+    sources = [_read_cache(cache_dir, k) if cache_dir is not None else None for k in keys]
+    missing = [i for i, source in enumerate(sources) if source is None]
+    try:
+        fresh = _run_in_processes([parts[i] for i in missing])
+    except ModelGenerationError:  # let the whole document's run say what is wrong
+        return _run_datamodel_codegen(document)
+    for index, source in zip(missing, fresh, strict=True):
+        sources[index] = source
+        if cache_dir is not None:
+            _write_cache(cache_dir, keys[index], source)
+    joined = join_parts([s for s in sources if s is not None])
+    return joined if joined is not None else _run_datamodel_codegen(document)
+
+
+def _run_in_processes(documents: list[dict[str, Any]]) -> list[str]:
+    """`_run_datamodel_codegen` on each document, the last one here and the others each in a
+    worker process (`models_worker`), all at once when there are cores for them."""
+    if len(documents) <= 1 or (os.cpu_count() or 1) < 2:
+        return [_run_datamodel_codegen(d) for d in documents]
+    import subprocess
+    import sys
+
+    package_root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    with tempfile.TemporaryDirectory(prefix="specfirst-models-") as folder:
+        workers = []
+        try:
+            for index, document in enumerate(documents[:-1]):
+                files = [Path(folder, f"{index}.{kind}") for kind in ("json", "out", "err")]
+                files[0].write_text(json.dumps(document), encoding="utf-8")
+                with files[1].open("wb") as out, files[2].open("wb") as err:
+                    command = [sys.executable, "-m", "specfirst.generator.models_worker"]
+                    worker = subprocess.Popen(
+                        [*command, str(files[0])], stdout=out, stderr=err, env=env
+                    )
+                workers.append((worker, files))
+            last = _run_datamodel_codegen(documents[-1])
+            results = []
+            for worker, files in workers:
+                if worker.wait() != 0:
+                    message = files[2].read_text(encoding="utf-8", errors="replace").strip()
+                    raise ModelGenerationError(
+                        message or f"models worker exited with {worker.returncode}"
+                    )
+                results.append(files[1].read_text(encoding="utf-8"))
+        finally:
+            for worker, _ in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait()
+    return [*results, last]
 
 
 def _run_datamodel_codegen(document: dict[str, Any]) -> str:
@@ -56,6 +121,7 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
     from datamodel_code_generator.enums import (
         DataModelType,
         InputFileType,
+        NamingStrategy,
         ReadOnlyWriteOnlyModelType,
         StrictTypes,
         TargetPydanticVersion,
@@ -82,6 +148,7 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
                 use_double_quotes=True,
                 keep_model_order=True,
                 set_default_enum_member=True,
+                naming_strategy=NamingStrategy.FullPath,
                 formatters=[],
                 custom_file_header=_HEADER_SLOT,
             )
@@ -130,8 +197,10 @@ def strict_temporal_imports(source: str) -> str:
 
 def cache_key(document: dict[str, Any]) -> str:
     """Changes with the document (key order included: it orders the classes), the options in
-    this module and the versions of the tools that shape the output."""
+    this module, how documents are split and joined, and the versions of the tools that shape
+    the output."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(Path(__file__).with_name("model_parts.py").read_bytes())
     for dist in ("datamodel-code-generator", "pydantic"):
         digest.update(f"{dist}=={metadata.version(dist)}".encode())
     digest.update(json.dumps(document, ensure_ascii=False).encode())

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import jinja2
+import pydantic_core
 
 from specfirst.generator.viewmodel import ApiView
 
@@ -76,7 +76,7 @@ def render_package(api: ApiView, contract: dict[str, Any]) -> dict[str, str]:
 
 def render_contract(api: ApiView, contract: dict[str, Any]) -> str:
     """The bundled contract, served as /openapi.json, kept as JSON text inside a module."""
-    text = json.dumps(contract, indent=1, ensure_ascii=False)
+    text = pydantic_core.to_json(contract, indent=1).decode()  # as json.dumps(indent=1), faster
     # JSON's own syntax never holds three quotes in a row; fall back to repr() if it ever did.
     literal = repr(text) if '"""' in text or text.endswith("\\") else f'r"""{text}"""'
     return (

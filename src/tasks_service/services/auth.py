@@ -60,7 +60,7 @@ class AuthService:
         refresh = self._deps.tokens.new_refresh_token()
         body = models.TokenResponse(
             access_token=access,
-            token_type=models.TokenType.bearer,
+            token_type=models.TokenResponseTokenType.bearer,
             expires_in=self._deps.tokens.access_ttl,
             refresh_token=refresh,
             scope=" ".join(scopes),

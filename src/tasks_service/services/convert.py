@@ -38,7 +38,7 @@ def user_out(row: UserRow) -> models.User:
         id=row.id,
         email=row.email,
         display_name=row.display_name,
-        role=models.Role(row.role),
+        role=models.UserRole(row.role),
         is_active=row.is_active,
         created_at=row.created_at,
     )

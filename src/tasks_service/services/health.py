@@ -23,10 +23,10 @@ class HealthService:
         self._deps = deps
 
     async def get_health(self) -> models.Health:
-        return models.Health(status=models.Status.ok)
+        return models.Health(status=models.HealthStatus.ok)
 
     async def get_readiness(self) -> models.Readiness | responses.GetReadiness503Response:
-        checks: dict[str, models.Checks] = {}
+        checks: dict[str, models.ReadinessChecks] = {}
         failed = "database"
         try:
             with anyio.fail_after(_TIMEOUT_SECONDS):
@@ -34,14 +34,14 @@ class HealthService:
                     await conn.execute(text("SELECT 1"))
                 if not await migrate.is_up_to_date(self._deps.engine):
                     raise RuntimeError("database schema is not at the latest migration")
-                checks["database"] = models.Checks.ok
+                checks["database"] = models.ReadinessChecks.ok
                 if self._deps.settings.redis_url:
                     failed = "redis"
                     await self._deps.store.ping()
-                    checks["redis"] = models.Checks.ok
+                    checks["redis"] = models.ReadinessChecks.ok
         except Exception as exc:
             log.warning("not ready", extra={"dependency": failed, "error": repr(exc)})
             return responses.GetReadiness503Response(
                 body=problem(503, "Service Unavailable", f"The {failed} is not ready.")
             )
-        return models.Readiness(status=models.Status.ok, checks=checks)
+        return models.Readiness(status=models.ReadinessStatus.ok, checks=checks)

@@ -39,10 +39,6 @@ class CreateItemRequestBodyResponse(BaseModel):
     id: int | MISSING = MISSING
 
 
-class Meta(BaseModel):
-    a: str | MISSING = MISSING
-
-
 class SubmitForm200ResponseBody(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -54,4 +50,8 @@ class SubmitFormRequestBody(BaseModel):
     ratio: StrictFloat | MISSING = MISSING
     flag: StrictBool | MISSING = MISSING
     tags: list[str] | MISSING = MISSING
-    meta: Meta | MISSING = MISSING
+    meta: SubmitFormRequestBodyMeta | MISSING = MISSING
+
+
+class SubmitFormRequestBodyMeta(BaseModel):
+    a: str | MISSING = MISSING

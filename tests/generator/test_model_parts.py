@@ -1,29 +1,39 @@
-"""Large documents are generated in parts, in parallel; the parts must join to what one run gives."""
+"""Large documents are generated in parts, in parallel; the joined module must validate exactly as
+the module of one run does."""
 
 from __future__ import annotations
 
 import copy
+import importlib
 import re
+import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, TypeAdapter
 
 from specfirst.generator import model_parts, models
 from specfirst.generator.build import plan_models
-from specfirst.generator.model_parts import join_parts, plan_parts
+from specfirst.generator.model_join import join_modules
+from specfirst.generator.model_parts import plan_parts
 from specfirst.loader import load_contract
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 PARTS_FIXTURE = HERE / "fixtures" / "model_parts.yaml"
+CLASHES_FIXTURE = HERE / "fixtures" / "model_clashes.yaml"
 FIXTURES = [
     PARTS_FIXTURE,
+    CLASHES_FIXTURE,
     *sorted((HERE / "fixtures" / "robustness").glob("*.yaml")),
     *sorted((ROOT / "tests" / "golden" / "fixtures").glob("*.yaml")),
     ROOT / "specs" / "tasks" / "openapi.yaml",
 ]
+RUNTIME = ROOT / "generated" / "tasks_api" / "_runtime.py"
 
 
 def models_document(contract: Path) -> dict[str, Any]:
@@ -31,32 +41,82 @@ def models_document(contract: Path) -> dict[str, Any]:
     return plan_models(document).build(document)
 
 
-def classes(source: str) -> dict[str, str]:
-    """Class name → class text; other top-level statements under the key "" (as a sorted list)."""
-    starts = list(re.finditer(r"^class (\w+)", source, re.MULTILINE))
-    ends = [s.start() for s in starts[1:]] + [len(source)]
-    found, others = {}, []
-    for start, end in zip(starts, ends, strict=True):
-        lines = source[start.start() : end].rstrip().split("\n")
-        cut = next(
-            (i for i, line in enumerate(lines[1:], 1) if line and not line[0].isspace()), None
-        )
-        found[start.group(1)] = "\n".join(lines[:cut]).rstrip()
-        others += lines[cut:] if cut is not None else []
-    found[""] = "\n".join(sorted(line for line in others if line))
-    return found
-
-
-def imported(source: str) -> set[str]:
-    names = set()
-    for module, items in re.findall(r"^from (\S+) import (.+)$", source, re.MULTILINE):
-        names |= {f"{module}:{item.strip()}" for item in items.split(",")}
-    return names
-
-
 @pytest.fixture
 def always_split(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(model_parts, "PART_MIN_BYTES", 0)
+
+
+@pytest.fixture
+def importer(tmp_path: Path) -> Iterator[Any]:
+    """Imports a models source as `<name>.models`, beside the runtime it imports from."""
+    names: list[str] = []
+
+    def load(name: str, source: str) -> ModuleType:
+        package = tmp_path / name
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        shutil.copy(RUNTIME, package / "_runtime.py")
+        (package / "models.py").write_text(source)
+        names.append(name)
+        return importlib.import_module(f"{name}.models")
+
+    sys.path.insert(0, str(tmp_path))
+    yield load
+    sys.path.remove(str(tmp_path))
+    for name in names:
+        for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[module]
+
+
+def json_schema(cls: Any) -> dict[str, Any]:
+    if isinstance(cls, type) and issubclass(cls, BaseModel):
+        return cls.model_json_schema()
+    schema: dict[str, Any] = TypeAdapter(cls).json_schema()
+    return schema
+
+
+def same_schema(
+    a: Any, a_defs: dict[str, Any], b: Any, b_defs: dict[str, Any], seen: set[Any]
+) -> bool:
+    """Equal JSON schemas, whatever the classes behind `$ref`s are called (titles ignored)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        a_ref, b_ref = a.get("$ref"), b.get("$ref")
+        if isinstance(a_ref, str) and isinstance(b_ref, str):
+            rest_a = {k: v for k, v in a.items() if k != "$ref"}
+            rest_b = {k: v for k, v in b.items() if k != "$ref"}
+            if (a_ref, b_ref) in seen:
+                return same_schema(rest_a, a_defs, rest_b, b_defs, seen)
+            seen.add((a_ref, b_ref))
+            target_a, target_b = a_defs[a_ref.split("/")[-1]], b_defs[b_ref.split("/")[-1]]
+            return same_schema(rest_a, a_defs, rest_b, b_defs, seen) and same_schema(
+                target_a, a_defs, target_b, b_defs, seen
+            )
+        keys = {k for k in a if k not in ("title", "$defs")}
+        if keys != {k for k in b if k not in ("title", "$defs")}:
+            return False
+        return all(same_schema(a[k], a_defs, b[k], b_defs, seen) for k in keys)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(
+            same_schema(x, a_defs, y, b_defs, seen) for x, y in zip(a, b, strict=True)
+        )
+    return bool(a == b)
+
+
+def component_classes(module: ModuleType, document: dict[str, Any]) -> dict[str, Any]:
+    keys = set(document["components"]["schemas"])
+    found = {}
+    for name, value in vars(module).items():
+        if (
+            isinstance(value, type)
+            and value.__module__ == module.__name__
+            and (
+                name in keys
+                or name.removesuffix("Request") in keys
+                or name.removesuffix("Response") in keys
+            )
+        ):
+            found[name] = value
+    return found
 
 
 def test_small_documents_are_generated_in_one_run() -> None:
@@ -65,7 +125,8 @@ def test_small_documents_are_generated_in_one_run() -> None:
 
 @pytest.mark.usefixtures("always_split")
 def test_each_part_holds_what_its_classes_depend_on() -> None:
-    parts = plan_parts(models_document(PARTS_FIXTURE))
+    document = models_document(PARTS_FIXTURE)
+    parts = plan_parts(document)
     assert len(parts) == model_parts.PARTS
     held = [set(part["components"]["schemas"]) for part in parts]
     for names in held:
@@ -73,75 +134,65 @@ def test_each_part_holds_what_its_classes_depend_on() -> None:
             assert {"PetBase", "Pet", "Cat"} <= names
         if "Event" in names:
             assert {"Pet", "Cat", "Dog", "PetBase", "Mode", "Node"} <= names
-    assert set().union(*held) == set(parts[0]["components"]["schemas"]) | set(
-        parts[1]["components"]["schemas"]
-    )
-    every = set(models_document(PARTS_FIXTURE)["components"]["schemas"])
-    assert set().union(*held) == every
+    assert set().union(*held) == set(document["components"]["schemas"])
+    assert all(len(names) < len(document["components"]["schemas"]) for names in held)
+    for part in parts:  # document order is kept: it orders the classes
+        order = list(part["components"]["schemas"])
+        assert order == [n for n in document["components"]["schemas"] if n in order]
 
 
 @pytest.mark.usefixtures("always_split")
 @pytest.mark.parametrize("contract", FIXTURES, ids=lambda p: p.stem)
-def test_parts_join_to_the_classes_of_one_run(contract: Path) -> None:
+def test_joined_parts_validate_as_one_run(contract: Path, importer: Any) -> None:
     document = models_document(contract)
-    if len(document["components"]["schemas"]) < model_parts.PARTS:
-        pytest.skip("too few schemas to split")
-    whole = models._run_datamodel_codegen(document)
     parts = plan_parts(document)
-    assert len(parts) == model_parts.PARTS
-    joined = join_parts([models._run_datamodel_codegen(part) for part in parts])
-    assert joined is not None, "the parts disagreed"
-    assert classes(joined) == classes(whole)
-    assert imported(joined) == imported(whole)
-    compile(joined, str(contract), "exec")
-
-
-def test_join_refuses_parts_that_disagree() -> None:
-    head = "# header\n\nfrom __future__ import annotations\n\nfrom pydantic import BaseModel\n\n\n"
-    first = head + "class A(BaseModel):\n    x: int\n\n\nclass B(BaseModel):\n    a: A\n"
-    same = head + "class A(BaseModel):\n    x: int\n\n\nclass C(BaseModel):\n    a: A\n"
-    other = head + "class A(BaseModel):\n    x: str\n"
-    rebuild = head + "class A(BaseModel):\n    x: int\n\n\nA.model_rebuild()\n"
-    statement = head + "class A(BaseModel):\n    x: int\n\n\nprint(A)\n"
-    joined = join_parts([first, same])
-    assert joined is not None
-    assert [n for n in classes(joined) if n] == ["A", "B", "C"]
-    assert join_parts([first, other]) is None
-    assert join_parts([first, statement]) is None
-    with_rebuild = join_parts([rebuild, first])
-    assert with_rebuild is not None
-    assert with_rebuild.endswith("\n\n\nA.model_rebuild()\n")
-    assert join_parts([first, "# header\n# other\n" + same]) is None
-
-
-def test_join_merges_imports_of_every_part() -> None:
-    first = "from pydantic import BaseModel\n\n\nclass A(BaseModel):\n    x: int\n"
-    second = (
-        "from pydantic import BaseModel, Field\nfrom enum import Enum\n\n\n"
-        "class E(Enum):\n    a = 'a'\n"
+    if not parts:
+        pytest.skip("nothing to share out: one schema needs all the others")
+    whole = models.enums_before_defaults(models._run_datamodel_codegen(document))
+    joined = join_modules(
+        [models._run_datamodel_codegen(part) for part in parts],
+        [set(part["components"]["schemas"]) for part in parts],
     )
-    joined = join_parts([first, second])
-    assert joined is not None
-    assert joined.startswith(
-        "from pydantic import BaseModel, Field\nfrom enum import Enum\n\n\nclass A(BaseModel):"
+    assert joined is not None, "the join refused the parts"
+    one = component_classes(importer(f"whole_{contract.stem}", whole), document)
+    split = component_classes(
+        importer(f"joined_{contract.stem}", models.enums_before_defaults(joined)), document
     )
+    assert set(split) >= set(one)
+    for name, cls in one.items():
+        a, b = json_schema(cls), json_schema(split[name])
+        assert same_schema(a, a.get("$defs", {}), b, b.get("$defs", {}), set()), name
+
+
+@pytest.mark.usefixtures("always_split")
+def test_clashing_inline_names_are_renamed_apart() -> None:
+    document = models_document(CLASHES_FIXTURE)
+    parts = plan_parts(document)
+    sources = [models._run_datamodel_codegen(part) for part in parts]
+    types = [re.findall(r"^class (Type\d*)\(", s, re.MULTILINE) for s in sources]
+    assert all("Type" in names for names in types)  # a different enum in each part
+    joined = join_modules(sources, [set(part["components"]["schemas"]) for part in parts])
+    assert joined is not None
+    assert sorted(re.findall(r"^class (Type\d*)\(", joined, re.MULTILINE)) == [
+        "Type",
+        "Type1",
+        "Type2",
+        "Type3",
+    ]
 
 
 @pytest.mark.usefixtures("always_split")
 def test_generate_models_runs_parts_in_processes_and_caches_each(tmp_path: Path) -> None:
     document = models_document(PARTS_FIXTURE)
-    whole = models._run_datamodel_codegen(document)
     cache = tmp_path / "cache"
-    source = models.generate_models(document, "# head", cache_dir=cache)
-    assert classes(source) == classes(models.enums_before_defaults(whole))
+    first = models.generate_models(document, "# head", cache_dir=cache)
+    assert first == models.generate_models(document, "# head", cache_dir=None)
     assert len(list(cache.glob("*.py"))) == 1 + model_parts.PARTS  # the parts and the whole
     # Editing a schema only the last part holds regenerates that part alone.
-    only_last = set(plan_parts(document)[-1]["components"]["schemas"]) - set(
-        plan_parts(document)[0]["components"]["schemas"]
-    )
+    parts = plan_parts(document)
+    only_last = set(parts[-1]["components"]["schemas"]) - set(parts[0]["components"]["schemas"])
     edited = copy.deepcopy(document)
-    name = sorted(only_last)[0]
-    edited["components"]["schemas"][name]["description"] = "edited"
+    edited["components"]["schemas"][sorted(only_last)[0]]["description"] = "edited"
     models.generate_models(edited, "# head", cache_dir=cache)
     assert len(list(cache.glob("*.py"))) == 1 + model_parts.PARTS + 2
 
@@ -153,6 +204,5 @@ def test_a_failing_worker_falls_back_to_one_run(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(models.ModelGenerationError, match="exited with 1"):
         models._run_in_processes(plan_parts(document))
     source = models.generate_models(document, "# head", cache_dir=None)
-    assert classes(source) == classes(
-        models.enums_before_defaults(models._run_datamodel_codegen(document))
-    )
+    assert source == models.generate_models(document, "# head", cache_dir=None)
+    assert "class ZooOwner(BaseModel):" in source

@@ -56,7 +56,8 @@ def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
     """datamodel-code-generator's module for the document: in parts, in parallel, when it is
     large (see `model_parts`), each part cached on its own so that editing one schema only
     regenerates the parts holding it; in one run otherwise, or when the parts disagree."""
-    from specfirst.generator.model_parts import join_parts, plan_parts
+    from specfirst.generator.model_join import join_modules
+    from specfirst.generator.model_parts import plan_parts
 
     parts = plan_parts(document)
     if not parts:
@@ -72,7 +73,8 @@ def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
         sources[index] = source
         if cache_dir is not None:
             _write_cache(cache_dir, keys[index], source)
-    joined = join_parts([s for s in sources if s is not None])
+    held = [set(part["components"]["schemas"]) for part in parts]
+    joined = join_modules([s for s in sources if s is not None], held)
     return joined if joined is not None else _run_datamodel_codegen(document)
 
 
@@ -200,7 +202,8 @@ def cache_key(document: dict[str, Any]) -> str:
     this module, how documents are split and joined, and the versions of the tools that shape
     the output."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(Path(__file__).with_name("model_parts.py").read_bytes())
+    for helper in ("model_parts.py", "model_join.py"):
+        digest.update(Path(__file__).with_name(helper).read_bytes())
     for dist in ("datamodel-code-generator", "pydantic"):
         digest.update(f"{dist}=={metadata.version(dist)}".encode())
     digest.update(json.dumps(document, ensure_ascii=False).encode())

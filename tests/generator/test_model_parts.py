@@ -18,8 +18,8 @@ from pydantic import BaseModel, TypeAdapter
 
 from specfirst.generator import model_parts, models
 from specfirst.generator.build import plan_models
-from specfirst.generator.model_join import join_modules
 from specfirst.generator.model_parts import plan_parts
+from specfirst.generator.schemas import COMPONENT_MARK
 from specfirst.loader import load_contract
 
 HERE = Path(__file__).parent
@@ -103,7 +103,7 @@ def same_schema(
 
 
 def component_classes(module: ModuleType, document: dict[str, Any]) -> dict[str, Any]:
-    keys = set(document["components"]["schemas"])
+    keys = {key.removeprefix(COMPONENT_MARK) for key in document["components"]["schemas"]}
     found = {}
     for name, value in vars(module).items():
         if (
@@ -149,15 +149,13 @@ def test_joined_parts_validate_as_one_run(contract: Path, importer: Any) -> None
     if not parts:
         pytest.skip("nothing to share out: one schema needs all the others")
     whole = models.enums_before_defaults(models._run_datamodel_codegen(document))
-    joined = join_modules(
-        [models._run_datamodel_codegen(part) for part in parts],
-        [set(part["components"]["schemas"]) for part in parts],
-    )
+    joined = models.join_part_sources([models._run_datamodel_codegen(p) for p in parts], parts)
     assert joined is not None, "the join refused the parts"
     one = component_classes(importer(f"whole_{contract.stem}", whole), document)
     split = component_classes(
         importer(f"joined_{contract.stem}", models.enums_before_defaults(joined)), document
     )
+    assert one, "no component classes found"
     assert set(split) >= set(one)
     for name, cls in one.items():
         a, b = json_schema(cls), json_schema(split[name])
@@ -169,15 +167,17 @@ def test_clashing_inline_names_are_renamed_apart() -> None:
     document = models_document(CLASHES_FIXTURE)
     parts = plan_parts(document)
     sources = [models._run_datamodel_codegen(part) for part in parts]
-    types = [re.findall(r"^class (Type\d*)\(", s, re.MULTILINE) for s in sources]
-    assert all("Type" in names for names in types)  # a different enum in each part
-    joined = join_modules(sources, [set(part["components"]["schemas"]) for part in parts])
+    types = [re.findall(r"^class (Type\d*)\((\w+)", s, re.MULTILINE) for s in sources]
+    assert ("Type", "Enum") in types[0]  # without the component, an inline enum takes its name
+    assert ("Type", "BaseModel") in types[1]
+    joined = models.join_part_sources(sources, parts)
     assert joined is not None
-    assert sorted(re.findall(r"^class (Type\d*)\(", joined, re.MULTILINE)) == [
-        "Type",
-        "Type1",
-        "Type2",
-        "Type3",
+    assert sorted(re.findall(r"^class (Type\d*)\((\w+)", joined, re.MULTILINE)) == [
+        ("Type", "BaseModel"),  # the component keeps its name
+        ("Type1", "Enum"),
+        ("Type2", "Enum"),
+        ("Type3", "Enum"),
+        ("Type4", "Enum"),
     ]
 
 

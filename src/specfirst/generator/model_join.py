@@ -63,7 +63,7 @@ def join_modules(sources: list[str], components: list[set[str]]) -> str | None:
                 if name in modules[later].components and name not in modules[first].components
                 else modules[later]
             )
-            fresh = _fresh_name(name, taken)
+            fresh = fresh_name(name, taken)
             taken.add(fresh)
             _rename(loser, name, fresh)
     return _render(modules)
@@ -117,7 +117,7 @@ def _base_name(name: str) -> str:
     return name
 
 
-def _fresh_name(name: str, taken: set[str]) -> str:
+def fresh_name(name: str, taken: set[str]) -> str:
     """The next free number on the name's stem, in datamodel-code-generator's style (`Type4`)."""
     stem = name.rstrip("0123456789") or name
     number = 1
@@ -129,7 +129,7 @@ def _fresh_name(name: str, taken: set[str]) -> str:
 def _rename(module: _Module, old: str, new: str) -> None:
     blocks = {}
     for name, text in module.blocks.items():
-        renamed = _rename_in(text, old, new) if old in text else text
+        renamed = rename_identifier(text, old, new) if old in text else text
         blocks[new if name == old else name] = renamed
     module.blocks = blocks
     module.rebuilds = [new if name == old else name for name in module.rebuilds]
@@ -137,7 +137,7 @@ def _rename(module: _Module, old: str, new: str) -> None:
         module.components = (module.components - {old}) | {new}
 
 
-def _rename_in(text: str, old: str, new: str) -> str:
+def rename_identifier(text: str, old: str, new: str) -> str:
     """`old` → `new` where it names the class: not in strings, not after a dot, not as a field,
     enum member or keyword argument (a name followed by `:` or `=`), except the definition."""
     tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from specfirst.errors import SpecfirstError
+from specfirst.generator.schemas import MARK_KEY
 
 CACHE_DIR = Path(".specfirst") / "models-cache"
 CACHE_KEEP = 16  # entries (whole documents and parts) kept; the oldest (by last use) go first
@@ -56,7 +57,6 @@ def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
     """datamodel-code-generator's module for the document: in parts, in parallel, when it is
     large (see `model_parts`), each part cached on its own so that editing one schema only
     regenerates the parts holding it; in one run otherwise, or when the parts disagree."""
-    from specfirst.generator.model_join import join_modules
     from specfirst.generator.model_parts import plan_parts
 
     parts = plan_parts(document)
@@ -73,9 +73,19 @@ def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
         sources[index] = source
         if cache_dir is not None:
             _write_cache(cache_dir, keys[index], source)
-    held = [set(part["components"]["schemas"]) for part in parts]
-    joined = join_modules([s for s in sources if s is not None], held)
+    joined = join_part_sources([s for s in sources if s is not None], parts)
     return joined if joined is not None else _run_datamodel_codegen(document)
+
+
+def join_part_sources(sources: list[str], parts: list[dict[str, Any]]) -> str | None:
+    """The parts' modules as one (`model_join`), told which components each part holds."""
+    from specfirst.generator.model_join import join_modules
+
+    held = []
+    for part in parts:
+        mark = part.get("info", {}).get(MARK_KEY, "")
+        held.append({name.removeprefix(mark) for name in part["components"]["schemas"]})
+    return join_modules(sources, held)
 
 
 def _run_in_processes(documents: list[dict[str, Any]]) -> list[str]:
@@ -158,7 +168,31 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
             raise ModelGenerationError(f"datamodel-code-generator failed: {exc}") from exc
     if not isinstance(output, str):
         raise ModelGenerationError("datamodel-code-generator returned several modules")
-    return strict_temporal_imports(output)
+    return unmark(strict_temporal_imports(output), document.get("info", {}).get(MARK_KEY, ""))
+
+
+_DEFINITION = re.compile(r"^(?:class (\w+)\b|(\w+) = )", re.MULTILINE)
+_TOP_LEVEL_PIECE = re.compile(r"^(?=\S)", re.MULTILINE)
+
+
+def unmark(source: str, mark: str) -> str:
+    """Give component classes back their names (see `schemas.COMPONENT_MARK`). An inline class
+    that took a component's name gives it up for the next free number (`Type` → `Type4`)."""
+    if not mark:
+        return source
+    from specfirst.generator.model_join import fresh_name, rename_identifier
+
+    defined = {a or b for a, b in _DEFINITION.findall(source)}
+    plain = {name[len(mark) :] for name in defined if name.startswith(mark)}
+    taken = defined | plain
+    for name in sorted(plain & defined):
+        fresh = fresh_name(name, taken)
+        taken.add(fresh)
+        pieces = _TOP_LEVEL_PIECE.split(source)
+        source = "".join(
+            rename_identifier(piece, name, fresh) if name in piece else piece for piece in pieces
+        )
+    return re.sub(rf"\b{re.escape(mark)}(?=\w)", "", source)
 
 
 _TEMPORAL = {"date": "IsoDate", "datetime": "IsoDatetime", "time": "IsoTime"}
@@ -202,7 +236,7 @@ def cache_key(document: dict[str, Any]) -> str:
     this module, how documents are split and joined, and the versions of the tools that shape
     the output."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    for helper in ("model_parts.py", "model_join.py"):
+    for helper in ("model_parts.py", "model_join.py", "schemas.py"):
         digest.update(Path(__file__).with_name(helper).read_bytes())
     for dist in ("datamodel-code-generator", "pydantic"):
         digest.update(f"{dist}=={metadata.version(dist)}".encode())

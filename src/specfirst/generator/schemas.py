@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import json
 import keyword
 import re
 from collections.abc import Iterator
@@ -22,6 +23,11 @@ from specfirst.loader import escape_pointer_token, split_pointer
 from specfirst.names import pascal_case
 
 SCHEMA_PREFIX = "#/components/schemas/"
+# Put before every component's class name in what datamodel-code-generator is given, and taken
+# off its output (`models.unmark`): it names the class of an inline `allOf` member after its
+# field alone (`Type`), which can take a component's name; no field-derived name starts so.
+COMPONENT_MARK = "ZzSpecfirst"
+MARK_KEY = "x-specfirst-mark"  # in the info object of the models document
 
 # Names that models.py (or the modules importing it) use for something else.
 _RESERVED = """
@@ -73,6 +79,7 @@ class ModelPlan:
     # Every class name in use, with the `Request`/`Response` variants each one may split into.
     taken: set[str] = field(default_factory=lambda: set(RESERVED_CLASS_NAMES))
     splitting: set[str] = field(default_factory=set)  # components that may get both variants
+    mark: str = COMPONENT_MARK  # before each class name in the built document
 
     def _class_name(self, wanted: str, key: object, splits: bool = True) -> str:
         # datamodel-code-generator renames what would shadow its imports; pick the name first.
@@ -119,17 +126,19 @@ class ModelPlan:
             self.hoist(schema["items"], pointer + "/items", wanted + "Item")
 
     def build(self, document: dict[str, Any]) -> dict[str, Any]:
-        """The document datamodel-code-generator gets: renamed components plus hoisted schemas."""
+        """The document datamodel-code-generator gets: renamed components plus hoisted schemas,
+        each name behind `COMPONENT_MARK` (unless the contract itself spells the mark)."""
         components = document.get("components", {}).get("schemas", {}) or {}
+        self.mark = "" if COMPONENT_MARK in json.dumps(components) else COMPONENT_MARK
         schemas: dict[str, Any] = {}
         for name, schema in components.items():
-            schemas[self.class_names[name]] = self._rewrite(schema)
+            schemas[self.mark + self.class_names[name]] = self._rewrite(schema)
         for pointer, name in self.hoisted.items():
-            schemas[name] = self._rewrite(_resolve_pointer(document, pointer))
+            schemas[self.mark + name] = self._rewrite(_resolve_pointer(document, pointer))
         self.schemas = schemas
         return {
             "openapi": document.get("openapi", "3.1.0"),
-            "info": {"title": "models", "version": "0"},
+            "info": {"title": "models", "version": "0", MARK_KEY: self.mark},
             "paths": {},
             "components": {"schemas": schemas},
         }
@@ -139,15 +148,29 @@ class ModelPlan:
         _drop_malformed_types(result)
         for node in _walk(result):
             ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith(SCHEMA_PREFIX):
-                tokens = split_pointer(ref[len("#") :])
-                if len(tokens) >= 3 and tokens[2] in self.class_names:
-                    tokens[2] = self.class_names[tokens[2]]
-                    node["$ref"] = "#" + "".join("/" + escape_pointer_token(t) for t in tokens)
+            if isinstance(ref, str):
+                node["$ref"] = self._renamed_ref(ref)
             pattern = node.get("pattern")
             if isinstance(pattern, str):
                 node["pattern"] = ecma_to_python(pattern)
+            discriminator = node.get("discriminator")
+            mapping = discriminator.get("mapping") if isinstance(discriminator, dict) else None
+            if isinstance(mapping, dict):
+                for tag, target in mapping.items():
+                    if isinstance(target, str) and target in self.class_names:
+                        target = SCHEMA_PREFIX + escape_pointer_token(target)  # a bare name
+                    if isinstance(target, str):
+                        mapping[tag] = self._renamed_ref(target)
         return result
+
+    def _renamed_ref(self, ref: str) -> str:
+        if not ref.startswith(SCHEMA_PREFIX):
+            return ref
+        tokens = split_pointer(ref[len("#") :])
+        if len(tokens) < 3 or tokens[2] not in self.class_names:
+            return ref
+        tokens[2] = self.mark + self.class_names[tokens[2]]
+        return "#" + "".join("/" + escape_pointer_token(t) for t in tokens)
 
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs", "dependentSchemas")

@@ -29,12 +29,12 @@ PART_MIN_BYTES = 600_000  # below this (JSON of the schemas), one run beats the 
 _SCHEMA_PREFIX = "#/components/schemas/"
 
 
-def plan_parts(document: dict[str, Any]) -> list[dict[str, Any]]:
+def plan_parts(document: dict[str, Any], min_bytes: int | None = None) -> list[dict[str, Any]]:
     """Documents to generate separately, or `[]` when the document is better done in one run."""
     schemas: dict[str, Any] = document["components"]["schemas"]
     weights = {name: len(json.dumps(schema)) for name, schema in schemas.items()}
     total = sum(weights.values())
-    if total < PART_MIN_BYTES or len(schemas) < PARTS:
+    if total < (PART_MIN_BYTES if min_bytes is None else min_bytes) or len(schemas) < PARTS:
         return []
     edges = _edges(schemas)
     held = _pack(schemas, weights, edges)

@@ -212,3 +212,5 @@ def test_a_failing_worker_falls_back_to_one_run(monkeypatch: pytest.MonkeyPatch)
     source = models.generate_models(document, "# head", cache_dir=None)
     assert source == models.generate_models(document, "# head", cache_dir=None)
     assert "class ZooOwner(BaseModel):" in source
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")  # no worker can start
+    assert models.generate_models(document, "# head", cache_dir=None) == source

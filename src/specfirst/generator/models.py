@@ -67,7 +67,7 @@ def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
     missing = [i for i, source in enumerate(sources) if source is None]
     try:
         fresh = _run_in_processes([parts[i] for i in missing])
-    except ModelGenerationError:  # let the whole document's run say what is wrong
+    except (ModelGenerationError, OSError):  # a part failed, or no worker: one run says why
         return _run_datamodel_codegen(document)
     for index, source in zip(missing, fresh, strict=True):
         sources[index] = source

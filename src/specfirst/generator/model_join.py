@@ -27,6 +27,8 @@ import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from specfirst.generator.model_parts import reachable
+
 _BLOCK_START = re.compile(r"^(?:class (\w+)\b|(\w+) = )", re.MULTILINE)
 _IMPORT = re.compile(r"^from (\S+) import (.+)$")
 _REBUILD = re.compile(r"^(\w+)\.model_rebuild\(\)$")
@@ -228,13 +230,7 @@ def _needed(module: _Module, kept: dict[str, str]) -> list[str]:
     roots = [
         n for n in module.blocks if n not in dropped and (n in module.components or n not in used)
     ]
-    needed: set[str] = set()
-    pending = list(roots)
-    while pending:
-        name = pending.pop()
-        if name not in needed:
-            needed.add(name)
-            pending.extend(uses[name] - needed - dropped)
+    needed = reachable(roots, {name: targets - dropped for name, targets in uses.items()})
     return [n for n in module.blocks if n in needed]
 
 

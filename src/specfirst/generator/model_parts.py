@@ -19,9 +19,10 @@ is the same everywhere; how many run at once depends on the cores.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any
 
+from specfirst.generator.schemas import walk_objects
 from specfirst.loader import split_pointer
 
 PARTS = 2
@@ -55,7 +56,7 @@ def _pack(
     """The schemas each part holds: every schema with what it needs, biggest needs first, into
     the part where the heavier of the parts grows least. Schemas needed by many end up in
     few parts, so little is generated twice (on GitHub's document, 129 of 1,463 schemas)."""
-    needs = {name: _closure([name], edges) for name in schemas}
+    needs = {name: reachable([name], edges) for name in schemas}
     need_weight = {name: sum(weights[n] for n in needs[name]) for name in schemas}
     held: list[set[str]] = [set() for _ in range(PARTS)]
     load = [0] * PARTS
@@ -77,7 +78,7 @@ def _edges(schemas: dict[str, Any]) -> dict[str, set[str]]:
     """name → the schemas its class cannot be generated without."""
     edges: dict[str, set[str]] = {name: set() for name in schemas}
     for name, schema in schemas.items():
-        for node in _walk(schema):
+        for node in walk_objects(schema):
             ref = node.get("$ref")
             target = _target(ref) if isinstance(ref, str) else None
             if target in edges:
@@ -111,7 +112,8 @@ def _target(ref: str) -> str | None:
     return tokens[2] if len(tokens) >= 3 else None
 
 
-def _closure(start: list[str], edges: dict[str, set[str]]) -> set[str]:
+def reachable(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
+    """`start` and every name reached from it along `edges`."""
     found: set[str] = set()
     pending = list(start)
     while pending:
@@ -120,14 +122,3 @@ def _closure(start: list[str], edges: dict[str, set[str]]) -> set[str]:
             found.add(name)
             pending.extend(edges[name] - found)
     return found
-
-
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, dict):
-            yield current
-            stack.extend(v for v in current.values() if isinstance(v, dict | list))
-        elif isinstance(current, list):
-            stack.extend(v for v in current if isinstance(v, dict | list))

@@ -146,7 +146,7 @@ class ModelPlan:
     def _rewrite(self, schema: Any) -> Any:
         result = copy.deepcopy(schema)
         _drop_malformed_types(result)
-        for node in _walk(result):
+        for node in walk_objects(result):
             ref = node.get("$ref")
             if isinstance(ref, str):
                 node["$ref"] = self._renamed_ref(ref)
@@ -219,12 +219,14 @@ def _drop_malformed_types(schema: Any) -> None:
 
 
 def _has_read_write(schema: Any) -> bool:
-    return any(n.get("readOnly") is True or n.get("writeOnly") is True for n in _walk(schema))
+    return any(
+        n.get("readOnly") is True or n.get("writeOnly") is True for n in walk_objects(schema)
+    )
 
 
 def _component_refs(schema: Any) -> set[str]:
     names: set[str] = set()
-    for node in _walk(schema):
+    for node in walk_objects(schema):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith(SCHEMA_PREFIX):
             tokens = split_pointer(ref[1:])
@@ -250,7 +252,8 @@ def splitting_components(components: dict[str, Any]) -> set[str]:
     return splitting
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
+def walk_objects(node: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in `node`, itself included, depth first."""
     stack = [node]
     while stack:
         current = stack.pop()

@@ -192,7 +192,53 @@ def unmark(source: str, mark: str) -> str:
         source = "".join(
             rename_identifier(piece, name, fresh) if name in piece else piece for piece in pieces
         )
+    pieces = _TOP_LEVEL_PIECE.split(source)
+    source = "".join(_alias_fields_named_as_their_type(piece, mark) for piece in pieces)
+    source = _import_for_aliases(source)
     return re.sub(rf"\b{re.escape(mark)}(?=\w)", "", source)
+
+
+_FIELD = re.compile(r"^    (\w+): (.+)$", re.MULTILINE)
+
+
+def _alias_fields_named_as_their_type(block: str, mark: str) -> str:
+    """`Name: Name | None = Name.a` would bind the field's default to the class's name in the
+    class body; datamodel-code-generator renames such a field (`Name_1`, aliased `Name`), but
+    behind the mark it did not see the clash. Do what it would have done."""
+    if not block.startswith("class "):
+        return block
+
+    def aliased(match: re.Match[str]) -> str:
+        name, rest = match.group(1), match.group(2)
+        if not re.search(rf"\b{re.escape(mark + name)}\b", rest):
+            return match.group(0)
+        number = 1
+        while re.search(rf"^    {name}_{number}:", block, re.MULTILINE):
+            number += 1
+        annotation, equals, default = rest.partition(" = ")
+        if annotation.startswith("Annotated[") and ", Field(" in annotation:
+            if "alias=" not in annotation:
+                annotation = annotation.replace(", Field(", f", Field(alias={name!r}, ", 1)
+        else:
+            annotation = f"Annotated[{annotation}, Field(alias={name!r})]"
+        return f"    {name}_{number}: {annotation}{equals}{default}"
+
+    return _FIELD.sub(aliased, block)
+
+
+def _import_for_aliases(source: str) -> str:
+    """`Annotated` and `Field`, where an aliased field needs them and nothing imported them."""
+    needed = {"typing": "Annotated", "pydantic": "Field"}
+    for module, name in needed.items():
+        imported = re.search(rf"^from \S+ import .*\b{name}\b", source, re.MULTILINE)
+        if imported or re.search(rf"\b{name}\[|\b{name}\(", source) is None:
+            continue
+        source = source.replace(
+            "from __future__ import annotations\n",
+            f"from __future__ import annotations\n\nfrom {module} import {name}\n",
+            1,
+        )
+    return source
 
 
 _TEMPORAL = {"date": "IsoDate", "datetime": "IsoDatetime", "time": "IsoTime"}

@@ -182,20 +182,28 @@ def unmark(source: str, mark: str) -> str:
         return source
     from specfirst.generator.model_join import fresh_name, rename_identifier
 
-    defined = {a or b for a, b in _DEFINITION.findall(source)}
-    plain = {name[len(mark) :] for name in defined if name.startswith(mark)}
-    taken = defined | plain
-    for name in sorted(plain & defined):
-        fresh = fresh_name(name, taken)
-        taken.add(fresh)
-        pieces = _TOP_LEVEL_PIECE.split(source)
-        source = "".join(
-            rename_identifier(piece, name, fresh) if name in piece else piece for piece in pieces
-        )
+    defined = sorted({a or b for a, b in _DEFINITION.findall(source)})
+    # The mark also stands inside the names of inline classes named after a component's path
+    # (`ZzSpecfirstPetOwner`, `BodyZzSpecfirstPet`). Where two names become one without it, a
+    # name that starts with the mark (a component's own) keeps it and the others yield.
+    groups: dict[str, list[str]] = {}
+    for name in defined:
+        groups.setdefault(name.replace(mark, ""), []).append(name)
+    taken = set(defined) | set(groups)
     pieces = _TOP_LEVEL_PIECE.split(source)
+    for target, names in sorted(groups.items()):
+        if len(names) < 2:
+            continue
+        keeper = next((n for n in names if n.startswith(mark)), names[0])
+        for name in names:
+            if name == keeper:
+                continue
+            fresh = fresh_name(target, taken)
+            taken.add(fresh)
+            pieces = [rename_identifier(p, name, fresh) if name in p else p for p in pieces]
     source = "".join(_alias_fields_named_as_their_type(piece, mark) for piece in pieces)
     source = _import_for_aliases(source)
-    return re.sub(rf"\b{re.escape(mark)}(?=\w)", "", source)
+    return source.replace(mark, "")  # the contract never spells it (`ModelPlan.build`)
 
 
 _FIELD = re.compile(r"^    (\w+): (.+)$", re.MULTILINE)

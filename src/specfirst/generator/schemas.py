@@ -80,6 +80,7 @@ class ModelPlan:
     taken: set[str] = field(default_factory=lambda: set(RESERVED_CLASS_NAMES))
     splitting: set[str] = field(default_factory=set)  # components that may get both variants
     mark: str = COMPONENT_MARK  # before each class name in the built document
+    families: set[str] = field(default_factory=set)  # names reserved with both variants
 
     def _class_name(self, wanted: str, key: object, splits: bool = True) -> str:
         # datamodel-code-generator renames what would shadow its imports; pick the name first.
@@ -99,6 +100,8 @@ class ModelPlan:
         while any(n in self.taken for n in family(name)):
             name, counter = f"{wanted}{'_' if wanted[-1].isdigit() else ''}{counter}", counter + 1
         self.taken.update(family(name))
+        if splits:
+            self.families.add(name)
         return name
 
     def name_components(self, components: dict[str, Any]) -> None:
@@ -296,10 +299,13 @@ class TypeNamer:
         self.components: dict[str, Any] = document.get("components", {}).get("schemas", {}) or {}
 
     def class_for(self, base: str, context: str) -> str:
-        """`Pet`, or `PetRequest`/`PetResponse` where readOnly/writeOnly split the model."""
+        """`Pet`, or `PetRequest`/`PetResponse` where readOnly/writeOnly split the model (then
+        `Pet` may be an inline class's name)."""
+        variant = base + ("Request" if context == "request" else "Response")
+        if base in self.plan.families and variant in self.classes:
+            return variant
         if base in self.classes:
             return base
-        variant = base + ("Request" if context == "request" else "Response")
         if variant in self.classes:
             return variant
         raise LookupError(f"model class {base!r} was not generated")

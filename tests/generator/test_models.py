@@ -1,0 +1,72 @@
+"""The models stage's own fixes to datamodel-code-generator's output."""
+
+from __future__ import annotations
+
+from specfirst.generator.models import unmark
+from specfirst.generator.schemas import COMPONENT_MARK as M
+from specfirst.generator.schemas import ModelPlan, TypeNamer
+
+HEAD = (
+    "from __future__ import annotations\n\nfrom pydantic import BaseModel\nfrom enum import Enum\n"
+)
+
+
+def test_without_a_mark_nothing_changes() -> None:
+    source = HEAD + "\n\nclass Type(Enum):\n    a = 'a'\n"
+    assert unmark(source, "") == source
+
+
+def test_a_component_takes_its_name_back_from_an_inline_class() -> None:
+    source = (
+        HEAD + "\n\nclass Type(Enum):\n    Type = 'Type'\n\n\n"
+        f"class {M}Shape(BaseModel):\n    type: Type\n    Type_: {M}Type\n\n\n"
+        f"class {M}Type(BaseModel):\n    '''A Type.'''\n    name: str\n"
+    )
+    assert unmark(source, M) == (
+        HEAD + "\n\nclass Type1(Enum):\n    Type = 'Type'\n\n\n"
+        "class Shape(BaseModel):\n    type: Type1\n    Type_: Type\n\n\n"
+        "class Type(BaseModel):\n    '''A Type.'''\n    name: str\n"
+    )
+
+
+def test_the_mark_inside_a_name_goes_and_a_clash_yields() -> None:
+    source = (
+        HEAD + f"\n\nclass BodyPet(BaseModel):\n    a: int\n\n\n"
+        f"class Body{M}Pet(BaseModel):\n    b: int\n\n\n"
+        f"class {M}Body(BaseModel):\n    x: BodyPet\n    y: Body{M}Pet\n"
+    )
+    assert unmark(source, M) == (
+        HEAD + "\n\nclass BodyPet(BaseModel):\n    a: int\n\n\n"
+        "class BodyPet1(BaseModel):\n    b: int\n\n\n"
+        "class Body(BaseModel):\n    x: BodyPet\n    y: BodyPet1\n"
+    )
+
+
+def test_a_field_named_as_its_component_is_aliased() -> None:
+    source = (
+        "from __future__ import annotations\n\nfrom pydantic import BaseModel\n\n\n"
+        f"class {M}Mode(Enum):\n    fast = 'fast'\n\n\n"
+        f"class {M}Swarm(BaseModel):\n    Mode: {M}Mode | None = {M}Mode.fast\n"
+        f"    Other: Annotated[{M}Mode, Field(description='x')]\n"
+    )
+    result = unmark(source, M)
+    assert "from typing import Annotated\n" in result
+    assert "from pydantic import Field\n" in result
+    assert result.endswith(
+        "class Mode(Enum):\n    fast = 'fast'\n\n\n"
+        "class Swarm(BaseModel):\n"
+        "    Mode_1: Annotated[Mode | None, Field(alias='Mode')] = Mode.fast\n"
+        "    Other: Annotated[Mode, Field(description='x')]\n"
+    )
+    compile(result, "models.py", "exec")
+
+
+def test_a_split_component_is_found_by_its_variants_before_an_inline_namesake() -> None:
+    plan = ModelPlan()
+    plan.name_components({"Region": {"type": "object", "properties": {"id": {"readOnly": True}}}})
+    namer = TypeNamer({}, plan, {"Region", "RegionRequest", "RegionResponse"})
+    assert namer.class_for("Region", "request") == "RegionRequest"
+    assert namer.class_for("Region", "response") == "RegionResponse"
+    plain = ModelPlan()
+    plain.name_components({"Pet": {"type": "object"}, "PetRequest": {"type": "object"}})
+    assert TypeNamer({}, plain, {"Pet", "PetRequest"}).class_for("Pet", "request") == "Pet"

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from specfirst import __version__
+from specfirst.config import ConfigError
 
 COMMANDS = ("validate", "generate", "check", "lint", "diff", "contract_test", "corpus")
 
@@ -41,7 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = first.replace("-", "_") if first else None
     parser = build_parser(module if module in COMMANDS else None)
     args = parser.parse_args(words)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:  # a broken [tool.specfirst] table, whatever the command
+        print(f"specfirst: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -14,12 +14,18 @@ class ConfigError(SpecfirstError):
     """`[tool.specfirst]` is missing or malformed."""
 
 
+MODEL_SCOPES = ("all", "operations")
+
+
 @dataclass(frozen=True)
 class ApiConfig:
     name: str
     contract: Path
     package: str
     out: Path
+    # "all": a model for every component schema; "operations": only for those the operations
+    # under `paths` reach (webhook payloads and unused schemas left out; for huge vendor specs)
+    models: str = "all"
 
     @property
     def package_dir(self) -> Path:
@@ -67,6 +73,7 @@ def load_config(pyproject: Path | None = None) -> ProjectConfig:
                     contract=_relative(root / entry["contract"]),
                     package=str(entry["package"]),
                     out=_relative(root / entry.get("out", "generated")),
+                    models=str(entry.get("models", "all")),
                 )
             )
         except (KeyError, TypeError) as exc:
@@ -74,6 +81,12 @@ def load_config(pyproject: Path | None = None) -> ProjectConfig:
                 f"{path}: [[tool.specfirst.apis]] entry {index + 1} needs name, contract and package"
                 f" ({exc})"
             ) from None
+    for api in apis:
+        if api.models not in MODEL_SCOPES:
+            raise ConfigError(
+                f"{path}: [[tool.specfirst.apis]] {api.name!r}: models = {api.models!r}; "
+                f"expected one of {', '.join(repr(s) for s in MODEL_SCOPES)}"
+            )
     lint = table.get("lint", {})
     return ProjectConfig(root=root, apis=tuple(apis), lint=lint if isinstance(lint, dict) else {})
 

@@ -203,3 +203,59 @@ def test_allow_invalid_generates_and_prints_every_error_as_a_warning(
     assert "warning: specs/api.yaml:" in err
     assert "'version' is a required property" in err
     assert (project / "generated" / "demo_api" / "app.py").is_file()
+
+
+SCOPE = ROOT / "tests" / "generator" / "fixtures" / "model_scope.yaml"
+
+
+def defined_classes(package: Path) -> set[str]:
+    text = (package / "models.py").read_text()
+    return {line.split("(")[0][6:] for line in text.splitlines() if line.startswith("class ")}
+
+
+def test_models_for_operations_only_leave_out_webhooks_and_unused_schemas(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    common = ["generate", str(SCOPE), "--out", str(out), "--package", "scope_api"]
+    assert main(common) == 0
+    package = out / "scope_api"
+    every = {"Order", "Item", "Book", "Pen", "Problem", "ShippedEvent", "Unused"}
+    assert every <= defined_classes(package)
+    assert "OPTIONS" not in (package / "_stamp.py").read_text()
+
+    assert main([*common, "--models", "operations"]) == 0
+    assert "scope_api: generated" in capsys.readouterr().out  # a new scope is a change
+    reached = defined_classes(package)
+    assert {"Order", "Item", "Book", "Pen", "Problem"} <= reached  # mapping and $ref targets
+    assert not {"ShippedEvent", "Unused"} & reached
+    assert '"models": "operations"' in (package / "_stamp.py").read_text()
+    assert main([*common, "--models", "operations"]) == 0
+    assert "scope_api: up to date" in capsys.readouterr().out
+    assert main(common) == 0
+    assert "scope_api: generated" in capsys.readouterr().out
+    assert "Unused" in defined_classes(package)
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import scope_api.app as a; print(len(a.create_app().routes))"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_models_scope_is_read_from_the_project_and_checked(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = project / "pyproject.toml"
+    shutil.copy(SCOPE, project / "specs" / "api.yaml")
+    pyproject.write_text(pyproject.read_text() + 'models = "operations"\n')
+    assert main(["generate"]) == 0
+    assert "Unused" not in defined_classes(project / "generated" / "demo_api")
+    assert main(["check"]) == 0
+    pyproject.write_text(pyproject.read_text().replace('"operations"', '"some"'))
+    capsys.readouterr()
+    assert main(["generate"]) == 2
+    assert "models = 'some'; expected one of 'all', 'operations'" in capsys.readouterr().err

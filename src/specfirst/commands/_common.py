@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -16,11 +17,15 @@ def selected_apis(args: argparse.Namespace) -> list[ApiConfig]:
         path = Path(contract)
         package = getattr(args, "package", None) or _package_name(path)
         out = Path(getattr(args, "out", None) or "generated")
-        return [ApiConfig(name=package, contract=path, package=package, out=out)]
+        models = getattr(args, "models", None) or "all"
+        return [ApiConfig(name=package, contract=path, package=package, out=out, models=models)]
     apis = list(load_config().apis)
     wanted: str | None = getattr(args, "api", None)
     if wanted:
         apis = [a for a in apis if a.name == wanted]
+    models_override: str | None = getattr(args, "models", None)
+    if models_override:
+        apis = [dataclasses.replace(a, models=models_override) for a in apis]
     return apis
 
 

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             issues = validation_issues(contract)
             if issues:
                 raise InvalidContractError(contract.path, issues)
-            staging = stage_package(contract, api.package, api.package_dir)
+            staging = stage_package(contract, api.package, api.package_dir, models=api.models)
         except ContractLoadError as exc:
             error(str(exc))
             return 2

@@ -27,6 +27,12 @@ def add_parser(sub: Any) -> None:
         help="generate even if validation fails, printing every error as a warning",
     )
     parser.add_argument("--force", action="store_true", help="regenerate even when up to date")
+    parser.add_argument(
+        "--models",
+        choices=("all", "operations"),
+        help="models for every component schema (all), or only for those the operations "
+        "reach (operations); default: the API's `models` setting, else all",
+    )
     parser.set_defaults(func=run)
 
 
@@ -42,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
                 api.out,
                 allow_invalid=args.allow_invalid,
                 force=args.force,
+                models=api.models,
                 on_warning=lambda text: print(f"warning: {text}", file=sys.stderr),
             )
         except ContractLoadError as exc:

@@ -27,7 +27,7 @@ import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from specfirst.generator.model_parts import reachable
+from specfirst.generator.schemas import reachable
 
 _BLOCK_START = re.compile(r"^(?:class (\w+)\b|(\w+) = )", re.MULTILINE)
 _IMPORT = re.compile(r"^from (\S+) import (.+)$")

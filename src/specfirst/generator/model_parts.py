@@ -19,10 +19,9 @@ is the same everywhere; how many run at once depends on the cores.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
-from specfirst.generator.schemas import walk_objects
+from specfirst.generator.schemas import reachable, walk_objects
 from specfirst.loader import split_pointer
 
 PARTS = 2
@@ -110,15 +109,3 @@ def _target(ref: str) -> str | None:
         return None
     tokens = split_pointer(ref[1:])
     return tokens[2] if len(tokens) >= 3 else None
-
-
-def reachable(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
-    """`start` and every name reached from it along `edges`."""
-    found: set[str] = set()
-    pending = list(start)
-    while pending:
-        name = pending.pop()
-        if name not in found:
-            found.add(name)
-            pending.extend(edges[name] - found)
-    return found

@@ -56,17 +56,19 @@ def validation_issues(contract: Contract) -> list[Any]:
     return list(validate_contract(contract))
 
 
-def build_files(contract: Contract, package: str) -> dict[str, str]:
-    """Every file of the package (unformatted), from a valid contract."""
+def build_files(contract: Contract, package: str, models: str = "all") -> dict[str, str]:
+    """Every file of the package (unformatted), from a valid contract; `models` is the
+    API's model scope (`config.MODEL_SCOPES`)."""
     from specfirst.generator.build import ViewBuilder, plan_models
     from specfirst.generator.models import generate_models
     from specfirst.generator.render import make_header, render_package
-    from specfirst.generator.schemas import defined_classes
+    from specfirst.generator.schemas import defined_classes, operation_schemas
 
     document = contract.document
     plan = plan_models(document)
     head = make_header(contract.path.as_posix(), contract.sha256)
-    models_source = generate_models(plan.build(document), head)
+    keep = operation_schemas(document) if models == "operations" else None
+    models_source = generate_models(plan.build(document, keep), head)
     api = ViewBuilder(
         document,
         plan,
@@ -84,13 +86,21 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _stamp_text(contract: Contract, outputs: dict[str, str], head: str) -> str:
+def _stamp_text(contract: Contract, outputs: dict[str, str], head: str, models: str) -> str:
     inputs = {p.as_posix(): _hash(s.raw) for p, s in sorted(contract.sources.items())}
+    options = _options(models)
     return (
         f"{head}\n"
         '"""What this package was generated from; lets an unchanged `specfirst generate` stop early."""\n\n'
         f"{_dict_source('INPUTS', inputs)}{_dict_source('OUTPUTS', dict(sorted(outputs.items())))}"
+        + (_dict_source("OPTIONS", options) if options else "")
     )
+
+
+def _options(models: str) -> dict[str, str]:
+    """Generation options that differ from the defaults (none by default, so stamps of default
+    packages stay as they were)."""
+    return {} if models == "all" else {"models": models}
 
 
 def _dict_source(name: str, values: dict[str, str]) -> str:
@@ -118,8 +128,8 @@ def _remember_generator(package_dir: Path) -> None:
         pass  # only the fast no-op path is lost
 
 
-def is_up_to_date(package_dir: Path) -> bool:
-    """True when the stamp says inputs, generator and every output file are unchanged."""
+def is_up_to_date(package_dir: Path, models: str = "all") -> bool:
+    """True when the stamp says inputs, options, generator and every output file are unchanged."""
     stamp_path = package_dir / STAMP_FILE
     try:
         tree = ast.parse(stamp_path.read_text(encoding="utf-8"))
@@ -127,6 +137,8 @@ def is_up_to_date(package_dir: Path) -> bool:
         for node in tree.body:
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
                 values[node.target.id] = ast.literal_eval(node.value)
+        if values.get("OPTIONS", {}) != _options(models):
+            return False
         if _fingerprint_file(package_dir).read_text(encoding="utf-8") != generator_fingerprint():
             return False
         for name, digest in values["INPUTS"].items():
@@ -140,15 +152,17 @@ def is_up_to_date(package_dir: Path) -> bool:
         return False
 
 
-def stage_package(contract: Contract, package: str, near: Path) -> Path:
+def stage_package(contract: Contract, package: str, near: Path, models: str = "all") -> Path:
     """Render, format and stamp the package into a temporary folder beside `near`."""
     from specfirst.generator.render import make_header
     from specfirst.generator.write import render_to_temp
 
-    staging = render_to_temp(build_files(contract, package), near)
+    staging = render_to_temp(build_files(contract, package, models), near)
     outputs = {name: _hash(data) for name, data in tree_files(staging).items()}
     head = make_header(contract.path.as_posix(), contract.sha256)
-    (staging / STAMP_FILE).write_text(_stamp_text(contract, outputs, head), encoding="utf-8")
+    (staging / STAMP_FILE).write_text(
+        _stamp_text(contract, outputs, head, models), encoding="utf-8"
+    )
     return staging
 
 
@@ -159,6 +173,7 @@ def generate_package(
     *,
     allow_invalid: bool = False,
     force: bool = False,
+    models: str = "all",
     on_warning: Callable[[str], None] | None = None,
 ) -> GenerationResult:
     """Generate `out/package` from the contract; an invalid contract leaves `out` untouched.
@@ -170,7 +185,7 @@ def generate_package(
 
     started = time.perf_counter()
     target = out / package
-    if not force and not allow_invalid and is_up_to_date(target):
+    if not force and not allow_invalid and is_up_to_date(target, models):
         return GenerationResult(target, changed=False, seconds=time.perf_counter() - started)
     contract = load_contract(contract_path)
     warnings: list[str] = []
@@ -182,7 +197,7 @@ def generate_package(
         for warning in warnings:
             if on_warning is not None:
                 on_warning(warning)
-    staging = stage_package(contract, package, target)
+    staging = stage_package(contract, package, target, models)
     fresh = tree_files(staging)
     files = sorted(fresh)
     if fresh == tree_files(target):

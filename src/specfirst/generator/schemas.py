@@ -14,7 +14,7 @@ import copy
 import json
 import keyword
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,13 +128,16 @@ class ModelPlan:
         if types == ["array"] and isinstance(schema.get("items"), dict):
             self.hoist(schema["items"], pointer + "/items", wanted + "Item")
 
-    def build(self, document: dict[str, Any]) -> dict[str, Any]:
-        """The document datamodel-code-generator gets: renamed components plus hoisted schemas,
-        each name behind `COMPONENT_MARK` (unless the contract itself spells the mark)."""
+    def build(self, document: dict[str, Any], keep: set[str] | None = None) -> dict[str, Any]:
+        """The document datamodel-code-generator gets: renamed components (those in `keep`, or
+        all) plus hoisted schemas, each name behind `COMPONENT_MARK` (unless the contract itself
+        spells the mark)."""
         components = document.get("components", {}).get("schemas", {}) or {}
         self.mark = "" if COMPONENT_MARK in json.dumps(components) else COMPONENT_MARK
         schemas: dict[str, Any] = {}
         for name, schema in components.items():
+            if keep is not None and name not in keep:
+                continue
             schemas[self.mark + self.class_names[name]] = self._rewrite(schema)
         for pointer, name in self.hoisted.items():
             schemas[self.mark + name] = self._rewrite(_resolve_pointer(document, pointer))
@@ -253,6 +256,54 @@ def splitting_components(components: dict[str, Any]) -> set[str]:
                 splitting.add(user)
                 pending.append(user)
     return splitting
+
+
+def operation_schemas(document: dict[str, Any]) -> set[str]:
+    """The component schemas that the operations under `paths` reach, through any `$ref`
+    (parameters, bodies, responses, headers, callbacks; other schemas; discriminator mappings).
+    Webhooks and schemas nothing points at are left out."""
+    components = (document.get("components") or {}).get("schemas") or {}
+    found: set[str] = set()
+    followed: set[str] = set()
+    pending: list[Any] = [document.get("paths") or {}]
+    while pending:
+        for node in walk_objects(pending.pop()):
+            targets = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+            discriminator = node.get("discriminator")
+            mapping = discriminator.get("mapping") if isinstance(discriminator, dict) else None
+            if isinstance(mapping, dict):
+                targets += [
+                    t if t.startswith("#") else SCHEMA_PREFIX + escape_pointer_token(t)
+                    for t in mapping.values()
+                    if isinstance(t, str)
+                ]
+            for target in targets:
+                if target in followed or not target.startswith("#/"):
+                    continue
+                followed.add(target)
+                tokens = split_pointer(target[1:])
+                if tokens[:2] == ["components", "schemas"] and len(tokens) >= 3:
+                    if tokens[2] in components and tokens[2] not in found:
+                        found.add(tokens[2])
+                        pending.append(components[tokens[2]])
+                    continue
+                try:
+                    pending.append(_resolve_pointer(document, target[1:]))
+                except (KeyError, IndexError, ValueError, TypeError):
+                    continue  # validation reports broken references
+    return found
+
+
+def reachable(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
+    """`start` and every name reached from it along `edges`."""
+    found: set[str] = set()
+    pending = list(start)
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            pending.extend(edges[name] - found)
+    return found
 
 
 def walk_objects(node: Any) -> Iterator[dict[str, Any]]:

@@ -1,5 +1,4 @@
-"""Split a large models document into parts that datamodel-code-generator handles in parallel,
-and join what comes out into one module.
+"""Split a large models document into parts that datamodel-code-generator handles in parallel.
 
 datamodel-code-generator runs on one core and its time grows with the number of classes (about
 17 s for GitHub's 7,000). A component's class comes out the same from any part that holds the

@@ -6,6 +6,9 @@ cached by content: the exact document it is given, this module (its
 options) and the versions of the tools. A contract change that leaves the schemas alone (an
 operation, a description, a path) or a `check`/`--force` run then reuses the models byte for byte.
 The cache lives in `.specfirst/models-cache/` beside the other local state; deleting it is safe.
+
+Component names reach datamodel-code-generator behind a mark and are restored by `unmark`, which
+also repairs what the mark hides from it: see `schemas.COMPONENT_MARK`.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def generate_models(
 def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
     """datamodel-code-generator's module for the document: in parts, in parallel, when it is
     large (see `model_parts`), each part cached on its own so that editing one schema only
-    regenerates the parts holding it; in one run otherwise, or when the parts disagree."""
+    regenerates the parts holding it; in one run otherwise, or when the join refuses."""
     from specfirst.generator.model_parts import plan_parts
 
     parts = plan_parts(document)

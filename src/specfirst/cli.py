@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from specfirst import __version__
-from specfirst.config import ConfigError
+from specfirst.errors import ConfigError  # not config: no tomllib for --help
 
 COMMANDS = ("validate", "generate", "check", "lint", "diff", "contract_test", "corpus")
 

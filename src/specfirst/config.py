@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specfirst.errors import SpecfirstError
+from specfirst.errors import ConfigError
 
-
-class ConfigError(SpecfirstError):
-    """`[tool.specfirst]` is missing or malformed."""
+__all__ = ["MODEL_SCOPES", "ApiConfig", "ConfigError", "ProjectConfig", "load_config"]
 
 
 MODEL_SCOPES = ("all", "operations")

@@ -22,6 +22,10 @@ class SpecfirstError(Exception):
     """Base class for errors reported to the user (printed without a traceback)."""
 
 
+class ConfigError(SpecfirstError):
+    """`[tool.specfirst]` is missing or malformed."""
+
+
 class ContractLoadError(SpecfirstError):
     """A contract could not be read: missing file, syntax error, dangling or cyclic `$ref`."""
 

@@ -48,6 +48,7 @@ def test_a_field_named_as_its_component_is_aliased() -> None:
         f"class {M}Mode(Enum):\n    fast = 'fast'\n\n\n"
         f"class {M}Swarm(BaseModel):\n    Mode: {M}Mode | None = {M}Mode.fast\n"
         f"    Other: Annotated[{M}Mode, Field(description='x')]\n"
+        f"    Kind: Annotated[{M}Kind, Field(description='a = b')] = {M}Kind.a\n"
     )
     result = unmark(source, M)
     assert "from typing import Annotated\n" in result
@@ -57,6 +58,7 @@ def test_a_field_named_as_its_component_is_aliased() -> None:
         "class Swarm(BaseModel):\n"
         "    Mode_1: Annotated[Mode | None, Field(alias='Mode')] = Mode.fast\n"
         "    Other: Annotated[Mode, Field(description='x')]\n"
+        "    Kind_1: Annotated[Kind, Field(alias='Kind', description='a = b')] = Kind.a\n"
     )
     compile(result, "models.py", "exec")
 

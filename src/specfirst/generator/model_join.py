@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 from specfirst.generator.schemas import reachable
 
-_BLOCK_START = re.compile(r"^(?:class (\w+)\b|(\w+) = )", re.MULTILINE)
+# A top-level class or type alias, and its name (one of the two groups).
+DEFINITION = re.compile(r"^(?:class (\w+)\b|(\w+) = )", re.MULTILINE)
 _IMPORT = re.compile(r"^from (\S+) import (.+)$")
 _REBUILD = re.compile(r"^(\w+)\.model_rebuild\(\)$")
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -235,7 +236,7 @@ def _needed(module: _Module, kept: dict[str, str]) -> list[str]:
 
 
 def _split_module(source: str) -> _Module | None:
-    starts = list(_BLOCK_START.finditer(source))
+    starts = list(DEFINITION.finditer(source))
     if not starts:
         return None
     head = source[: starts[0].start()].rstrip("\n").split("\n")

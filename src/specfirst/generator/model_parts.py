@@ -20,12 +20,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from specfirst.generator.schemas import reachable, walk_objects
+from specfirst.generator.schemas import SCHEMA_PREFIX, reachable, walk_objects
 from specfirst.loader import split_pointer
 
 PARTS = 2
 PART_MIN_BYTES = 600_000  # below this (JSON of the schemas), one run beats the cost of processes
-_SCHEMA_PREFIX = "#/components/schemas/"
 
 
 def plan_parts(document: dict[str, Any], min_bytes: int | None = None) -> list[dict[str, Any]]:
@@ -104,7 +103,7 @@ def _discriminated(node: dict[str, Any], discriminator: dict[str, Any]) -> set[s
 
 
 def _target(ref: str) -> str | None:
-    if not ref.startswith(_SCHEMA_PREFIX):
+    if not ref.startswith(SCHEMA_PREFIX):
         return None
     tokens = split_pointer(ref[1:])
     return tokens[2] if len(tokens) >= 3 else None

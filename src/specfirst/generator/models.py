@@ -14,10 +14,12 @@ also repairs what the mark hides from it: see `schemas.COMPONENT_MARK`.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
 import tempfile
+import tokenize
 import warnings
 from importlib import metadata
 from pathlib import Path
@@ -174,7 +176,6 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
     return unmark(strict_temporal_imports(output), document.get("info", {}).get(MARK_KEY, ""))
 
 
-_DEFINITION = re.compile(r"^(?:class (\w+)\b|(\w+) = )", re.MULTILINE)
 _TOP_LEVEL_PIECE = re.compile(r"^(?=\S)", re.MULTILINE)
 
 
@@ -183,9 +184,9 @@ def unmark(source: str, mark: str) -> str:
     that took a component's name gives it up for the next free number (`Type` → `Type4`)."""
     if not mark:
         return source
-    from specfirst.generator.model_join import fresh_name, rename_identifier
+    from specfirst.generator.model_join import DEFINITION, fresh_name, rename_identifier
 
-    defined = sorted({a or b for a, b in _DEFINITION.findall(source)})
+    defined = sorted({a or b for a, b in DEFINITION.findall(source)})
     # The mark also stands inside the names of inline classes named after a component's path
     # (`ZzSpecfirstPetOwner`, `BodyZzSpecfirstPet`). Where two names become one without it, a
     # name that starts with the mark (a component's own) keeps it and the others yield.
@@ -226,7 +227,10 @@ def _alias_fields_named_as_their_type(block: str, mark: str) -> str:
         number = 1
         while re.search(rf"^    {name}_{number}:", block, re.MULTILINE):
             number += 1
-        annotation, equals, default = rest.partition(" = ")
+        try:
+            annotation, equals, default = _split_default(rest)
+        except tokenize.TokenError:  # not a one-line field: leave it as it came
+            return match.group(0)
         if annotation.startswith("Annotated[") and ", Field(" in annotation:
             if "alias=" not in annotation:
                 annotation = annotation.replace(", Field(", f", Field(alias={name!r}, ", 1)
@@ -235,6 +239,23 @@ def _alias_fields_named_as_their_type(block: str, mark: str) -> str:
         return f"    {name}_{number}: {annotation}{equals}{default}"
 
     return _FIELD.sub(aliased, block)
+
+
+def _split_default(rest: str) -> tuple[str, str, str]:
+    """`annotation = default` split at the assignment itself, not at an `=` inside a string or
+    a `Field(...)` call."""
+    depth = 0
+    for token in tokenize.generate_tokens(io.StringIO(rest).readline):
+        if token.type != tokenize.OP:
+            continue
+        if token.string in "([{":
+            depth += 1
+        elif token.string in ")]}":
+            depth -= 1
+        elif token.string == "=" and depth == 0:
+            column = token.start[1]
+            return rest[:column].rstrip(), " = ", rest[column + 1 :].lstrip()
+    return rest, "", ""
 
 
 def _import_for_aliases(source: str) -> str:

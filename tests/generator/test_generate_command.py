@@ -78,7 +78,10 @@ def test_check_reports_hand_edits_and_stale_code(
     out = capsys.readouterr()
     assert "services.py" in out.out
     assert "-# a hand edit" in out.out
-    assert "make generate" in out.err
+    assert "run `specfirst generate`" in out.err  # the project has no Makefile
+    (project / "Makefile").write_text("generate: ## regenerate\n\tspecfirst generate\n")
+    assert main(["check"]) == 1
+    assert "run `make generate`" in capsys.readouterr().err
     # `generate` repairs a hand edit (the stamp notices the changed output).
     assert main(["generate"]) == 0
     assert main(["check"]) == 0

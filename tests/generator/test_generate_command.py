@@ -261,4 +261,6 @@ def test_models_scope_is_read_from_the_project_and_checked(
     pyproject.write_text(pyproject.read_text().replace('"operations"', '"some"'))
     capsys.readouterr()
     assert main(["generate"]) == 2
-    assert "models = 'some'; expected one of 'all', 'operations'" in capsys.readouterr().err
+    assert "apis[0].models: expected one of 'all', 'operations', got 'some'" in (
+        capsys.readouterr().err
+    )

@@ -33,7 +33,7 @@ __all__ = [
 
 MODEL_SCOPES = ("all", "operations")
 
-_TYPE_NAMES = {str: "a string", dict: "a table", list: "an array of tables"}
+_TYPE_NAMES: dict[type, str] = {str: "a string", dict: "a table", list: "an array of tables"}
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def check_table(table: Mapping[str, Any], keys: tuple[Key, ...], where: str, pat
                     f"{path}: {where}: missing key {key.name!r} ({_TYPE_NAMES[key.type]})"
                 )
             continue
-        value = table[key.name]
+        value: Any = table[key.name]
         label = f"{path}: {where}.{key.name}"
         if not isinstance(value, key.type):
             raise ConfigError(

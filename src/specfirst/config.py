@@ -169,10 +169,14 @@ def check_table(table: Mapping[str, Any], keys: tuple[Key, ...], where: str, pat
             raise ConfigError(
                 f"{label}: expected one of {', '.join(repr(c) for c in key.choices)}, got {value!r}"
             )
-        if key.identifier and (not value.isidentifier() or keyword.iskeyword(value)):
+        if key.identifier and not _is_package_name(str(value)):
             raise ConfigError(f"{label}: expected a Python package name, got {value!r}")
         if key.type is str and not value:
             raise ConfigError(f"{label}: expected a non-empty string")
+
+
+def _is_package_name(value: str) -> bool:
+    return value.isidentifier() and not keyword.iskeyword(value)
 
 
 def _kind(value: object) -> str:

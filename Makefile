@@ -86,6 +86,7 @@ release-baseline: install ## Record the current contracts as the released baseli
 .PHONY: test
 test: install ## The whole suite: generated/ up to date, lint, types, tests
 	$(RUN) specfirst check
+	$(RUN) specfirst scaffold --check
 	$(RUN) specfirst lint
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .

@@ -93,6 +93,22 @@ test: install ## The whole suite: generated/ up to date, lint, types, tests
 	$(RUN) mypy src generated tests/golden/expected
 	$(RUN) pytest
 
+# Other Pythons: the generator and runtime tiers in their own environments (.venv-3.12, ...).
+PYTHONS ?= 3.12 3.13
+# (mypy's own tests are left to the main run: mypy checks for Python 3.11 whatever runs it)
+VERSION_TIERS ?= tests/generator tests/golden tests/example -k "not mypy"
+# An interpreter for a version: uv's own search, else pyenv's installed versions.
+python_for = $(or $(shell $(UV) python find $(1) 2>/dev/null),$(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/$(1).*/bin/python$(1)))),$(1))
+
+.PHONY: test-versions
+test-versions: $(addprefix test-python-,$(PYTHONS)) ## The generator and runtime tiers on Python 3.12 and 3.13
+
+.PHONY: test-python-%
+test-python-%: install
+	UV_PROJECT_ENVIRONMENT=.venv-$* $(UV) sync --frozen --quiet --no-group services --python $(call python_for,$*)
+	UV_PROJECT_ENVIRONMENT=.venv-$* $(UV) run --frozen --no-sync --python $(call python_for,$*) \
+	  pytest -q -p no:cacheprovider $(VERSION_TIERS)
+
 .PHONY: golden
 golden: install ## Refresh the generator's golden files after an intended change
 	SPECFIRST_UPDATE_GOLDEN=1 $(RUN) pytest tests/golden -q

@@ -30,6 +30,7 @@ FLOORS = {
     "uvicorn": "0.54",
     "mypy": "1.15",
     "pytest": "8.0",
+    "httpx2": "2.16",
 }
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*([_-][a-z0-9]+)*$")

@@ -60,7 +60,7 @@ def build_files(contract: Contract, package: str, models: str = "all") -> dict[s
     """Every file of the package (unformatted), from a valid contract; `models` is the
     API's model scope (`config.MODEL_SCOPES`)."""
     from specfirst.generator.build import ViewBuilder, plan_models
-    from specfirst.generator.models import generate_models
+    from specfirst.generator.pydantic_models import generate_models
     from specfirst.generator.render import make_header, render_package
     from specfirst.generator.schemas import defined_classes, operation_schemas
 

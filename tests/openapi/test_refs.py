@@ -14,6 +14,7 @@ from specfirst.openapi import (
     component_ref,
     deref,
     effective_parameters,
+    enclosing_component,
     iter_operations,
     iter_refs,
     mapping_ref,
@@ -155,3 +156,9 @@ def test_references_across_files_resolve_and_locate_in_their_file(tmp_path: Path
     assert param.name == "id"
     assert contract.locate(param.pointer).file.name == "params.yaml"
     assert contract.locate(param.site).file.name == "api.yaml"
+
+
+def test_enclosing_component() -> None:
+    assert enclosing_component("#/components/schemas/Pet/properties/name") == ("schemas", "Pet")
+    assert enclosing_component("#/components/schemas") is None
+    assert enclosing_component("#/paths/~1a") is None

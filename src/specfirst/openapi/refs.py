@@ -72,6 +72,15 @@ def component_of(ref: str) -> tuple[str, str] | None:
     return None
 
 
+def enclosing_component(ref: str) -> tuple[str, str] | None:
+    """(section, name) of the component a local ref points at or into, else None."""
+    pointer = ref_pointer(ref)
+    tokens = split_pointer(pointer) if pointer else []
+    if len(tokens) >= 3 and tokens[0] == "components":
+        return tokens[1], tokens[2]
+    return None
+
+
 def component_ref(section: str, name: str) -> str:
     """The local ref to a component: `component_ref("schemas", "Pet")` → `#/components/schemas/Pet`."""
     return f"#/components/{escape_pointer_token(section)}/{escape_pointer_token(name)}"

@@ -19,6 +19,7 @@ from specfirst.openapi import (
     iter_refs,
     mapping_ref,
     ref_pointer,
+    referenced_files,
     resolve,
 )
 
@@ -162,3 +163,13 @@ def test_enclosing_component() -> None:
     assert enclosing_component("#/components/schemas/Pet/properties/name") == ("schemas", "Pet")
     assert enclosing_component("#/components/schemas") is None
     assert enclosing_component("#/paths/~1a") is None
+
+
+def test_referenced_files() -> None:
+    node = {
+        "a": {"$ref": "schemas/pet%20s.yaml#/Pet"},
+        "b": [{"$ref": "#/local"}, {"$ref": "https://example.com/x.yaml#/X"}],
+        "c": {"discriminator": {"mapping": {"dog": "./dog.yaml", "cat": "Cat"}}},
+        "d": {"$ref": "whole.json"},
+    }
+    assert sorted(referenced_files(node)) == ["./dog.yaml", "schemas/pet s.yaml", "whole.json"]

@@ -40,6 +40,7 @@ from specfirst.openapi.refs import (
     iter_refs,
     mapping_ref,
     ref_pointer,
+    referenced_files,
     resolve,
     walk_objects,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "parameter_key",
     "pointer_to",
     "ref_pointer",
+    "referenced_files",
     "resolve",
     "schema_types",
     "status_class",

@@ -9,6 +9,7 @@ from specfirst.openapi import (
     effective_parameters,
     effective_security,
     iter_operations,
+    iter_webhooks,
     status_class,
 )
 
@@ -140,3 +141,19 @@ def test_status_class() -> None:
         None,
         None,
     ]
+
+
+def test_webhooks_are_operations_named_by_the_webhook() -> None:
+    document = {
+        "webhooks": {
+            "petAdded": {"post": {"security": [{"key": []}]}, "parameters": []},
+            "shared": {"$ref": "#/components/pathItems/Hook"},
+        },
+        "components": {"pathItems": {"Hook": {"put": {}}}},
+    }
+    found = [(op.path, op.method, op.pointer) for op in iter_webhooks(document)]
+    assert found == [
+        ("petAdded", "post", "/webhooks/petAdded/post"),
+        ("shared", "put", "/components/pathItems/Hook/put"),
+    ]
+    assert list(iter_operations(document)) == []

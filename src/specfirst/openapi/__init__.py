@@ -23,6 +23,7 @@ from specfirst.openapi.operations import (
     effective_parameters,
     effective_security,
     iter_operations,
+    iter_webhooks,
     parameter_key,
     status_class,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "iter_operations",
     "iter_refs",
     "iter_schemas",
+    "iter_webhooks",
     "mapping_ref",
     "node_at",
     "parameter_key",

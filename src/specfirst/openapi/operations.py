@@ -54,22 +54,36 @@ def iter_operations(
     """Every operation under `paths`, in document order, methods in `HTTP_METHODS` order."""
     refs = refs or References(document)
     for path, raw_item in as_dict(document.get("paths")).items():
-        if not isinstance(path, str) or not path.startswith("/"):
-            continue
-        item, item_pointer = refs.resolve(raw_item, pointer_to("paths", path))
-        if not isinstance(item, dict):
-            continue
-        for method in HTTP_METHODS:
-            node = item.get(method)
-            if isinstance(node, dict):
-                yield Operation(
-                    path=path,
-                    method=method,
-                    pointer=child(item_pointer, method),
-                    node=node,
-                    path_item=item,
-                    path_item_pointer=item_pointer,
-                )
+        if isinstance(path, str) and path.startswith("/"):
+            yield from _path_item_operations(refs, path, raw_item, pointer_to("paths", path))
+
+
+def iter_webhooks(
+    document: Mapping[str, Any], refs: References | None = None
+) -> Iterator[Operation]:
+    """Every operation under `webhooks` (3.1); `path` is the webhook's name."""
+    refs = refs or References(document)
+    for name, raw_item in as_dict(document.get("webhooks")).items():
+        yield from _path_item_operations(refs, str(name), raw_item, pointer_to("webhooks", name))
+
+
+def _path_item_operations(
+    refs: References, path: str, raw_item: Any, pointer: str
+) -> Iterator[Operation]:
+    item, item_pointer = refs.resolve(raw_item, pointer)
+    if not isinstance(item, dict):
+        return
+    for method in HTTP_METHODS:
+        node = item.get(method)
+        if isinstance(node, dict):
+            yield Operation(
+                path=path,
+                method=method,
+                pointer=child(item_pointer, method),
+                node=node,
+                path_item=item,
+                path_item_pointer=item_pointer,
+            )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,14 @@ from typing import Any
 
 from specfirst.lint.model import Finding, LintContext, Severity, rule
 from specfirst.loader import Contract, join_pointer
-from specfirst.openapi import as_dict, as_list, enclosing_component, iter_refs, pointer_to
+from specfirst.openapi import (
+    as_dict,
+    as_list,
+    enclosing_component,
+    iter_refs,
+    iter_webhooks,
+    pointer_to,
+)
 
 Key = tuple[str, str]  # (section, name) in components
 
@@ -48,14 +55,8 @@ def unused_component(ctx: LintContext) -> Iterator[Finding]:
             continue
         roots += [t for t in map(enclosing_component, iter_refs(value)) if t is not None]
     roots += [("securitySchemes", name) for name in _security_names(document.get("security"))]
-    for op in ctx.operations:
+    for op in [*ctx.operations, *iter_webhooks(document)]:
         roots += [("securitySchemes", n) for n in _security_names(op.node.get("security"))]
-    for callbacks in (as_dict(document.get("webhooks")),):
-        for item in callbacks.values():
-            for op in as_dict(item).values():
-                roots += [
-                    ("securitySchemes", n) for n in _security_names(as_dict(op).get("security"))
-                ]
     reached: set[Key] = set()
     stack = roots
     while stack:

@@ -163,7 +163,7 @@ def plan_models(document: dict[str, Any]) -> ModelPlan:
             pointer = child(owner, "content", media, "schema")
             wanted = (
                 pascal_case(owner.rsplit("/", 1)[-1]) + "Body"
-                if owner.startswith("/components/")
+                if owner.startswith("/components/responses/")
                 else f"{base}{status_label(str(key))}ResponseBody"
             )
             plan.hoist(value.get("schema"), pointer, wanted)
@@ -243,7 +243,7 @@ class ViewBuilder:
         op = raw.node
         # `meta/root` and `metaRoot` are one name once Pascal-cased: response classes must differ.
         base = self.operation_bases.allocate(
-            pascal_case(operation_name(raw), fallback="Operation"), key=raw.pointer
+            pascal_case(operation_name(raw), fallback="Operation"), key=(raw.path, raw.method)
         )
         names = NameAllocator(RESERVED_ARGUMENTS)
         parameters = self._parameters(raw, names)

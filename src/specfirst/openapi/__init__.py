@@ -25,6 +25,7 @@ from specfirst.openapi.operations import (
     iter_operations,
     iter_webhooks,
     parameter_key,
+    path_item_operations,
     status_class,
 )
 from specfirst.openapi.pointers import as_dict, as_list, child, find, node_at, pointer_to
@@ -88,6 +89,7 @@ __all__ = [
     "mapping_ref",
     "node_at",
     "parameter_key",
+    "path_item_operations",
     "pointer_to",
     "ref_pointer",
     "referenced_files",

@@ -55,7 +55,7 @@ def iter_operations(
     refs = refs or References(document)
     for path, raw_item in as_dict(document.get("paths")).items():
         if isinstance(path, str) and path.startswith("/"):
-            yield from _path_item_operations(refs, path, raw_item, pointer_to("paths", path))
+            yield from path_item_operations(refs, path, raw_item, pointer_to("paths", path))
 
 
 def iter_webhooks(
@@ -64,12 +64,13 @@ def iter_webhooks(
     """Every operation under `webhooks` (3.1); `path` is the webhook's name."""
     refs = refs or References(document)
     for name, raw_item in as_dict(document.get("webhooks")).items():
-        yield from _path_item_operations(refs, str(name), raw_item, pointer_to("webhooks", name))
+        yield from path_item_operations(refs, str(name), raw_item, pointer_to("webhooks", name))
 
 
-def _path_item_operations(
+def path_item_operations(
     refs: References, path: str, raw_item: Any, pointer: str
 ) -> Iterator[Operation]:
+    """The operations of one path item (written at `pointer`, followed if it is a `$ref`)."""
     item, item_pointer = refs.resolve(raw_item, pointer)
     if not isinstance(item, dict):
         return

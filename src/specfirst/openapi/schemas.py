@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from specfirst.openapi.operations import HTTP_METHODS
+from specfirst.openapi.operations import path_item_operations
 from specfirst.openapi.pointers import as_dict, as_list, child, pointer_to
 from specfirst.openapi.refs import References
 
@@ -187,20 +187,18 @@ class _SchemaSlots:
         item, where = found
         for index, parameter in enumerate(as_list(item.get("parameters"))):
             self.parameter(parameter, child(where, "parameters", index))
-        for method in HTTP_METHODS:
-            operation = item.get(method)
-            if not isinstance(operation, dict):
-                continue
-            at = child(where, method)
-            for index, parameter in enumerate(as_list(operation.get("parameters"))):
-                self.parameter(parameter, child(at, "parameters", index))
-            if "requestBody" in operation:
-                self.content("request-body", operation["requestBody"], child(at, "requestBody"))
-            for status, response in as_dict(operation.get("responses")).items():
-                self.response(response, child(at, "responses", status))
-            for name, callback in as_dict(operation.get("callbacks")).items():
+        for op in path_item_operations(self.refs, "", item, where):
+            for index, parameter in enumerate(as_list(op.node.get("parameters"))):
+                self.parameter(parameter, child(op.pointer, "parameters", index))
+            if "requestBody" in op.node:
+                self.content(
+                    "request-body", op.node["requestBody"], child(op.pointer, "requestBody")
+                )
+            for status, response in as_dict(op.node.get("responses")).items():
+                self.response(response, child(op.pointer, "responses", status))
+            for name, callback in as_dict(op.node.get("callbacks")).items():
                 callback_node, callback_at = self.refs.resolve(
-                    callback, child(at, "callbacks", name)
+                    callback, child(op.pointer, "callbacks", name)
                 )
                 for expression, callback_item in as_dict(callback_node).items():
                     self.path_item(callback_item, child(callback_at, expression))

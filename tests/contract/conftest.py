@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from specfirst.contract_test.coverage import METHODS
+from specfirst.openapi import HTTP_METHODS
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTES_DIR = Path(__file__).resolve().parent / "notes"
@@ -47,7 +47,7 @@ def operation_modes(document: dict[str, Any]) -> list[tuple[str, str]]:
     pairs = []
     for item in document.get("paths", {}).values():
         for method, operation in item.items():
-            if method not in METHODS or not isinstance(operation, dict):
+            if method not in HTTP_METHODS or not isinstance(operation, dict):
                 continue
             pairs.append((operation["operationId"], "positive"))
             if item.get("parameters") or operation.get("parameters") or "requestBody" in operation:

@@ -228,6 +228,16 @@ def read_source(path: Path) -> SourceFile:
     return SourceFile(path=path, raw=raw, data=data)
 
 
+@dataclass(frozen=True)
+class UnresolvedRef:
+    """A `$ref` the loader could not follow (missing file or node, remote URL): the contract is
+    invalid, and validation reports it beside every other error. The `$ref` is left as written."""
+
+    pointer: str  # of the `$ref` key, in the file that holds it
+    message: str
+    location: Location
+
+
 @dataclass
 class Contract:
     """A loaded contract: the bundled document plus the way back to its source files."""
@@ -237,6 +247,7 @@ class Contract:
     sources: dict[Path, SourceFile]
     # bundled pointer prefix → (file, pointer in that file) for content that came from another file
     origins: dict[str, tuple[Path, str]] = field(default_factory=dict)
+    unresolved: list[UnresolvedRef] = field(default_factory=list)
 
     @property
     def files(self) -> list[Path]:
@@ -280,6 +291,7 @@ def load_contract(path: str | Path) -> Contract:
         document=root.data,
         sources=bundler.sources,
         origins=bundler.origins,
+        unresolved=bundler.unresolved,
     )
 
 
@@ -291,6 +303,12 @@ class _Bundler:
         self.sources: dict[Path, SourceFile] = {root.path: root}
         self.origins: dict[str, tuple[Path, str]] = {}
         self.placed: dict[tuple[Path, str], str] = {}
+        self.unresolved: list[UnresolvedRef] = []
+
+    def unresolvable(self, file: Path, here: str, message: str) -> None:
+        pointer = here + "/$ref"
+        location = self.sources[file].locate(pointer)
+        self.unresolved.append(UnresolvedRef(pointer, message, location))
 
     @property
     def components(self) -> dict[str, Any]:
@@ -325,22 +343,19 @@ class _Bundler:
                     if isinstance(value, dict | list):
                         stack.append((value, [*where, str(index)]))
 
-    def _load(self, path: Path, referrer: Path, referrer_pointer: str) -> SourceFile:
+    def _load(self, path: Path, referrer: Path, referrer_pointer: str) -> SourceFile | None:
+        """The file a `$ref` names (None, recorded as unresolvable, when it does not exist)."""
         source = self.sources.get(path)
         if source is None:
             try:
                 source = read_source(path)
             except ContractLoadError as exc:
                 if exc.message != "file not found":
-                    raise
-                where = self.sources[referrer].locate(referrer_pointer + "/$ref")
-                raise ContractLoadError(
-                    f"$ref points to a missing file: {path}",
-                    file=referrer,
-                    line=where.line,
-                    column=where.column,
-                    pointer=referrer_pointer + "/$ref",
-                ) from None
+                    raise  # a file that exists but cannot be read or parsed: unreadable contract
+                self.unresolvable(
+                    referrer, referrer_pointer, f"$ref points to a missing file: {path}"
+                )
+                return None
             self.sources[path] = source
         return source
 
@@ -354,25 +369,23 @@ class _Bundler:
             target_file = file
         else:
             if "://" in target_part:
-                where = self.sources[file].locate(here + "/$ref")
-                raise ContractLoadError(
-                    "remote $ref is not supported; vendor the file next to the contract",
-                    file=file,
-                    line=where.line,
-                    column=where.column,
-                    pointer=here + "/$ref",
-                )
+                message = "remote $ref is not supported; vendor the file next to the contract"
+                self.unresolvable(file, here, message)
+                return
             target_file = (file.parent / unquote(target_part)).resolve()
             target_file = _relative_to_cwd(target_file)
         key = (target_file, fragment)
         placed = self.placed.get(key)
         if placed is None:
             placed = self._place(key, tokens, file, here)
-        node["$ref"] = "#" + placed
+        if placed is not None:
+            node["$ref"] = "#" + placed
 
-    def _place(self, key: tuple[Path, str], tokens: list[str], file: Path, here: str) -> str:
+    def _place(self, key: tuple[Path, str], tokens: list[str], file: Path, here: str) -> str | None:
         target_file, fragment = key
         source = self._load(target_file, file, here)
+        if source is None:
+            return None
         target: Any = source.data
         for token in split_pointer(fragment):
             if isinstance(target, dict) and token in target:
@@ -380,14 +393,8 @@ class _Bundler:
             elif isinstance(target, list) and token.isdigit() and int(token) < len(target):
                 target = target[int(token)]
             else:
-                where = self.sources[file].locate(here + "/$ref")
-                raise ContractLoadError(
-                    f"$ref target not found: {target_file}#{fragment}",
-                    file=file,
-                    line=where.line,
-                    column=where.column,
-                    pointer=here + "/$ref",
-                )
+                self.unresolvable(file, here, f"$ref target not found: {target_file}#{fragment}")
+                return None
         if target_file == self.root.path:
             self.placed[key] = fragment
             return fragment

@@ -192,7 +192,8 @@ def generate_package(
     """Generate `out/package` from the contract; an invalid contract leaves `out` untouched.
 
     With `allow_invalid`, every validation error goes to `on_warning` before generation starts
-    (so they are seen even when generation then fails), and the no-op fast path is skipped.
+    (so they are seen even when generation then fails), and the no-op fast path is skipped; a
+    `$ref` that leads nowhere is still refused (there is nothing to generate in its place).
     """
     from specfirst.generator.write import swap_into_place
 
@@ -205,7 +206,7 @@ def generate_package(
     warnings: list[str] = []
     issues = validation_issues(contract)
     if issues:
-        if not allow_invalid:
+        if not allow_invalid or contract.unresolved:  # nothing to generate where a $ref leads
             raise InvalidContractError(contract.path, issues)
         warnings = [str(issue) for issue in issues]
         for warning in warnings:

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from tasks_service.db.types import UTCDateTime
+from tasks_service.orm.types import UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -97,3 +97,16 @@ class RefreshTokenRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RevokedTokenRow(Base):
+    """An access token revoked before its expiry (logout), by its `jti`; pruned once expired.
+
+    The database, not Redis, is the record: a revocation survives a restart of anything else.
+    The bearer verifier reads it in the same query as the account, so it costs no round trip.
+    """
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

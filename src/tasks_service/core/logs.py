@@ -12,8 +12,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from tasks_service import context
-from tasks_service.settings import Settings
+from tasks_service.core import context
+from tasks_service.core.config import Settings
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 

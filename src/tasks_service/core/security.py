@@ -8,7 +8,11 @@ so a database leak does not hand out sessions.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -20,7 +24,7 @@ import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from tasks_service.settings import Settings
+from tasks_service.core.config import Settings
 
 SCOPES_BY_ROLE = {"user": ("tasks",), "admin": ("tasks", "admin")}
 
@@ -136,3 +140,56 @@ def granted_scopes(role: str, requested: str | None) -> tuple[str, ...]:
         return allowed
     wanted = set(requested.split())
     return tuple(scope for scope in allowed if scope in wanted)
+
+
+class InvalidSignatureError(ValueError):
+    """A signed value that is malformed or whose signature no current key made."""
+
+
+class CursorSigner:
+    """Authenticates list cursors: `base64url(payload) + base64url(HMAC-SHA256(key, that)[:16])`
+    (the tag is the last 22 characters; the contract's cursor alphabet has no separator).
+
+    The first key signs; every key verifies, so a key can be rotated in by putting the new one
+    first and dropped once the cursors it signed are no longer in use (cursors are short-lived:
+    a client holds one between two page requests).
+    """
+
+    _TAG_BYTES = 16
+    _TAG_CHARS = 22  # base64url of 16 bytes, unpadded
+
+    def __init__(self, keys: tuple[bytes, ...]) -> None:
+        if not keys:
+            raise ValueError("at least one cursor key is needed")
+        self._keys = keys
+
+    def _tag(self, key: bytes, payload: str) -> bytes:
+        return hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()[: self._TAG_BYTES]
+
+    def sign(self, payload: bytes) -> str:
+        body = _b64encode(payload)
+        return body + _b64encode(self._tag(self._keys[0], body))
+
+    def open(self, token: str) -> bytes:
+        """The payload of a token one of the keys signed; InvalidSignatureError otherwise."""
+        body, tag = token[: -self._TAG_CHARS], token[-self._TAG_CHARS :]
+        if not body or not token.isascii():
+            raise InvalidSignatureError("not a signed cursor")
+        try:
+            presented = _b64decode(tag)
+            payload = _b64decode(body)
+        except (ValueError, binascii.Error) as exc:
+            raise InvalidSignatureError("not a signed cursor") from exc
+        if not any(hmac.compare_digest(self._tag(key, body), presented) for key in self._keys):
+            raise InvalidSignatureError("this cursor was not issued by this service")
+        return payload
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _b64decode(text: str) -> bytes:
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

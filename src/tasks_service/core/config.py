@@ -8,6 +8,8 @@ development signing secret, so a forgotten variable cannot ship forgeable tokens
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, Self
@@ -42,12 +44,49 @@ class Settings(BaseSettings):
     )
     database_echo: bool = False
     database_pool_size: int = Field(default=5, ge=1)
+    database_max_overflow: int = Field(default=5, ge=0)
+    database_connect_timeout_seconds: float = Field(
+        default=3.0, gt=0, le=60, description="opening a connection (asyncpg connect)"
+    )
+    database_statement_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=300,
+        description="one statement (asyncpg command timeout and PostgreSQL statement_timeout; "
+        "SQLite busy timeout)",
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=60, description="waiting for a free pooled connection"
+    )
     redis_url: str | None = Field(  # type: ignore[pydantic-alias]
         default=None,
         validation_alias=AliasChoices("TASKS_REDIS_URL", "REDIS_URL", "redis_url"),
         description="Shared rate-limit and revocation state; in-process when unset.",
     )
     redis_key_prefix: str = "tasks:"
+    redis_connect_timeout_seconds: float = Field(default=1.0, gt=0, le=60)
+    redis_timeout_seconds: float = Field(default=1.0, gt=0, le=60, description="one command")
+
+    request_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="the deadline of one request; past it the answer is 503 and the work stops",
+    )
+    write_retry_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="how long an unconditional write retries a lost compare-and-set (then 503)",
+    )
+    retry_after_seconds: int = Field(
+        default=5, ge=1, le=3600, description="`Retry-After` of a 503 (a dependency is down)"
+    )
+    cursor_secrets: list[SecretStr] = Field(
+        default_factory=list,
+        description="HMAC keys for list cursors: the first signs, all verify (rotation); "
+        "when empty, a key derived from the JWT signing key",
+    )
 
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
@@ -74,6 +113,11 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_header_bytes: int = Field(
+        default=16_384, ge=1024, description="all request header names and values (431)"
+    )
+    max_header_count: int = Field(default=100, ge=10, description="request headers (431)")
+    max_url_bytes: int = Field(default=8192, ge=256, description="path and query string (414)")
     gzip_minimum_bytes: int = Field(default=1000, ge=0)
     hsts: bool = Field(default=False, description="send Strict-Transport-Security (HTTPS only)")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -82,6 +126,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
+    http_parser: Literal["h11", "httptools"] = Field(
+        default="h11",
+        description="uvicorn's HTTP parser; h11 bounds the request head, httptools does not",
+    )
+    h11_max_incomplete_event_size: int = Field(
+        default=65_536,
+        ge=4096,
+        description="request line + headers uvicorn (h11) buffers before answering 400 itself",
+    )
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Self:
@@ -93,6 +146,8 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "production needs TASKS_JWT_SECRET set to a random value of 32+ characters"
                 )
+        if any(len(secret.get_secret_value()) < 32 for secret in self.cursor_secrets):
+            raise ValueError("every TASKS_CURSOR_SECRETS key needs 32+ characters")
         return self
 
     @property
@@ -105,6 +160,14 @@ class Settings(BaseSettings):
         if url.startswith("sqlite://") and not url.startswith("sqlite+"):
             return "sqlite+aiosqlite://" + url[len("sqlite://") :]
         return url
+
+    @cached_property
+    def cursor_keys(self) -> tuple[bytes, ...]:
+        """The cursor HMAC keys, the signing one first."""
+        if self.cursor_secrets:
+            return tuple(secret.get_secret_value().encode() for secret in self.cursor_secrets)
+        derived = hmac.new(self.signing_key.encode(), b"tasks-cursor-v1", hashlib.sha256)
+        return (derived.digest(),)
 
     @cached_property
     def signing_key(self) -> str:

@@ -85,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
                 overrides = read_settings_file(Path(args.settings))
                 if not overrides:
                     raise ConfigError(f"{args.settings}: no such settings file, or it is empty")
-            name = Path(args.contract).parent.name or "api"
+            path = Path(args.contract)
+            name = path.parent.name if path.stem in ("openapi", "api", "index") else path.stem
+            name = name or "api"
             all_settings = [settings_from_dict(name, Path(args.contract), overrides, base=root)]
         else:
             apis = selected_apis(args)

@@ -64,8 +64,8 @@ run-example: generate ## Serve the example Pet Clinic API (token: demo-token) at
 	$(RUN) uvicorn example_service.app:app --host $(HOST) --port $(PORT)
 
 .PHONY: contract-test
-contract-test: generate ## Schemathesis against the running Tasks API (fresh database), from its contract
-	$(RUN) specfirst contract-test --api tasks
+contract-test: generate ## Schemathesis against every API with an app (Tasks API, example API), from their contracts
+	$(RUN) specfirst contract-test
 
 .PHONY: corpus
 corpus: install ## Generate, import and serve every contract in CORPUS (default ../shared/corpus/specs)

@@ -23,8 +23,8 @@ from specfirst.openapi import (
     child,
     effective_parameters,
     effective_security,
+    find,
     iter_operations,
-    node_at,
     pointer_to,
     resolve,
     status_class,
@@ -644,7 +644,7 @@ def _version(document: dict[str, Any]) -> str | None:
 def _parent_in(document: dict[str, Any], pointer: str) -> str:
     """The deepest prefix of `pointer` that exists in `document` (where something was or would be)."""
     tokens = split_pointer(pointer)
-    while tokens and node_at(document, join_pointer(tokens)) is None:
+    while tokens and not find(document, join_pointer(tokens))[0]:
         tokens.pop()
     return join_pointer(tokens)
 
@@ -654,7 +654,7 @@ def _param_key(op: Operation, param: Parameter) -> tuple[str, str]:
         names = PATH_TEMPLATE.findall(op.path)
         if param.name in names:
             return ("path", f"#{names.index(param.name)}")  # by position: renames are caught
-    return (param.location, param.name.lower() if param.location == "header" else param.name)
+    return param.key
 
 
 def _schema_of(document: dict[str, Any], param: Parameter) -> Any:

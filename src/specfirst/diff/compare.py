@@ -21,6 +21,7 @@ from specfirst.openapi import (
     Parameter,
     as_dict,
     child,
+    components,
     effective_parameters,
     effective_security,
     find,
@@ -194,8 +195,8 @@ class ContractDiff:
 
     def security_schemes(self) -> None:
         self._op = ""
-        b_schemes = as_dict(as_dict(self.base.get("components")).get("securitySchemes"))
-        h_schemes = as_dict(as_dict(self.head.get("components")).get("securitySchemes"))
+        b_schemes = components(self.base, "securitySchemes")
+        h_schemes = components(self.head, "securitySchemes")
         for name in sorted(set(b_schemes) & set(h_schemes)):
             b_scheme, b_ptr = resolve(
                 self.base, b_schemes[name], pointer_to("components", "securitySchemes", name)

@@ -33,6 +33,7 @@ from specfirst.openapi import (
     Operation,
     References,
     child,
+    components,
     effective_parameters,
     is_json_media,
     iter_operations,
@@ -139,7 +140,7 @@ def operation_name(raw: Operation) -> str:
 
 def plan_models(document: dict[str, Any]) -> ModelPlan:
     plan = ModelPlan()
-    plan.name_components((document.get("components") or {}).get("schemas") or {})
+    plan.name_components(components(document, "schemas"))
     refs = References(document)
     for raw in iter_operations(document, refs):
         base = pascal_case(operation_name(raw), fallback="Operation")
@@ -496,7 +497,7 @@ class ViewBuilder:
         return SecurityView(dependency=requirement.name, optional=optional, schemes=schemes)
 
     def _schemes(self) -> list[SchemeView]:
-        schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
+        schemes = components(self.document, "securitySchemes")
         views: list[SchemeView] = []
         for name, node in schemes.items():
             scheme, _ = self.refs.resolve(node, "")

@@ -28,7 +28,15 @@ from specfirst.openapi.operations import (
     path_item_operations,
     status_class,
 )
-from specfirst.openapi.pointers import as_dict, as_list, child, find, node_at, pointer_to
+from specfirst.openapi.pointers import (
+    as_dict,
+    as_list,
+    child,
+    components,
+    find,
+    node_at,
+    pointer_to,
+)
 from specfirst.openapi.refs import (
     SCHEMA_PREFIX,
     References,
@@ -73,6 +81,7 @@ __all__ = [
     "child",
     "component_of",
     "component_ref",
+    "components",
     "deref",
     "effective_parameters",
     "effective_security",

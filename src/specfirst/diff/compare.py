@@ -22,7 +22,6 @@ from specfirst.openapi import (
     as_dict,
     child,
     components,
-    effective_parameters,
     effective_security,
     find,
     iter_operations,
@@ -290,8 +289,8 @@ class ContractDiff:
         self.add(level, "security-changed", f"{h.label}: {what}", b_ptr, h_ptr)
 
     def parameters(self, b: Operation, h: Operation) -> None:
-        b_params = {_param_key(b, p): p for p in effective_parameters(self.base, b)}
-        h_params = {_param_key(h, p): p for p in effective_parameters(self.head, h)}
+        b_params = {_param_key(b, p): p for p in b.parameters}
+        h_params = {_param_key(h, p): p for p in h.parameters}
         removed = [k for k in b_params if k not in h_params]
         added = [k for k in h_params if k not in b_params]
         for key in list(removed):

@@ -34,7 +34,6 @@ from specfirst.openapi import (
     References,
     child,
     components,
-    effective_parameters,
     is_json_media,
     iter_operations,
     schema_types,
@@ -278,7 +277,7 @@ class ViewBuilder:
         in_path = set(PATH_TEMPLATE.findall(raw.path))
         return [
             self._parameter(param.node, names)
-            for param in effective_parameters(self.document, raw, self.refs)
+            for param in raw.parameters
             if param.location in PARAMETER_LOCATIONS
             and not (param.location == "header" and param.name.lower() in IGNORED_HEADERS)
             and (param.location != "path" or param.name in in_path)

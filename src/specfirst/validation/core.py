@@ -60,7 +60,8 @@ def find_problems(document: dict[str, Any], base_uri: str = "") -> list[Finding]
 def validate_contract(contract: Contract) -> list[ValidationIssue]:
     """Every problem of `contract`, sorted by file and line (stable for equal input)."""
     base_uri = contract.path.resolve().as_uri()
-    issues: list[ValidationIssue] = []
+    # refs the loader could not follow come first; the rest of the document is still checked
+    issues = [ValidationIssue(r.pointer, r.message, r.location) for r in contract.unresolved]
     seen: set[tuple[str, str]] = set()
     for finding in find_problems(contract.document, base_uri):
         if (finding.pointer, finding.message) in seen:

@@ -36,10 +36,9 @@ from typing import Any
 
 from specfirst.contract_test.identities import Identities
 from specfirst.contract_test.observe import Observations
+from specfirst.openapi import iter_operations
 
 __all__ = ["ContractRun", "contract_cases", "contract_test"]
-
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 @dataclass
@@ -144,13 +143,10 @@ def contract_cases(
     negative where it takes input that can be wrong."""
     _, document = _resolve(api, contract, None, root)
     pairs = []
-    for item in document.get("paths", {}).values():
-        for method, operation in item.items():
-            if method not in METHODS or not isinstance(operation, dict):
-                continue
-            pairs.append((str(operation["operationId"]), "positive"))
-            if item.get("parameters") or operation.get("parameters") or "requestBody" in operation:
-                pairs.append((str(operation["operationId"]), "negative"))
+    for op in iter_operations(document):
+        pairs.append((str(op.node["operationId"]), "positive"))
+        if op.parameters or "requestBody" in op.node:
+            pairs.append((str(op.node["operationId"]), "negative"))
     return sorted(pairs)
 
 

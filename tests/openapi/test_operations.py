@@ -6,7 +6,6 @@ from typing import Any
 
 from specfirst.openapi import (
     HTTP_METHODS,
-    effective_parameters,
     effective_security,
     iter_operations,
     iter_webhooks,
@@ -73,7 +72,7 @@ def test_dangling_path_item_yields_nothing() -> None:
 
 def test_operation_level_overrides_path_level_by_name_and_location() -> None:
     (get, delete) = iter_operations(_document())
-    params = {(p.location, p.name): p for p in effective_parameters(_document(), get)}
+    params = {(p.location, p.name): p for p in get.parameters}
     # Same (in, name): the operation's wins, in the path item's position.
     assert params[("path", "id")].node["description"] == "op level"
     assert params[("path", "id")].site == "/paths/~1pets~1{id}/get/parameters/0"
@@ -83,7 +82,7 @@ def test_operation_level_overrides_path_level_by_name_and_location() -> None:
     # Same name, other location: both stay.
     assert params[("query", "verbose")].node["description"] == "path level"
     assert params[("header", "verbose")].node["description"] == "other location"
-    order = [(p.location, p.name) for p in effective_parameters(_document(), get)]
+    order = [(p.location, p.name) for p in get.parameters]
     assert order == [
         ("path", "id"),
         ("header", "x-trace"),
@@ -92,13 +91,13 @@ def test_operation_level_overrides_path_level_by_name_and_location() -> None:
         ("query", "limit"),
     ]
     # Without parameters of its own, an operation takes the path item's.
-    inherited = effective_parameters(_document(), delete)
+    inherited = delete.parameters
     assert [p.node["description"] for p in inherited] == ["path level"] * 3
 
 
 def test_referenced_parameter_keeps_its_target_pointer_and_its_site() -> None:
     (get, _) = iter_operations(_document())
-    limit = effective_parameters(_document(), get)[-1]
+    limit = get.parameters[-1]
     assert limit.pointer == "/components/parameters/Limit"
     assert limit.site == "/paths/~1pets~1{id}/get/parameters/3"
     assert not limit.required
@@ -121,7 +120,7 @@ def test_malformed_parameters_are_skipped() -> None:
         }
     }
     (op,) = iter_operations(document)
-    assert [(p.name, p.required) for p in effective_parameters(document, op)] == [("ok", True)]
+    assert [(p.name, p.required) for p in op.parameters] == [("ok", True)]
 
 
 def test_security_is_the_operations_own_even_when_empty() -> None:

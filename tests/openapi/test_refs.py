@@ -13,7 +13,6 @@ from specfirst.openapi import (
     component_of,
     component_ref,
     deref,
-    effective_parameters,
     enclosing_component,
     iter_operations,
     iter_refs,
@@ -153,7 +152,7 @@ def test_references_across_files_resolve_and_locate_in_their_file(tmp_path: Path
     assert (pet_at.file.name, pet_at.line) == ("pet.yaml", 1)
     owner_at = contract.locate(owner.pointer + "/minLength")
     assert (owner_at.file.name, owner_at.line) == ("owner.yaml", 3)
-    (param,) = effective_parameters(document, op, refs)
+    (param,) = op.parameters
     assert param.name == "id"
     assert contract.locate(param.pointer).file.name == "params.yaml"
     assert contract.locate(param.site).file.name == "api.yaml"

@@ -21,10 +21,10 @@ from specfirst.openapi import (
     Parameter,
     as_dict,
     child,
-    effective_parameters,
+    components,
     effective_security,
+    find,
     iter_operations,
-    node_at,
     pointer_to,
     resolve,
     status_class,
@@ -194,8 +194,8 @@ class ContractDiff:
 
     def security_schemes(self) -> None:
         self._op = ""
-        b_schemes = as_dict(as_dict(self.base.get("components")).get("securitySchemes"))
-        h_schemes = as_dict(as_dict(self.head.get("components")).get("securitySchemes"))
+        b_schemes = components(self.base, "securitySchemes")
+        h_schemes = components(self.head, "securitySchemes")
         for name in sorted(set(b_schemes) & set(h_schemes)):
             b_scheme, b_ptr = resolve(
                 self.base, b_schemes[name], pointer_to("components", "securitySchemes", name)
@@ -289,8 +289,8 @@ class ContractDiff:
         self.add(level, "security-changed", f"{h.label}: {what}", b_ptr, h_ptr)
 
     def parameters(self, b: Operation, h: Operation) -> None:
-        b_params = {_param_key(b, p): p for p in effective_parameters(self.base, b)}
-        h_params = {_param_key(h, p): p for p in effective_parameters(self.head, h)}
+        b_params = {_param_key(b, p): p for p in b.parameters}
+        h_params = {_param_key(h, p): p for p in h.parameters}
         removed = [k for k in b_params if k not in h_params]
         added = [k for k in h_params if k not in b_params]
         for key in list(removed):
@@ -644,7 +644,7 @@ def _version(document: dict[str, Any]) -> str | None:
 def _parent_in(document: dict[str, Any], pointer: str) -> str:
     """The deepest prefix of `pointer` that exists in `document` (where something was or would be)."""
     tokens = split_pointer(pointer)
-    while tokens and node_at(document, join_pointer(tokens)) is None:
+    while tokens and not find(document, join_pointer(tokens))[0]:
         tokens.pop()
     return join_pointer(tokens)
 
@@ -654,7 +654,7 @@ def _param_key(op: Operation, param: Parameter) -> tuple[str, str]:
         names = PATH_TEMPLATE.findall(op.path)
         if param.name in names:
             return ("path", f"#{names.index(param.name)}")  # by position: renames are caught
-    return (param.location, param.name.lower() if param.location == "header" else param.name)
+    return param.key
 
 
 def _schema_of(document: dict[str, Any], param: Parameter) -> Any:

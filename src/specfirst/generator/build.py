@@ -33,7 +33,7 @@ from specfirst.openapi import (
     Operation,
     References,
     child,
-    effective_parameters,
+    components,
     is_json_media,
     iter_operations,
     schema_types,
@@ -139,7 +139,7 @@ def operation_name(raw: Operation) -> str:
 
 def plan_models(document: dict[str, Any]) -> ModelPlan:
     plan = ModelPlan()
-    plan.name_components((document.get("components") or {}).get("schemas") or {})
+    plan.name_components(components(document, "schemas"))
     refs = References(document)
     for raw in iter_operations(document, refs):
         base = pascal_case(operation_name(raw), fallback="Operation")
@@ -277,7 +277,7 @@ class ViewBuilder:
         in_path = set(PATH_TEMPLATE.findall(raw.path))
         return [
             self._parameter(param.node, names)
-            for param in effective_parameters(self.document, raw, self.refs)
+            for param in raw.parameters
             if param.location in PARAMETER_LOCATIONS
             and not (param.location == "header" and param.name.lower() in IGNORED_HEADERS)
             and (param.location != "path" or param.name in in_path)
@@ -496,7 +496,7 @@ class ViewBuilder:
         return SecurityView(dependency=requirement.name, optional=optional, schemes=schemes)
 
     def _schemes(self) -> list[SchemeView]:
-        schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
+        schemes = components(self.document, "securitySchemes")
         views: list[SchemeView] = []
         for name, node in schemes.items():
             scheme, _ = self.refs.resolve(node, "")

@@ -31,6 +31,9 @@ from specfirst.openapi import (
     node_at,
     schema_types,
 )
+from specfirst.openapi import (
+    components as openapi_components,
+)
 from specfirst.openapi import walk_objects as walk_objects  # imports these two from here
 
 # Put before every component's class name in what datamodel-code-generator is given, and taken
@@ -128,7 +131,7 @@ class ModelPlan:
         """The document datamodel-code-generator gets: renamed components (those in `keep`, or
         all) plus hoisted schemas, each name behind `COMPONENT_MARK` (unless the contract itself
         spells the mark)."""
-        components = document.get("components", {}).get("schemas", {}) or {}
+        components = openapi_components(document, "schemas")
         self.mark = "" if COMPONENT_MARK in json.dumps(components) else COMPONENT_MARK
         schemas: dict[str, Any] = {}
         for name, schema in components.items():
@@ -258,7 +261,7 @@ def operation_schemas(document: dict[str, Any]) -> set[str]:
     """The component schemas that the operations under `paths` reach, through any `$ref`
     (parameters, bodies, responses, headers, callbacks; other schemas; discriminator mappings).
     Webhooks and schemas nothing points at are left out."""
-    components = (document.get("components") or {}).get("schemas") or {}
+    components = openapi_components(document, "schemas")
     refs = References(document)
     found: set[str] = set()
     followed: set[str] = set()
@@ -317,7 +320,7 @@ class TypeNamer:
         self.document = document
         self.plan = plan
         self.classes = classes
-        self.components: dict[str, Any] = document.get("components", {}).get("schemas", {}) or {}
+        self.components = openapi_components(document, "schemas")
         self.refs = References(document)
 
     def class_for(self, base: str, context: str) -> str:

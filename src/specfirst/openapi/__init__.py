@@ -20,7 +20,6 @@ from specfirst.openapi.operations import (
     PATH_TEMPLATE,
     Operation,
     Parameter,
-    effective_parameters,
     effective_security,
     iter_operations,
     iter_webhooks,
@@ -28,7 +27,15 @@ from specfirst.openapi.operations import (
     path_item_operations,
     status_class,
 )
-from specfirst.openapi.pointers import as_dict, as_list, child, find, node_at, pointer_to
+from specfirst.openapi.pointers import (
+    as_dict,
+    as_list,
+    child,
+    components,
+    find,
+    node_at,
+    pointer_to,
+)
 from specfirst.openapi.refs import (
     SCHEMA_PREFIX,
     References,
@@ -73,8 +80,8 @@ __all__ = [
     "child",
     "component_of",
     "component_ref",
+    "components",
     "deref",
-    "effective_parameters",
     "effective_security",
     "enclosing_component",
     "find",

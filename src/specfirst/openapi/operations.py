@@ -27,6 +27,30 @@ PATH_TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """An operation's parameter after `$ref` resolution and path-level/operation-level merging."""
+
+    name: str
+    location: str  # the `in` value
+    node: dict[str, Any]
+    pointer: str  # where the parameter object is written (the `$ref` target for shared ones)
+    site: str  # where the operation lists it (the entry of its `parameters` array)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What makes a parameter unique: (`in`, name), header names in lower case."""
+        return parameter_key(self.location, self.name)
+
+    @property
+    def required(self) -> bool:
+        return self.node.get("required") is True
+
+
+def parameter_key(location: str, name: str) -> tuple[str, str]:
+    return location, name.lower() if location == "header" else name
+
+
+@dataclass(frozen=True)
 class Operation:
     """One operation of the contract with where it lives (pointers into the bundled document)."""
 
@@ -36,6 +60,7 @@ class Operation:
     node: dict[str, Any]
     path_item: dict[str, Any]
     path_item_pointer: str
+    parameters: tuple[Parameter, ...]  # merged: path item's, overridden by the operation's
 
     @property
     def label(self) -> str:
@@ -77,64 +102,41 @@ def path_item_operations(
     for method in HTTP_METHODS:
         node = item.get(method)
         if isinstance(node, dict):
+            pointer = child(item_pointer, method)
             yield Operation(
                 path=path,
                 method=method,
-                pointer=child(item_pointer, method),
+                pointer=pointer,
                 node=node,
                 path_item=item,
                 path_item_pointer=item_pointer,
+                parameters=_merged_parameters(refs, item, item_pointer, node, pointer),
             )
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """An operation's parameter after `$ref` resolution and path-level/operation-level merging."""
-
-    name: str
-    location: str  # the `in` value
-    node: dict[str, Any]
-    pointer: str  # where the parameter object is written (the `$ref` target for shared ones)
-    site: str  # where the operation lists it (the entry of its `parameters` array)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """What makes a parameter unique: (`in`, name), header names in lower case."""
-        return parameter_key(self.location, self.name)
-
-    @property
-    def required(self) -> bool:
-        return self.node.get("required") is True
-
-
-def parameter_key(location: str, name: str) -> tuple[str, str]:
-    return location, name.lower() if location == "header" else name
-
-
-def effective_parameters(
-    document: Mapping[str, Any], op: Operation, refs: References | None = None
+def _merged_parameters(
+    refs: References, item: dict[str, Any], item_pointer: str, node: dict[str, Any], pointer: str
 ) -> tuple[Parameter, ...]:
-    """The parameters `op` takes: path-item ones overridden by the operation's (module docstring).
-
-    Entries that are no parameter object (a dangling `$ref`, no string `name` or `in`) are skipped:
-    the validator reports them.
-    """
-    refs = refs or References(document)
+    """The parameters an operation takes: its path item's, overridden by its own (module
+    docstring). Entries that are no parameter object (a dangling `$ref`, no string `name` or `in`)
+    are skipped: the validator reports them."""
     merged: dict[tuple[str, str], Parameter] = {}
     sources = (
-        (op.path_item.get("parameters"), child(op.path_item_pointer, "parameters")),
-        (op.node.get("parameters"), child(op.pointer, "parameters")),
+        (item.get("parameters"), child(item_pointer, "parameters")),
+        (node.get("parameters"), child(pointer, "parameters")),
     )
     for entries, base in sources:
         for index, raw in enumerate(as_list(entries)):
             site = child(base, index)
-            node, pointer = refs.resolve(raw, site)
-            if not isinstance(node, dict):
+            parameter, where = refs.resolve(raw, site)
+            if not isinstance(parameter, dict):
                 continue
-            name, location = node.get("name"), node.get("in")
+            name, location = parameter.get("name"), parameter.get("in")
             if not isinstance(name, str) or not isinstance(location, str):
                 continue
-            merged[parameter_key(location, name)] = Parameter(name, location, node, pointer, site)
+            merged[parameter_key(location, name)] = Parameter(
+                name, location, parameter, where, site
+            )
     return tuple(merged.values())
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "as_dict",
     "as_list",
     "child",
+    "components",
     "escape_pointer_token",
     "find",
     "join_pointer",
@@ -64,3 +65,9 @@ def as_dict(value: Any) -> dict[str, Any]:
 def as_list(value: Any) -> list[Any]:
     """`value` when it is a list, else an empty one."""
     return value if isinstance(value, list) else []
+
+
+def components(document: Any, section: str) -> dict[str, Any]:
+    """`components/<section>` of a document (`schemas`, `responses`, ...), empty when absent or
+    malformed."""
+    return as_dict(as_dict(as_dict(document).get("components")).get(section))

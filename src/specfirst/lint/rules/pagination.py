@@ -11,7 +11,6 @@ from specfirst.openapi import (
     Operation,
     as_dict,
     child,
-    effective_parameters,
     flatten_all_of,
     is_json_media,
     iter_media_schemas,
@@ -98,7 +97,7 @@ def paginated_lists(ctx: LintContext) -> Iterator[Finding]:
     for op in ctx.operations:
         if op.method != "get" or not _returns_list(ctx, op, envelopes):
             continue
-        query = [p for p in effective_parameters(ctx.document, op) if p.location == "query"]
+        query = [p for p in op.parameters if p.location == "query"]
         limit = next((p for p in query if snake_case(p.name) in limits), None)
         if limit is None:
             yield Finding(

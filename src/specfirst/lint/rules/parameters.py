@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from specfirst.lint.model import Finding, LintContext, Severity, rule
 from specfirst.names import snake_case
-from specfirst.openapi import PATH_TEMPLATE, effective_parameters
+from specfirst.openapi import PATH_TEMPLATE
 
 # Keyword arguments the generated service method already uses for other things.
 RESERVED_ARGUMENTS = frozenset({"self", "body", "principal"})
@@ -20,9 +20,7 @@ RESERVED_ARGUMENTS = frozenset({"self", "body", "principal"})
 def path_params_declared(ctx: LintContext) -> Iterator[Finding]:
     for op in ctx.operations:
         template = PATH_TEMPLATE.findall(op.path)
-        declared = {
-            p.name: p for p in effective_parameters(ctx.document, op) if p.location == "path"
-        }
+        declared = {p.name: p for p in op.parameters if p.location == "path"}
         for name in template:
             if name not in declared:
                 yield Finding(
@@ -53,7 +51,7 @@ def path_params_declared(ctx: LintContext) -> Iterator[Finding]:
 def parameter_names_distinct(ctx: LintContext) -> Iterator[Finding]:
     for op in ctx.operations:
         seen: dict[str, str] = {}
-        for param in effective_parameters(ctx.document, op):
+        for param in op.parameters:
             argument = snake_case(param.name)
             label = f"{param.location} parameter {param.name!r}"
             if argument in RESERVED_ARGUMENTS:

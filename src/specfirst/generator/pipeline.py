@@ -227,9 +227,11 @@ def stage_package(
     """Render, format and stamp the package into a temporary folder beside `near` (the package
     folder it is meant to replace)."""
     from specfirst.generator.render import make_header
-    from specfirst.generator.write import render_to_temp
+    from specfirst.generator.write import FORMAT_CACHE_SUBDIR, render_to_temp
 
-    staging = render_to_temp(build_files(contract, package, models, state_dir(near.parent)), near)
+    state = state_dir(near.parent)
+    files = build_files(contract, package, models, state)
+    staging = render_to_temp(files, near, state / FORMAT_CACHE_SUBDIR)
     outputs = {name: _hash(data) for name, data in tree_files(staging).items()}
     head = make_header(contract.path.as_posix(), contract.sha256)
     stamp = _stamp_text(contract, outputs, head, _options(models, invalid), near)

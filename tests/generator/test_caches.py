@@ -51,9 +51,9 @@ EDITS = [edit_schema_description, add_property, add_component, edit_operation, r
 
 @pytest.mark.parametrize("order", [EDITS, EDITS[::-1][1:]], ids=["forward", "backward"])
 def test_warm_runs_after_edits_equal_a_cold_run(
-    order: list,
+    order: list[Callable[[Document], None]],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(parts, "MIN_BYTES", 0)
     monkeypatch.setattr(parts, "PART_BYTES", 1)

@@ -89,27 +89,26 @@ def build_files(
     """Every file of the package (unformatted), from a valid contract; `models` is the
     API's model scope (`config.MODEL_SCOPES`), `state` the state folder for caches (None: none)."""
     from specfirst.generator.build import ViewBuilder, plan_models
-    from specfirst.generator.pydantic_models import generate_models
-    from specfirst.generator.pydantic_models.driver import CACHE_SUBDIR
+    from specfirst.generator.pydantic_models.driver import CACHE_SUBDIR, generate_models_module
     from specfirst.generator.render import make_header, render_package
-    from specfirst.generator.schemas import defined_classes, operation_schemas
+    from specfirst.generator.schemas import operation_schemas
 
     document = contract.document
     plan = plan_models(document)
     head = make_header(contract.path.as_posix(), contract.sha256)
     keep = operation_schemas(document) if models == "operations" else None
     cache = state / CACHE_SUBDIR if state is not None else None
-    models_source = generate_models(plan.build(document, keep), head, cache)
+    module = generate_models_module(plan.build(document, keep), head, cache)
     api = ViewBuilder(
         document,
         plan,
-        defined_classes(models_source),
+        set(module.classes),
         package=package,
         contract_path=contract.path.as_posix(),
         contract_sha256=contract.sha256,
     ).build()
     files = render_package(api, document)
-    files["models.py"] = models_source
+    files["models.py"] = module.source
     return files
 
 

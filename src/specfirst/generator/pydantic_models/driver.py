@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from specfirst.errors import SpecfirstError
+from specfirst.generator.pydantic_models.result import ModelsModule
 from specfirst.generator.schemas import MARK_KEY
 
 CACHE_SUBDIR = "models-cache"
@@ -60,6 +61,13 @@ def generate_models(document: dict[str, Any], header: str, cache_dir: Path | Non
             _write_cache(cache_dir, key, body)
             _evict(cache_dir)
     return body.replace(_HEADER_SLOT, header, 1)
+
+
+def generate_models_module(
+    document: dict[str, Any], header: str, cache_dir: Path | None = None
+) -> ModelsModule:
+    """`generate_models`, as the typed result the view builder reads."""
+    return ModelsModule.from_source(generate_models(document, header, cache_dir))
 
 
 def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:

@@ -94,3 +94,27 @@ def test_state_goes_beside_the_project_or_to_the_user_cache(
         tmp_path / "xdg" / "specfirst",
         state.user_cache_dir(),
     )
+
+
+def test_an_operation_edit_does_not_even_build_the_models_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from specfirst.generator.schemas import ModelPlan
+
+    document = yaml.safe_load(CONTRACT.read_text())
+    contract = tmp_path / "api.yaml"
+    contract.write_text(yaml.safe_dump(document, sort_keys=False))
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "state"))
+    pipeline.generate_package(contract, "zoo_api", tmp_path / "out")
+
+    def no_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the models document was built")
+
+    monkeypatch.setattr(ModelPlan, "build", no_build)
+    edit_operation(document)
+    contract.write_text(yaml.safe_dump(document, sort_keys=False))
+    assert pipeline.generate_package(contract, "zoo_api", tmp_path / "out").changed
+    edit_schema_description(document)
+    contract.write_text(yaml.safe_dump(document, sort_keys=False))
+    with pytest.raises(AssertionError, match="was built"):
+        pipeline.generate_package(contract, "zoo_api", tmp_path / "out")

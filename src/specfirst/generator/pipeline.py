@@ -89,7 +89,11 @@ def build_files(
     """Every file of the package (unformatted), from a valid contract; `models` is the
     API's model scope (`config.MODEL_SCOPES`), `state` the state folder for caches (None: none)."""
     from specfirst.generator.build import ViewBuilder, plan_models
-    from specfirst.generator.pydantic_models.driver import CACHE_SUBDIR, generate_models_module
+    from specfirst.generator.pydantic_models.driver import (
+        CACHE_SUBDIR,
+        generate_models_module,
+        planned_inputs,
+    )
     from specfirst.generator.render import make_header, render_package
     from specfirst.generator.schemas import operation_schemas
 
@@ -98,7 +102,12 @@ def build_files(
     head = make_header(contract.path.as_posix(), contract.sha256)
     keep = operation_schemas(document) if models == "operations" else None
     cache = state / CACHE_SUBDIR if state is not None else None
-    module = generate_models_module(plan.build(document, keep), head, cache)
+    module = generate_models_module(
+        lambda: plan.build(document, keep),
+        head,
+        cache,
+        planned_inputs(document, plan, keep) if cache is not None else None,
+    )
     api = ViewBuilder(
         document,
         plan,

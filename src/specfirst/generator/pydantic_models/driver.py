@@ -24,6 +24,7 @@ import re
 import tempfile
 import tokenize
 import warnings
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -64,10 +65,48 @@ def generate_models(document: dict[str, Any], header: str, cache_dir: Path | Non
 
 
 def generate_models_module(
-    document: dict[str, Any], header: str, cache_dir: Path | None = None
+    build: Callable[[], dict[str, Any]],
+    header: str,
+    cache_dir: Path | None = None,
+    inputs: str | None = None,
 ) -> ModelsModule:
-    """`generate_models`, as the typed result the view builder reads."""
-    return ModelsModule.from_source(generate_models(document, header, cache_dir))
+    """`generate_models` of the document `build()` makes, as the typed result the view builder
+    reads. `inputs`: a text that determines that document (`planned_inputs`); when the cache
+    has a module under it, the document is not even built (about a second on GitHub's)."""
+    alias = None
+    if inputs is not None and cache_dir is not None:
+        digest = hashlib.sha256(f"inputs\0{_code_fingerprint()}\0".encode())
+        alias = digest.hexdigest() + hashlib.sha256(inputs.encode()).hexdigest()[:16]
+        body = _read_cache(cache_dir, alias)
+        if body is not None:
+            return ModelsModule.from_source(body.replace(_HEADER_SLOT, header, 1))
+    source = generate_models(build(), _HEADER_SLOT, cache_dir)
+    if alias is not None and cache_dir is not None:
+        _write_cache(cache_dir, alias, source)
+    return ModelsModule.from_source(source.replace(_HEADER_SLOT, header, 1))
+
+
+def planned_inputs(document: dict[str, Any], plan: Any, keep: set[str] | None) -> str:
+    """Everything `ModelPlan.build` reads: the component schemas, the hoisted inline schemas
+    with their names, the class names and the model scope (the code is in the cache key)."""
+    from specfirst.loader import split_pointer
+
+    hoisted = []
+    for pointer, name in plan.hoisted.items():
+        node: Any = document
+        for token in split_pointer(pointer):
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        hoisted.append([pointer, name, node])
+    return json.dumps(
+        [
+            document.get("openapi"),
+            (document.get("components") or {}).get("schemas") or {},
+            hoisted,
+            plan.class_names,
+            sorted(keep) if keep is not None else None,
+        ],
+        ensure_ascii=False,
+    )
 
 
 def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
@@ -368,7 +407,8 @@ def _code_fingerprint() -> str:
         digest = hashlib.sha256()
         for helper in sorted(Path(__file__).parent.glob("*.py")):
             digest.update(helper.read_bytes())
-        digest.update(Path(__file__).parents[1].joinpath("schemas.py").read_bytes())
+        for planner in ("schemas.py", "patterns.py"):  # how the models document is built
+            digest.update(Path(__file__).parents[1].joinpath(planner).read_bytes())
         for dist in ("datamodel-code-generator", "pydantic"):
             digest.update(f"{dist}=={metadata.version(dist)}".encode())
         _FINGERPRINT.append(digest.hexdigest())

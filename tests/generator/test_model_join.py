@@ -1,4 +1,5 @@
-"""The parts' modules are linked into one: names that clash are renamed, shared copies merged."""
+"""The parts' modules are linked into one: every class from its home part, names that clash
+renamed apart."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def test_identical_classes_are_kept_once_in_first_part_order() -> None:
     a = "class A(BaseModel):\n    x: int"
     b = "class B(BaseModel):\n    a: A"
     c = "class C(BaseModel):\n    a: A"
-    joined = join_modules([module(a, b), module(a, c)], [{"A", "B"}, {"A", "C"}])
+    joined = join_modules([module(a, b), module(a, c)], [{"B"}, {"C"}], [{"B"}, {"C"}])
     assert joined == module(a, b, c)
 
 
@@ -31,7 +32,7 @@ def test_an_inline_class_that_clashes_is_renamed_with_its_references_only() -> N
         "    Kind: Annotated[Kind, Field(description='Kind', alias='Kind')] = Kind.small\n"
         "    other: Other.Kind | MISSING = MISSING",
     )
-    joined = join_modules([first, second], [{"Box"}, {"Bag"}])
+    joined = join_modules([first, second], [{"Box"}, {"Bag"}], [{"Box"}, {"Bag"}])
     assert joined is not None
     assert "class Kind1(Enum):\n    Kind = 'Kind'\n    small = 'small'" in joined
     assert (
@@ -53,7 +54,8 @@ def test_a_component_keeps_its_name_over_an_inline_class() -> None:
         "class Address(BaseModel):\n    city: str",
         "class Order(BaseModel):\n    address: Address",
     )
-    joined = join_modules([first, second], [{"Options"}, {"Address", "Order"}])
+    homes = [{"Options"}, {"Address", "Order"}]
+    joined = join_modules([first, second], homes, homes)
     assert joined == module(
         "class Address1(Enum):\n    hidden = 'hidden'",
         "class Options(BaseModel):\n    address: Address1",
@@ -62,7 +64,7 @@ def test_a_component_keeps_its_name_over_an_inline_class() -> None:
     )
 
 
-def test_copies_of_a_component_that_differ_in_inline_names_are_merged() -> None:
+def test_copies_from_other_homes_are_dropped_with_what_only_they_use() -> None:
     first = module(
         "class Owner(BaseModel):\n    login: str",
         "class Repo(BaseModel):\n    owner: Owner",
@@ -70,27 +72,54 @@ def test_copies_of_a_component_that_differ_in_inline_names_are_merged() -> None:
     second = module(
         "class Owner(BaseModel):\n    name: str",  # another schema's inline class took `Owner`
         "class Owner1(BaseModel):\n    login: str",
-        "class Repo(BaseModel):\n    owner: Owner1",
+        "class Repo(BaseModel):\n    owner: Owner1",  # held whole, but its home is part 0
         "class Team(BaseModel):\n    owner: Owner\n    repo: Repo",
     )
-    joined = join_modules([first, second], [{"Repo"}, {"Repo", "Team"}])
+    joined = join_modules([first, second], [{"Repo"}, {"Team"}], [{"Repo"}, {"Repo", "Team"}])
     assert joined == module(
         "class Owner(BaseModel):\n    login: str",
         "class Repo(BaseModel):\n    owner: Owner",
-        "class Owner2(BaseModel):\n    name: str",
-        "class Team(BaseModel):\n    owner: Owner2\n    repo: Repo",
+        "class Owner1(BaseModel):\n    name: str",  # the dropped copy's Owner1 is free
+        "class Team(BaseModel):\n    owner: Owner1\n    repo: Repo",
     )
 
 
-def test_copies_of_a_component_with_different_shapes_are_both_kept() -> None:
-    first = module("class Pet(BaseModel):\n    kind: str", "class A(BaseModel):\n    pet: Pet")
+def test_stubs_and_their_variants_are_dropped() -> None:
+    first = module(
+        "class PetRequest(BaseModel):\n    kind: str",
+        "class PetResponse(BaseModel):\n    id: int\n    kind: str",
+    )
     second = module(
-        "class Pet(BaseModel):\n    kind: Literal['Pet']", "class B(BaseModel):\n    pet: Pet"
+        "class PetRequest(RootModel[Any]):\n    root: Any",
+        "class PetResponse(RootModel[Any]):\n    root: Any",
+        "class Shop(BaseModel):\n    pet: PetResponse",
     )
-    joined = join_modules([first, second], [{"Pet", "A"}, {"Pet", "B"}])
-    assert joined is not None
-    assert "class Pet1(BaseModel):\n    kind: Literal['Pet']" in joined
-    assert "class B(BaseModel):\n    pet: Pet1" in joined
+    joined = join_modules([first, second], [{"Pet"}, {"Shop"}], [{"Pet"}, {"Pet", "Shop"}])
+    assert joined == module(
+        "class PetRequest(BaseModel):\n    kind: str",
+        "class PetResponse(BaseModel):\n    id: int\n    kind: str",
+        "class Shop(BaseModel):\n    pet: PetResponse",
+    )
+
+
+def test_a_class_comes_after_the_classes_it_derives_from() -> None:
+    first = module(
+        "class Dog(Pet):\n    bark: bool", "class Dogs(RootModel[list[Dog]]):\n    root: x"
+    )
+    second = module("class Pet(BaseModel):\n    name: str")
+    homes = [{"Dog", "Dogs"}, {"Pet"}]
+    joined = join_modules([first, second], homes, [{"Dog", "Dogs", "Pet"}, {"Pet"}])
+    assert joined == module(
+        "class Pet(BaseModel):\n    name: str",
+        "class Dog(Pet):\n    bark: bool",
+        "class Dogs(RootModel[list[Dog]]):\n    root: x",
+    )
+
+
+def test_two_homes_for_one_class_are_refused() -> None:
+    first = module("class Pet(BaseModel):\n    kind: str")
+    second = module("class Pet(BaseModel):\n    kind: Literal['Pet']")
+    assert join_modules([first, second], [{"Pet"}, {"Pet"}], [{"Pet"}, {"Pet"}]) is None
 
 
 def test_imports_rebuilds_and_aliases_are_joined() -> None:
@@ -104,7 +133,7 @@ def test_imports_rebuilds_and_aliases_are_joined() -> None:
         "class Leaf(BaseModel):\n    node: Node",
         head="from pydantic import BaseModel, Field\nfrom typing_extensions import TypeAliasType\n",
     )
-    joined = join_modules([first, second], [{"Node"}, {"Leaf"}])
+    joined = join_modules([first, second], [{"Node"}, {"Leaf"}], [{"Node"}, {"Leaf"}])
     assert joined == (
         "from pydantic import BaseModel, Field\nfrom typing_extensions import TypeAliasType\n\n\n"
         "class Node(BaseModel):\n    children: list[Node]\n\n\n"
@@ -121,4 +150,4 @@ def test_unknown_layouts_and_headers_are_refused() -> None:
     )
     other_head = module("class B(BaseModel):\n    x: int", head="# other\n" + HEAD)
     for bad in (statement, text_after, other_head):
-        assert join_modules([plain, bad], [{"A"}, {"A", "B"}]) is None
+        assert join_modules([plain, bad], [{"A"}, {"B"}], [{"A"}, {"B"}]) is None

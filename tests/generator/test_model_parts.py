@@ -43,7 +43,7 @@ def models_document(contract: Path) -> dict[str, Any]:
 
 
 # Fixtures whose schemas can be shared out (in the others, one schema needs all the rest).
-SPLITTABLE = [f for f in FIXTURES if plan_parts(models_document(f), min_bytes=0)]
+SPLITTABLE = [f for f in FIXTURES if plan_parts(models_document(f), min_bytes=0, part_bytes=1)]
 
 
 def test_most_fixtures_can_be_split() -> None:
@@ -52,7 +52,9 @@ def test_most_fixtures_can_be_split() -> None:
 
 @pytest.fixture
 def always_split(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(model_parts, "PART_MIN_BYTES", 0)
+    """As many parts as there can be: one or two schemas each."""
+    monkeypatch.setattr(model_parts, "MIN_BYTES", 0)
+    monkeypatch.setattr(model_parts, "PART_BYTES", 1)
 
 
 @pytest.fixture
@@ -132,22 +134,45 @@ def test_small_documents_are_generated_in_one_run() -> None:
     assert plan_parts(models_document(ROOT / "specs" / "tasks" / "openapi.yaml")) == []
 
 
+def test_part_count_depends_on_size_alone_and_doubles() -> None:
+    assert model_parts.part_count(model_parts.MIN_BYTES - 1) == 1
+    counts = [model_parts.part_count(size) for size in range(300_000, 9_000_000, 100_000)]
+    assert counts == sorted(counts)
+    assert set(counts) <= {2**n for n in range(7)}
+    assert max(counts) == model_parts.MAX_PARTS
+
+
 @pytest.mark.usefixtures("always_split")
 def test_each_part_holds_what_its_classes_depend_on() -> None:
     document = models_document(PARTS_FIXTURE)
     parts = plan_parts(document)
-    assert len(parts) == model_parts.PARTS
-    held = [set(part["components"]["schemas"]) for part in parts]
-    for names in held:
-        if "Dog" in names:  # a reference (PetBase), and the discriminator naming Dog (Pet)
-            assert {"PetBase", "Pet", "Cat"} <= names
-        if "Event" in names:
-            assert {"Pet", "Cat", "Dog", "PetBase", "Mode", "Node"} <= names
-    assert set().union(*held) == set(document["components"]["schemas"])
-    assert all(len(names) < len(document["components"]["schemas"]) for names in held)
-    for part in parts:  # document order is kept: it orders the classes
-        order = list(part["components"]["schemas"])
+    assert len(parts) >= 4
+    names = set(document["components"]["schemas"])
+    homes = [set(part.home) for part in parts]
+    assert set().union(*homes) == names
+    assert sum(len(home) for home in homes) == len(names)  # one home each
+    m = COMPONENT_MARK
+    for part in parts:
+        held = part.document["components"]["schemas"]
+        assert part.home <= held.keys()
+        assert all(held[stub] == {} for stub in part.stubs)
+        real = held.keys() - part.stubs
+        if m + "Dog" in real:  # inheritance (PetBase), and the discriminator naming Dog (Pet)
+            assert {m + "PetBase", m + "Pet", m + "Cat"} <= real
+        if m + "Event" in part.home:
+            assert m + "Pet" in held
+        order = list(held)  # document order is kept: it orders the classes
         assert order == [n for n in document["components"]["schemas"] if n in order]
+
+
+def test_a_schema_s_home_never_moves_when_others_change() -> None:
+    document = models_document(PARTS_FIXTURE)
+    before = {name: model_parts.home_of(name, 16) for name in document["components"]["schemas"]}
+    edited = copy.deepcopy(document)
+    edited["components"]["schemas"][COMPONENT_MARK + "Added"] = {"type": "string"}
+    del edited["components"]["schemas"][COMPONENT_MARK + "Cat"]
+    after = {name: model_parts.home_of(name, 16) for name in edited["components"]["schemas"]}
+    assert all(after[n] == home for n, home in before.items() if n in after)
 
 
 @pytest.mark.usefixtures("always_split")
@@ -156,14 +181,16 @@ def test_joined_parts_validate_as_one_run(contract: Path, importer: Any) -> None
     document = models_document(contract)
     parts = plan_parts(document)
     whole = models.enums_before_defaults(models._run_datamodel_codegen(document))
-    joined = models.join_part_sources([models._run_datamodel_codegen(p) for p in parts], parts)
+    joined = models.join_part_sources(
+        [models._run_datamodel_codegen(p.document) for p in parts], parts
+    )
     assert joined is not None, "the join refused the parts"
     one = component_classes(importer(f"whole_{contract.stem}", whole), document)
     split = component_classes(
         importer(f"joined_{contract.stem}", models.enums_before_defaults(joined)), document
     )
     assert one, "no component classes found"
-    assert set(split) >= set(one)
+    assert set(split) == set(one)
     for name, cls in one.items():
         a, b = json_schema(cls), json_schema(split[name])
         assert same_schema(a, a.get("$defs", {}), b, b.get("$defs", {}), set()), name
@@ -173,19 +200,13 @@ def test_joined_parts_validate_as_one_run(contract: Path, importer: Any) -> None
 def test_clashing_inline_names_are_renamed_apart() -> None:
     document = models_document(CLASHES_FIXTURE)
     parts = plan_parts(document)
-    sources = [models._run_datamodel_codegen(part) for part in parts]
-    types = [re.findall(r"^class (Type\d*)\((\w+)", s, re.MULTILINE) for s in sources]
-    assert ("Type", "Enum") in types[0]  # without the component, an inline enum takes its name
-    assert ("Type", "BaseModel") in types[1]
+    sources = [models._run_datamodel_codegen(part.document) for part in parts]
     joined = models.join_part_sources(sources, parts)
     assert joined is not None
-    assert sorted(re.findall(r"^class (Type\d*)\((\w+)", joined, re.MULTILINE)) == [
-        ("Type", "BaseModel"),  # the component keeps its name
-        ("Type1", "Enum"),
-        ("Type2", "Enum"),
-        ("Type3", "Enum"),
-        ("Type4", "Enum"),
-    ]
+    types = sorted(re.findall(r"^class (Type\d*)\((\w+)", joined, re.MULTILINE))
+    assert ("Type", "BaseModel") in types  # the component keeps its name
+    enums = [name for name, base in types if base == "Enum"]
+    assert len(set(enums)) == len(enums) == 4  # four inline enums, four names
 
 
 @pytest.mark.usefixtures("always_split")
@@ -194,22 +215,73 @@ def test_generate_models_runs_parts_in_processes_and_caches_each(tmp_path: Path)
     cache = tmp_path / "cache"
     first = models.generate_models(document, "# head", cache_dir=cache)
     assert first == models.generate_models(document, "# head", cache_dir=None)
-    assert len(list(cache.glob("*.py"))) == 1 + model_parts.PARTS  # the parts and the whole
-    # Editing a schema only the last part holds regenerates that part alone.
     parts = plan_parts(document)
-    only_last = set(parts[-1]["components"]["schemas"]) - set(parts[0]["components"]["schemas"])
+    distinct = {models.cache_key(part.document) for part in parts}  # same documents run once
+    assert len(list(cache.glob("*.py"))) == 1 + len(distinct)  # the parts and the whole
+    # Editing a schema re-runs its home part alone (and the parts that hold it whole).
+    name = COMPONENT_MARK + "Mode"
+    holding = {
+        models.cache_key(p.document)
+        for p in parts
+        if name in p.document["components"]["schemas"].keys() - p.stubs
+    }
+    assert 0 < len(holding) < len(distinct)
     edited = copy.deepcopy(document)
-    edited["components"]["schemas"][sorted(only_last)[0]]["description"] = "edited"
+    edited["components"]["schemas"][name]["description"] = "edited"
     models.generate_models(edited, "# head", cache_dir=cache)
-    assert len(list(cache.glob("*.py"))) == 1 + model_parts.PARTS + 2
+    assert len(list(cache.glob("*.py"))) == 1 + len(distinct) + 1 + len(holding)
+
+
+EDITS = [
+    ("description", "Mode", lambda s: s.update(description="edited")),
+    ("new property", "Zoo", lambda s: s["properties"].update(nickname={"type": "string"})),
+    ("new enum value", "Mode", lambda s: s["enum"].append("slow")),
+    ("removed property", "Zoo", lambda s: s["properties"].pop("nickname")),
+]
+
+
+@pytest.mark.usefixtures("always_split")
+def test_output_after_a_sequence_of_edits_equals_a_cold_run(tmp_path: Path) -> None:
+    """Whatever the cache holds and in whatever order the edits came, the result is the bytes
+    a cold run of the final document gives."""
+    contract = load_contract(PARTS_FIXTURE).document
+    cache = tmp_path / "cache"
+    states = []
+    current = copy.deepcopy(contract)
+    for _, component, edit in [*EDITS, ("new component", "", None)]:
+        if edit is None:
+            current["components"]["schemas"]["Added"] = {
+                "type": "object",
+                "properties": {"mode": {"$ref": "#/components/schemas/Mode"}},
+            }
+        else:
+            edit(current["components"]["schemas"][component])
+        plan = plan_models(current)
+        warm = models.generate_models(plan.build(current), "# head", cache_dir=cache)
+        states.append((copy.deepcopy(current), warm))
+    for document, warm in [states[-1], states[1]]:
+        plan = plan_models(document)
+        assert warm == models.generate_models(plan.build(document), "# head", cache_dir=None)
+
+
+@pytest.mark.usefixtures("always_split")
+def test_an_edit_keeps_the_names_of_unrelated_classes() -> None:
+    contract = load_contract(PARTS_FIXTURE).document
+    before = models.generate_models(models_document(PARTS_FIXTURE), "# head")
+    edited = copy.deepcopy(contract)
+    edited["components"]["schemas"]["Mode"]["description"] = "edited"
+    after = models.generate_models(plan_models(edited).build(edited), "# head")
+    classes = re.compile(r"^class (\w+)", re.MULTILINE)
+    assert classes.findall(before) == classes.findall(after)
 
 
 @pytest.mark.usefixtures("always_split")
 def test_a_failing_worker_falls_back_to_one_run(monkeypatch: pytest.MonkeyPatch) -> None:
     document = models_document(PARTS_FIXTURE)
+    monkeypatch.setattr(models, "usable_cores", lambda: 2)
     monkeypatch.setattr(sys, "executable", "/bin/false")
     with pytest.raises(models.ModelGenerationError, match="exited with 1"):
-        models._run_in_processes(plan_parts(document))
+        models.run_in_processes([p.document for p in plan_parts(document)])
     source = models.generate_models(document, "# head", cache_dir=None)
     assert source == models.generate_models(document, "# head", cache_dir=None)
     assert "class ZooOwner(BaseModel):" in source

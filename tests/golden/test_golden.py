@@ -56,10 +56,13 @@ def test_generated_package_matches_golden_files(fixture: Path, tmp_path: Path) -
     )
 
 
-def test_generation_is_deterministic(tmp_path: Path) -> None:
+def test_generation_is_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two cold runs: each with its own empty state folder, so neither reads a cache."""
     fixture = FIXTURES[0]
     contract = load_contract(fixture.relative_to(ROOT))
+    monkeypatch.setenv("SPECFIRST_STATE_DIR", str(tmp_path / "state-a"))
     first = stage_package(contract, "first_api", tmp_path / "a" / "pkg")
+    monkeypatch.setenv("SPECFIRST_STATE_DIR", str(tmp_path / "state-b"))
     second = stage_package(
         load_contract(fixture.relative_to(ROOT)), "first_api", tmp_path / "b" / "pkg"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from specfirst.errors import SpecfirstError, UsageError
+from specfirst.generator.state import state_dir
 from specfirst.generator.write import tree_files
 from specfirst.loader import Contract, load_contract
 
@@ -38,16 +40,41 @@ class GenerationResult:
     warnings: list[str] = field(default_factory=list)
 
 
+# What shapes the output, besides the contract: these parts of the specfirst package (the
+# generator, the runtime it copies, the OpenAPI access and validation it relies on) and these
+# distributions. `tests/generator/test_check.py` checks that every specfirst module a
+# generation imports is covered, so the fingerprint cannot miss code that shapes the output.
+FINGERPRINTED = (
+    "generator",
+    "runtime",
+    "openapi",
+    "validation",
+    "loader.py",
+    "names.py",
+    "errors.py",
+    "__init__.py",
+)
+FINGERPRINTED_DISTS = ("specfirst", "datamodel-code-generator", "pydantic", "ruff", "jinja2")
+_FINGERPRINT: list[str] = []
+
+
 def generator_fingerprint() -> str:
     """Changes whenever anything that shapes the output changes (code, templates, tools)."""
+    if _FINGERPRINT:
+        return _FINGERPRINT[0]
+    root = _GENERATOR_DIR.parent
     digest = hashlib.sha256()
-    for path in sorted(_GENERATOR_DIR.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".j2"):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    for dist in ("specfirst", "datamodel-code-generator", "ruff", "pydantic"):
+    for entry in FINGERPRINTED:
+        path = root / entry
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts and file.suffix != ".pyc":
+                digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(file.read_bytes())
+    for dist in FINGERPRINTED_DISTS:
         digest.update(f"{dist}=={metadata.version(dist)}".encode())
-    return digest.hexdigest()
+    _FINGERPRINT.append(f"specfirst {metadata.version('specfirst')} {digest.hexdigest()[:32]}")
+    return _FINGERPRINT[0]
 
 
 def validation_issues(contract: Contract) -> list[Any]:
@@ -56,29 +83,41 @@ def validation_issues(contract: Contract) -> list[Any]:
     return list(validate_contract(contract))
 
 
-def build_files(contract: Contract, package: str, models: str = "all") -> dict[str, str]:
+def build_files(
+    contract: Contract, package: str, models: str = "all", state: Path | None = None
+) -> dict[str, str]:
     """Every file of the package (unformatted), from a valid contract; `models` is the
-    API's model scope (`config.MODEL_SCOPES`)."""
+    API's model scope (`config.MODEL_SCOPES`), `state` the state folder for caches (None: none)."""
     from specfirst.generator.build import ViewBuilder, plan_models
-    from specfirst.generator.pydantic_models import generate_models
+    from specfirst.generator.pydantic_models.driver import (
+        CACHE_SUBDIR,
+        generate_models_module,
+        planned_inputs,
+    )
     from specfirst.generator.render import make_header, render_package
-    from specfirst.generator.schemas import defined_classes, operation_schemas
+    from specfirst.generator.schemas import operation_schemas
 
     document = contract.document
     plan = plan_models(document)
     head = make_header(contract.path.as_posix(), contract.sha256)
     keep = operation_schemas(document) if models == "operations" else None
-    models_source = generate_models(plan.build(document, keep), head)
+    cache = state / CACHE_SUBDIR if state is not None else None
+    module = generate_models_module(
+        lambda: plan.build(document, keep),
+        head,
+        cache,
+        planned_inputs(document, plan, keep) if cache is not None else None,
+    )
     api = ViewBuilder(
         document,
         plan,
-        defined_classes(models_source),
+        set(module.classes),
         package=package,
         contract_path=contract.path.as_posix(),
         contract_sha256=contract.sha256,
     ).build()
     files = render_package(api, document)
-    files["models.py"] = models_source
+    files["models.py"] = module.source
     return files
 
 
@@ -86,21 +125,37 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _stamp_text(contract: Contract, outputs: dict[str, str], head: str, models: str) -> str:
-    inputs = {p.as_posix(): _hash(s.raw) for p, s in sorted(contract.sources.items())}
-    options = _options(models)
+def _stamp_text(
+    contract: Contract, outputs: dict[str, str], head: str, options: dict[str, str], target: Path
+) -> str:
+    inputs = {_stamp_path(p, target): _hash(s.raw) for p, s in sorted(contract.sources.items())}
     return (
         f"{head}\n"
-        '"""What this package was generated from; lets an unchanged `specfirst generate` stop early."""\n\n'
+        '"""What this package was generated from, and by what: `specfirst generate` stops early and '
+        '`specfirst check` passes when all of it still holds."""\n\n'
+        f"GENERATOR = {json.dumps(generator_fingerprint())}\n"
         f"{_dict_source('INPUTS', inputs)}{_dict_source('OUTPUTS', dict(sorted(outputs.items())))}"
         + (_dict_source("OPTIONS", options) if options else "")
     )
 
 
-def _options(models: str) -> dict[str, str]:
+def _stamp_path(source: Path, target: Path) -> str:
+    """A contract file as seen from the package folder, so the stamp holds in any clone and from
+    any working directory."""
+    try:
+        return Path(os.path.relpath(source.resolve(), target.resolve())).as_posix()
+    except ValueError:  # another drive
+        return source.resolve().as_posix()
+
+
+def _options(models: str, invalid: bool = False) -> dict[str, str]:
     """Generation options that differ from the defaults (none by default, so stamps of default
-    packages stay as they were)."""
-    return {} if models == "all" else {"models": models}
+    packages stay as they were). `invalid`: generated with `--allow-invalid` from a contract
+    that failed validation, which no stamp may vouch for."""
+    options = {} if models == "all" else {"models": models}
+    if invalid:
+        options["validation"] = "failed"
+    return options
 
 
 def _dict_source(name: str, values: dict[str, str]) -> str:
@@ -111,58 +166,84 @@ def _dict_source(name: str, values: dict[str, str]) -> str:
     return f"{name}: dict[str, str] = {{\n{items}}}\n"
 
 
-def _fingerprint_file(package_dir: Path) -> Path:
-    """Which generator last wrote `package_dir`: a local cache, not part of the output, so a
-    generator change that does not change the output does not make committed code stale."""
-    return Path(".specfirst") / (
-        package_dir.as_posix().strip("/").replace("/", "__") + ".generator"
-    )
-
-
-def _remember_generator(package_dir: Path) -> None:
+def read_stamp(package_dir: Path) -> dict[str, Any]:
+    """The stamp's recorded values (empty when there is none or it does not parse)."""
     try:
-        path = _fingerprint_file(package_dir)
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(generator_fingerprint(), encoding="utf-8")
-    except OSError:
-        pass  # only the fast no-op path is lost
-
-
-def is_up_to_date(package_dir: Path, models: str = "all") -> bool:
-    """True when the stamp says inputs, options, generator and every output file are unchanged."""
-    stamp_path = package_dir / STAMP_FILE
-    try:
-        tree = ast.parse(stamp_path.read_text(encoding="utf-8"))
+        tree = ast.parse((package_dir / STAMP_FILE).read_text(encoding="utf-8"))
         values: dict[str, Any] = {}
         for node in tree.body:
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
                 values[node.target.id] = ast.literal_eval(node.value)
+            elif (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+            ):
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+        return values
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return {}
+
+
+def stale_reason(package_dir: Path, models: str = "all") -> str | None:
+    """None when the stamp proves the package is what the generator makes of the contract
+    today; else why it cannot (see docs/robustness.md, "Why a hash check is sound").
+
+    Output is a function of the contract's files, the generator (`generator_fingerprint`) and
+    the options. The stamp records a hash of each of them as they were when the package was
+    written, and a hash of every file written. If all of them hash the same now, generating
+    again would give the same files, and the files on disk are those files.
+    """
+    values = read_stamp(package_dir)
+    try:
+        if not values:
+            return f"no readable {STAMP_FILE}"
         if values.get("OPTIONS", {}) != _options(models):
-            return False
-        if _fingerprint_file(package_dir).read_text(encoding="utf-8") != generator_fingerprint():
-            return False
+            return "generated with other options"
+        if values.get("GENERATOR") != generator_fingerprint():
+            return f"generated by {values.get('GENERATOR', 'an older specfirst')}"
         for name, digest in values["INPUTS"].items():
-            if _hash(Path(name).read_bytes()) != digest:
-                return False
+            source = package_dir / name
+            try:
+                if _hash(source.read_bytes()) != digest:
+                    return f"{source} changed since generation"
+            except OSError:
+                return f"{source} is missing"
         present = tree_files(package_dir)
         present.pop(STAMP_FILE, None)
         outputs: dict[str, str] = values["OUTPUTS"]
-        return {name: _hash(data) for name, data in present.items()} == outputs
-    except (OSError, SyntaxError, ValueError, KeyError, TypeError):
-        return False
+        for name in sorted(present.keys() | outputs.keys()):
+            if name not in outputs:
+                return f"{package_dir / name} was not generated"
+            if name not in present:
+                return f"{package_dir / name} is missing"
+            if _hash(present[name]) != outputs[name]:
+                return f"{package_dir / name} was edited"
+    except (KeyError, TypeError, AttributeError):
+        return f"{STAMP_FILE} is malformed"
+    return None
 
 
-def stage_package(contract: Contract, package: str, near: Path, models: str = "all") -> Path:
-    """Render, format and stamp the package into a temporary folder beside `near`."""
+def is_up_to_date(package_dir: Path, models: str = "all") -> bool:
+    """True when the stamp says inputs, options, generator and every output file are unchanged."""
+    return stale_reason(package_dir, models) is None
+
+
+def stage_package(
+    contract: Contract, package: str, near: Path, models: str = "all", invalid: bool = False
+) -> Path:
+    """Render, format and stamp the package into a temporary folder beside `near` (the package
+    folder it is meant to replace)."""
     from specfirst.generator.render import make_header
-    from specfirst.generator.write import render_to_temp
+    from specfirst.generator.write import FORMAT_CACHE_SUBDIR, render_to_temp
 
-    staging = render_to_temp(build_files(contract, package, models), near)
+    state = state_dir(near.parent)
+    files = build_files(contract, package, models, state)
+    staging = render_to_temp(files, near, state / FORMAT_CACHE_SUBDIR)
     outputs = {name: _hash(data) for name, data in tree_files(staging).items()}
     head = make_header(contract.path.as_posix(), contract.sha256)
-    (staging / STAMP_FILE).write_text(
-        _stamp_text(contract, outputs, head, models), encoding="utf-8"
-    )
+    stamp = _stamp_text(contract, outputs, head, _options(models, invalid), near)
+    (staging / STAMP_FILE).write_text(stamp, encoding="utf-8")
     return staging
 
 
@@ -212,13 +293,11 @@ def generate_package(
         for warning in warnings:
             if on_warning is not None:
                 on_warning(warning)
-    staging = stage_package(contract, package, target, models)
+    staging = stage_package(contract, package, target, models, invalid=bool(issues))
     fresh = tree_files(staging)
     files = sorted(fresh)
     if fresh == tree_files(target):
         shutil.rmtree(staging, ignore_errors=True)
-        _remember_generator(target)
         return GenerationResult(target, False, time.perf_counter() - started, files, warnings)
     swap_into_place(staging, target)
-    _remember_generator(target)
     return GenerationResult(target, True, time.perf_counter() - started, files, warnings)

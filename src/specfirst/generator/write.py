@@ -6,6 +6,7 @@ in with renames, so a failed or interrupted run leaves the previous package exac
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -33,22 +34,29 @@ def write_tree(files: dict[str, str], folder: Path) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def format_tree(folder: Path) -> None:
-    """ruff: sort imports, drop unused ones, then format; isolated from any project config."""
-    common = ["--isolated", "--no-cache", "--target-version", "py311", "--line-length", "100"]
+_RUFF_COMMON = ["--isolated", "--no-cache", "--target-version", "py311", "--line-length", "100"]
+
+
+def format_tree(folder: Path, only: list[str] | None = None) -> None:
+    """ruff: sort imports, drop unused ones, then format; isolated from any project config.
+    `only`: these files (relative paths) and no others; the rest of the folder is still there,
+    so each file is formatted exactly as in a run over the whole folder."""
+    targets = ["."] if only is None else sorted(only)
+    if not targets:
+        return
     steps = [
         [
             ruff_binary(),
             "check",
-            *common,
+            *_RUFF_COMMON,
             "--fix-only",
             "--select",
             "I,F401",
             "--exit-zero",
             "-q",
-            ".",
+            *targets,
         ],
-        [ruff_binary(), "format", *common, "."],  # not -q: it would hide parse errors
+        [ruff_binary(), "format", *_RUFF_COMMON, *targets],  # not -q: it would hide parse errors
     ]
     for command in steps:
         done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
@@ -56,17 +64,96 @@ def format_tree(folder: Path) -> None:
             raise WriteError(f"ruff failed on generated code:\n{done.stderr or done.stdout}")
 
 
-def render_to_temp(files: dict[str, str], near: Path) -> Path:
-    """A formatted copy of the package in a temporary folder beside `near`."""
+FORMAT_CACHE_SUBDIR = "format-cache"
+FORMAT_CACHE_MAX_BYTES = 512 * 1024 * 1024
+
+
+def render_to_temp(files: dict[str, str], near: Path, cache: Path | None = None) -> Path:
+    """A formatted copy of the package in a temporary folder beside `near`.
+
+    With `cache` (a folder), each file's formatted text is kept under a hash of its unformatted
+    text and ruff's version, and ruff runs only on the files not found there: an edit to one
+    operation reformats one router instead of the whole package.
+    """
     near.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{near.name}.", dir=near.parent))
     try:
-        write_tree(files, staging)
-        format_tree(staging)
+        keys = {name: _format_key(name, text) for name, text in files.items()} if cache else {}
+        cached = {name: _read_formatted(cache, key) for name, key in keys.items()} if cache else {}
+        write_tree({n: cached.get(n) or text for n, text in files.items()}, staging)
+        missing = [n for n in files if n.endswith(".py") and cached.get(n) is None]
+        format_tree(staging, missing if cache else None)
+        if cache is not None:
+            for name in missing:
+                _write_formatted(cache, keys[name], (staging / name).read_bytes())
+            _evict(cache)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging
+
+
+def _format_key(name: str, text: str) -> str:
+    digest = hashlib.sha256(f"{_ruff_version()}\0{' '.join(_RUFF_COMMON)}\0{name}\0".encode())
+    digest.update(text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+_RUFF_VERSION: list[str] = []
+
+
+def _ruff_version() -> str:
+    if not _RUFF_VERSION:
+        from importlib import metadata
+
+        _RUFF_VERSION.append(metadata.version("ruff"))
+    return _RUFF_VERSION[0]
+
+
+def _read_formatted(cache: Path, key: str) -> str | None:
+    path = cache / key
+    try:
+        text = path.read_text(encoding="utf-8")
+        os.utime(path)
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text
+
+
+def _write_formatted(cache: Path, key: str, data: bytes) -> None:
+    """Atomic and best effort, like the models cache."""
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=cache, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, cache / key)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
+
+
+def _evict(cache: Path) -> None:
+    try:
+        entries = []
+        for path in cache.iterdir():
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if not path.name.endswith(".tmp"):
+                entries.append((stat.st_mtime, stat.st_size, path))
+        entries.sort(reverse=True)
+        total = 0
+        for _, size, path in entries:
+            total += size
+            if total > FORMAT_CACHE_MAX_BYTES:
+                path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def swap_into_place(staging: Path, target: Path) -> None:

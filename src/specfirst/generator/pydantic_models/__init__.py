@@ -4,9 +4,11 @@ The main path is `driver.generate_models`: the planned models document (`schemas
 split into parts (`parts`), each part is run through datamodel-code-generator (`driver`, in
 worker processes: `worker`) or taken from the cache, the parts' modules are linked into one
 (`join`), and our own passes repair what datamodel-code-generator's options cannot do
-(`driver.unmark`, `driver.strict_temporal_imports`, `driver.enums_before_defaults`).
+(`driver.unmark`, `driver.strict_temporal_imports`, `driver.enums_before_defaults`). The result is a `ModelsModule`: the source and the classes it defines,
+for the view builder.
 """
 
 from specfirst.generator.pydantic_models.driver import ModelGenerationError, generate_models
+from specfirst.generator.pydantic_models.result import ModelsModule
 
-__all__ = ["ModelGenerationError", "generate_models"]
+__all__ = ["ModelGenerationError", "ModelsModule", "generate_models"]

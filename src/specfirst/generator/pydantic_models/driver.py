@@ -1,11 +1,14 @@
 """The models stage: datamodel-code-generator, set up to be as strict as the contract.
 
 datamodel-code-generator is by far the slowest stage (about 17 s of CPU for GitHub's 1,463
-schemas), so a large document is generated in parts in parallel (`parts`) and the output is
-cached by content: the exact document it is given, this module (its
-options) and the versions of the tools. A contract change that leaves the schemas alone (an
-operation, a description, a path) or a `check`/`--force` run then reuses the models byte for byte.
-The cache lives in `.specfirst/models-cache/` beside the other local state; deleting it is safe.
+schemas), so a large document is generated in many small parts (`parts`), spread over worker
+processes (`worker`), one per core, and linked back into one module (`join`). Each part's module
+is cached by content (the exact part document, this package's code and the tools' versions), and
+so is the whole result: an edit to one schema re-runs only the part that is its home, and an
+edit that leaves the schemas alone runs nothing. The cache lives in the state folder
+(`state.state_dir`), is bounded (`CACHE_MAX_ENTRIES`, `CACHE_MAX_BYTES`, least recently used
+first out) and written atomically, so concurrent or interrupted runs only ever see whole
+entries; deleting it is safe.
 
 Component names reach datamodel-code-generator behind a mark and are restored by `unmark`, which
 also repairs what the mark hides from it: see `schemas.COMPONENT_MARK`.
@@ -21,15 +24,18 @@ import re
 import tempfile
 import tokenize
 import warnings
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from specfirst.errors import SpecfirstError
+from specfirst.generator.pydantic_models.result import ModelsModule
 from specfirst.generator.schemas import MARK_KEY
 
-CACHE_DIR = Path(".specfirst") / "models-cache"
-CACHE_KEEP = 16  # entries (whole documents and parts) kept; the oldest (by last use) go first
+CACHE_SUBDIR = "models-cache"
+CACHE_MAX_ENTRIES = 1024  # parts and whole documents; the least recently used go first
+CACHE_MAX_BYTES = 256 * 1024 * 1024
 _HEADER_SLOT = "# specfirst: generated-file header"
 
 
@@ -37,10 +43,9 @@ class ModelGenerationError(SpecfirstError):
     """datamodel-code-generator refused the contract's schemas."""
 
 
-def generate_models(
-    document: dict[str, Any], header: str, cache_dir: Path | None = CACHE_DIR
-) -> str:
-    """Pydantic v2 source for `document["components"]["schemas"]`.
+def generate_models(document: dict[str, Any], header: str, cache_dir: Path | None = None) -> str:
+    """Pydantic v2 source for `document["components"]["schemas"]`; `cache_dir` is the models
+    cache (None: no cache).
 
     Strictness, as the contract says it: optional fields are `X | MISSING` so `null` is refused
     where the contract does not allow it; `StrictFloat`/`StrictBool` refuse `false` for a number
@@ -55,82 +60,158 @@ def generate_models(
         body = enums_before_defaults(_models_source(document, cache_dir))
         if cache_dir is not None:
             _write_cache(cache_dir, key, body)
+            _evict(cache_dir)
     return body.replace(_HEADER_SLOT, header, 1)
 
 
+def generate_models_module(
+    build: Callable[[], dict[str, Any]],
+    header: str,
+    cache_dir: Path | None = None,
+    inputs: str | None = None,
+) -> ModelsModule:
+    """`generate_models` of the document `build()` makes, as the typed result the view builder
+    reads. `inputs`: a text that determines that document (`planned_inputs`); when the cache
+    has a module under it, the document is not even built (about a second on GitHub's)."""
+    alias = None
+    if inputs is not None and cache_dir is not None:
+        digest = hashlib.sha256(f"inputs\0{_code_fingerprint()}\0".encode())
+        alias = digest.hexdigest() + hashlib.sha256(inputs.encode()).hexdigest()[:16]
+        body = _read_cache(cache_dir, alias)
+        if body is not None:
+            return ModelsModule.from_source(body.replace(_HEADER_SLOT, header, 1))
+    source = generate_models(build(), _HEADER_SLOT, cache_dir)
+    if alias is not None and cache_dir is not None:
+        _write_cache(cache_dir, alias, source)
+    return ModelsModule.from_source(source.replace(_HEADER_SLOT, header, 1))
+
+
+def planned_inputs(document: dict[str, Any], plan: Any, keep: set[str] | None) -> str:
+    """Everything `ModelPlan.build` reads: the component schemas, the hoisted inline schemas
+    with their names, the class names and the model scope (the code is in the cache key)."""
+    from specfirst.loader import split_pointer
+
+    hoisted = []
+    for pointer, name in plan.hoisted.items():
+        node: Any = document
+        for token in split_pointer(pointer):
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        hoisted.append([pointer, name, node])
+    return json.dumps(
+        [
+            document.get("openapi"),
+            (document.get("components") or {}).get("schemas") or {},
+            hoisted,
+            plan.class_names,
+            sorted(keep) if keep is not None else None,
+        ],
+        ensure_ascii=False,
+    )
+
+
 def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
-    """datamodel-code-generator's module for the document: in parts, in parallel, when it is
-    large (see `parts`), each part cached on its own so that editing one schema only
-    regenerates the parts holding it; in one run otherwise, or when the join refuses."""
+    """datamodel-code-generator's module for the document: in parts when it is large (see
+    `parts`), each part cached on its own; in one run otherwise, or when the join refuses."""
     from specfirst.generator.pydantic_models.parts import plan_parts
 
     parts = plan_parts(document)
     if not parts:
         return _run_datamodel_codegen(document)
-    keys = [cache_key(part) for part in parts]
+    keys = [cache_key(part.document) for part in parts]
     sources = [_read_cache(cache_dir, k) if cache_dir is not None else None for k in keys]
-    missing = [i for i, source in enumerate(sources) if source is None]
+    # Parts with the same document (the members of one discriminator, say) run once.
+    missing = list(dict.fromkeys(keys[i] for i, source in enumerate(sources) if source is None))
+    first = {key: keys.index(key) for key in missing}
     try:
-        fresh = _run_in_processes([parts[i] for i in missing])
+        fresh = dict(
+            zip(missing, run_in_processes([parts[first[k]].document for k in missing]), strict=True)
+        )
     except (ModelGenerationError, OSError):  # a part failed, or no worker: one run says why
         return _run_datamodel_codegen(document)
-    for index, source in zip(missing, fresh, strict=True):
-        sources[index] = source
+    for key, source in fresh.items():
         if cache_dir is not None:
-            _write_cache(cache_dir, keys[index], source)
+            _write_cache(cache_dir, key, source)
+    sources = [fresh[k] if s is None else s for k, s in zip(keys, sources, strict=True)]
     joined = join_part_sources([s for s in sources if s is not None], parts)
     return joined if joined is not None else _run_datamodel_codegen(document)
 
 
-def join_part_sources(sources: list[str], parts: list[dict[str, Any]]) -> str | None:
-    """The parts' modules as one (`join`), told which components each part holds."""
+def join_part_sources(sources: list[str], parts: list[Any]) -> str | None:
+    """The parts' modules as one (`join`), told which schemas each part is the home of and
+    which it holds (names without the mark)."""
     from specfirst.generator.pydantic_models.join import join_modules
 
-    held = []
+    homes, held = [], []
     for part in parts:
-        mark = part.get("info", {}).get(MARK_KEY, "")
-        held.append({name.removeprefix(mark) for name in part["components"]["schemas"]})
-    return join_modules(sources, held)
+        mark = part.document.get("info", {}).get(MARK_KEY, "")
+        homes.append({name.removeprefix(mark) for name in part.home})
+        held.append({name.removeprefix(mark) for name in part.document["components"]["schemas"]})
+    return join_modules(sources, homes, held)
 
 
-def _run_in_processes(documents: list[dict[str, Any]]) -> list[str]:
-    """`_run_datamodel_codegen` on each document, the last one here and the others each in a
-    worker process (`worker`), all at once when there are cores for them."""
-    if len(documents) <= 1 or (os.cpu_count() or 1) < 2:
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_in_processes(documents: list[dict[str, Any]]) -> list[str]:
+    """`_run_datamodel_codegen` on each document, spread over one process per core: this one
+    and `worker` subprocesses, each given a share balanced by size (largest first). Which process
+    runs a document never changes its module, so the output does not depend on the cores."""
+    workers_wanted = min(usable_cores(), len(documents))
+    if workers_wanted < 2:
         return [_run_datamodel_codegen(d) for d in documents]
     import subprocess
     import sys
 
+    texts = [json.dumps(d) for d in documents]
+    shares: list[list[int]] = [[] for _ in range(workers_wanted)]
+    loads = [0] * workers_wanted
+    for index in sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i)):
+        least = min(range(workers_wanted), key=lambda w: (loads[w], w))
+        shares[least].append(index)
+        loads[least] += len(texts[index])
     package_root = str(Path(__file__).resolve().parents[3])
     path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path}
+    results: dict[int, str] = {}
     with tempfile.TemporaryDirectory(prefix="specfirst-models-") as folder:
         workers = []
         try:
-            for index, document in enumerate(documents[:-1]):
-                files = [Path(folder, f"{index}.{kind}") for kind in ("json", "out", "err")]
-                files[0].write_text(json.dumps(document), encoding="utf-8")
-                with files[1].open("wb") as out, files[2].open("wb") as err:
+            for number, share in enumerate(shares[1:]):
+                manifest = []
+                for index in share:
+                    source = Path(folder, f"{index}.json")
+                    source.write_text(texts[index], encoding="utf-8")
+                    manifest.append([str(source), str(Path(folder, f"{index}.py"))])
+                listing = Path(folder, f"worker-{number}.json")
+                listing.write_text(json.dumps(manifest), encoding="utf-8")
+                with Path(folder, f"worker-{number}.err").open("wb") as err:
                     command = [sys.executable, "-m", "specfirst.generator.pydantic_models.worker"]
                     worker = subprocess.Popen(
-                        [*command, str(files[0])], stdout=out, stderr=err, env=env
+                        [*command, str(listing)], stdout=subprocess.DEVNULL, stderr=err, env=env
                     )
-                workers.append((worker, files))
-            last = _run_datamodel_codegen(documents[-1])
-            results = []
-            for worker, files in workers:
+                workers.append((worker, number, share))
+            for index in shares[0]:
+                results[index] = _run_datamodel_codegen(documents[index])
+            for worker, number, share in workers:
                 if worker.wait() != 0:
-                    message = files[2].read_text(encoding="utf-8", errors="replace").strip()
-                    raise ModelGenerationError(
-                        message or f"models worker exited with {worker.returncode}"
+                    message = Path(folder, f"worker-{number}.err").read_text(
+                        encoding="utf-8", errors="replace"
                     )
-                results.append(files[1].read_text(encoding="utf-8"))
+                    raise ModelGenerationError(
+                        message.strip() or f"models worker exited with {worker.returncode}"
+                    )
+                for index in share:
+                    results[index] = Path(folder, f"{index}.py").read_text(encoding="utf-8")
         finally:
-            for worker, _ in workers:
+            for worker, _, _ in workers:
                 if worker.poll() is None:
                     worker.kill()
                     worker.wait()
-    return [*results, last]
+    return [results[i] for i in range(len(documents))]
 
 
 def _run_datamodel_codegen(document: dict[str, Any]) -> str:
@@ -310,17 +391,28 @@ def strict_temporal_imports(source: str) -> str:
 
 
 def cache_key(document: dict[str, Any]) -> str:
-    """Changes with the document (key order included: it orders the classes), the options in
-    this module, how documents are split and joined, and the versions of the tools that shape
-    the output."""
-    digest = hashlib.sha256()
-    for helper in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(helper.read_bytes())
-    digest.update(Path(__file__).parents[1].joinpath("schemas.py").read_bytes())
-    for dist in ("datamodel-code-generator", "pydantic"):
-        digest.update(f"{dist}=={metadata.version(dist)}".encode())
+    """Changes with the document (key order included: it orders the classes), the code of this
+    package (options, how documents are split and joined, our passes), the planner, and the
+    versions of the tools that shape the output."""
+    digest = hashlib.sha256(_code_fingerprint().encode())
     digest.update(json.dumps(document, ensure_ascii=False).encode())
     return digest.hexdigest()
+
+
+_FINGERPRINT: list[str] = []
+
+
+def _code_fingerprint() -> str:
+    if not _FINGERPRINT:
+        digest = hashlib.sha256()
+        for helper in sorted(Path(__file__).parent.glob("*.py")):
+            digest.update(helper.read_bytes())
+        for planner in ("schemas.py", "patterns.py"):  # how the models document is built
+            digest.update(Path(__file__).parents[1].joinpath(planner).read_bytes())
+        for dist in ("datamodel-code-generator", "pydantic"):
+            digest.update(f"{dist}=={metadata.version(dist)}".encode())
+        _FINGERPRINT.append(digest.hexdigest())
+    return _FINGERPRINT[0]
 
 
 def _read_cache(folder: Path, key: str) -> str | None:
@@ -334,16 +426,38 @@ def _read_cache(folder: Path, key: str) -> str | None:
 
 
 def _write_cache(folder: Path, key: str, body: str) -> None:
-    """Best effort: a read-only or full disk only costs the next run its speed."""
+    """Atomic (a temporary file renamed into place, so readers see a whole entry or none) and
+    best effort: a read-only or full disk only costs the next run its speed."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(body)
-        os.replace(temporary, folder / f"{key}.py")
-        entries = sorted(folder.glob("*.py"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in entries[CACHE_KEEP:]:
-            stale.unlink(missing_ok=True)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(body)
+            os.replace(temporary, folder / f"{key}.py")
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
+
+
+def _evict(folder: Path) -> None:
+    """Keep the cache within `CACHE_MAX_ENTRIES` and `CACHE_MAX_BYTES`, newest uses first."""
+    try:
+        entries = []
+        for path in folder.glob("*.py"):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue  # another run evicted it
+            entries.append((stat.st_mtime, stat.st_size, path))
+        entries.sort(reverse=True)
+        total = 0
+        for count, (_, size, path) in enumerate(entries):
+            total += size
+            if count >= CACHE_MAX_ENTRIES or total > CACHE_MAX_BYTES:
+                path.unlink(missing_ok=True)
     except OSError:
         pass
 

@@ -44,14 +44,19 @@ class _Module:
     components: set[str] = field(default_factory=set)  # names that are component classes here
 
 
-def join_modules(sources: list[str], components: list[set[str]]) -> str | None:
-    """One module from the parts' modules; `components[i]` are the schema names part i holds."""
+def join_modules(sources: list[str], homes: list[set[str]], held: list[set[str]]) -> str | None:
+    """One module from the parts' modules. Part i is the home of the schemas `homes[i]` and
+    holds the schemas `held[i]` (names without the mark, stubs and other homes' copies
+    included): the classes of held schemas that have their home elsewhere are dropped, with the
+    inline classes only they used, so every class comes from its home part."""
     modules = []
-    for source, held in zip(sources, components, strict=True):
+    for source, home, names in zip(sources, homes, held, strict=True):
         module = _split_module(source)
         if module is None:
             return None
-        module.components = {n for n in module.blocks if _base_name(n) in held or n in held}
+        module.components = {n for n in module.blocks if _owner(n, names) in home}
+        foreign = {n for n in module.blocks if _owner(n, names) not in (None, *home)}
+        _drop(module, foreign)
         modules.append(module)
     plain_heads = {
         tuple(line for line in m.head if line and not _IMPORT.match(line)) for m in modules
@@ -61,56 +66,49 @@ def join_modules(sources: list[str], components: list[set[str]]) -> str | None:
     taken = {name for module in modules for name in module.blocks}
     while conflicts := _conflicts(modules):
         for first, later, name in conflicts:
-            loser = (
-                modules[first]
-                if name in modules[later].components and name not in modules[first].components
-                else modules[later]
-            )
+            if name in modules[later].components and name in modules[first].components:
+                return None  # two homes for one class: not a layout we know
+            loser = modules[first] if name in modules[later].components else modules[later]
             fresh = fresh_name(name, taken)
             taken.add(fresh)
             _rename(loser, name, fresh)
     return _render(modules)
 
 
+def _owner(name: str, held: set[str]) -> str | None:
+    """The held schema whose class `name` is (`Pet`, or a `PetRequest`/`PetResponse` variant)."""
+    if name in held:
+        return name
+    base = _base_name(name)
+    return base if base in held else None
+
+
+def _drop(module: _Module, dropped: set[str]) -> None:
+    """Remove `dropped` and the inline classes that only they use."""
+    if not dropped:
+        return
+    uses = {
+        name: set(_WORD.findall(text)) & module.blocks.keys() - {name}
+        for name, text in module.blocks.items()
+    }
+    used = {target for name, targets in uses.items() for target in targets}
+    roots = [
+        n for n in module.blocks if n not in dropped and (n in module.components or n not in used)
+    ]
+    needed = reachable(roots, {name: targets - dropped for name, targets in uses.items()})
+    module.blocks = {n: t for n, t in module.blocks.items() if n in needed}
+
+
 def _conflicts(modules: list[_Module]) -> list[tuple[int, int, str]]:
-    """(earlier part, later part, name) for each name two parts define differently, unless both
-    define it as the same component: texts that differ only in the names of inline classes,
-    with same-shaped classes behind those names (the first part's copy is then used)."""
+    """(earlier part, later part, name) for each name two parts define differently."""
     seen: dict[str, int] = {}
     found = []
     for index, module in enumerate(modules):
         for name, text in module.blocks.items():
             first = seen.setdefault(name, index)
-            if first == index or modules[first].blocks[name] == text:
-                continue
-            if (
-                name in module.components
-                and name in modules[first].components
-                and _same_shape(modules[first], name, module, name, set())
-            ):
-                continue
-            found.append((first, index, name))
+            if first != index and modules[first].blocks[name] != text:
+                found.append((first, index, name))
     return found
-
-
-def _same_shape(
-    a: _Module, a_name: str, b: _Module, b_name: str, assumed: set[tuple[int, int, str, str]]
-) -> bool:
-    key = (id(a), id(b), a_name, b_name)
-    if key in assumed:
-        return True
-    assumed.add(key)
-    a_skeleton, a_uses = _skeleton(a, a_name)
-    b_skeleton, b_uses = _skeleton(b, b_name)
-    return a_skeleton == b_skeleton and all(
-        _same_shape(a, x, b, y, assumed) for x, y in zip(a_uses, b_uses, strict=True)
-    )
-
-
-def _skeleton(module: _Module, name: str) -> tuple[str, list[str]]:
-    text = module.blocks[name]
-    uses = [word for word in _WORD.findall(text) if word in module.blocks]
-    return _WORD.sub(lambda m: "§" if m.group(0) in module.blocks else m.group(0), text), uses
 
 
 def _base_name(name: str) -> str:
@@ -210,8 +208,9 @@ def _render(modules: list[_Module]) -> str:
 
     kept: dict[str, str] = {}
     for module in modules:
-        for name in _needed(module, kept):
-            kept.setdefault(name, module.blocks[name])
+        for name, text in module.blocks.items():
+            kept.setdefault(name, text)
+    kept = _bases_first(kept)
     rebuilds = dict.fromkeys(n for m in modules for n in m.rebuilds if n in kept)
     text = "\n".join(head).rstrip("\n") + "\n\n\n" + "\n\n\n".join(kept.values()) + "\n"
     return text + (
@@ -219,20 +218,27 @@ def _render(modules: list[_Module]) -> str:
     )
 
 
-def _needed(module: _Module, kept: dict[str, str]) -> list[str]:
-    """The module's blocks to add, in order: all but the component classes an earlier part
-    already gave and the inline classes that only those copies used."""
-    dropped = {n for n in module.components if n in kept and kept[n] != module.blocks[n]}
-    uses = {
-        name: set(_WORD.findall(text)) & module.blocks.keys() - {name}
-        for name, text in module.blocks.items()
-    }
-    used = {target for name, targets in uses.items() for target in targets}
-    roots = [
-        n for n in module.blocks if n not in dropped and (n in module.components or n not in used)
-    ]
-    needed = reachable(roots, {name: targets - dropped for name, targets in uses.items()})
-    return [n for n in module.blocks if n in needed]
+_BASES = re.compile(r"^class \w+\(([^)]*)\)")
+
+
+def _bases_first(blocks: dict[str, str]) -> dict[str, str]:
+    """The blocks in their order, except that a class comes after the classes it derives from
+    (the one thing evaluated when a class is created that may come from another part; enum
+    defaults are `enums_before_defaults`'s)."""
+    ordered: dict[str, str] = {}
+
+    def place(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered or name in path:
+            return
+        match = _BASES.match(blocks[name])
+        for base in _WORD.findall(match.group(1)) if match else []:
+            if base in blocks:
+                place(base, (*path, name))
+        ordered[name] = blocks[name]
+
+    for name in blocks:
+        place(name, ())
+    return ordered
 
 
 def _split_module(source: str) -> _Module | None:

@@ -1,92 +1,180 @@
-"""Split a large models document into parts that datamodel-code-generator handles in parallel.
+"""Split a large models document into many small parts that datamodel-code-generator handles
+one by one (in parallel, and each cached on its own).
 
 datamodel-code-generator runs on one core and its time grows with the number of classes (about
-17 s for GitHub's 7,000). A component's class comes out the same from any part that holds the
-component and every schema its class depends on, so each part is a group of schemas plus
-everything they reach: `$ref`s, and in the other direction the schemas whose discriminator
-names them (a discriminator writes the tag into each member's class).
+17 s for GitHub's 7,000). Splitting serves two ends: every core gets work on a cold run, and an
+edit re-runs only the small part that holds the edited schema.
 
-Classes of inline schemas are named in the order datamodel-code-generator meets them, so their
-names can differ from part to part: `join` links the parts' modules like object files.
-When it cannot (a layout it does not know), the caller generates the whole document in one run,
-so a refused join only costs time, never correctness.
+**Which part a schema goes to** depends on its name alone: a hash of the name picks one of
+`part_count` buckets (its *home*). Editing, adding or removing a schema never moves another
+schema to another part, so every other part's cache entry stays valid and every other class
+keeps its name. `part_count` depends on the document's size only (a power of two, so when it
+grows each bucket splits in two), never on the machine.
 
-How many parts a document gets depends on its size alone, never on the machine, so the output
-is the same everywhere; how many run at once depends on the cores.
+**What a part holds besides its home schemas.** A class comes out the same from any part that
+holds what shapes it:
+- *strong* dependencies, taken whole (and theirs, transitively): `allOf` members (inheritance
+  copies their fields), both ends of a discriminator (it writes the tag into each member's
+  class), a `$ref` with a default beside it (the default names an enum member), targets with a
+  default or `null` of their own (datamodel-code-generator copies both into the referring
+  field), and every component that may split into request/response variants
+  (`schemas.splitting_components`: its variant names depend on what it reaches);
+- every other `$ref` only needs the target's *name*: the target is put in as an empty schema, a
+  *stub* (`{}` gives `class X(RootModel[Any])`). The join drops stubs, and the copies of schemas
+  that have another home, so every class comes from its home part.
+
+On GitHub's document, 64 parts hold 1.1 times the schema bytes of one run (no part above 150 kB).
+Classes of inline schemas are named in the order datamodel-code-generator meets them, so two
+parts can give different classes one name: `join` links the parts' modules like object files.
+When it cannot, the caller generates the whole document in one run, so a refused join only
+costs time, never correctness.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from specfirst.generator.schemas import SCHEMA_PREFIX, reachable, walk_objects
+from specfirst.generator.schemas import (
+    MARK_KEY,
+    SCHEMA_PREFIX,
+    reachable,
+    splitting_components,
+)
 from specfirst.loader import split_pointer
 
-PARTS = 2
-PART_MIN_BYTES = 600_000  # below this (JSON of the schemas), one run beats the cost of processes
+PART_BYTES = 40_000  # aimed-for mean part size (JSON of its home schemas)
+MAX_PARTS = 64
+MIN_BYTES = 300_000  # below this, one run beats the cost of splitting
+# Keywords that may stand beside a `$ref` without changing what the reference means to a class.
+_ANNOTATIONS = frozenset(
+    {
+        "$ref",
+        "description",
+        "title",
+        "example",
+        "examples",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "nullable",
+        "externalDocs",
+    }
+)
 
 
-def plan_parts(document: dict[str, Any], min_bytes: int | None = None) -> list[dict[str, Any]]:
-    """Documents to generate separately, or `[]` when the document is better done in one run."""
+@dataclass(frozen=True)
+class Part:
+    """One document for datamodel-code-generator, and what each of its schemas is to the join."""
+
+    document: dict[str, Any]
+    home: frozenset[str]  # schema names (as in the models document) whose classes come from here
+    stubs: frozenset[str]  # names put in as `{}`: only referred to
+
+
+def part_count(
+    total_bytes: int, min_bytes: int | None = None, part_bytes: int | None = None
+) -> int:
+    """A power of two: the mean part holds about `PART_BYTES`; 1 means one run."""
+    if total_bytes < (MIN_BYTES if min_bytes is None else min_bytes):
+        return 1
+    mean = PART_BYTES if part_bytes is None else part_bytes
+    count = 1
+    while count * 2 <= MAX_PARTS and total_bytes / (count * 2) >= mean:
+        count *= 2
+    return count
+
+
+def home_of(name: str, count: int) -> int:
+    """The bucket of a schema: a function of its name (without the mark) and the count alone."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % count
+
+
+def plan_parts(
+    document: dict[str, Any], min_bytes: int | None = None, part_bytes: int | None = None
+) -> list[Part]:
+    """Parts to generate separately, or `[]` when the document is better done in one run."""
     schemas: dict[str, Any] = document["components"]["schemas"]
-    weights = {name: len(json.dumps(schema)) for name, schema in schemas.items()}
-    total = sum(weights.values())
-    if total < (PART_MIN_BYTES if min_bytes is None else min_bytes) or len(schemas) < PARTS:
+    total = sum(len(json.dumps(schema)) for schema in schemas.values())
+    count = part_count(total, min_bytes, part_bytes)
+    if count == 1 or len(schemas) < 2:
         return []
-    edges = _edges(schemas)
-    held = _pack(schemas, weights, edges)
-    if len(held) < 2 or any(len(names) == len(schemas) for names in held):
-        return []  # one schema needs them all: nothing to share out
-    return [
-        {
-            **{key: value for key, value in document.items() if key != "components"},
-            "components": {"schemas": {n: s for n, s in schemas.items() if n in names}},
-        }
-        for names in held
-    ]
-
-
-def _pack(
-    schemas: dict[str, Any], weights: dict[str, int], edges: dict[str, set[str]]
-) -> list[set[str]]:
-    """The schemas each part holds: every schema with what it needs, biggest needs first, into
-    the part where the heavier of the parts grows least. Schemas needed by many end up in
-    few parts, so little is generated twice (on GitHub's document, 129 of 1,463 schemas)."""
-    needs = {name: reachable([name], edges) for name in schemas}
-    need_weight = {name: sum(weights[n] for n in needs[name]) for name in schemas}
-    held: list[set[str]] = [set() for _ in range(PARTS)]
-    load = [0] * PARTS
-    for name in sorted(schemas, key=lambda n: (-need_weight[n], n)):
-        if any(name in names for names in held):
+    mark = document.get("info", {}).get(MARK_KEY, "")
+    strong, weak = _edges(schemas)
+    buckets: list[list[str]] = [[] for _ in range(count)]
+    for name in schemas:
+        buckets[home_of(name.removeprefix(mark), count)].append(name)
+    parts = []
+    for home in buckets:
+        if not home:
             continue
-        added = [sum(weights[n] for n in needs[name] - names) for names in held]
-        part = min(range(PARTS), key=lambda i: (_heaviest(load, i, added[i]), added[i], i))
-        held[part] |= needs[name]
-        load[part] += added[part]
-    return [names for names in held if names]
+        real = reachable(home, strong)
+        stubs = {t for n in real for t in weak[n]} - real
+        part_schemas = {
+            name: (schema if name in real else {})
+            for name, schema in schemas.items()
+            if name in real or name in stubs
+        }
+        parts.append(
+            Part(
+                {
+                    **{key: value for key, value in document.items() if key != "components"},
+                    "components": {"schemas": part_schemas},
+                },
+                frozenset(home),
+                frozenset(stubs),
+            )
+        )
+    return parts
 
 
-def _heaviest(load: list[int], part: int, added: int) -> int:
-    return max(w + added if i == part else w for i, w in enumerate(load))
+def _edges(schemas: dict[str, Any]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """name → the schemas its class needs whole (strong), and those it only names (weak)."""
+    # Targets whose class a reference cannot stand in for by name alone: datamodel-code-generator
+    # reads a target's default and nullability into the referring field.
+    splitting = splitting_components(schemas) | {
+        name for name, schema in schemas.items() if _leaks_into_referrers(schema)
+    }
+    strong: dict[str, set[str]] = {name: set() for name in schemas}
+    weak: dict[str, set[str]] = {name: set() for name in schemas}
 
+    def visit(name: str, node: Any, in_all_of: bool) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(name, item, in_all_of)
+            return
+        if not isinstance(node, dict):
+            return
+        ref = node.get("$ref")
+        target = _target(ref) if isinstance(ref, str) else None
+        if target in strong:
+            plain = node.keys() <= _ANNOTATIONS
+            (weak if plain and not in_all_of and target not in splitting else strong)[name].add(
+                target
+            )
+        discriminator = node.get("discriminator")
+        if isinstance(discriminator, dict):
+            for member in _discriminated(node, discriminator) & strong.keys():
+                strong[name].add(member)
+                strong[member].add(name)
+        for key, value in node.items():
+            if isinstance(value, dict | list):
+                visit(name, value, key == "allOf")
 
-def _edges(schemas: dict[str, Any]) -> dict[str, set[str]]:
-    """name → the schemas its class cannot be generated without."""
-    edges: dict[str, set[str]] = {name: set() for name in schemas}
     for name, schema in schemas.items():
-        for node in walk_objects(schema):
-            ref = node.get("$ref")
-            target = _target(ref) if isinstance(ref, str) else None
-            if target in edges:
-                edges[name].add(target)
-            discriminator = node.get("discriminator")
-            if isinstance(discriminator, dict):
-                members = _discriminated(node, discriminator)
-                for member in members & edges.keys():
-                    edges[name].add(member)
-                    edges[member].add(name)
-    return edges
+        visit(name, schema, False)
+    return strong, weak
+
+
+def _leaks_into_referrers(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    nullable = schema.get("nullable") is True or (isinstance(kind, list) and "null" in kind)
+    return nullable or "default" in schema
 
 
 def _discriminated(node: dict[str, Any], discriminator: dict[str, Any]) -> set[str]:

@@ -1,0 +1,40 @@
+"""Where the generator keeps its local state (caches): never the current directory of a run.
+
+`.specfirst/` beside the project, that is the folder of the nearest `pyproject.toml` above the
+output folder; for output outside any project, the user's cache folder (`$XDG_CACHE_HOME` or
+`~/.cache` on Linux, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows) under
+`specfirst/`. `SPECFIRST_STATE_DIR` overrides both (the test suite points it at a temporary
+folder). Everything in it is a cache: deleting it is always safe, and nothing in it changes what
+is generated.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+STATE_ENV = "SPECFIRST_STATE_DIR"
+PROJECT_STATE = ".specfirst"
+
+
+def state_dir(near: Path) -> Path:
+    """The state folder for output written at or below `near`."""
+    override = os.environ.get(STATE_ENV)
+    if override:
+        return Path(override)
+    here = near.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder / PROJECT_STATE
+    return user_cache_dir()
+
+
+def user_cache_dir() -> Path:
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    elif os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "specfirst"

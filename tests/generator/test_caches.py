@@ -1,0 +1,120 @@
+"""Caches never change what is generated: after any sequence of edits, a warm run writes the
+bytes a cold run of the final contract writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from specfirst.generator import pipeline, state
+from specfirst.generator.pydantic_models import parts
+from specfirst.generator.write import tree_files
+
+ROOT = Path(__file__).parents[2]
+Document = dict[str, Any]
+CONTRACT = ROOT / "tests" / "generator" / "fixtures" / "model_parts.yaml"
+
+
+def edit_schema_description(d: Document) -> None:
+    d["components"]["schemas"]["Zoo"]["description"] = "A zoo."
+
+
+def add_property(d: Document) -> None:
+    d["components"]["schemas"]["Zoo"]["properties"]["city"] = {"type": "string"}
+
+
+def add_component(d: Document) -> None:
+    d["components"]["schemas"]["Keeper"] = {
+        "type": "object",
+        "properties": {"zoo": {"$ref": "#/components/schemas/Zoo"}},
+    }
+
+
+def edit_operation(d: Document) -> None:
+    d["paths"]["/events"]["get"]["summary"] = "Every event"
+
+
+def remove_component(d: Document) -> None:
+    del d["components"]["schemas"]["Keeper"]
+
+
+def _unchanged(d: Document) -> None:
+    pass
+
+
+EDITS = [edit_schema_description, add_property, add_component, edit_operation, remove_component]
+
+
+@pytest.mark.parametrize("order", [EDITS, EDITS[::-1][1:]], ids=["forward", "backward"])
+def test_warm_runs_after_edits_equal_a_cold_run(
+    order: list[Callable[[Document], None]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parts, "MIN_BYTES", 0)
+    monkeypatch.setattr(parts, "PART_BYTES", 1)
+    document = yaml.safe_load(CONTRACT.read_text())
+    contract = tmp_path / "api.yaml"
+    out = tmp_path / "out"
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "warm-state"))
+    for edit in [_unchanged, *order]:
+        if order[0] is remove_component and edit is remove_component:
+            continue
+        edit(document)
+        contract.write_text(yaml.safe_dump(document, sort_keys=False))
+        pipeline.generate_package(contract, "zoo_api", out)
+    warm = tree_files(out / "zoo_api")
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "cold-state"))
+    pipeline.generate_package(contract, "zoo_api", tmp_path / "cold")
+    cold = tree_files(tmp_path / "cold" / "zoo_api")
+    assert warm.keys() == cold.keys()
+    for name in warm:
+        assert warm[name] == cold[name], name
+    assert (tmp_path / "warm-state" / "models-cache").is_dir()
+    assert any((tmp_path / "warm-state" / "format-cache").iterdir())
+
+
+def test_state_goes_beside_the_project_or_to_the_user_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(state.STATE_ENV)
+    (tmp_path / "project" / "generated").mkdir(parents=True)
+    (tmp_path / "project" / "pyproject.toml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    assert (
+        state.state_dir(tmp_path / "project" / "generated")
+        == (tmp_path / "project" / ".specfirst").resolve()
+    )
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert state.state_dir(tmp_path / "elsewhere") in (
+        tmp_path / "xdg" / "specfirst",
+        state.user_cache_dir(),
+    )
+
+
+def test_an_operation_edit_does_not_even_build_the_models_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from specfirst.generator.schemas import ModelPlan
+
+    document = yaml.safe_load(CONTRACT.read_text())
+    contract = tmp_path / "api.yaml"
+    contract.write_text(yaml.safe_dump(document, sort_keys=False))
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "state"))
+    pipeline.generate_package(contract, "zoo_api", tmp_path / "out")
+
+    def no_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the models document was built")
+
+    monkeypatch.setattr(ModelPlan, "build", no_build)
+    edit_operation(document)
+    contract.write_text(yaml.safe_dump(document, sort_keys=False))
+    assert pipeline.generate_package(contract, "zoo_api", tmp_path / "out").changed
+    edit_schema_description(document)
+    contract.write_text(yaml.safe_dump(document, sort_keys=False))
+    with pytest.raises(AssertionError, match="was built"):
+        pipeline.generate_package(contract, "zoo_api", tmp_path / "out")

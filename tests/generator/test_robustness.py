@@ -74,7 +74,7 @@ def _import(fixture: Path, folder: Path) -> ModuleType:
 def _operations(document: dict[str, Any]) -> set[tuple[str, str]]:
     return {
         (method.upper(), path)
-        for path, item in document["paths"].items()
+        for path, item in (document.get("paths") or {}).items()
         for method in METHODS
         if method in item
     }
@@ -228,3 +228,61 @@ def test_corpus_counts_a_refused_contract_as_invalid_not_failing(
     assert not (tmp_path / "refused_api").exists()
     assert summary([result]).startswith("total: 0/0 valid contracts pass; 1 invalid")
     assert format_line(result, 20).startswith("INVALID")
+
+
+def test_ecma_patterns_the_rust_engine_lacks_are_enforced(packages: Path) -> None:
+    module = _import(HERE / "fixtures" / "robustness" / "ecma_patterns.yaml", packages)
+    account = importlib.import_module(f"{module.__name__}.models").Account
+    account.model_validate({"password": "abc12345", "repeated": "aa"})
+    for bad in ({"password": "abcdefgh"}, {"password": "abc12345", "repeated": "ab"}):
+        with pytest.raises(ValueError, match="String should match pattern"):
+            account.model_validate(bad)
+    with TestClient(module.create_app(), raise_server_exceptions=False) as client:
+        body = {"password": "abc12345"}
+        assert client.put("/accounts/alice", json=body).status_code == 501  # valid: unbound
+        refused = client.put("/accounts/admin", json=body)  # (?!admin$)
+        assert refused.status_code in (400, 422)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert client.put("/accounts/alice?ref=xy", json=body).status_code in (400, 422)
+        assert client.put("/accounts/alice?ref=xx", json=body).status_code == 501
+
+
+def test_create_app_keywords_stay_clear_of_the_package_names(packages: Path) -> None:
+    import inspect
+
+    module = _import(HERE / "fixtures" / "robustness" / "own_names.yaml", packages)
+    keywords = set(inspect.signature(module.create_app).parameters)
+    assert {"services_", "routers_", "security_", "runtime_", "verifiers_", "title_"} <= keywords
+    assert {"class_", "list_", "json_", "create_app_", "fastapi_kwargs"} <= keywords
+
+    class Services:
+        async def list_services(self) -> None:
+            return None
+
+    app = module.create_app(services_=Services(), title="Own names")  # title goes to FastAPI
+    assert app.title == "Own names"
+    with TestClient(app) as client:
+        assert client.get("/services").status_code == 204
+        assert client.get("/verifiers").status_code == 501
+
+
+def test_webhook_only_document_generates_payload_models_and_an_app(packages: Path) -> None:
+    module = _import(HERE / "fixtures" / "robustness" / "webhooks.yaml", packages)
+    models = importlib.import_module(f"{module.__name__}.models")
+    assert models.PetGoneWebhookPayload.model_validate({"id": 1}).id == 1
+    assert models.Pet.model_validate({"id": 1, "name": "Rex"}).name == "Rex"
+    app = module.create_app()
+    assert not [route for route in app.routes if isinstance(route, APIRoute)]
+    with TestClient(app) as client:
+        assert set(client.get("/openapi.json").json()["webhooks"]) == {"newPet", "petGone"}
+        assert client.post("/newPet", json={}).status_code == 404  # sent, not received
+
+
+def test_vendor_extensions_are_ignored_unless_well_formed(packages: Path) -> None:
+    module = _import(HERE / "fixtures" / "robustness" / "vendor_extensions.yaml", packages)
+    models = importlib.import_module(f"{module.__name__}.models")
+    source = Path(models.__file__).read_text(encoding="utf-8")
+    assert "import os" not in source  # x-python-import is not ours to follow
+    assert "PathLike" not in source
+    assert [m.name for m in models.Mood] == ["HAPPY", "SAD"]  # well-formed x-enum-varnames
+    assert [m.value for m in models.Shade] == ["light", "dark"]

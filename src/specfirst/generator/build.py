@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from specfirst.generator.patterns import ecma_to_python
+from specfirst.generator.patterns import ecma_to_python, needs_python_engine
 from specfirst.generator.schemas import (
     ModelPlan,
     TypeNamer,
@@ -56,24 +56,74 @@ RESERVED_ARGUMENTS = frozenset(
         "typing",
         "datetime",
         "uuid",
+        "re",
     }
 )
-# create_app's own keywords and common FastAPI(...) keywords a tag must not shadow.
+# create_app's keywords are the tags' python names: they must not hide what app.py uses (its
+# imports, the package's own modules), create_app's own keywords, or FastAPI(...)'s keywords
+# (which go through **fastapi_kwargs).
 RESERVED_TAG_NAMES = frozenset(
     {
+        # app.py's module-level names and the package's modules
+        "annotations",
+        "json",
+        "Mapping",
+        "Any",
+        "FastAPI",
+        "CONTRACT_JSON",
+        "create_app",
+        "app",
+        "contract",
+        "models",
+        "responses",
+        "routers",
+        "runtime",
+        "security",
+        "services",
+        # create_app's own keywords
         "verifiers",
         "fastapi_kwargs",
-        "title",
-        "version",
-        "description",
-        "debug",
-        "lifespan",
-        "middleware",
-        "docs_url",
-        "redoc_url",
-        "openapi_url",
-        "root_path",
-        "dependencies",
+        # FastAPI.__init__'s keywords (fastapi 0.165)
+        *[
+            "callbacks",
+            "contact",
+            "debug",
+            "default_response_class",
+            "dependencies",
+            "deprecated",
+            "description",
+            "docs_url",
+            "exception_handlers",
+            "form_limits",
+            "generate_unique_id_function",
+            "include_in_schema",
+            "license_info",
+            "lifespan",
+            "max_body_size",
+            "middleware",
+            "on_shutdown",
+            "on_startup",
+            "openapi_external_docs",
+            "openapi_tags",
+            "openapi_url",
+            "redirect_slashes",
+            "redoc_url",
+            "root_path",
+            "root_path_in_servers",
+            "routes",
+            "separate_input_output_schemas",
+            "servers",
+            "strict_content_type",
+            "summary",
+            "swagger_ui_init_oauth",
+            "swagger_ui_oauth2_redirect_url",
+            "swagger_ui_parameters",
+            "telemetry",
+            "terms_of_service",
+            "title",
+            "version",
+            "webhooks",
+        ],
     }
 )
 # Module-level names of routers/<tag>.py and services.py that handlers and methods must not shadow.
@@ -81,6 +131,7 @@ RESERVED_METHOD_NAMES = frozenset(
     {
         "annotations",
         "datetime",
+        "re",
         "uuid",
         "models",
         "responses",
@@ -213,7 +264,41 @@ def plan_models(document: dict[str, Any]) -> ModelPlan:
                 else f"{base}{status_label(str(key))}ResponseBody"
             )
             plan.hoist(value.get("schema"), pointer, wanted)
+    for name, method, pointer, operation in iter_webhooks(document):
+        # Webhooks are requests the API sends, not routes it serves: only their payloads get
+        # classes (`<Webhook>WebhookPayload` when inline), for the service that sends them.
+        body = operation.get("requestBody")
+        resolved = _deref(document, body)
+        if isinstance(resolved, dict):
+            picked = pick_media(resolved.get("content") or {})
+            if picked is not None:
+                media, value = picked
+                where = _ref_pointer(body, pointer + "/requestBody")
+                where += f"/content/{escape_pointer_token(media)}/schema"
+                wanted = pascal_case(name, fallback="Webhook")
+                if len(_webhook_methods(document, name)) > 1:
+                    wanted += pascal_case(method)
+                plan.hoist(value.get("schema"), where, wanted + "WebhookPayload")
     return plan
+
+
+def iter_webhooks(document: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(webhook name, method, pointer, operation) for each operation under 3.1 `webhooks`."""
+    webhooks = document.get("webhooks")
+    if not isinstance(webhooks, dict):
+        return
+    for name in webhooks:
+        for method in _webhook_methods(document, name):
+            item = _deref(document, webhooks[name])
+            pointer = f"/webhooks/{escape_pointer_token(str(name))}/{method}"
+            yield str(name), method, pointer, item[method]
+
+
+def _webhook_methods(document: dict[str, Any], name: str) -> list[str]:
+    item = _deref(document, document["webhooks"][name])
+    if not isinstance(item, dict):
+        return []
+    return [m for m in HTTP_METHODS if isinstance(item.get(m), dict)]
 
 
 class ViewBuilder:
@@ -409,7 +494,11 @@ class ViewBuilder:
             if isinstance(pattern, str):
                 pattern = ecma_to_python(pattern)
             if isinstance(pattern, str) and _python_regex_ok(pattern):
-                bounds.append(f"pattern={pattern!r}")
+                # lookaround and backreferences: a compiled pattern makes pydantic use `re`
+                needs_re = needs_python_engine(pattern)
+                bounds.append(
+                    f"pattern=re.compile({pattern!r})" if needs_re else f"pattern={pattern!r}"
+                )
         return scalar, bounds
 
     def _body(self, raw: RawOperation) -> BodyView | None:

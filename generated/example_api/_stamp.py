@@ -7,7 +7,7 @@ INPUTS: dict[str, str] = {
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "4042b327027ae18c8200135e780a7758200be6a064ebc5ff46bf9fea72289444",
-    "_runtime.py": "04dc90998b1e5efd36b34f3378d62fe2af2027bb418cfebe7dad01f13c2ee7ed",
+    "_runtime.py": "b9b2923daf0eea6cf78a6f093416ea206354d0ce3a3cb18fbde9d9022f6557ac",
     "app.py": "3c7a64520a708fd68e748e1846f95417eb8b9db58810b087669f5830310a036a",
     "contract.py": "c298e748c32d535dba96def5f98eeafc30615e0a671849569abe07d84a44c77c",
     "models.py": "c556f5e8fcc5472f406577df50e3867532818e5eddf171e9c4139431dbb9d011",

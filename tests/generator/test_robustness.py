@@ -286,3 +286,59 @@ def test_vendor_extensions_are_ignored_unless_well_formed(packages: Path) -> Non
     assert "PathLike" not in source
     assert [m.name for m in models.Mood] == ["HAPPY", "SAD"]  # well-formed x-enum-varnames
     assert [m.value for m in models.Shade] == ["light", "dark"]
+
+
+# request path → (service method, the value it receives), for every style the fixture declares
+STYLED_PATHS = {
+    "/simple/1,2,3": ("simple_array", [1, 2, 3]),
+    "/simple-exploded/1,2": ("simple_array_exploded", [1, 2]),
+    "/label/.a,bb": ("label_array", ["a", "bb"]),
+    "/label-exploded/.1.2": ("label_array_exploded", [1, 2]),
+    "/matrix/;ids=1,2": ("matrix_array", [1, 2]),
+    "/matrix-exploded/;ids=1;ids=2": ("matrix_array_exploded", [1, 2]),
+    "/points/x,1,y,2": ("simple_object", {"x": 1, "y": 2}),
+    "/points-exploded/x=1,y=2": ("simple_object_exploded", {"x": 1, "y": 2}),
+    "/label-points/.x=1.tag=t": ("label_object", {"x": 1, "tag": "t"}),
+    "/matrix-points/;point=x,1,y,2": ("matrix_object", {"x": 1, "y": 2}),
+    "/matrix-points-exploded/;x=1;y=2": ("matrix_object_exploded", {"x": 1, "y": 2}),
+}
+REFUSED_PATHS = [
+    "/simple/1,2,3,4",  # maxItems 3
+    "/simple/1,a",  # not integers
+    "/label/a,b",  # no leading '.'
+    "/label/.abc",  # item maxLength 2
+    "/matrix/;other=1",  # another parameter's name
+    "/matrix-exploded/;ids=1;x=2",
+    "/points/x,1,y",  # odd number of parts
+    "/points/x,1,y,-1",  # y minimum 0
+    "/points-exploded/x=1,y",  # not key=value
+    "/label-points/.tag=t",  # x is required
+    "/matrix-points-exploded/;x=1;x=2",  # a key twice
+]
+
+
+def test_array_and_object_path_parameters_are_parsed_by_style_and_validated(
+    packages: Path,
+) -> None:
+    module = _import(HERE / "fixtures" / "robustness" / "path_styles.yaml", packages)
+    received: dict[str, Any] = {}
+
+    def recorder(name: str) -> Any:
+        async def method(self: Any, *, ids: Any = None, point: Any = None) -> None:
+            value = ids if ids is not None else point
+            received[name] = (
+                value if isinstance(value, list) else value.model_dump(exclude_unset=True)
+            )
+
+        return method
+
+    service = type("Styles", (), {name: recorder(name) for name, _ in STYLED_PATHS.values()})
+    with TestClient(module.create_app(default=service()), raise_server_exceptions=False) as client:
+        for path, (name, expected) in STYLED_PATHS.items():
+            response = client.get(path)
+            assert response.status_code == 204, (path, response.text)
+            assert received[name] == expected, path
+        for path in REFUSED_PATHS:
+            response = client.get(path)
+            assert response.status_code in (400, 422), (path, response.status_code)
+            assert response.headers["content-type"] == "application/problem+json"

@@ -183,6 +183,24 @@ def iter_operations(document: dict[str, Any]) -> Iterator[RawOperation]:
                 yield RawOperation(path, method, pointer, operation, item)
 
 
+def operation_parameters(
+    document: dict[str, Any], raw: RawOperation
+) -> list[tuple[dict[str, Any], str]]:
+    """(parameter, pointer of its definition) for each parameter of an operation, the path
+    item's first; a referenced parameter's pointer is that of its component."""
+    found: list[tuple[dict[str, Any], str]] = []
+    sources = [
+        (raw.path_item.get("parameters"), f"/paths/{escape_pointer_token(raw.path)}/parameters"),
+        (raw.operation.get("parameters"), raw.pointer + "/parameters"),
+    ]
+    for params, pointer in sources:
+        for index, param in enumerate(params if isinstance(params, list) else []):
+            resolved = _deref(document, param)
+            if isinstance(resolved, dict) and "name" in resolved:
+                found.append((resolved, _ref_pointer(param, f"{pointer}/{index}")))
+    return found
+
+
 def _deref(document: dict[str, Any], node: Any) -> Any:
     """Follow local `$ref`s of non-schema objects (parameters, responses, bodies, headers)."""
     seen: set[str] = set()
@@ -239,6 +257,12 @@ def plan_models(document: dict[str, Any]) -> ModelPlan:
     plan.name_components((document.get("components") or {}).get("schemas") or {})
     for raw in iter_operations(document):
         base = pascal_case(operation_name(raw), fallback="Operation")
+        for param, pointer in operation_parameters(document, raw):
+            schema = param.get("schema")
+            if param.get("in") == "path" and isinstance(schema, dict):
+                # an object in the path is parsed by style, then validated by its own class
+                wanted = base + pascal_case(str(param.get("name")), fallback="Param") + "Path"
+                plan.hoist(schema, pointer + "/schema", wanted)
         body = raw.operation.get("requestBody")
         resolved = _deref(document, body)
         if isinstance(resolved, dict):
@@ -405,33 +429,24 @@ class ViewBuilder:
 
     def _parameters(self, raw: RawOperation, names: NameAllocator) -> list[ParameterView]:
         merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
-        sources = [
-            (
-                raw.path_item.get("parameters"),
-                f"/paths/{escape_pointer_token(raw.path)}/parameters",
-            ),
-            (raw.operation.get("parameters"), raw.pointer + "/parameters"),
-        ]
-        for params, pointer in sources:
-            for index, param in enumerate(params or []):
-                resolved = _deref(self.document, param)
-                if not isinstance(resolved, dict) or "name" not in resolved:
-                    continue
-                location = str(resolved.get("in", ""))
-                if location == "header" and str(resolved["name"]).lower() in IGNORED_HEADERS:
-                    continue
-                if location not in ("path", "query", "header", "cookie"):
-                    continue
-                merged[(location, str(resolved["name"]))] = (resolved, f"{pointer}/{index}")
+        for resolved, pointer in operation_parameters(self.document, raw):
+            location = str(resolved.get("in", ""))
+            if location == "header" and str(resolved["name"]).lower() in IGNORED_HEADERS:
+                continue
+            if location not in ("path", "query", "header", "cookie"):
+                continue
+            merged[(location, str(resolved["name"]))] = (resolved, pointer)
         in_path = set(_PATH_PARAM.findall(raw.path))
         views = [
-            self._parameter(param, names)
-            for (location, name), (param, _) in merged.items()
+            self._parameter(param, names, pointer)
+            for (location, name), (param, pointer) in merged.items()
             if location != "path" or name in in_path
         ]
         return views
 
-    def _parameter(self, param: dict[str, Any], names: NameAllocator) -> ParameterView:
+    def _parameter(
+        self, param: dict[str, Any], names: NameAllocator, pointer: str
+    ) -> ParameterView:
         location = str(param["in"])
         wire = str(param["name"])
         wanted = safe_identifier(snake_case(wire, fallback="param"), RESERVED_ARGUMENTS)
@@ -441,6 +456,10 @@ class ViewBuilder:
         required = location == "path" or bool(param.get("required"))
         schema, component = self.types.resolve(param.get("schema") or {})
         annotation, constraints = self._parameter_type(schema, component)
+        if location == "path":
+            styled = self._styled_path(param, schema, pointer, python, annotation, constraints)
+            if styled is not None:
+                return styled
         default = "None"
         if not required and "default" in schema:
             literal = _python_literal(schema["default"], annotation)
@@ -462,6 +481,52 @@ class ViewBuilder:
             default=default,
             marker=("runtime.ISO_TEXT, " if annotation in _TEMPORAL_ANNOTATIONS else "")
             + f"{marker_name}({', '.join(arguments)})",
+            description=" ".join(str(param.get("description", "")).split()),
+        )
+
+    def _styled_path(
+        self,
+        param: dict[str, Any],
+        schema: dict[str, Any],
+        pointer: str,
+        python: str,
+        annotation: str,
+        constraints: list[str],
+    ) -> ParameterView | None:
+        """An array or object path parameter, read by `runtime.styled_path` (FastAPI routes
+        only scalars): split as its style says, then validated as its list or class."""
+        types, _ = schema_types(schema)
+        if types == ["array"]:
+            kind = "array"
+        elif types == ["object"] or (not types and "properties" in schema):
+            kind = "object"
+            annotation = self.types.annotation(param.get("schema"), pointer + "/schema", "request")
+            if not annotation.startswith("models."):
+                annotation = "dict[str, str]"
+        else:
+            return None
+        style = str(param.get("style") or "simple")
+        if style not in ("simple", "label", "matrix"):
+            style = "simple"
+        explode = param.get("explode") is True
+        wire = str(param["name"])
+        bounds = list(constraints) if kind == "array" else []
+        if kind == "array":
+            items, item_component = self.types.resolve(schema.get("items") or {})
+            _, item_bounds = self._parameter_type(items, item_component)
+            if item_bounds:
+                bounds.append(f"items=dict({', '.join(item_bounds)})")
+        arguments = ", ".join(
+            [repr(python), repr(wire), repr(style), str(explode), repr(kind), annotation, *bounds]
+        )
+        return ParameterView(
+            wire_name=wire,
+            python_name=python,
+            location="path",
+            annotation=annotation,
+            required=True,
+            default="None",
+            marker=f"Depends(runtime.styled_path({arguments}))",
             description=" ".join(str(param.get("description", "")).split()),
         )
 

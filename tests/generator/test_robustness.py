@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -342,3 +343,78 @@ def test_array_and_object_path_parameters_are_parsed_by_style_and_validated(
             response = client.get(path)
             assert response.status_code in (400, 422), (path, response.status_code)
             assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_ref_with_read_only_sibling_and_deep_variant_graphs_split_correctly(
+    packages: Path,
+) -> None:
+    module = _import(HERE / "fixtures" / "robustness" / "read_write_refs.yaml", packages)
+    models = importlib.import_module(f"{module.__name__}.models")
+    assert set(models.ThingRequest.model_fields) == {"name", "secret", "parts"}
+    assert set(models.ThingResponse.model_fields) == {"id", "name", "links", "parts"}
+    assert "serial" not in models.PartRequest.model_fields
+    assert "serial" in models.PartResponse.model_fields
+    assert "cursor" in models.PageInfoResponse.model_fields
+
+
+SPLIT_FAILURE = (
+    "A Parser can not resolve classes: [#/components/schemas/ZzSpecfirstThing"
+    "#-datamodel-code-generator-#-read-write-request-#-special-#]"
+)
+
+
+def _failing_split(monkeypatch: pytest.MonkeyPatch, *, always: bool) -> None:
+    from specfirst.generator import models
+
+    real = models._datamodel_codegen
+
+    def fake(document: dict[str, Any], *, split: bool) -> str:
+        if split or always:
+            raise models._error(Exception(SPLIT_FAILURE), "ZzSpecfirst")
+        return real(document, split=split)
+
+    monkeypatch.setattr(models, "_datamodel_codegen", fake)
+
+
+def test_variants_fall_back_to_one_class_per_schema_when_the_split_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixture = HERE / "fixtures" / "robustness" / "read_write_refs.yaml"
+    monkeypatch.chdir(tmp_path)  # no models cache from other runs
+    _failing_split(monkeypatch, always=False)
+    said: list[str] = []
+    result = generate_package(fixture, "robust_fallback_api", tmp_path, on_warning=said.append)
+    assert said == result.warnings
+    assert "variants could not be split" in said[0]
+    source = (tmp_path / "robust_fallback_api" / "models.py").read_text(encoding="utf-8")
+    assert "# specfirst: one class per schema" in source
+    sys.path.insert(0, str(tmp_path))
+    try:
+        package = importlib.import_module("robust_fallback_api")
+        thing = package.models.Thing
+        assert "id" not in thing.model_json_schema().get("required", [])
+        with TestClient(package.create_app(), raise_server_exceptions=False) as client:
+            assert client.post("/things", json={"name": "x"}).status_code == 501
+            assert client.post("/things", json={}).status_code in (400, 422)  # name required
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.startswith("robust_fallback_api")]:
+            del sys.modules[name]
+
+
+def test_model_errors_speak_the_contracts_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from specfirst.cli import main
+
+    shutil.copy(HERE / "fixtures" / "robustness" / "read_write_refs.yaml", tmp_path)
+    monkeypatch.chdir(tmp_path)  # no models cache from other runs
+    _failing_split(monkeypatch, always=True)
+    out = tmp_path / "out"
+    assert main(["generate", "read_write_refs.yaml", "--out", str(out), "--force"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "specfirst: read_write_refs.yaml:38:5: /components/schemas/Thing: datamodel-code-generator"
+        " failed: A Parser can not resolve classes: [#/components/schemas/Thing]"
+    )
+    assert not out.exists()

@@ -29,8 +29,9 @@ REFUSED = {
     "alias_bomb.yaml": ((9, 38), "alias *e expands the document past the limit"),
     "long_integer.yaml": ((8, 16), "integer literal of 5,000 digits is too long"),
     "long_integer.json": ((3, 14), "integer literal of more than 4300 digits is too long"),
-    "deep_nesting.yaml": ((4, 508), "nested more than 500 levels deep"),
-    "deep_nesting.json": ((2, 511), "nested more than 500 levels deep"),
+    "deep_nesting.yaml": ((4, 136), "nested more than 128 levels deep"),
+    "deep_nesting.json": ((2, 139), "nested more than 128 levels deep"),
+    "moderate_nesting.json": ((2, 139), "nested more than 128 levels deep"),  # no RecursionError
 }
 
 

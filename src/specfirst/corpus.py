@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 CONTRACT_SUFFIXES = (".json", ".yaml", ".yml")
 RESULT_MARKER = "@@specfirst-corpus@@"
 # Fuzzing sends this many examples per operation, on contracts with at most this many operations.
@@ -71,27 +70,9 @@ def package_name(contract: Path) -> str:
 
 def source_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
     """(METHOD, path) of every operation the contract declares."""
-    found: set[tuple[str, str]] = set()
-    for path, item in (document.get("paths") or {}).items():
-        item = _deref(document, item)
-        if isinstance(item, dict):
-            found.update((m.upper(), path) for m in HTTP_METHODS if isinstance(item.get(m), dict))
-    return found
+    from specfirst.openapi import iter_operations
 
-
-def _deref(document: dict[str, Any], node: Any) -> Any:
-    seen: set[str] = set()
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-        ref = node["$ref"]
-        if not ref.startswith("#/") or ref in seen:
-            return None
-        seen.add(ref)
-        target: Any = document
-        for token in ref[2:].split("/"):
-            token = token.replace("~1", "/").replace("~0", "~")
-            target = target.get(token) if isinstance(target, dict) else None
-        node = target
-    return node
+    return {(op.method.upper(), op.path) for op in iter_operations(document)}
 
 
 def _template(path: str) -> str:

@@ -30,11 +30,11 @@ from specfirst.generator.pipeline import (
     validation_issues,
 )
 from specfirst.loader import load_contract
+from specfirst.openapi import HTTP_METHODS
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 FIXTURES = sorted((HERE / "fixtures" / "robustness").glob("*.yaml"))
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def package_name(fixture: Path) -> str:
@@ -76,7 +76,7 @@ def _operations(document: dict[str, Any]) -> set[tuple[str, str]]:
     return {
         (method.upper(), path)
         for path, item in (document.get("paths") or {}).items()
-        for method in METHODS
+        for method in HTTP_METHODS
         if method in item
     }
 
@@ -364,7 +364,7 @@ SPLIT_FAILURE = (
 
 
 def _failing_split(monkeypatch: pytest.MonkeyPatch, *, always: bool) -> None:
-    from specfirst.generator import models
+    from specfirst.generator.pydantic_models import driver as models
 
     real = models._datamodel_codegen
 

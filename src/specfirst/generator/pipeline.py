@@ -75,7 +75,7 @@ def build_files(contract: Contract, package: str, models: str = "all") -> dict[s
     """Every file of the package (unformatted), from a valid contract; `models` is the
     API's model scope (`config.MODEL_SCOPES`)."""
     from specfirst.generator.build import ViewBuilder, plan_models
-    from specfirst.generator.models import ModelGenerationError, generate_models
+    from specfirst.generator.pydantic_models import ModelGenerationError, generate_models
     from specfirst.generator.render import make_header, render_package
     from specfirst.generator.schemas import defined_classes, operation_schemas
 
@@ -231,7 +231,9 @@ def generate_package(
             if on_warning is not None:
                 on_warning(warning)
     staging = stage_package(contract, package, target, models)
-    from specfirst.generator.models import VARIANTS_FALLBACK  # loaded by staging already
+    from specfirst.generator.pydantic_models.driver import (
+        VARIANTS_FALLBACK,  # loaded by staging already
+    )
 
     fresh = tree_files(staging)
     files = sorted(fresh)

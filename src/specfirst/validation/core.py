@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from specfirst.loader import Contract
+from specfirst.openapi import References
 from specfirst.validation.issues import Finding, ValidationIssue
-from specfirst.validation.refs import LocalRefs, broken_refs
+from specfirst.validation.refs import broken_refs
 from specfirst.validation.schema_checks import SchemaChecks
 from specfirst.validation.semantic import SemanticWalker
 from specfirst.validation.structure import structure_findings
@@ -48,7 +49,7 @@ def find_problems(document: dict[str, Any], base_uri: str = "") -> list[Finding]
             return [Finding("/openapi", message, message)]
         message = f"unsupported OpenAPI version {value!r}: specfirst reads 3.0.x and 3.1.x"
         return [Finding("/openapi", message, message)]
-    refs = LocalRefs(document)
+    refs = References(document)
     findings = broken_refs(refs)
     findings += structure_findings(document, version)
     checks = SchemaChecks(document, version, base_uri)

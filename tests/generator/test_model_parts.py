@@ -47,7 +47,9 @@ SPLITTABLE = [f for f in FIXTURES if plan_parts(models_document(f), min_bytes=0,
 
 
 def test_most_fixtures_can_be_split() -> None:
-    assert len(SPLITTABLE) >= len(FIXTURES) - 4
+    # a fixture with one schema (or none) has nothing to share out
+    several = [f for f in FIXTURES if len(models_document(f)["components"]["schemas"]) > 1]
+    assert len(SPLITTABLE) >= len(several) - 4
 
 
 @pytest.fixture

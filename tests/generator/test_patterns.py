@@ -31,3 +31,14 @@ def test_meaning_matches_ecma() -> None:
     spaces = re.compile(ecma_to_python(r"^\S+$"))
     assert spaces.match("a\x85b")  # NEL is not ECMA white space
     assert not spaces.match("a\u00a0b")
+
+
+def test_named_groups_and_engine_needs() -> None:
+    from specfirst.generator.patterns import enforceable, needs_python_engine
+
+    assert ecma_to_python(r"(?<y>\d)\k<y>") == r"(?P<y>[0-9])(?P=y)"
+    assert needs_python_engine(r"^(?!admin$)[a-z]+$")
+    assert needs_python_engine(r"^(a)\1$")
+    assert not needs_python_engine(r"^[a-z]+$")
+    assert enforceable(r"(?<=ab)x")
+    assert not enforceable(r"(?<=ab|c)x")  # variable-width lookbehind: no engine takes it

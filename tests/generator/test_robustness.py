@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,7 +75,7 @@ def _import(fixture: Path, folder: Path) -> ModuleType:
 def _operations(document: dict[str, Any]) -> set[tuple[str, str]]:
     return {
         (method.upper(), path)
-        for path, item in document["paths"].items()
+        for path, item in (document.get("paths") or {}).items()
         for method in HTTP_METHODS
         if method in item
     }
@@ -228,3 +229,192 @@ def test_corpus_counts_a_refused_contract_as_invalid_not_failing(
     assert not (tmp_path / "refused_api").exists()
     assert summary([result]).startswith("total: 0/0 valid contracts pass; 1 invalid")
     assert format_line(result, 20).startswith("INVALID")
+
+
+def test_ecma_patterns_the_rust_engine_lacks_are_enforced(packages: Path) -> None:
+    module = _import(HERE / "fixtures" / "robustness" / "ecma_patterns.yaml", packages)
+    account = importlib.import_module(f"{module.__name__}.models").Account
+    account.model_validate({"password": "abc12345", "repeated": "aa"})
+    for bad in ({"password": "abcdefgh"}, {"password": "abc12345", "repeated": "ab"}):
+        with pytest.raises(ValueError, match="String should match pattern"):
+            account.model_validate(bad)
+    with TestClient(module.create_app(), raise_server_exceptions=False) as client:
+        body = {"password": "abc12345"}
+        assert client.put("/accounts/alice", json=body).status_code == 501  # valid: unbound
+        refused = client.put("/accounts/admin", json=body)  # (?!admin$)
+        assert refused.status_code in (400, 422)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert client.put("/accounts/alice?ref=xy", json=body).status_code in (400, 422)
+        assert client.put("/accounts/alice?ref=xx", json=body).status_code == 501
+
+
+def test_create_app_keywords_stay_clear_of_the_package_names(packages: Path) -> None:
+    import inspect
+
+    module = _import(HERE / "fixtures" / "robustness" / "own_names.yaml", packages)
+    keywords = set(inspect.signature(module.create_app).parameters)
+    assert {"services_", "routers_", "security_", "runtime_", "verifiers_", "title_"} <= keywords
+    assert {"class_", "list_", "json_", "create_app_", "fastapi_kwargs"} <= keywords
+
+    class Services:
+        async def list_services(self) -> None:
+            return None
+
+    app = module.create_app(services_=Services(), title="Own names")  # title goes to FastAPI
+    assert app.title == "Own names"
+    with TestClient(app) as client:
+        assert client.get("/services").status_code == 204
+        assert client.get("/verifiers").status_code == 501
+
+
+def test_webhook_only_document_generates_payload_models_and_an_app(packages: Path) -> None:
+    module = _import(HERE / "fixtures" / "robustness" / "webhooks.yaml", packages)
+    models = importlib.import_module(f"{module.__name__}.models")
+    assert models.PetGoneWebhookPayload.model_validate({"id": 1}).id == 1
+    assert models.Pet.model_validate({"id": 1, "name": "Rex"}).name == "Rex"
+    app = module.create_app()
+    assert not [route for route in app.routes if isinstance(route, APIRoute)]
+    with TestClient(app) as client:
+        assert set(client.get("/openapi.json").json()["webhooks"]) == {"newPet", "petGone"}
+        assert client.post("/newPet", json={}).status_code == 404  # sent, not received
+
+
+def test_vendor_extensions_are_ignored_unless_well_formed(packages: Path) -> None:
+    module = _import(HERE / "fixtures" / "robustness" / "vendor_extensions.yaml", packages)
+    models = importlib.import_module(f"{module.__name__}.models")
+    source = Path(models.__file__).read_text(encoding="utf-8")
+    assert "import os" not in source  # x-python-import is not ours to follow
+    assert "PathLike" not in source
+    assert [m.name for m in models.Mood] == ["HAPPY", "SAD"]  # well-formed x-enum-varnames
+    assert [m.value for m in models.Shade] == ["light", "dark"]
+
+
+# request path → (service method, the value it receives), for every style the fixture declares
+STYLED_PATHS = {
+    "/simple/1,2,3": ("simple_array", [1, 2, 3]),
+    "/simple-exploded/1,2": ("simple_array_exploded", [1, 2]),
+    "/label/.a,bb": ("label_array", ["a", "bb"]),
+    "/label-exploded/.1.2": ("label_array_exploded", [1, 2]),
+    "/matrix/;ids=1,2": ("matrix_array", [1, 2]),
+    "/matrix-exploded/;ids=1;ids=2": ("matrix_array_exploded", [1, 2]),
+    "/points/x,1,y,2": ("simple_object", {"x": 1, "y": 2}),
+    "/points-exploded/x=1,y=2": ("simple_object_exploded", {"x": 1, "y": 2}),
+    "/label-points/.x=1.tag=t": ("label_object", {"x": 1, "tag": "t"}),
+    "/matrix-points/;point=x,1,y,2": ("matrix_object", {"x": 1, "y": 2}),
+    "/matrix-points-exploded/;x=1;y=2": ("matrix_object_exploded", {"x": 1, "y": 2}),
+}
+REFUSED_PATHS = [
+    "/simple/1,2,3,4",  # maxItems 3
+    "/simple/1,a",  # not integers
+    "/label/a,b",  # no leading '.'
+    "/label/.abc",  # item maxLength 2
+    "/matrix/;other=1",  # another parameter's name
+    "/matrix-exploded/;ids=1;x=2",
+    "/points/x,1,y",  # odd number of parts
+    "/points/x,1,y,-1",  # y minimum 0
+    "/points-exploded/x=1,y",  # not key=value
+    "/label-points/.tag=t",  # x is required
+    "/matrix-points-exploded/;x=1;x=2",  # a key twice
+]
+
+
+def test_array_and_object_path_parameters_are_parsed_by_style_and_validated(
+    packages: Path,
+) -> None:
+    module = _import(HERE / "fixtures" / "robustness" / "path_styles.yaml", packages)
+    received: dict[str, Any] = {}
+
+    def recorder(name: str) -> Any:
+        async def method(self: Any, *, ids: Any = None, point: Any = None) -> None:
+            value = ids if ids is not None else point
+            received[name] = (
+                value if isinstance(value, list) else value.model_dump(exclude_unset=True)
+            )
+
+        return method
+
+    service = type("Styles", (), {name: recorder(name) for name, _ in STYLED_PATHS.values()})
+    with TestClient(module.create_app(default=service()), raise_server_exceptions=False) as client:
+        for path, (name, expected) in STYLED_PATHS.items():
+            response = client.get(path)
+            assert response.status_code == 204, (path, response.text)
+            assert received[name] == expected, path
+        for path in REFUSED_PATHS:
+            response = client.get(path)
+            assert response.status_code in (400, 422), (path, response.status_code)
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_ref_with_read_only_sibling_and_deep_variant_graphs_split_correctly(
+    packages: Path,
+) -> None:
+    module = _import(HERE / "fixtures" / "robustness" / "read_write_refs.yaml", packages)
+    models = importlib.import_module(f"{module.__name__}.models")
+    assert set(models.ThingRequest.model_fields) == {"name", "secret", "parts"}
+    assert set(models.ThingResponse.model_fields) == {"id", "name", "links", "parts"}
+    assert "serial" not in models.PartRequest.model_fields
+    assert "serial" in models.PartResponse.model_fields
+    assert "cursor" in models.PageInfoResponse.model_fields
+
+
+SPLIT_FAILURE = (
+    "A Parser can not resolve classes: [#/components/schemas/ZzSpecfirstThing"
+    "#-datamodel-code-generator-#-read-write-request-#-special-#]"
+)
+
+
+def _failing_split(monkeypatch: pytest.MonkeyPatch, *, always: bool) -> None:
+    from specfirst.generator.pydantic_models import driver as models
+
+    real = models._datamodel_codegen
+
+    def fake(document: dict[str, Any], *, split: bool) -> str:
+        if split or always:
+            raise models._error(Exception(SPLIT_FAILURE), "ZzSpecfirst")
+        return real(document, split=split)
+
+    monkeypatch.setattr(models, "_datamodel_codegen", fake)
+
+
+def test_variants_fall_back_to_one_class_per_schema_when_the_split_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixture = HERE / "fixtures" / "robustness" / "read_write_refs.yaml"
+    monkeypatch.chdir(tmp_path)  # no models cache from other runs
+    _failing_split(monkeypatch, always=False)
+    said: list[str] = []
+    result = generate_package(fixture, "robust_fallback_api", tmp_path, on_warning=said.append)
+    assert said == result.warnings
+    assert "variants could not be split" in said[0]
+    source = (tmp_path / "robust_fallback_api" / "models.py").read_text(encoding="utf-8")
+    assert "# specfirst: one class per schema" in source
+    sys.path.insert(0, str(tmp_path))
+    try:
+        package = importlib.import_module("robust_fallback_api")
+        thing = package.models.Thing
+        assert "id" not in thing.model_json_schema().get("required", [])
+        with TestClient(package.create_app(), raise_server_exceptions=False) as client:
+            assert client.post("/things", json={"name": "x"}).status_code == 501
+            assert client.post("/things", json={}).status_code in (400, 422)  # name required
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.startswith("robust_fallback_api")]:
+            del sys.modules[name]
+
+
+def test_model_errors_speak_the_contracts_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from specfirst.cli import main
+
+    shutil.copy(HERE / "fixtures" / "robustness" / "read_write_refs.yaml", tmp_path)
+    monkeypatch.chdir(tmp_path)  # no models cache from other runs
+    _failing_split(monkeypatch, always=True)
+    out = tmp_path / "out"
+    assert main(["generate", "read_write_refs.yaml", "--out", str(out), "--force"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "specfirst: read_write_refs.yaml:38:5: /components/schemas/Thing: datamodel-code-generator"
+        " failed: A Parser can not resolve classes: [#/components/schemas/Thing]"
+    )
+    assert not out.exists()

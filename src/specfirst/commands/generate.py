@@ -50,7 +50,11 @@ def _package_name(value: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from specfirst.generator.pipeline import InvalidContractError, generate_package
+    from specfirst.generator.pipeline import (
+        InvalidContractError,
+        ModelsRefusedError,
+        generate_package,
+    )
 
     status = 0
     for api in selected_apis(args):
@@ -70,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
         except InvalidContractError as exc:
             for issue in exc.issues:
                 print(issue, file=sys.stderr)
+            error(str(exc))
+            status = 1
+            continue
+        except ModelsRefusedError as exc:  # already located in the contract
             error(str(exc))
             status = 1
             continue

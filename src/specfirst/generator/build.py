@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from specfirst.generator.patterns import ecma_to_python
+from specfirst.generator.patterns import ecma_to_python, needs_python_engine
 from specfirst.generator.schemas import ModelPlan, TypeNamer
 from specfirst.generator.viewmodel import (
     ApiView,
@@ -36,6 +36,7 @@ from specfirst.openapi import (
     components,
     is_json_media,
     iter_operations,
+    iter_webhooks,
     schema_types,
 )
 
@@ -58,24 +59,74 @@ RESERVED_ARGUMENTS = frozenset(
         "typing",
         "datetime",
         "uuid",
+        "re",
     }
 )
-# create_app's own keywords and common FastAPI(...) keywords a tag must not shadow.
+# create_app's keywords are the tags' python names: they must not hide what app.py uses (its
+# imports, the package's own modules), create_app's own keywords, or FastAPI(...)'s keywords
+# (which go through **fastapi_kwargs).
 RESERVED_TAG_NAMES = frozenset(
     {
+        # app.py's module-level names and the package's modules
+        "annotations",
+        "json",
+        "Mapping",
+        "Any",
+        "FastAPI",
+        "CONTRACT_JSON",
+        "create_app",
+        "app",
+        "contract",
+        "models",
+        "responses",
+        "routers",
+        "runtime",
+        "security",
+        "services",
+        # create_app's own keywords
         "verifiers",
         "fastapi_kwargs",
-        "title",
-        "version",
-        "description",
-        "debug",
-        "lifespan",
-        "middleware",
-        "docs_url",
-        "redoc_url",
-        "openapi_url",
-        "root_path",
-        "dependencies",
+        # FastAPI.__init__'s keywords (fastapi 0.165)
+        *[
+            "callbacks",
+            "contact",
+            "debug",
+            "default_response_class",
+            "dependencies",
+            "deprecated",
+            "description",
+            "docs_url",
+            "exception_handlers",
+            "form_limits",
+            "generate_unique_id_function",
+            "include_in_schema",
+            "license_info",
+            "lifespan",
+            "max_body_size",
+            "middleware",
+            "on_shutdown",
+            "on_startup",
+            "openapi_external_docs",
+            "openapi_tags",
+            "openapi_url",
+            "redirect_slashes",
+            "redoc_url",
+            "root_path",
+            "root_path_in_servers",
+            "routes",
+            "separate_input_output_schemas",
+            "servers",
+            "strict_content_type",
+            "summary",
+            "swagger_ui_init_oauth",
+            "swagger_ui_oauth2_redirect_url",
+            "swagger_ui_parameters",
+            "telemetry",
+            "terms_of_service",
+            "title",
+            "version",
+            "webhooks",
+        ],
     }
 )
 # Module-level names of routers/<tag>.py and services.py that handlers and methods must not shadow.
@@ -83,6 +134,7 @@ RESERVED_METHOD_NAMES = frozenset(
     {
         "annotations",
         "datetime",
+        "re",
         "uuid",
         "models",
         "responses",
@@ -143,6 +195,12 @@ def plan_models(document: dict[str, Any]) -> ModelPlan:
     refs = References(document)
     for raw in iter_operations(document, refs):
         base = pascal_case(operation_name(raw), fallback="Operation")
+        for param in effective_parameters(document, raw, refs):
+            schema = param.node.get("schema")
+            if param.location == "path" and isinstance(schema, dict):
+                # an object in the path is parsed by style, then validated by its own class
+                wanted = base + pascal_case(param.name, fallback="Param") + "Path"
+                plan.hoist(schema, child(param.pointer, "schema"), wanted)
         resolved, owner = refs.resolve(
             raw.node.get("requestBody"), child(raw.pointer, "requestBody")
         )
@@ -167,6 +225,22 @@ def plan_models(document: dict[str, Any]) -> ModelPlan:
                 else f"{base}{status_label(str(key))}ResponseBody"
             )
             plan.hoist(value.get("schema"), pointer, wanted)
+    webhooks = list(iter_webhooks(document, refs))
+    for hook in webhooks:
+        # Webhooks are requests the API sends, not routes it serves: only their payloads get
+        # classes (`<Webhook>WebhookPayload` when inline), for the service that sends them.
+        resolved, owner = refs.resolve(
+            hook.node.get("requestBody"), child(hook.pointer, "requestBody")
+        )
+        if isinstance(resolved, dict):
+            picked = pick_media(resolved.get("content") or {})
+            if picked is not None:
+                media, value = picked
+                wanted = pascal_case(hook.path, fallback="Webhook")
+                if sum(other.path == hook.path for other in webhooks) > 1:
+                    wanted += pascal_case(hook.method)
+                pointer = child(owner, "content", media, "schema")
+                plan.hoist(value.get("schema"), pointer, wanted + "WebhookPayload")
     return plan
 
 
@@ -276,14 +350,16 @@ class ViewBuilder:
     def _parameters(self, raw: Operation, names: NameAllocator) -> list[ParameterView]:
         in_path = set(PATH_TEMPLATE.findall(raw.path))
         return [
-            self._parameter(param.node, names)
+            self._parameter(param.node, names, param.pointer)
             for param in raw.parameters
             if param.location in PARAMETER_LOCATIONS
             and not (param.location == "header" and param.name.lower() in IGNORED_HEADERS)
             and (param.location != "path" or param.name in in_path)
         ]
 
-    def _parameter(self, param: dict[str, Any], names: NameAllocator) -> ParameterView:
+    def _parameter(
+        self, param: dict[str, Any], names: NameAllocator, pointer: str
+    ) -> ParameterView:
         location = str(param["in"])
         wire = str(param["name"])
         wanted = safe_identifier(snake_case(wire, fallback="param"), RESERVED_ARGUMENTS)
@@ -293,6 +369,10 @@ class ViewBuilder:
         required = location == "path" or bool(param.get("required"))
         schema, component = self.types.resolve(param.get("schema") or {})
         annotation, constraints = self._parameter_type(schema, component)
+        if location == "path":
+            styled = self._styled_path(param, schema, pointer, python, annotation, constraints)
+            if styled is not None:
+                return styled
         default = "None"
         if not required and "default" in schema:
             literal = _python_literal(schema["default"], annotation)
@@ -314,6 +394,52 @@ class ViewBuilder:
             default=default,
             marker=("runtime.ISO_TEXT, " if annotation in _TEMPORAL_ANNOTATIONS else "")
             + f"{marker_name}({', '.join(arguments)})",
+            description=" ".join(str(param.get("description", "")).split()),
+        )
+
+    def _styled_path(
+        self,
+        param: dict[str, Any],
+        schema: dict[str, Any],
+        pointer: str,
+        python: str,
+        annotation: str,
+        constraints: list[str],
+    ) -> ParameterView | None:
+        """An array or object path parameter, read by `runtime.styled_path` (FastAPI routes
+        only scalars): split as its style says, then validated as its list or class."""
+        types = schema_types(schema).names
+        if types == ("array",):
+            kind = "array"
+        elif types == ("object",) or (not types and "properties" in schema):
+            kind = "object"
+            annotation = self.types.annotation(param.get("schema"), pointer + "/schema", "request")
+            if not annotation.startswith("models."):
+                annotation = "dict[str, str]"
+        else:
+            return None
+        style = str(param.get("style") or "simple")
+        if style not in ("simple", "label", "matrix"):
+            style = "simple"
+        explode = param.get("explode") is True
+        wire = str(param["name"])
+        bounds = list(constraints) if kind == "array" else []
+        if kind == "array":
+            items, item_component = self.types.resolve(schema.get("items") or {})
+            _, item_bounds = self._parameter_type(items, item_component)
+            if item_bounds:
+                bounds.append(f"items=dict({', '.join(item_bounds)})")
+        arguments = ", ".join(
+            [repr(python), repr(wire), repr(style), str(explode), repr(kind), annotation, *bounds]
+        )
+        return ParameterView(
+            wire_name=wire,
+            python_name=python,
+            location="path",
+            annotation=annotation,
+            required=True,
+            default="None",
+            marker=f"Depends(runtime.styled_path({arguments}))",
             description=" ".join(str(param.get("description", "")).split()),
         )
 
@@ -345,7 +471,11 @@ class ViewBuilder:
             if isinstance(pattern, str):
                 pattern = ecma_to_python(pattern)
             if isinstance(pattern, str) and _python_regex_ok(pattern):
-                bounds.append(f"pattern={pattern!r}")
+                # lookaround and backreferences: a compiled pattern makes pydantic use `re`
+                needs_re = needs_python_engine(pattern)
+                bounds.append(
+                    f"pattern=re.compile({pattern!r})" if needs_re else f"pattern={pattern!r}"
+                )
         return scalar, bounds
 
     def _body(self, raw: Operation) -> BodyView | None:

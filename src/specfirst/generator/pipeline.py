@@ -31,6 +31,21 @@ class InvalidContractError(SpecfirstError):
         super().__init__(f"{contract}: {len(issues)} validation error(s); nothing was generated")
 
 
+class ModelsRefusedError(SpecfirstError):
+    """datamodel-code-generator refused some schemas: said at the `file:line` of the component
+    it names (the first one), in the contract's names."""
+
+    def __init__(self, contract: Contract, class_names: dict[str, str], error: Exception) -> None:
+        components = {cls: name for name, cls in class_names.items()}
+        named = [components[c] for c in getattr(error, "classes", ()) if c in components]
+        if named:
+            pointer = "/components/schemas/" + named[0].replace("~", "~0").replace("/", "~1")
+            where = f"{contract.locate(pointer)}: {pointer}: "
+        else:
+            where = f"{contract.path}: "
+        super().__init__(f"{where}{error}")
+
+
 @dataclass
 class GenerationResult:
     package_dir: Path
@@ -89,6 +104,7 @@ def build_files(
     """Every file of the package (unformatted), from a valid contract; `models` is the
     API's model scope (`config.MODEL_SCOPES`), `state` the state folder for caches (None: none)."""
     from specfirst.generator.build import ViewBuilder, plan_models
+    from specfirst.generator.pydantic_models import ModelGenerationError
     from specfirst.generator.pydantic_models.driver import (
         CACHE_SUBDIR,
         generate_models_module,
@@ -102,12 +118,15 @@ def build_files(
     head = make_header(contract.path.as_posix(), contract.sha256)
     keep = operation_schemas(document) if models == "operations" else None
     cache = state / CACHE_SUBDIR if state is not None else None
-    module = generate_models_module(
-        lambda: plan.build(document, keep),
-        head,
-        cache,
-        planned_inputs(document, plan, keep) if cache is not None else None,
-    )
+    try:
+        module = generate_models_module(
+            lambda: plan.build(document, keep),
+            head,
+            cache,
+            planned_inputs(document, plan, keep) if cache is not None else None,
+        )
+    except ModelGenerationError as exc:
+        raise ModelsRefusedError(contract, plan.class_names, exc) from None
     api = ViewBuilder(
         document,
         plan,
@@ -294,8 +313,20 @@ def generate_package(
             if on_warning is not None:
                 on_warning(warning)
     staging = stage_package(contract, package, target, models, invalid=bool(issues))
+    from specfirst.generator.pydantic_models.driver import (
+        VARIANTS_FALLBACK,  # loaded by staging already
+    )
+
     fresh = tree_files(staging)
     files = sorted(fresh)
+    if VARIANTS_FALLBACK.encode() in fresh.get("models.py", b""):
+        warning = (
+            f"{contract.path}: readOnly/writeOnly request and response variants could not be"
+            " split; models.py has one class per schema (see docs/robustness.md)"
+        )
+        warnings.append(warning)
+        if on_warning is not None:
+            on_warning(warning)
     if fresh == tree_files(target):
         shutil.rmtree(staging, ignore_errors=True)
         return GenerationResult(target, False, time.perf_counter() - started, files, warnings)

@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from specfirst.generator.patterns import ecma_to_python
+from specfirst.generator.extensions import strip_extensions
+from specfirst.generator.patterns import ecma_to_python, enforceable
 from specfirst.loader import escape_pointer_token, split_pointer
 from specfirst.names import pascal_case
 from specfirst.openapi import SCHEMA_PREFIX as SCHEMA_PREFIX  # re-exported (`as`): model_parts
@@ -151,6 +152,7 @@ class ModelPlan:
     def _rewrite(self, schema: Any) -> Any:
         result = copy.deepcopy(schema)
         _drop_malformed_types(result)
+        strip_extensions(result)  # x-… that datamodel-code-generator would trust or trip on
         for node in walk_objects(result):
             ref = node.get("$ref")
             if isinstance(ref, str):
@@ -158,6 +160,8 @@ class ModelPlan:
             pattern = node.get("pattern")
             if isinstance(pattern, str):
                 node["pattern"] = ecma_to_python(pattern)
+                if not enforceable(node["pattern"]):
+                    del node["pattern"]  # no engine takes it: unchecked rather than no import
             discriminator = node.get("discriminator")
             mapping = discriminator.get("mapping") if isinstance(discriminator, dict) else None
             if isinstance(mapping, dict):

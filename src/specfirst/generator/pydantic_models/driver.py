@@ -40,7 +40,21 @@ _HEADER_SLOT = "# specfirst: generated-file header"
 
 
 class ModelGenerationError(SpecfirstError):
-    """datamodel-code-generator refused the contract's schemas."""
+    """datamodel-code-generator refused the contract's schemas; the message speaks the
+    contract's language (component names, no internal marks), and `classes` names the classes
+    (the components' class names) it mentions."""
+
+    def __init__(self, message: str, classes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.classes = classes
+
+
+# Said in models.py when readOnly/writeOnly variants could not be split (see `_run_datamodel_codegen`).
+VARIANTS_FALLBACK = (
+    "# specfirst: one class per schema (readOnly/writeOnly variants could not be split)"
+)
+# datamodel-code-generator's internal path markers (`#-datamodel-code-generator-#-read-write-request-#-special-#`)
+_DMCG_MARKER = re.compile(r"#?-?datamodel-code-generator-#-(?:[\w-]*?-#-special-#|[\w-]*)")
 
 
 def generate_models(document: dict[str, Any], header: str, cache_dir: Path | None = None) -> str:
@@ -215,6 +229,26 @@ def run_in_processes(documents: list[dict[str, Any]]) -> list[str]:
 
 
 def _run_datamodel_codegen(document: dict[str, Any]) -> str:
+    """datamodel-code-generator's module for `document`, readOnly/writeOnly split into request
+    and response variants. Where the split itself fails (datamodel-code-generator cannot resolve
+    its variant classes on some large graphs), one class per schema is generated instead, with
+    readOnly and writeOnly properties made optional so that requests and responses both
+    validate, and `VARIANTS_FALLBACK` says so at the top of the module."""
+    mark = document.get("info", {}).get(MARK_KEY, "")
+    try:
+        output = _datamodel_codegen(document, split=True)
+    except ModelGenerationError as split_error:
+        if not _has_read_write(document):
+            raise
+        try:
+            output = _datamodel_codegen(_without_variants(document), split=False)
+        except ModelGenerationError:
+            raise split_error from None
+        output = output.replace(_HEADER_SLOT, f"{_HEADER_SLOT}\n{VARIANTS_FALLBACK}", 1)
+    return unmark(strict_temporal_imports(output), mark)
+
+
+def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:
     from datamodel_code_generator import generate
     from datamodel_code_generator.enums import (
         DataModelType,
@@ -239,7 +273,9 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
                 use_missing_sentinel=True,
                 strict_nullable=True,
                 strict_types=[StrictTypes.float, StrictTypes.bool],
-                read_only_write_only_model_type=ReadOnlyWriteOnlyModelType.RequestResponse,
+                read_only_write_only_model_type=(
+                    ReadOnlyWriteOnlyModelType.RequestResponse if split else None
+                ),
                 use_annotated=True,
                 field_constraints=True,
                 use_schema_description=True,
@@ -251,10 +287,52 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
                 custom_file_header=_HEADER_SLOT,
             )
         except Exception as exc:  # the library raises many kinds; report them as one
-            raise ModelGenerationError(f"datamodel-code-generator failed: {exc}") from exc
+            raise _error(exc, document.get("info", {}).get(MARK_KEY, "")) from exc
     if not isinstance(output, str):
         raise ModelGenerationError("datamodel-code-generator returned several modules")
-    return unmark(strict_temporal_imports(output), document.get("info", {}).get(MARK_KEY, ""))
+    return output
+
+
+def _error(exc: Exception, mark: str) -> ModelGenerationError:
+    """The library's error in the contract's words: marks and internal path markers removed."""
+    text = " ".join(str(exc).split())
+    classes = tuple(sorted(set(re.findall(rf"{re.escape(mark)}(\w+)", text)))) if mark else ()
+    text = _DMCG_MARKER.sub("", text)
+    if mark:
+        text = text.replace(mark, "")
+    if len(text) > 600:
+        text = text[:599] + "…"
+    return ModelGenerationError(f"datamodel-code-generator failed: {text}", classes)
+
+
+def _has_read_write(document: dict[str, Any]) -> bool:
+    text = json.dumps(document.get("components", {}))
+    return '"readOnly": true' in text or '"writeOnly": true' in text
+
+
+def _without_variants(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy where no property is required because it is readOnly or writeOnly (a single class
+    then accepts requests without readOnly and responses without writeOnly properties)."""
+    copy: dict[str, Any] = json.loads(json.dumps(document))
+    stack: list[Any] = [copy["components"]["schemas"]]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            required = node.get("required")
+            if isinstance(properties, dict) and isinstance(required, list):
+                node["required"] = [
+                    name
+                    for name in required
+                    if not (
+                        isinstance(properties.get(name), dict)
+                        and (properties[name].get("readOnly") or properties[name].get("writeOnly"))
+                    )
+                ]
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return copy
 
 
 _TOP_LEVEL_PIECE = re.compile(r"^(?=\S)", re.MULTILINE)

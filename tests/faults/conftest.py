@@ -30,8 +30,6 @@ from tasks_service.deps import Deps
 
 from .proxy import FaultProxy
 
-pytestmark = pytest.mark.faults
-
 # Short, so each outage test takes seconds; the bounds below follow from them.
 TIMEOUTS: dict[str, object] = {
     "database_connect_timeout_seconds": 1.0,

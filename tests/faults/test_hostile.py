@@ -212,6 +212,12 @@ async def test_uvicorn_bounds_the_request_head(
         assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
         assert b"application/problem+json" in answer
 
+        for bad in (b"x-a: a\rb\r\n", b"x-a: a\x00b\r\n"):  # a bare CR, a NUL in a value
+            answer = await _raw_request(
+                port, b"GET /healthz HTTP/1.1\r\nhost: t\r\n" + bad + b"\r\n"
+            )
+            assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+
         fine = await _raw_request(port, b"GET /healthz HTTP/1.1\r\nhost: t\r\n\r\n")
         assert fine.startswith(b"HTTP/1.1 200"), fine[:200]
     finally:

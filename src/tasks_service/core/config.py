@@ -46,10 +46,10 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=5, ge=1)
     database_max_overflow: int = Field(default=10, ge=0)
     database_connect_timeout_seconds: float = Field(
-        default=3.0, gt=0, le=60, description="opening a connection (asyncpg connect)"
+        default=2.0, gt=0, le=60, description="opening a connection (asyncpg connect)"
     )
     database_statement_timeout_seconds: float = Field(
-        default=5.0,
+        default=3.0,
         gt=0,
         le=300,
         description="one statement (asyncpg command timeout and PostgreSQL statement_timeout; "

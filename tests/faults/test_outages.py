@@ -179,3 +179,31 @@ async def test_revocation_survives_a_redis_restart_without_persistence(
             assert refused.status_code == 401, refused.text
             again = await api.client.post("/api/auth/refresh", json={"refresh_token": ada.refresh})
             assert again.status_code == 401, again.text
+
+
+async def test_request_deadline_bounds_what_timeouts_do_not(
+    instance: InstanceFactory, pg_proxy: FaultProxy
+) -> None:
+    """With driver timeouts longer than the request deadline, the deadline answers: the work is
+    cancelled, the worker is free, and the instance recovers once the database thaws."""
+    patient_driver = {
+        "database_connect_timeout_seconds": 30.0,
+        "database_statement_timeout_seconds": 30.0,
+        "database_pool_timeout_seconds": 30.0,
+        "request_timeout_seconds": 1.5,
+    }
+    async with instance(**patient_driver) as api:
+        ada = await api.account("ada@example.com")
+        task = await api.create_task(ada)
+        await pg_proxy.set_mode("freeze")
+        results = await asyncio.gather(
+            *(timed(api.client.get(ada.tasks_url(task["id"]), headers=ada.auth)) for _ in range(6))
+        )
+        for response, elapsed in results:
+            assert_unavailable(response, elapsed)
+            assert elapsed < 1.5 + 1.5
+            assert "within 1.5 seconds" in response.json()["detail"]
+        await pg_proxy.set_mode("pass")
+        for _ in range(3):  # every pooled connection is usable again, or replaced
+            got = await api.client.get(ada.tasks_url(task["id"]), headers=ada.auth)
+            assert got.status_code == 200, got.text

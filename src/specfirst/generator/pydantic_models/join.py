@@ -1,4 +1,4 @@
-"""Join the modules datamodel-code-generator wrote for the parts of one document (`model_parts`).
+"""Join the modules datamodel-code-generator wrote for the parts of one document (`parts`).
 
 A class for a component schema is named after the component in every part, and a part that
 holds the component holds all it depends on, so its classes are the same wherever they come

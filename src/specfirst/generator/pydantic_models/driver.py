@@ -1,7 +1,7 @@
 """The models stage: datamodel-code-generator, set up to be as strict as the contract.
 
 datamodel-code-generator is by far the slowest stage (about 17 s of CPU for GitHub's 1,463
-schemas), so a large document is generated in parts in parallel (`model_parts`) and the output is
+schemas), so a large document is generated in parts in parallel (`parts`) and the output is
 cached by content: the exact document it is given, this module (its
 options) and the versions of the tools. A contract change that leaves the schemas alone (an
 operation, a description, a path) or a `check`/`--force` run then reuses the models byte for byte.
@@ -60,9 +60,9 @@ def generate_models(
 
 def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
     """datamodel-code-generator's module for the document: in parts, in parallel, when it is
-    large (see `model_parts`), each part cached on its own so that editing one schema only
+    large (see `parts`), each part cached on its own so that editing one schema only
     regenerates the parts holding it; in one run otherwise, or when the join refuses."""
-    from specfirst.generator.model_parts import plan_parts
+    from specfirst.generator.pydantic_models.parts import plan_parts
 
     parts = plan_parts(document)
     if not parts:
@@ -83,8 +83,8 @@ def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
 
 
 def join_part_sources(sources: list[str], parts: list[dict[str, Any]]) -> str | None:
-    """The parts' modules as one (`model_join`), told which components each part holds."""
-    from specfirst.generator.model_join import join_modules
+    """The parts' modules as one (`join`), told which components each part holds."""
+    from specfirst.generator.pydantic_models.join import join_modules
 
     held = []
     for part in parts:
@@ -95,13 +95,13 @@ def join_part_sources(sources: list[str], parts: list[dict[str, Any]]) -> str | 
 
 def _run_in_processes(documents: list[dict[str, Any]]) -> list[str]:
     """`_run_datamodel_codegen` on each document, the last one here and the others each in a
-    worker process (`models_worker`), all at once when there are cores for them."""
+    worker process (`worker`), all at once when there are cores for them."""
     if len(documents) <= 1 or (os.cpu_count() or 1) < 2:
         return [_run_datamodel_codegen(d) for d in documents]
     import subprocess
     import sys
 
-    package_root = str(Path(__file__).resolve().parents[2])
+    package_root = str(Path(__file__).resolve().parents[3])
     path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path}
     with tempfile.TemporaryDirectory(prefix="specfirst-models-") as folder:
@@ -111,7 +111,7 @@ def _run_in_processes(documents: list[dict[str, Any]]) -> list[str]:
                 files = [Path(folder, f"{index}.{kind}") for kind in ("json", "out", "err")]
                 files[0].write_text(json.dumps(document), encoding="utf-8")
                 with files[1].open("wb") as out, files[2].open("wb") as err:
-                    command = [sys.executable, "-m", "specfirst.generator.models_worker"]
+                    command = [sys.executable, "-m", "specfirst.generator.pydantic_models.worker"]
                     worker = subprocess.Popen(
                         [*command, str(files[0])], stdout=out, stderr=err, env=env
                     )
@@ -184,7 +184,7 @@ def unmark(source: str, mark: str) -> str:
     that took a component's name gives it up for the next free number (`Type` → `Type4`)."""
     if not mark:
         return source
-    from specfirst.generator.model_join import DEFINITION, fresh_name, rename_identifier
+    from specfirst.generator.pydantic_models.join import DEFINITION, fresh_name, rename_identifier
 
     defined = sorted({a or b for a, b in DEFINITION.findall(source)})
     # The mark also stands inside the names of inline classes named after a component's path
@@ -313,9 +313,10 @@ def cache_key(document: dict[str, Any]) -> str:
     """Changes with the document (key order included: it orders the classes), the options in
     this module, how documents are split and joined, and the versions of the tools that shape
     the output."""
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    for helper in ("model_parts.py", "model_join.py", "schemas.py"):
-        digest.update(Path(__file__).with_name(helper).read_bytes())
+    digest = hashlib.sha256()
+    for helper in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(helper.read_bytes())
+    digest.update(Path(__file__).parents[1].joinpath("schemas.py").read_bytes())
     for dist in ("datamodel-code-generator", "pydantic"):
         digest.update(f"{dist}=={metadata.version(dist)}".encode())
     digest.update(json.dumps(document, ensure_ascii=False).encode())

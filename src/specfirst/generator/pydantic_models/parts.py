@@ -7,7 +7,7 @@ everything they reach: `$ref`s, and in the other direction the schemas whose dis
 names them (a discriminator writes the tag into each member's class).
 
 Classes of inline schemas are named in the order datamodel-code-generator meets them, so their
-names can differ from part to part: `model_join` links the parts' modules like object files.
+names can differ from part to part: `join` links the parts' modules like object files.
 When it cannot (a layout it does not know), the caller generates the whole document in one run,
 so a refused join only costs time, never correctness.
 

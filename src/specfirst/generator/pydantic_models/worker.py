@@ -1,4 +1,4 @@
-"""`python -m specfirst.generator.models_worker`: one models run in its own process.
+"""`python -m specfirst.generator.pydantic_models.worker`: one models run in its own process.
 
 Reads a models document from the JSON file named by its argument and writes
 datamodel-code-generator's module on stdout; on failure, the message on stderr and exit status 1. A plain subprocess rather than
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-from specfirst.generator.models import ModelGenerationError, _run_datamodel_codegen
+from specfirst.generator.pydantic_models.driver import ModelGenerationError, _run_datamodel_codegen
 
 
 def main() -> int:

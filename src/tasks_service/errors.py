@@ -55,11 +55,11 @@ class InvalidCursorError(BadRequestError):
 
 
 class UnauthorizedError(ServiceError):
-    status, title = 401, "UnauthorizedError"
+    status, title = 401, "Unauthorized"
 
 
 class ForbiddenError(ServiceError):
-    status, title = 403, "ForbiddenError"
+    status, title = 403, "Forbidden"
 
 
 class NotFoundError(ServiceError):
@@ -70,7 +70,7 @@ class NotFoundError(ServiceError):
 
 
 class ConflictError(ServiceError):
-    status, title = 409, "ConflictError"
+    status, title = 409, "Conflict"
 
 
 class PreconditionFailedError(ServiceError):
@@ -84,7 +84,7 @@ class PreconditionFailedError(ServiceError):
 
 
 class UnprocessableError(ServiceError):
-    status, title = 422, "UnprocessableError Content"
+    status, title = 422, "Unprocessable Content"
 
 
 class RateLimitedError(ServiceError):
@@ -102,11 +102,27 @@ class RateLimitedError(ServiceError):
 class UnavailableError(ServiceError):
     """A dependency is down, too slow, or the write could not win in time: retry later."""
 
-    status, title = 503, "Service UnavailableError"
+    status, title = 503, "Service Unavailable"
 
 
 def failed_dependency(exc: BaseException) -> str | None:
-    """ "database" or "redis" when `exc` means that dependency is down or too slow, else None."""
+    """ "database" or "redis" when `exc` means that dependency is down or too slow, else None.
+
+    Drivers wrap one another (SQLAlchemy around asyncpg around OSError), so the chain of causes
+    is searched: a lost connection, a refused or timed-out connect, a statement past its
+    timeout, a pool with no free connection."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        found = _dependency_of(current)
+        if found is not None:
+            return found
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _dependency_of(exc: BaseException) -> str | None:
     if isinstance(
         exc,
         redis.exceptions.ConnectionError
@@ -116,14 +132,18 @@ def failed_dependency(exc: BaseException) -> str | None:
         return "redis"
     if isinstance(exc, sqlalchemy.exc.TimeoutError):  # no pooled connection came free in time
         return "database"
-    if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        unavailable = exc.connection_invalidated or isinstance(
-            exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError
-        )
-        return "database" if unavailable else None
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and (
+        exc.connection_invalidated
+        or isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError)
+    ):
+        return "database"
     if isinstance(
         exc,
-        OSError | TimeoutError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError,
+        OSError
+        | TimeoutError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.QueryCanceledError,
     ):
         return "database"
     return None

@@ -44,9 +44,9 @@ class Settings(BaseSettings):
     )
     database_echo: bool = False
     database_pool_size: int = Field(default=5, ge=1)
-    database_max_overflow: int = Field(default=5, ge=0)
+    database_max_overflow: int = Field(default=10, ge=0)
     database_connect_timeout_seconds: float = Field(
-        default=3.0, gt=0, le=60, description="opening a connection (asyncpg connect)"
+        default=2.0, gt=0, le=60, description="opening a connection (asyncpg connect)"
     )
     database_statement_timeout_seconds: float = Field(
         default=3.0,
@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         "SQLite busy timeout)",
     )
     database_pool_timeout_seconds: float = Field(
-        default=2.0, gt=0, le=60, description="waiting for a free pooled connection"
+        default=3.0, gt=0, le=60, description="waiting for a free pooled connection"
     )
     redis_url: str | None = Field(  # type: ignore[pydantic-alias]
         default=None,

@@ -92,7 +92,7 @@ class RequestContextMiddleware:
                         send_with_id,
                         scope,
                         503,
-                        "Service UnavailableError",
+                        "Service Unavailable",
                         f"The request did not complete within {self.timeout:g} seconds; retry later.",
                         self.retry_after,
                     )
@@ -118,7 +118,7 @@ class RequestContextMiddleware:
                         send_with_id,
                         scope,
                         503,
-                        "Service UnavailableError",
+                        "Service Unavailable",
                         unavailable_detail(dependency),
                         self.retry_after,
                     )

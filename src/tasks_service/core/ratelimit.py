@@ -2,8 +2,8 @@
 
 With `REDIS_URL` every instance counts in the same Redis (keys under `<prefix>rl:`); without it
 each process counts alone, which is right for one instance and for tests. Redis calls are
-bounded by the connect and command timeouts in the settings and are not retried, so a Redis
-that is down or frozen makes a limited operation answer 503 within about a second.
+bounded by the connect and command timeouts in the settings and retried once at most, so a
+Redis that is down or frozen makes a limited operation answer 503 within about two seconds.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ class RateLimiter:
             wrap_exceptions=True,
             socket_connect_timeout=settings.redis_connect_timeout_seconds,
             socket_timeout=settings.redis_timeout_seconds,
-            retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]  # passed on to redis-py
+            # One immediate retry: a connection that died while idle (Redis restarted) is
+            # replaced at once; a Redis that is down fails in 2 x the timeout.
+            retry=Retry(NoBackoff(), 1),  # type: ignore[arg-type]  # passed on to redis-py
         )
         return cls(storage)
 

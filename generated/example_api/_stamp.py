@@ -7,7 +7,7 @@ INPUTS: dict[str, str] = {
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "57e01b2e9e99020e448c9ecd1b42fb1039f19f7789b0f6845324ebb68eee692e",
-    "_runtime.py": "4189ed501c85219661085e434c2bed66b6de6644988167710e845ed96a6b2c39",
+    "_runtime.py": "66364cc0b2d8a916d5dbd50ce35e20c63ce296a2075222a20cda432ca231bc25",
     "app.py": "6506b6eeb68ed0b8c43d0e20c3c1721128da303d5dbe853cf93a094ecd37d4e4",
     "contract.py": "ceac23bf76c2636087f5463b539a9ad55a29675587e123d9b9ee6318e200088f",
     "models.py": "2f08591e92de0eabf47861cb5bdcd9f6b45988e1ce5c6cabb53d350e04b7588d",

@@ -15,7 +15,7 @@ INPUTS: dict[str, str] = {
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "eb547cfc01995cb7a7ca96c957e5769763b1f0ad4d3ae8b47dac23302575aefd",
-    "_runtime.py": "465427885d5b1e73b4488636346423961ea131751fa96b4c5aa263fcde92fce4",
+    "_runtime.py": "37f4005e1f137c50668dc4908b5eebd1ef272d0a372fe70d9f06ec6127c4525e",
     "app.py": "3c6ab7febb090059c242be4a93503a078f5f5ad5ad86d98ff8ab5b75940ced74",
     "contract.py": "b0d3c561da5aa047f805ff39d862d8a6cbda1a895d7ee2ac77a1949e91bf280b",
     "models.py": "86c4cab1630907757820efebc4cc7a6aa45e795c2176daf8c9b37a3338c15a7b",

@@ -144,11 +144,13 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
         TargetPydanticVersion,
     )
 
+    from specfirst.generator import string_keywords
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             output = generate(
-                document,
+                string_keywords.move_keywords(document),
                 input_file_type=InputFileType.OpenAPI,
                 output_model_type=DataModelType.PydanticV2BaseModel,
                 target_pydantic_version=TargetPydanticVersion.V2_14,
@@ -167,13 +169,15 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
                 set_default_enum_member=True,
                 naming_strategy=NamingStrategy.FullPath,
                 formatters=[],
+                field_extra_keys={string_keywords.EXTENSION},
                 custom_file_header=_HEADER_SLOT,
             )
         except Exception as exc:  # the library raises many kinds; report them as one
             raise ModelGenerationError(f"datamodel-code-generator failed: {exc}") from exc
     if not isinstance(output, str):
         raise ModelGenerationError("datamodel-code-generator returned several modules")
-    return unmark(strict_temporal_imports(output), document.get("info", {}).get(MARK_KEY, ""))
+    output = string_keywords.restore_keywords(strict_temporal_imports(output))
+    return unmark(output, document.get("info", {}).get(MARK_KEY, ""))
 
 
 _TOP_LEVEL_PIECE = re.compile(r"^(?=\S)", re.MULTILINE)
@@ -314,7 +318,7 @@ def cache_key(document: dict[str, Any]) -> str:
     this module, how documents are split and joined, and the versions of the tools that shape
     the output."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    for helper in ("model_parts.py", "model_join.py", "schemas.py"):
+    for helper in ("model_parts.py", "model_join.py", "schemas.py", "string_keywords.py"):
         digest.update(Path(__file__).with_name(helper).read_bytes())
     for dist in ("datamodel-code-generator", "pydantic"):
         digest.update(f"{dist}=={metadata.version(dist)}".encode())

@@ -7,10 +7,10 @@ INPUTS: dict[str, str] = {
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "57e01b2e9e99020e448c9ecd1b42fb1039f19f7789b0f6845324ebb68eee692e",
-    "_runtime.py": "66364cc0b2d8a916d5dbd50ce35e20c63ce296a2075222a20cda432ca231bc25",
+    "_runtime.py": "de39792e09d4ef1c6b6031abd335cbaa88ef1cab06b1be62dac1c8f960b88e38",
     "app.py": "6506b6eeb68ed0b8c43d0e20c3c1721128da303d5dbe853cf93a094ecd37d4e4",
     "contract.py": "ceac23bf76c2636087f5463b539a9ad55a29675587e123d9b9ee6318e200088f",
-    "models.py": "2f08591e92de0eabf47861cb5bdcd9f6b45988e1ce5c6cabb53d350e04b7588d",
+    "models.py": "d19a7887abb5e176dcc7555219c1e5925aeb47bd472666539d1c8b1cd2d65cd7",
     "responses.py": "0a3fe7e489445b443fddf4c2c961d4528287c8f95212925be4de26175ecbfed0",
     "routers/__init__.py": "0ba3852a03605b9f85a10c74701d77083a3adb7ec5e1467281f5263799a500d4",
     "routers/clinic.py": "5c8b3d6be4eff3c2478d46110192910ed0d558130a519064bb6d3fe9a6c47779",

@@ -9,16 +9,17 @@ from typing import Annotated, Literal
 from pydantic import MISSING, BaseModel, Field, RootModel, StrictFloat
 
 from ._runtime import IsoDate as date_aliased
+from ._runtime import StrictInt
 
 
 class Adoption(BaseModel):
     id: str
-    petId: int
+    petId: StrictInt
     adopter: Adopter
 
 
 class AdoptionRequest(BaseModel):
-    petId: Annotated[int, Field(ge=1)]
+    petId: Annotated[StrictInt, Field(ge=1)]
     adopter: Adopter
 
 
@@ -70,15 +71,15 @@ class PetResponse(BaseModel):
     nickname: Annotated[
         str | None | MISSING, Field(description="Explicitly null when the pet has none.")
     ] = MISSING
-    id: int | MISSING = MISSING
+    id: StrictInt | MISSING = MISSING
     weightKg: Annotated[StrictFloat | MISSING, Field(ge=0.0)] = MISSING
 
 
 class Photo(BaseModel):
     id: str
-    petId: int
+    petId: StrictInt
     caption: str | MISSING = MISSING
-    size: Annotated[int, Field(description="Bytes received.")]
+    size: Annotated[StrictInt, Field(description="Bytes received.")]
 
 
 class Problem(BaseModel):
@@ -88,27 +89,27 @@ class Problem(BaseModel):
 
     type: str
     title: str
-    status: int
+    status: StrictInt
     detail: str | MISSING = MISSING
     instance: str | MISSING = MISSING
     errors: list[ProblemError] | MISSING = MISSING
 
 
 class ProblemError(BaseModel):
-    loc: list[str | int] | MISSING = MISSING
+    loc: list[str | StrictInt] | MISSING = MISSING
     msg: str | MISSING = MISSING
     type: str | MISSING = MISSING
 
 
 class SendFeedbackRequestBody(BaseModel):
-    rating: Annotated[int, Field(ge=1, le=5)]
+    rating: Annotated[StrictInt, Field(ge=1, le=5)]
     comment: Annotated[str | MISSING, Field(max_length=500)] = MISSING
 
 
 class Shelter(BaseModel):
     kind: Literal["shelter"]
     shelterName: str
-    capacity: Annotated[int, Field(ge=0)]
+    capacity: Annotated[StrictInt, Field(ge=0)]
 
 
 class Adopter(RootModel[Person | Shelter]):
@@ -127,6 +128,6 @@ class UploadPhotoRequestBody(BaseModel):
 
 
 class Visit(BaseModel):
-    petId: int
+    petId: StrictInt
     date: date_aliased
     reason: str | MISSING = MISSING

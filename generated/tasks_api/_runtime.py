@@ -185,6 +185,20 @@ IsoDate = Annotated[datetime.date, ISO_TEXT]
 IsoTime = Annotated[datetime.time, ISO_TEXT]
 
 
+def json_integer(value: Any) -> Any:
+    """A JSON Schema integer: a number with no fractional part (`3` or `3.0`), never `true`
+    (pydantic's lax `int` takes booleans) nor a numeric string (its strict one refuses `3.0`)."""
+    if isinstance(value, bool) or isinstance(value, str | bytes):
+        raise pydantic_core.PydanticKnownError("int_type")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise pydantic_core.PydanticKnownError("int_from_float")
+        return int(value)
+    return value
+
+
+StrictInt = Annotated[int, BeforeValidator(json_integer)]
+
 # -- string keywords under a format ------------------------------------------------------------
 
 

@@ -15,10 +15,10 @@ INPUTS: dict[str, str] = {
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "eb547cfc01995cb7a7ca96c957e5769763b1f0ad4d3ae8b47dac23302575aefd",
-    "_runtime.py": "37f4005e1f137c50668dc4908b5eebd1ef272d0a372fe70d9f06ec6127c4525e",
+    "_runtime.py": "a4eb1bc022518792909e7eca34bc8b99f527fc4d35a8636e543f86e050454a1b",
     "app.py": "3c6ab7febb090059c242be4a93503a078f5f5ad5ad86d98ff8ab5b75940ced74",
     "contract.py": "b0d3c561da5aa047f805ff39d862d8a6cbda1a895d7ee2ac77a1949e91bf280b",
-    "models.py": "86c4cab1630907757820efebc4cc7a6aa45e795c2176daf8c9b37a3338c15a7b",
+    "models.py": "df38fce2f75dca7f4b60924eaa3035ad9a92a99f5815331232f89165cd15f0c0",
     "responses.py": "2f643e2f8577929d65b8ef27682c6363dd6bdf743e2dd5681ca477a952a093b8",
     "routers/__init__.py": "0075d1e5243e97e8f26beadf6c67f2dd78834280ebdf72d5d650e79d61b657a4",
     "routers/admin.py": "c4b2ff4ba474f2a227a28f9ff6c4dea548da600bf638751662814a0c9c4e3e28",

@@ -159,7 +159,7 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
                 use_union_operator=True,
                 use_missing_sentinel=True,
                 strict_nullable=True,
-                strict_types=[StrictTypes.float, StrictTypes.bool],
+                strict_types=[StrictTypes.float, StrictTypes.bool, StrictTypes.int],
                 read_only_write_only_model_type=ReadOnlyWriteOnlyModelType.RequestResponse,
                 use_annotated=True,
                 field_constraints=True,
@@ -278,7 +278,8 @@ def _import_for_aliases(source: str) -> str:
 
 
 _TEMPORAL = {"date": "IsoDate", "datetime": "IsoDatetime", "time": "IsoTime"}
-_PYDANTIC_TEMPORAL = ("AwareDatetime", "NaiveDatetime")
+# Also from the runtime: its `StrictInt` takes JSON Schema integers (3 and 3.0, not true).
+_PYDANTIC_TEMPORAL = ("AwareDatetime", "NaiveDatetime", "StrictInt")
 
 
 def strict_temporal_imports(source: str) -> str:

@@ -75,6 +75,10 @@ corpus: install ## Generate, import and serve every contract in CORPUS (default 
 bench: install ## Time specfirst generate against peer generators on small..huge contracts
 	$(RUN) python bench/bench_generate.py $(or $(CORPUS),../shared/corpus/specs)
 
+.PHONY: bench-service
+bench-service: install ## Serving speed: Tasks API vs a lean hand-written FastAPI peer (wrk; ARGS=--profile ...)
+	$(RUN) python bench/bench_service.py $(ARGS)
+
 .PHONY: diff
 diff: install ## Breaking-change report of every configured API against its released baseline
 	$(RUN) specfirst diff

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool
 
-from ._runtime import AwareDatetime
+from ._runtime import AwareDatetime, StrictInt
 
 
 class Health(BaseModel):
@@ -68,7 +68,7 @@ class Problem(BaseModel):
         ),
     ]
     status: Annotated[
-        int,
+        StrictInt,
         Field(description="The HTTP status code of this response.", examples=[412], ge=100, le=599),
     ]
     detail: Annotated[
@@ -189,7 +189,7 @@ class Task(BaseModel):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     version: Annotated[
-        int,
+        StrictInt,
         Field(
             description="Incremented on every change; the `ETag` is this number in quotes.", ge=1
         ),
@@ -233,9 +233,9 @@ class TaskPage(BaseModel):
     )
     items: list[Task]
     total: Annotated[
-        int, Field(description="Number of tasks matching the filters, over all pages.", ge=0)
+        StrictInt, Field(description="Number of tasks matching the filters, over all pages.", ge=0)
     ]
-    limit: Annotated[int, Field(ge=1, le=100)]
+    limit: Annotated[StrictInt, Field(ge=1, le=100)]
     next_cursor: Annotated[
         str | None,
         Field(
@@ -342,7 +342,9 @@ class TokenResponse(BaseModel):
         str, Field(description="JWT to send as `Authorization: Bearer <token>`.")
     ]
     token_type: TokenResponseTokenType
-    expires_in: Annotated[int, Field(description="Seconds until the access token expires.", ge=1)]
+    expires_in: Annotated[
+        StrictInt, Field(description="Seconds until the access token expires.", ge=1)
+    ]
     refresh_token: Annotated[
         str,
         Field(description="Opaque, single-use; exchange it at `/api/auth/refresh` for a new pair."),
@@ -387,9 +389,9 @@ class UserPage(BaseModel):
         extra="forbid",
     )
     items: list[User]
-    total: Annotated[int, Field(description="Number of accounts in all pages.", ge=0)]
-    limit: Annotated[int, Field(ge=1)]
-    offset: Annotated[int, Field(ge=0)]
+    total: Annotated[StrictInt, Field(description="Number of accounts in all pages.", ge=0)]
+    limit: Annotated[StrictInt, Field(ge=1)]
+    offset: Annotated[StrictInt, Field(ge=0)]
 
 
 class UserRole(Enum):

@@ -33,6 +33,8 @@ paths:
     get:
       operationId: listTasks
       tags: [tasks]
+      parameters:
+        - {name: q, in: query, schema: {type: string}}
       responses:
         "200":
           description: ok

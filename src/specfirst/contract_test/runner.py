@@ -30,6 +30,7 @@ from specfirst.contract_test.prepare import prepare
 from specfirst.contract_test.settings import ContractTestSettings
 
 PROGRESS_EVERY = 5.0  # seconds between progress lines
+USER_PHASES = ("examples", "coverage", "fuzzing", "stateful")  # not Schemathesis' internal ones
 
 
 @dataclass
@@ -150,7 +151,7 @@ class Progress:
         (kind, data), *_ = event.items()
         if kind == "PhaseStarted":
             name = str(data["phase"]["name"])
-            if name != "probing" and data["phase"].get("is_enabled", True):
+            if name in USER_PHASES and data["phase"].get("is_enabled", True):
                 self.phase = name
                 self.print_line()
         elif kind == "ScenarioFinished":

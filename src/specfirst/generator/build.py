@@ -162,6 +162,7 @@ RESERVED_METHOD_NAMES = frozenset(
 _NO_BODY_STATUSES = {204, 205, 304}
 # Parameters whose values pydantic's lax mode would also read from a number (a timestamp).
 _TEMPORAL_ANNOTATIONS = frozenset({"datetime.datetime", "datetime.date"})
+_FORMAT_ANNOTATIONS = frozenset({"datetime.datetime", "datetime.date", "uuid.UUID"})
 
 
 def pick_media(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -393,6 +394,7 @@ class ViewBuilder:
             required=required,
             default=default,
             marker=("runtime.ISO_TEXT, " if annotation in _TEMPORAL_ANNOTATIONS else "")
+            + _string_keywords(schema, annotation)
             + f"{marker_name}({', '.join(arguments)})",
             description=" ".join(str(param.get("description", "")).split()),
         )
@@ -689,6 +691,18 @@ def _bounds(
     if isinstance(schema.get(high_key), int):
         out.append(f"{high_arg}={schema[high_key]}")
     return out
+
+
+def _string_keywords(schema: dict[str, Any], annotation: str) -> str:
+    """`runtime.StringKeywords(...)` for a string parameter whose format maps to a type that takes
+    no string constraints (uuid, date, date-time): its keywords are checked on the text as sent."""
+    if annotation not in _FORMAT_ANNOTATIONS:
+        return ""
+    arguments = _bounds(schema, "min_length", "max_length", "minLength", "maxLength")
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and _python_regex_ok(ecma_to_python(pattern)):
+        arguments.append(f"pattern={ecma_to_python(pattern)!r}")
+    return f"runtime.StringKeywords({', '.join(arguments)}), " if arguments else ""
 
 
 def _numeric_bounds(schema: dict[str, Any]) -> list[str]:

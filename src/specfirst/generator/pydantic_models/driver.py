@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from specfirst.errors import SpecfirstError
+from specfirst.generator import string_keywords
 from specfirst.generator.pydantic_models.result import ModelsModule
 from specfirst.generator.schemas import MARK_KEY
 
@@ -245,7 +246,7 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
         except ModelGenerationError:
             raise split_error from None
         output = output.replace(_HEADER_SLOT, f"{_HEADER_SLOT}\n{VARIANTS_FALLBACK}", 1)
-    return unmark(strict_temporal_imports(output), mark)
+    return unmark(string_keywords.restore_keywords(strict_temporal_imports(output)), mark)
 
 
 def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:
@@ -263,7 +264,7 @@ def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:
         warnings.simplefilter("ignore")
         try:
             output = generate(
-                document,
+                string_keywords.move_keywords(document),
                 input_file_type=InputFileType.OpenAPI,
                 output_model_type=DataModelType.PydanticV2BaseModel,
                 target_pydantic_version=TargetPydanticVersion.V2_14,
@@ -272,7 +273,7 @@ def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:
                 use_union_operator=True,
                 use_missing_sentinel=True,
                 strict_nullable=True,
-                strict_types=[StrictTypes.float, StrictTypes.bool],
+                strict_types=[StrictTypes.float, StrictTypes.bool, StrictTypes.int],
                 read_only_write_only_model_type=(
                     ReadOnlyWriteOnlyModelType.RequestResponse if split else None
                 ),
@@ -284,6 +285,7 @@ def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:
                 set_default_enum_member=True,
                 naming_strategy=NamingStrategy.FullPath,
                 formatters=[],
+                field_extra_keys={string_keywords.EXTENSION},
                 custom_file_header=_HEADER_SLOT,
             )
         except Exception as exc:  # the library raises many kinds; report them as one
@@ -433,7 +435,8 @@ def _import_for_aliases(source: str) -> str:
 
 
 _TEMPORAL = {"date": "IsoDate", "datetime": "IsoDatetime", "time": "IsoTime"}
-_PYDANTIC_TEMPORAL = ("AwareDatetime", "NaiveDatetime")
+# Also from the runtime: its `StrictInt` takes JSON Schema integers (3 and 3.0, not true).
+_PYDANTIC_TEMPORAL = ("AwareDatetime", "NaiveDatetime", "StrictInt")
 
 
 def strict_temporal_imports(source: str) -> str:
@@ -485,7 +488,11 @@ def _code_fingerprint() -> str:
         digest = hashlib.sha256()
         for helper in sorted(Path(__file__).parent.glob("*.py")):
             digest.update(helper.read_bytes())
-        for planner in ("schemas.py", "patterns.py"):  # how the models document is built
+        for planner in (
+            "schemas.py",
+            "patterns.py",
+            "string_keywords.py",
+        ):  # how the models document is built
             digest.update(Path(__file__).parents[1].joinpath(planner).read_bytes())
         for dist in ("datamodel-code-generator", "pydantic"):
             digest.update(f"{dist}=={metadata.version(dist)}".encode())

@@ -10,7 +10,9 @@ from specfirst.openapi import (
     as_dict,
     as_list,
     child,
+    effective_parameters,
     effective_security,
+    is_json_media,
     resolve,
     status_class,
 )
@@ -39,17 +41,38 @@ def response_2xx(ctx: LintContext) -> Iterator[Finding]:
             )
 
 
+def _parsed_body(ctx: LintContext, op: Operation) -> bool:
+    """Does the operation take a body the runtime parses before validating (JSON, multipart)?
+    A malformed one is answered 400; URL-encoded forms always parse (their errors are 422)."""
+    body, _ = resolve(ctx.document, op.node.get("requestBody"), child(op.pointer, "requestBody"))
+    media_types = as_dict(as_dict(body).get("content"))
+    return any(
+        is_json_media(media) or media.split(";", 1)[0].strip().lower().startswith("multipart/")
+        for media in media_types
+    )
+
+
 @rule(
-    "response-4xx", Severity.ERROR, "Every operation declares the client errors (4xx) it returns."
+    "response-4xx",
+    Severity.ERROR,
+    "Operations declare the client errors the generated runtime sends: 422 where there is input "
+    "to validate (parameters or a body), 400 where a JSON or multipart body can be malformed.",
 )
 def response_4xx(ctx: LintContext) -> Iterator[Finding]:
     for op in ctx.operations:
-        if not any(status_class(s) == "4" for s in _statuses(op)):
-            yield Finding(
-                "response-4xx",
-                f"{op.label} declares no 4xx response",
-                child(op.pointer, "responses") if "responses" in op.node else op.pointer,
-            )
+        wanted = []
+        if effective_parameters(ctx.document, op) or "requestBody" in op.node:
+            wanted.append(("422", "input that does not match the contract"))
+        if _parsed_body(ctx, op):
+            wanted.append(("400", "a malformed body"))
+        for status, why in wanted:
+            if not _declares(op, status):
+                yield Finding(
+                    "response-4xx",
+                    f"{op.label} declares no {status} response, but the generated runtime "
+                    f"answers {status} to {why}",
+                    child(op.pointer, "responses") if "responses" in op.node else op.pointer,
+                )
 
 
 @rule(

@@ -7,16 +7,16 @@ from typing import Annotated
 
 from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 
-from ._runtime import AwareDatetime
+from ._runtime import AwareDatetime, StrictInt
 from ._runtime import IsoDate as date
 
 
 class CreateItem200ResponseBody(BaseModel):
-    id: int | MISSING = MISSING
+    id: StrictInt | MISSING = MISSING
 
 
 class CreateItem201ResponseBody(BaseModel):
-    id: int | MISSING = MISSING
+    id: StrictInt | MISSING = MISSING
 
 
 class CreateItemRequestBodyRequest(BaseModel):
@@ -36,7 +36,7 @@ class CreateItemRequestBodyResponse(BaseModel):
     day: date | MISSING = MISSING
     price: StrictFloat | None | MISSING = MISSING
     tags: list[str] | MISSING = MISSING
-    id: int | MISSING = MISSING
+    id: StrictInt | MISSING = MISSING
 
 
 class SubmitForm200ResponseBody(BaseModel):
@@ -46,7 +46,7 @@ class SubmitForm200ResponseBody(BaseModel):
 
 
 class SubmitFormRequestBody(BaseModel):
-    count: int | MISSING = MISSING
+    count: StrictInt | MISSING = MISSING
     ratio: StrictFloat | MISSING = MISSING
     flag: StrictBool | MISSING = MISSING
     tags: list[str] | MISSING = MISSING

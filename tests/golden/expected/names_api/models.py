@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import MISSING, BaseModel, Field
 
+from ._runtime import StrictInt
+
 
 class Mode(Enum):
     """
@@ -42,7 +44,7 @@ class Kind(BaseModel):
 
 
 class ListPets200ResponseBodyItem(BaseModel):
-    id: int | MISSING = MISSING
+    id: StrictInt | MISSING = MISSING
 
 
 class PetCategory(BaseModel):
@@ -52,7 +54,7 @@ class PetCategory(BaseModel):
 
 class Query(BaseModel):
     a_b: Annotated[str | MISSING, Field(alias="a.b")] = MISSING
-    class_: Annotated[int | MISSING, Field(alias="class")] = MISSING
+    class_: Annotated[StrictInt | MISSING, Field(alias="class")] = MISSING
 
 
 class Shape(Class):

@@ -26,6 +26,7 @@ import collections
 import contextlib
 import http.client
 import json
+import math
 import os
 import re
 import secrets
@@ -138,6 +139,16 @@ def cpu_seconds(stat: str, ticks_per_second: int) -> float:
     return (utime + stime) / ticks_per_second
 
 
+MIN_REQUESTS_PER_CONNECTION = 10  # fewer in a run and the cut-off requests skew CPU/request
+
+
+def run_seconds(rps: float, connections: int, base: int, cap: int) -> int:
+    """How long to load an app so a run completes MIN_REQUESTS_PER_CONNECTION per connection at
+    the rate it showed while warming up: at least `base`, at most `cap` seconds."""
+    wanted = MIN_REQUESTS_PER_CONNECTION * connections / max(rps, 0.1)
+    return max(base, min(cap, math.ceil(wanted)))
+
+
 def ratio(value: float | None, base: float | None) -> float | None:
     if value is None or base is None or base <= 0:
         return None
@@ -158,11 +169,14 @@ class Cell:
     p99_ms: list[float | None] = field(default_factory=list)
     errors: int = 0
     requests: int = 0
+    short_runs: int = 0  # runs under MIN_REQUESTS_PER_CONNECTION per connection
 
-    def add(self, result: WrkResult, cpu: float) -> None:
+    def add(self, result: WrkResult, cpu: float, connections: int) -> None:
+        if result.requests < MIN_REQUESTS_PER_CONNECTION * connections:
+            self.short_runs += 1
         self.cpu_us.append(cpu * 1e6 / max(result.requests, 1))
         self.rps.append(result.rps)
-        self.p99_ms.append(result.p99_ms)
+        self.p99_ms.append(result.p99_ms if result.requests else None)
         self.errors += result.errors
         self.requests += result.requests
 
@@ -607,8 +621,9 @@ class Bench:
             conns,
             seconds,
         )
-        time.sleep(0.2)  # requests cut off at the end finish inside the measured window
-        return result, server.cpu() - before
+        cpu = server.cpu() - before
+        time.sleep(0.3)  # requests cut off at the end finish before the next run starts
+        return result, cpu
 
 
 def measure(bench: Bench, apps: dict[str, list[str]]) -> dict[tuple[str, str, str, int], Cell]:
@@ -625,17 +640,27 @@ def measure(bench: Bench, apps: dict[str, list[str]]) -> dict[tuple[str, str, st
         for app in names
     ]
     print(f"warming up {len(bench.servers)} servers ...", flush=True)
-    for (db, _app), server in bench.servers.items():
+    warm_rps: dict[tuple[str, str, str], float] = {}
+    for (db, app), server in bench.servers.items():
         account = (
             bench.accounts[db] if db in bench.accounts else next(iter(bench.accounts.values()))
         )
         for endpoint in ENDPOINTS:
-            bench.load(
+            warm, _cpu = bench.load(
                 server, paths(account)[endpoint], account.token, max(args.connections), args.warmup
             )
+            warm_rps[(db, app, endpoint)] = warm.rps
+    seconds = {
+        (db, app, endpoint, conns): run_seconds(
+            warm_rps[(db, app, endpoint)], conns, args.duration, args.max_duration
+        )
+        for db, app, endpoint, conns in plan
+    }
     total = len(plan) * args.rounds
     print(
-        f"{total} runs of {args.duration:g} s ({args.rounds} rounds, interleaved) ...", flush=True
+        f"{total} runs of {min(seconds.values())}-{max(seconds.values())} s ({args.rounds} rounds, "
+        f"interleaved; longer runs for slow apps, up to --max-duration {args.max_duration}) ...",
+        flush=True,
     )
     for round_index in range(args.rounds):
         shift = round_index % len(plan)
@@ -647,10 +672,11 @@ def measure(bench: Bench, apps: dict[str, list[str]]) -> dict[tuple[str, str, st
                 bench.accounts[db] if db in bench.accounts else next(iter(bench.accounts.values()))
             )
             server = bench.servers[(db, app)]
+            key = (db, app, endpoint, conns)
             result, cpu = bench.load(
-                server, paths(account)[endpoint], account.token, conns, args.duration
+                server, paths(account)[endpoint], account.token, conns, seconds[key]
             )
-            cells[(db, app, endpoint, conns)].add(result, cpu)
+            cells[key].add(result, cpu, conns)
         print(f"  round {round_index + 1}/{args.rounds} done", flush=True)
     return cells
 
@@ -908,7 +934,7 @@ def report(
     args: argparse.Namespace,
 ) -> list[str]:
     lines = []
-    header = f"{'database':<10} {'endpoint':<8} {'c':>3} {'app':<34} {'CPU us/req':>10} {'xlean':>6} {'req/s':>8} {'p99 ms':>8} {'xlean':>6} {'errors':>6}"
+    header = f"{'database':<10} {'endpoint':<8} {'c':>3} {'app':<34} {'CPU us/req':>10} {'xlean':>6} {'req/s':>8} {'p99 ms':>8} {'xlean':>6} {'errors':>6} {'short':>5}"
     lines += [header, "-" * len(header)]
     for endpoint in ENDPOINTS:
         for conns in args.connections:
@@ -928,7 +954,7 @@ def report(
                         f"{_fmt(ratio(cpu, median(base.cpu_us)) if base else None, '.2f'):>6} "
                         f"{_fmt(median(cell.rps), '.0f'):>8} {_fmt(p99, '.1f'):>8} "
                         f"{_fmt(ratio(p99, median(base.p99_ms)) if base else None, '.2f'):>6} "
-                        f"{cell.errors:>6}"
+                        f"{cell.errors:>6} {cell.short_runs or '':>5}"
                     )
             lines.append("")
     return lines
@@ -941,6 +967,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds per server and endpoint")
+    parser.add_argument(
+        "--max-duration", type=int, default=12, help="longest run for an app slow to serve"
+    )
     parser.add_argument(
         "--variants", default="", help="comma-separated, `+` combines: pool20+no-pre-ping"
     )
@@ -1078,6 +1107,10 @@ def print_results(
         f"JSON; {TASKS} tasks, list = default page (20); server on cpu {args.server_cpu}, wrk on "
         f"cpu {args.wrk_cpu}; medians of {args.rounds} interleaved rounds x {args.duration} s; "
         "CPU us/req = server process CPU time / requests"
+    )
+    print(
+        f"(`short`: runs that completed under {MIN_REQUESTS_PER_CONNECTION} requests per "
+        "connection, where cut-off requests skew CPU/request: the machine was too busy for them)"
     )
     print()
     for line in report(cells, apps, args):

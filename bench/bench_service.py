@@ -1122,13 +1122,40 @@ def print_results(
         print(f"  {'MET   ' if check.met else 'MISSED'} {check.what}: {shown} (target {limit})")
 
 
+COUNT_COLUMNS = (
+    ("checkouts", ("pool: checkout",)),
+    ("pre-pings", ("pool: pre-ping",)),
+    ("new conns", ("pool: new connection",)),
+    ("BEGIN", ("sqlalchemy: begin",)),
+    ("ROLLBACK", ("sqlalchemy: rollback",)),
+    ("statements", ("sqlalchemy: statement",)),
+    ("PG trips", ("pg: ",)),
+    ("Redis cmds", ("redis: ",)),
+)
+
+
+def count_row(counts: dict[str, float]) -> list[float]:
+    """The counters summed into COUNT_COLUMNS (a prefix ending in ': ' sums its kinds)."""
+    row = []
+    for _title, keys in COUNT_COLUMNS:
+        row.append(
+            sum(
+                v
+                for k, v in counts.items()
+                if any(k == key or (key.endswith(": ") and k.startswith(key)) for key in keys)
+            )
+        )
+    return row
+
+
 def print_counts(db: str, columns: dict[str, dict[str, float]]) -> None:
-    names = sorted({k for col in columns.values() for k in col})
-    heads = list(columns)
-    print(f"{'per request (' + db + ')':<34}" + "".join(f"{h:>22}" for h in heads))
-    for name in names:
-        print(f"{name:<34}" + "".join(f"{columns[h].get(name, 0):>22.2f}" for h in heads))
-    print("(columns `... c=64`: per 1,000 requests under wrk load at 64 connections)")
+    print(f"{'round trips per request, ' + db:<44}" + "".join(f"{t:>11}" for t, _ in COUNT_COLUMNS))
+    for name, counts in columns.items():
+        print(f"{name:<44}" + "".join(f"{v:>11.2f}" for v in count_row(counts)))
+    print(
+        "(`... c=64` rows: pool events per 1,000 requests under wrk load at 64 connections; PG "
+        "round trips = asyncpg calls: BEGIN, pre-ping `;`, statements, ROLLBACK)"
+    )
 
 
 def print_profile(label: str, result: dict[str, Any]) -> None:

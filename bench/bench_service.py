@@ -26,6 +26,7 @@ import collections
 import contextlib
 import http.client
 import json
+import math
 import os
 import re
 import secrets
@@ -71,6 +72,7 @@ VARIANT_ENV: dict[str, dict[str, str]] = {
 VARIANT_PATCHES = (
     "no-overflow",
     "no-pre-ping",
+    "idle-ping",
     "recycle",
     "autocommit-reads",  # upper bound: no BEGIN/ROLLBACK around reads
     "no-access-log",
@@ -137,6 +139,16 @@ def cpu_seconds(stat: str, ticks_per_second: int) -> float:
     return (utime + stime) / ticks_per_second
 
 
+MIN_REQUESTS_PER_CONNECTION = 10  # fewer in a run and the cut-off requests skew CPU/request
+
+
+def run_seconds(rps: float, connections: int, base: int, cap: int) -> int:
+    """How long to load an app so a run completes MIN_REQUESTS_PER_CONNECTION per connection at
+    the rate it showed while warming up: at least `base`, at most `cap` seconds."""
+    wanted = MIN_REQUESTS_PER_CONNECTION * connections / max(rps, 0.1)
+    return max(base, min(cap, math.ceil(wanted)))
+
+
 def ratio(value: float | None, base: float | None) -> float | None:
     if value is None or base is None or base <= 0:
         return None
@@ -157,11 +169,14 @@ class Cell:
     p99_ms: list[float | None] = field(default_factory=list)
     errors: int = 0
     requests: int = 0
+    short_runs: int = 0  # runs under MIN_REQUESTS_PER_CONNECTION per connection
 
-    def add(self, result: WrkResult, cpu: float) -> None:
+    def add(self, result: WrkResult, cpu: float, connections: int) -> None:
+        if result.requests < MIN_REQUESTS_PER_CONNECTION * connections:
+            self.short_runs += 1
         self.cpu_us.append(cpu * 1e6 / max(result.requests, 1))
         self.rps.append(result.rps)
-        self.p99_ms.append(result.p99_ms)
+        self.p99_ms.append(result.p99_ms if result.requests else None)
         self.errors += result.errors
         self.requests += result.requests
 
@@ -362,6 +377,79 @@ class Database:
     cleanup: list[Any] = field(default_factory=list)
 
 
+def private_postgres(folder: Path) -> tuple[str, list[Any]]:
+    """A throw-away PostgreSQL server of our own on a free port (fsync off, room for the many
+    pools a run opens), so the benchmark never eats the shared server's connection slots. Its DSN
+    and the steps that stop and remove it; ("", []) when no PostgreSQL binaries are installed."""
+    bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    pg_config = shutil.which("pg_config")
+    if not bindirs and pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        bindirs = [Path(out.stdout.strip())]
+    if not bindirs or not (bindirs[-1] / "initdb").exists():
+        return "", []
+    bindir = bindirs[-1]
+    data = folder / "pgdata"
+    data.mkdir()
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the postgres user
+        import pwd
+
+        user = pwd.getpwnam("postgres")
+        os.chmod(folder, 0o711)
+        os.chown(data, user.pw_uid, user.pw_gid)
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    options = (
+        f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={data} "
+        "-c max_connections=500 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(data / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+    def stop() -> None:
+        subprocess.run(
+            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            check=False,
+            capture_output=True,
+        )
+
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres", [stop]
+
+
 def postgres_database(dsn: str, redis_url: str | None, tag: str) -> Database:
     import psycopg
 
@@ -533,8 +621,9 @@ class Bench:
             conns,
             seconds,
         )
-        time.sleep(0.2)  # requests cut off at the end finish inside the measured window
-        return result, server.cpu() - before
+        cpu = server.cpu() - before
+        time.sleep(0.3)  # requests cut off at the end finish before the next run starts
+        return result, cpu
 
 
 def measure(bench: Bench, apps: dict[str, list[str]]) -> dict[tuple[str, str, str, int], Cell]:
@@ -551,17 +640,27 @@ def measure(bench: Bench, apps: dict[str, list[str]]) -> dict[tuple[str, str, st
         for app in names
     ]
     print(f"warming up {len(bench.servers)} servers ...", flush=True)
-    for (db, _app), server in bench.servers.items():
+    warm_rps: dict[tuple[str, str, str], float] = {}
+    for (db, app), server in bench.servers.items():
         account = (
             bench.accounts[db] if db in bench.accounts else next(iter(bench.accounts.values()))
         )
         for endpoint in ENDPOINTS:
-            bench.load(
+            warm, _cpu = bench.load(
                 server, paths(account)[endpoint], account.token, max(args.connections), args.warmup
             )
+            warm_rps[(db, app, endpoint)] = warm.rps
+    seconds = {
+        (db, app, endpoint, conns): run_seconds(
+            warm_rps[(db, app, endpoint)], conns, args.duration, args.max_duration
+        )
+        for db, app, endpoint, conns in plan
+    }
     total = len(plan) * args.rounds
     print(
-        f"{total} runs of {args.duration:g} s ({args.rounds} rounds, interleaved) ...", flush=True
+        f"{total} runs of {min(seconds.values())}-{max(seconds.values())} s ({args.rounds} rounds, "
+        f"interleaved; longer runs for slow apps, up to --max-duration {args.max_duration}) ...",
+        flush=True,
     )
     for round_index in range(args.rounds):
         shift = round_index % len(plan)
@@ -573,10 +672,11 @@ def measure(bench: Bench, apps: dict[str, list[str]]) -> dict[tuple[str, str, st
                 bench.accounts[db] if db in bench.accounts else next(iter(bench.accounts.values()))
             )
             server = bench.servers[(db, app)]
+            key = (db, app, endpoint, conns)
             result, cpu = bench.load(
-                server, paths(account)[endpoint], account.token, conns, args.duration
+                server, paths(account)[endpoint], account.token, conns, seconds[key]
             )
-            cells[(db, app, endpoint, conns)].add(result, cpu)
+            cells[key].add(result, cpu, conns)
         print(f"  round {round_index + 1}/{args.rounds} done", flush=True)
     return cells
 
@@ -834,7 +934,7 @@ def report(
     args: argparse.Namespace,
 ) -> list[str]:
     lines = []
-    header = f"{'database':<10} {'endpoint':<8} {'c':>3} {'app':<34} {'CPU us/req':>10} {'xlean':>6} {'req/s':>8} {'p99 ms':>8} {'xlean':>6} {'errors':>6}"
+    header = f"{'database':<10} {'endpoint':<8} {'c':>3} {'app':<34} {'CPU us/req':>10} {'xlean':>6} {'req/s':>8} {'p99 ms':>8} {'xlean':>6} {'errors':>6} {'short':>5}"
     lines += [header, "-" * len(header)]
     for endpoint in ENDPOINTS:
         for conns in args.connections:
@@ -854,7 +954,7 @@ def report(
                         f"{_fmt(ratio(cpu, median(base.cpu_us)) if base else None, '.2f'):>6} "
                         f"{_fmt(median(cell.rps), '.0f'):>8} {_fmt(p99, '.1f'):>8} "
                         f"{_fmt(ratio(p99, median(base.p99_ms)) if base else None, '.2f'):>6} "
-                        f"{cell.errors:>6}"
+                        f"{cell.errors:>6} {cell.short_runs or '':>5}"
                     )
             lines.append("")
     return lines
@@ -867,6 +967,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds per server and endpoint")
+    parser.add_argument(
+        "--max-duration", type=int, default=12, help="longest run for an app slow to serve"
+    )
     parser.add_argument(
         "--variants", default="", help="comma-separated, `+` combines: pool20+no-pre-ping"
     )
@@ -883,7 +986,12 @@ def main() -> int:
     parser.add_argument("--profile-apps", default="tasks", help="apps to profile (comma-separated)")
     parser.add_argument("--profile-seconds", type=int, default=6)
     parser.add_argument("--keep-profiles", help="copy py-spy's raw stacks into this folder")
-    parser.add_argument("--pg-dsn", default=os.environ.get("BENCH_POSTGRES_DSN", DEFAULT_PG))
+    parser.add_argument(
+        "--pg-dsn",
+        default=os.environ.get("BENCH_POSTGRES_DSN", "private"),
+        help="`private` (default): start a PostgreSQL of our own on a free port; or a server's "
+        f"DSN (e.g. {DEFAULT_PG}), where a private schema is used and dropped",
+    )
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--server-cpu", default="0")
     parser.add_argument("--wrk-cpu", default="1")
@@ -904,6 +1012,15 @@ def main() -> int:
         bench = Bench(args, wrk, workdir, secrets.token_urlsafe(48))
         stack.callback(lambda: [s.stop() for s in bench.servers.values()])
         dbs: dict[str, Database] = {}
+        if "postgresql" in databases and args.pg_dsn == "private":
+            print("starting a private PostgreSQL server ...", flush=True)
+            args.pg_dsn, stop_pg = private_postgres(workdir)
+            if not args.pg_dsn:
+                raise SystemExit(
+                    "bench: no PostgreSQL binaries for a private server; pass --pg-dsn"
+                )
+            for step in stop_pg:
+                stack.callback(step)
         for name in databases:
             db = (
                 postgres_database(args.pg_dsn, args.redis_url, tag)
@@ -991,6 +1108,10 @@ def print_results(
         f"cpu {args.wrk_cpu}; medians of {args.rounds} interleaved rounds x {args.duration} s; "
         "CPU us/req = server process CPU time / requests"
     )
+    print(
+        f"(`short`: runs that completed under {MIN_REQUESTS_PER_CONNECTION} requests per "
+        "connection, where cut-off requests skew CPU/request: the machine was too busy for them)"
+    )
     print()
     for line in report(cells, apps, args):
         print(line)
@@ -1001,13 +1122,40 @@ def print_results(
         print(f"  {'MET   ' if check.met else 'MISSED'} {check.what}: {shown} (target {limit})")
 
 
+COUNT_COLUMNS = (
+    ("checkouts", ("pool: checkout",)),
+    ("pre-pings", ("pool: pre-ping",)),
+    ("new conns", ("pool: new connection",)),
+    ("BEGIN", ("sqlalchemy: begin",)),
+    ("ROLLBACK", ("sqlalchemy: rollback",)),
+    ("statements", ("sqlalchemy: statement",)),
+    ("PG trips", ("pg: ",)),
+    ("Redis cmds", ("redis: ",)),
+)
+
+
+def count_row(counts: dict[str, float]) -> list[float]:
+    """The counters summed into COUNT_COLUMNS (a prefix ending in ': ' sums its kinds)."""
+    row = []
+    for _title, keys in COUNT_COLUMNS:
+        row.append(
+            sum(
+                v
+                for k, v in counts.items()
+                if any(k == key or (key.endswith(": ") and k.startswith(key)) for key in keys)
+            )
+        )
+    return row
+
+
 def print_counts(db: str, columns: dict[str, dict[str, float]]) -> None:
-    names = sorted({k for col in columns.values() for k in col})
-    heads = list(columns)
-    print(f"{'per request (' + db + ')':<34}" + "".join(f"{h:>22}" for h in heads))
-    for name in names:
-        print(f"{name:<34}" + "".join(f"{columns[h].get(name, 0):>22.2f}" for h in heads))
-    print("(columns `... c=64`: per 1,000 requests under wrk load at 64 connections)")
+    print(f"{'round trips per request, ' + db:<44}" + "".join(f"{t:>11}" for t, _ in COUNT_COLUMNS))
+    for name, counts in columns.items():
+        print(f"{name:<44}" + "".join(f"{v:>11.2f}" for v in count_row(counts)))
+    print(
+        "(`... c=64` rows: pool events per 1,000 requests under wrk load at 64 connections; PG "
+        "round trips = asyncpg calls: BEGIN, pre-ping `;`, statements, ROLLBACK)"
+    )
 
 
 def print_profile(label: str, result: dict[str, Any]) -> None:

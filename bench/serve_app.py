@@ -140,21 +140,58 @@ def with_counts_endpoint(app: Any) -> Any:
 # -- candidate fixes ---------------------------------------------------------------------------
 
 
-def _engine_kwargs(**extra: Any) -> None:
+def _engine_kwargs(after: Callable[[Any], None] | None = None, **extra: Any) -> None:
     """Add keyword arguments to every `create_async_engine` call the Tasks API makes, wherever
-    its engine module lives (the module that imported the name is patched)."""
+    its engine module lives (the module that imported the name is patched); `after` gets each
+    engine made."""
     import sqlalchemy.ext.asyncio
 
     original = sqlalchemy.ext.asyncio.create_async_engine
 
     def patched(url: Any, **kwargs: Any) -> Any:
         kwargs.update(extra)
-        return original(url, **kwargs)
+        engine = original(url, **kwargs)
+        if after is not None:
+            after(engine)
+        return engine
 
     for module in list(sys.modules.values()):
         name = getattr(module, "__name__", "")
         if name.startswith("tasks_service") and hasattr(module, "create_async_engine"):
             module.create_async_engine = patched
+
+
+IDLE_PING_SECONDS = 1.0
+
+
+def ping_when_idle(engine: Any, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    """The cheap alternative to `pool_pre_ping`: ping a pooled connection at checkout only when
+    it sat unused for over `idle_seconds` (a restart or idle cut may have broken it meanwhile);
+    a failed ping makes the pool replace it (DisconnectionError), as pre-ping does. Under load a
+    connection is never idle that long, so the ping's round trips (BEGIN, `;`, ROLLBACK on
+    asyncpg) disappear from the hot path; a connection broken while busy is caught by
+    SQLAlchemy's disconnect handling, which invalidates the pool."""
+    import time
+
+    from sqlalchemy import event, exc
+
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since > idle_seconds:
+            try:
+                dialect.do_ping(dbapi_connection)
+            except Exception as error:
+                raise exc.DisconnectionError(str(error)) from error
+
+    event.listen(sync_engine, "checkin", checkin)
+    event.listen(sync_engine, "checkout", checkout)
 
 
 def _no_access_log(_app: Any) -> None:
@@ -174,12 +211,15 @@ def _no_gzip(app: Any) -> None:
 def _no_account_lookup(_app: Any) -> None:
     """Upper bound (NOT a fix): the verifier's account-state lookup answered without the
     database. What folding it into the task's own query can save at most."""
-    users = importlib.import_module("tasks_service.repositories.users")
 
-    async def active(_session: Any, user_id: Any) -> Any:
+    async def active(_session: Any, user_id: Any, *_args: Any, **_kwargs: Any) -> Any:
         return types.SimpleNamespace(id=user_id, is_active=True, role="user")
 
-    users.get = active
+    try:  # the verifier's one query of revocations and account state, where that exists
+        revocations = importlib.import_module("tasks_service.repositories.revocations")
+        revocations.account_unless_revoked = active
+    except ImportError:
+        importlib.import_module("tasks_service.repositories.users").get = active
 
 
 # name -> (before the app is built, after it is built)
@@ -187,6 +227,7 @@ PATCHES: dict[str, tuple[Callable[[], None] | None, Callable[[Any], None] | None
     "no-overflow": (lambda: _engine_kwargs(max_overflow=0), None),
     "no-pre-ping": (lambda: _engine_kwargs(pool_pre_ping=False), None),
     "recycle": (lambda: _engine_kwargs(pool_pre_ping=False, pool_recycle=1800), None),
+    "idle-ping": (lambda: _engine_kwargs(ping_when_idle, pool_pre_ping=False), None),
     "autocommit-reads": (lambda: _engine_kwargs(isolation_level="AUTOCOMMIT"), None),
     "no-access-log": (None, _no_access_log),
     "no-middleware": (None, _no_middleware),

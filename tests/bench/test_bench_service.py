@@ -131,3 +131,10 @@ def test_profile_stacks_group_by_context_then_innermost_layer() -> None:
     assert groups["SQLAlchemy: execute + fetch, driver"] == pytest.approx(10.0)
     assert groups["(other threads, beside the loop's 100 %)"] == pytest.approx(50.0)
     assert bs.top_frames(stacks, 1) == [("execute (asyncpg/connection.py:3)", pytest.approx(70.0))]
+
+
+def test_run_seconds_stretch_runs_of_slow_apps_within_bounds() -> None:
+    assert bs.run_seconds(rps=2000.0, connections=64, base=3, cap=12) == 3
+    assert bs.run_seconds(rps=100.0, connections=64, base=3, cap=12) == 7  # 640 requests
+    assert bs.run_seconds(rps=1.0, connections=64, base=3, cap=12) == 12
+    assert bs.run_seconds(rps=0.0, connections=16, base=3, cap=12) == 12

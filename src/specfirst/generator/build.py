@@ -196,7 +196,7 @@ def plan_models(document: dict[str, Any]) -> ModelPlan:
     refs = References(document)
     for raw in iter_operations(document, refs):
         base = pascal_case(operation_name(raw), fallback="Operation")
-        for param in effective_parameters(document, raw, refs):
+        for param in raw.parameters:
             schema = param.node.get("schema")
             if param.location == "path" and isinstance(schema, dict):
                 # an object in the path is parsed by style, then validated by its own class

@@ -10,7 +10,6 @@ from specfirst.openapi import (
     as_dict,
     as_list,
     child,
-    effective_parameters,
     effective_security,
     is_json_media,
     resolve,
@@ -61,7 +60,7 @@ def _parsed_body(ctx: LintContext, op: Operation) -> bool:
 def response_4xx(ctx: LintContext) -> Iterator[Finding]:
     for op in ctx.operations:
         wanted = []
-        if effective_parameters(ctx.document, op) or "requestBody" in op.node:
+        if op.parameters or "requestBody" in op.node:
             wanted.append(("422", "input that does not match the contract"))
         if _parsed_body(ctx, op):
             wanted.append(("400", "a malformed body"))

@@ -2,7 +2,7 @@
 # Change the contract and run `specfirst generate` instead.
 """What this package was generated from, and by what: `specfirst generate` stops early and `specfirst check` passes when all of it still holds."""
 
-GENERATOR = "specfirst 0.1.0 9cd8a973359ca92f79f0e8cc1f748fa9"
+GENERATOR = "specfirst 0.1.0 0356690f597790b42bfc1a0d416f74d3"
 INPUTS: dict[str, str] = {
     "../../specs/tasks/components/headers.yaml": "51b37b90a2260dc5cf3d301654e07ba81a94ee7e02c499b82b9bf59066d27125",
     "../../specs/tasks/components/parameters.yaml": "f6171d625d2c4d6b13a27e90fc5875bc989a1342883d13bfe742ce4e83209ead",
@@ -16,7 +16,7 @@ INPUTS: dict[str, str] = {
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "1180e7d42bac5c40be6d2751218cec884cfc0bdda90b26188980ec591f3e355d",
-    "_runtime.py": "9d574907693233920824c333d3b03d7eb4eb463aef7fd7aa012a8eeb2b1aefc5",
+    "_runtime.py": "8da496a33283cc576d172767b30cbebf43e25e751fffca003a585490b0e77d9d",
     "app.py": "d2f36e6e584ab34e4ea0bdbf8d64bb81c37cb36f225ba7c9dfef06752370a93a",
     "contract.py": "870e3b2719c4f9cbea831647cf0bd971a29e06795ee140c7218277db149eb275",
     "models.py": "426bd66b6c1d178ea8cf3090707c4b4639b142466455de20de6a2a2268dbce7c",

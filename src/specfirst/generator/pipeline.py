@@ -65,6 +65,8 @@ FINGERPRINTED = (
     "openapi",
     "validation",
     "loader.py",
+    "yaml12.py",
+    "jsontext.py",
     "names.py",
     "errors.py",
     "__init__.py",

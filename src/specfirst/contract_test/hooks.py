@@ -35,6 +35,7 @@ def activate(
     *,
     house: Iterable[str] = (),
     security_headers: Mapping[str, str | None] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
     """Point the provider, the checks and the hooks at this run's identities and records.
 
@@ -47,9 +48,15 @@ def activate(
     observe.ACTIVE.clear()
     if observations is not None:
         observe.ACTIVE.append(observations)
+    EXTRA_HEADERS.clear()
+    EXTRA_HEADERS.update(headers or {})
+
+
+EXTRA_HEADERS: dict[str, str] = {}  # in-process: the plain `headers` (the CLI passes them as -H)
 
 
 def deactivate() -> None:
+    EXTRA_HEADERS.clear()
     provider.install(None)
     checks.configure(active=False, wallet=None)
     observe.ACTIVE.clear()
@@ -59,6 +66,9 @@ def deactivate() -> None:
 def before_call(context: HookContext, case: AnyCase, kwargs: dict[str, Any]) -> None:
     """Half of the requests carry their own request id, so echoing it can be checked."""
     headers: Any = case.headers
+    for name, value in EXTRA_HEADERS.items():
+        if name not in headers:
+            headers[name] = value
     if (
         checks.RUNTIME.active
         and "request_id_echoed" in checks.RUNTIME.house

@@ -78,6 +78,7 @@ def in_process(
             run.observations,
             house=settings.house_checks,
             security_headers=security_headers,
+            headers=ready.plain_headers,
         )
         try:
             yield run

@@ -380,7 +380,7 @@ def test_variants_fall_back_to_one_class_per_schema_when_the_split_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fixture = HERE / "fixtures" / "robustness" / "read_write_refs.yaml"
-    monkeypatch.chdir(tmp_path)  # no models cache from other runs
+    monkeypatch.setenv("SPECFIRST_STATE_DIR", str(tmp_path / "state"))  # a models cache of its own
     _failing_split(monkeypatch, always=False)
     said: list[str] = []
     result = generate_package(fixture, "robust_fallback_api", tmp_path, on_warning=said.append)
@@ -408,7 +408,8 @@ def test_model_errors_speak_the_contracts_language(
     from specfirst.cli import main
 
     shutil.copy(HERE / "fixtures" / "robustness" / "read_write_refs.yaml", tmp_path)
-    monkeypatch.chdir(tmp_path)  # no models cache from other runs
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SPECFIRST_STATE_DIR", str(tmp_path / "state"))  # a models cache of its own
     _failing_split(monkeypatch, always=True)
     out = tmp_path / "out"
     assert main(["generate", "read_write_refs.yaml", "--out", str(out), "--force"]) == 1

@@ -189,7 +189,12 @@ def run_once(
     with tempfile.TemporaryFile() as log:  # not a pipe: a chatty tool would block on a full one
         started = time.perf_counter()
         process = subprocess.Popen(
-            argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env or dict(os.environ)
+            argv,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env or dict(os.environ),
+            start_new_session=True,  # a timeout ends its children too (a JVM, workers)
         )
         deadline = started + timeout
         tree_peak = 0.0
@@ -199,7 +204,7 @@ def run_once(
                 break
             tree_peak = max(tree_peak, tree_rss_mib(process.pid))
             if time.perf_counter() > deadline:
-                process.kill()
+                os.killpg(process.pid, 9)
                 os.wait4(process.pid, 0)
                 return Run(time.perf_counter() - started, f"timeout after {timeout:.0f} s")
             time.sleep(0.01)
@@ -260,7 +265,9 @@ def time_tool(
 ) -> Timing:
     timing = Timing()
     for index in range(runs):
-        with tempfile.TemporaryDirectory(prefix="specfirst-bench-") as tmp:
+        with tempfile.TemporaryDirectory(
+            prefix="specfirst-bench-", ignore_cleanup_errors=True
+        ) as tmp:
             out = Path(tmp) / "out"
             out.mkdir()
             run = run_once(command(contract, out), Path(tmp), env=own_state(Path(tmp) / "state"))
@@ -348,39 +355,20 @@ EDITS: dict[str, Edit] = {
 }
 
 
-def edit_loops(contract: Path, runs: int) -> dict[str, Timing]:
-    """The everyday loop: after a cold generate, edit the contract (a different schema or
-    operation each time) and run `specfirst generate`; caches as a user's would be."""
-    results: dict[str, Timing] = {}
-    with tempfile.TemporaryDirectory(prefix="specfirst-bench-") as tmp:
-        folder = Path(tmp)
-        copy = folder / contract.name
-        document = json.loads(contract.read_text(encoding="utf-8"))
-        copy.write_text(json.dumps(document), encoding="utf-8")
-        argv = specfirst_command(copy, folder / "out")
-        argv.remove("--force")
-        env = own_state(folder / "state")
-        cold = run_once(argv, folder, env=env)
-        for kind, edit in EDITS.items():
-            timing = results.setdefault(kind, Timing(error=cold.error))
-            for index in range(runs):
-                edit(document, index)
-                copy.write_text(json.dumps(document), encoding="utf-8")
-                _add(timing, run_once(argv, folder, env=env))
-        noop = results.setdefault("no-op (nothing changed)", Timing())
-        for _ in range(runs):
-            _add(noop, run_once(argv, folder, env=env))
-    return results
-
-
-def fresh_clone_check(contract: Path, runs: int) -> Timing:
-    """`specfirst check` in a fresh clone: the project (pyproject, contract, generated package)
-    copied to a new folder with no state at all, as on CI."""
-    timing = Timing()
-    with tempfile.TemporaryDirectory(prefix="specfirst-bench-") as tmp:
+def project_loops(
+    contract: Path, runs: int, import_runs: int
+) -> tuple[dict[str, Timing], Timing, Timing]:
+    """In one project (pyproject naming the contract; its state in `.specfirst/` beside it),
+    after a cold generate: the edit loops (a different schema or operation each time, caches
+    as a user's would be), the no-op, `specfirst check` in fresh clones (the project copied to a
+    new folder with no state, as on CI), and import + `create_app()` of the package."""
+    edits: dict[str, Timing] = {}
+    with tempfile.TemporaryDirectory(prefix="specfirst-bench-", ignore_cleanup_errors=True) as tmp:
         project = Path(tmp) / "project"
         (project / "specs").mkdir(parents=True)
-        shutil.copy(contract, project / "specs" / contract.name)
+        copy = project / "specs" / contract.name
+        document = json.loads(contract.read_text(encoding="utf-8"))
+        copy.write_text(json.dumps(document), encoding="utf-8")
         (project / "pyproject.toml").write_text(
             "[[tool.specfirst.apis]]\n"
             'name = "bench"\n'
@@ -388,32 +376,31 @@ def fresh_clone_check(contract: Path, runs: int) -> Timing:
             'package = "bench_api"\n',
             encoding="utf-8",
         )
+        env = {k: v for k, v in os.environ.items() if k != "SPECFIRST_STATE_DIR"}
         generate = [sys.executable, "-m", "specfirst.cli", "generate"]
-        timing.error = run_once(generate, project, env=own_state(Path(tmp) / "state")).error
+        cold = run_once(generate, project, env=env)
+        for kind, edit in EDITS.items():
+            timing = edits.setdefault(kind, Timing(error=cold.error))
+            for index in range(runs):
+                edit(document, index)
+                copy.write_text(json.dumps(document), encoding="utf-8")
+                _add(timing, run_once(generate, project, env=env))
+        noop = edits.setdefault("no-op (nothing changed)", Timing())
+        for _ in range(runs):
+            _add(noop, run_once(generate, project, env=env))
+        check = Timing()
         for index in range(runs):
             clone = Path(tmp) / f"clone-{index}"
-            shutil.copytree(project, clone)
-            check = [sys.executable, "-m", "specfirst.cli", "check"]
-            _add(timing, run_once(check, clone, env=own_state(Path(tmp) / f"none-{index}")))
-    return timing
-
-
-def import_time(contract: Path, runs: int) -> Timing:
-    """`import <package>.app` and `create_app()` of the generated package, in a fresh
-    interpreter each time (bytecode already compiled, as after a first start)."""
-    timing = Timing()
-    with tempfile.TemporaryDirectory(prefix="specfirst-bench-") as tmp:
-        folder = Path(tmp)
-        argv = specfirst_command(contract, folder)
-        timing.error = run_once(argv, folder, env=own_state(folder / "state")).error
-        if timing.error:
-            return timing
-        compile_all = [sys.executable, "-m", "compileall", "-q", "bench_api"]
-        run_once(compile_all, folder)
+            shutil.copytree(project, clone, ignore=shutil.ignore_patterns(".specfirst"))
+            argv = [sys.executable, "-m", "specfirst.cli", "check"]
+            _add(check, run_once(argv, clone, env=own_state(Path(tmp) / f"none-{index}")))
+        started = Timing()
+        generated = project / "generated"
+        run_once([sys.executable, "-m", "compileall", "-q", "bench_api"], generated)
         start = [sys.executable, "-c", "import bench_api.app as a; a.create_app()"]
-        for _ in range(runs):
-            _add(timing, run_once(start, folder))
-    return timing
+        for _ in range(import_runs):
+            _add(started, run_once(start, generated))
+    return edits, check, started
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -463,6 +450,9 @@ def main() -> int:
     )
     parser.add_argument("--skip-peers", action="store_true", help="time specfirst only")
     parser.add_argument(
+        "--peers", help="comma-separated peer environments to time (fcg,ogc,dcg; default: all)"
+    )
+    parser.add_argument(
         "--edit-runs", type=int, default=3, help="runs of each kind of edit (default: 3)"
     )
     parser.add_argument("--json", help="also write the figures to this JSON file")
@@ -475,7 +465,8 @@ def main() -> int:
         print(f"bench: missing documents: {', '.join(missing)}", file=sys.stderr)
         return 2
     deadline = time.perf_counter() + args.budget
-    peers = [] if args.skip_peers else list(PEERS)
+    wanted = set(args.peers.split(",")) if args.peers else {p.env for p in PEERS}
+    peers = [] if args.skip_peers else [p for p in PEERS if p.env in wanted]
     install_errors = {peer.name: ensure_env(peer) for peer in peers}
     compile_bytecode(Path(sys.executable))  # ours, on the same footing
 
@@ -493,10 +484,8 @@ def main() -> int:
 
     largest = max(documents, key=lambda d: d.stat().st_size)
     print(f"edit loops, check and import on {largest.name} ...", flush=True)
-    edits = edit_loops(largest, args.edit_runs)
+    edits, check, started = project_loops(largest, args.edit_runs, 3)
     noop = noop_seconds(args.runs)
-    check = fresh_clone_check(largest, args.edit_runs)
-    started = import_time(largest, 3)
 
     headers = ["document", "ops", "specfirst"]
     for peer in peers:

@@ -13,8 +13,8 @@ grows each bucket splits in two), never on the machine.
 
 **What a part holds besides its home schemas.** A class comes out the same from any part that
 holds what shapes it:
-- *strong* dependencies, taken whole (and theirs, transitively): `allOf` members (inheritance
-  copies their fields), both ends of a discriminator (it writes the tag into each member's
+- *strong* dependencies, taken whole (and theirs, transitively): `allOf` members, and the
+  members of a `oneOf`/`anyOf` inside one (inheritance and merging copy their fields), both ends of a discriminator (it writes the tag into each member's
   class), a `$ref` with a default beside it (the default names an enum member), targets with a
   default or `null` of their own (datamodel-code-generator copies both into the referring
   field), and every component that may split into request/response variants
@@ -47,7 +47,8 @@ from specfirst.loader import split_pointer
 
 PART_BYTES = 40_000  # aimed-for mean part size (JSON of its home schemas)
 MAX_PARTS = 64
-MIN_BYTES = 300_000  # below this, one run beats the cost of splitting
+# Below this, one run (adyen-checkout, 397 kB, differs when split: see docs/speed.md).
+MIN_BYTES = 600_000
 # Keywords that may stand beside a `$ref` without changing what the reference means to a class.
 _ANNOTATIONS = frozenset(
     {
@@ -63,6 +64,9 @@ _ANNOTATIONS = frozenset(
         "externalDocs",
     }
 )
+
+
+_COMBINERS = frozenset({"oneOf", "anyOf", "allOf"})
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,9 @@ def _edges(schemas: dict[str, Any]) -> tuple[dict[str, set[str]], dict[str, set[
                 strong[member].add(name)
         for key, value in node.items():
             if isinstance(value, dict | list):
-                visit(name, value, key == "allOf")
+                # A union inside an `allOf` member is merged with it: its members too are
+                # needed whole. Below a property or an item, a new schema starts.
+                visit(name, value, key == "allOf" or (in_all_of and key in _COMBINERS))
 
     for name, schema in schemas.items():
         visit(name, schema, False)

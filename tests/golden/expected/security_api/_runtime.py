@@ -210,7 +210,7 @@ def styled_path(
         raw = str(request.path_params.get(name, ""))
         try:
             value = parse_styled(raw, wire, style, explode, kind)
-            return adapter.validate_strings(value)
+            return adapter.validate_python(value, context=FROM_TEXT)
         except ValidationError as exc:
             errors = [{**e, "loc": ("path", wire, *e["loc"])} for e in exc.errors()]
             raise RequestValidationError(errors) from None
@@ -270,11 +270,15 @@ IsoDate = Annotated[datetime.date, ISO_TEXT]
 IsoTime = Annotated[datetime.time, ISO_TEXT]
 
 
+FROM_TEXT: Any = {"from": "text"}  # validation context of values parsed out of a URL
+
+
 def json_integer(value: Any, info: pydantic.ValidationInfo) -> Any:
     """A JSON Schema integer: a number with no fractional part (`3` or `3.0`), never `true`
     (pydantic's lax `int` takes booleans) nor a numeric string (its strict one refuses `3.0`).
-    Values read from text (a styled path parameter, `validate_strings`) are parsed as usual."""
-    if info.mode == "string":
+    Values read from text (a styled path parameter: validation `context=FROM_TEXT`) are
+    parsed as usual."""
+    if info.context is FROM_TEXT:
         return value
     if isinstance(value, bool) or isinstance(value, str | bytes):
         raise pydantic_core.PydanticKnownError("int_type")

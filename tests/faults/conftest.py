@@ -63,6 +63,11 @@ def _with_port(url: str, port: int) -> str:
     return parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host).geturl()
 
 
+def _with_query(url: str, query: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(query=f"{parts.query}&{query}" if parts.query else query).geturl()
+
+
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
     try:
@@ -136,7 +141,9 @@ async def stack(
 ) -> Stack:
     built = Stack(
         {
-            "database_url": _with_port(PG_DSN, pg_proxy.port),
+            # No SSL negotiation: the local server has none, and a frozen proxy would leave
+            # asyncpg's negotiation future failed and never awaited (an asyncio error log).
+            "database_url": _with_query(_with_port(PG_DSN, pg_proxy.port), "ssl=disable"),
             "database_schema": pg_schema,
             "redis_url": _with_port(REDIS_URL, redis_proxy.port),
             "redis_key_prefix": redis_prefix,

@@ -43,7 +43,7 @@ format: install ## Format the hand-written code
 
 .PHONY: typecheck
 typecheck: install ## mypy --strict over src/, generated/ and the golden output
-	$(RUN) mypy src generated tests/golden/expected
+	$(RUN) mypy src runtime/src generated tests/golden/expected
 
 .PHONY: run
 run: generate ## Generate, migrate and serve the Tasks API on SQLite at http://127.0.0.1:8000/docs
@@ -89,7 +89,7 @@ test: install ## The whole suite: generated/ up to date, lint, types, tests
 	$(RUN) specfirst lint
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy src generated tests/golden/expected
+	$(RUN) mypy src runtime/src generated tests/golden/expected
 	$(RUN) pytest
 
 .PHONY: golden

@@ -7,8 +7,7 @@ from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import MISSING, BaseModel, Field, RootModel, StrictFloat
-
-from ._runtime import IsoDate as date_aliased
+from specfirst_runtime.dates import IsoDate as date_aliased
 
 
 class Adoption(BaseModel):

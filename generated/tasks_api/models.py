@@ -8,8 +8,7 @@ from typing import Annotated
 from uuid import UUID
 
 from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool
-
-from ._runtime import AwareDatetime
+from specfirst_runtime.dates import AwareDatetime
 
 
 class Health(BaseModel):

@@ -56,6 +56,10 @@ RESERVED_ARGUMENTS = frozenset(
         "typing",
         "datetime",
         "uuid",
+        "respond",
+        "bound_service",
+        "read_raw",
+        "read_form",
     }
 )
 # create_app's own keywords and common FastAPI(...) keywords a tag must not shadow.
@@ -88,8 +92,13 @@ RESERVED_METHOD_NAMES = frozenset(
         "services",
         "runtime",
         "router",
-        "OPERATIONS",
-        "OperationSpec",
+        "Bare",
+        "respond",
+        "bound_service",
+        "read_raw",
+        "read_form",
+        "FormField",
+        "ISO_TEXT",
         "Protocol",
         "Annotated",
         "Any",
@@ -105,7 +114,20 @@ RESERVED_METHOD_NAMES = frozenset(
         "Response",
     }
 )
+# Names security.py defines or imports, which requirement dependencies must not take.
+RESERVED_SECURITY_NAMES = frozenset(
+    {"annotations", "SCHEMES", "Credential", "Principal", "Requirement", "Scheme", "Verifier"}
+)
 _NO_BODY_STATUSES = {204, 205, 304}
+# Statuses only the framework sends: never in a service's return type (it may still raise them).
+_TRANSPORT_STATUSES = frozenset({405, 406, 414, 431})
+_BODY_STATUSES = frozenset({400, 413, 415})  # a malformed, too large or unsupported body
+_INPUT_STATUSES = frozenset({422})  # input that does not match the contract
+# Names responses.py defines or imports, which response classes must not take.
+RESERVED_RESPONSE_NAMES = frozenset(
+    {"annotations", "dataclass", "datetime", "uuid", "models", "Any", "Literal"}
+    | {"ContractResponse", "ErrorResponse"}
+)
 # Parameters whose values pydantic's lax mode would also read from a number (a timestamp).
 _TEMPORAL_ANNOTATIONS = frozenset({"datetime.datetime", "datetime.date"})
 _PATH_PARAM = re.compile(r"{([^}/]+)}")
@@ -237,6 +259,8 @@ class ViewBuilder:
         self.requirements: dict[str, RequirementView] = {}
         self.requirement_names = NameAllocator()
         self.operation_bases = NameAllocator()
+        self.response_names = NameAllocator(RESERVED_RESPONSE_NAMES)
+        self.shared_responses: dict[tuple[str, str], ResponseView] = {}
 
     def build(self) -> ApiView:
         info = self.document.get("info") or {}
@@ -271,6 +295,11 @@ class ViewBuilder:
                 snake_case(operation_name(raw), fallback="operation")
             )
             tag.operations.append(self._operation(raw, python_name))
+        used: dict[str, ResponseView] = {}
+        for tag in tags.values():
+            for op in tag.operations:
+                for response in (*op.returns, *op.errors):
+                    used.setdefault(response.class_name, response)
         return ApiView(
             title=str(info.get("title", "")),
             version=str(info.get("version", "")),
@@ -280,6 +309,7 @@ class ViewBuilder:
             tags=list(tags.values()),
             schemes=self._schemes(),
             requirements=list(self.requirements.values()),
+            responses=list(used.values()),
         )
 
     # -- operations -------------------------------------------------------------------------
@@ -299,7 +329,22 @@ class ViewBuilder:
                     "{" + param.wire_name + "}", "{" + param.python_name + "}"
                 )
         responses = self._responses(raw, base)
-        view = OperationView(
+        body = self._body(raw)
+        bare = self._bare(responses)
+        framework = set(_TRANSPORT_STATUSES)
+        if body is not None:
+            framework |= _BODY_STATUSES
+        if body is not None or parameters:
+            framework |= _INPUT_STATUSES
+        returns = [
+            r
+            for r in responses
+            if not (bare is not None and r.is_success and r.status == bare.status)
+            and not (r.is_error and r.status in framework)
+        ]
+        annotations = [bare.annotation] if bare else []
+        annotations += [f"responses.{r.class_name}" for r in returns]
+        return OperationView(
             operation_id=operation_name(raw),
             method=raw.method,
             path=raw.path,
@@ -307,16 +352,15 @@ class ViewBuilder:
             python_name=python_name,
             summary=" ".join(str(op.get("summary", "")).split()),
             parameters=parameters,
-            body=self._body(raw),
+            body=body,
             responses=responses,
-            bare=self._bare(responses),
+            bare=bare,
             security=self._security(op),
             deprecated=bool(op.get("deprecated")),
+            return_annotation=" | ".join(annotations) or "None",
+            returns=returns,
+            errors=[r for r in responses if r.is_error],
         )
-        annotations = [view.bare.annotation] if view.bare else []
-        annotations += [f"responses.{r.class_name}" for r in responses]
-        view.return_annotation = " | ".join(annotations) or "None"
-        return view
 
     def _parameters(self, raw: RawOperation, names: NameAllocator) -> list[ParameterView]:
         merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
@@ -375,7 +419,7 @@ class ViewBuilder:
             annotation=annotation,
             required=required,
             default=default,
-            marker=("runtime.ISO_TEXT, " if annotation in _TEMPORAL_ANNOTATIONS else "")
+            marker=("ISO_TEXT, " if annotation in _TEMPORAL_ANNOTATIONS else "")
             + f"{marker_name}({', '.join(arguments)})",
             description=" ".join(str(param.get("description", "")).split()),
         )
@@ -478,19 +522,34 @@ class ViewBuilder:
                     body_kind, body_annotation = "bytes", "bytes"
                 if media == "*/*":
                     media = "application/json"
-            headers = self._headers(response.get("headers") or {})
-            views.append(
-                ResponseView(
-                    key=key,
-                    class_name=f"{base}{status_label(key)}Response",
-                    status=status,
-                    media_type=media,
-                    body_kind=body_kind,
-                    body_annotation=body_annotation,
-                    headers=headers,
-                    description=" ".join(str(response.get("description", "")).split()),
-                )
+            component = _response_component(response_node)
+            shared = self.shared_responses.get((component, key)) if component else None
+            if shared is not None:
+                views.append(shared)
+                continue
+            if component is not None:
+                named = {c for c, _ in self.shared_responses}
+                wanted = pascal_case(component, fallback="Response")
+                if component in named:  # the same response under a second status
+                    wanted += status_label(key)
+                class_name = self.response_names.allocate(wanted)
+            else:
+                class_name = self.response_names.allocate(f"{base}{status_label(key)}Response")
+            view = ResponseView(
+                key=key,
+                class_name=class_name,
+                status=status,
+                media_type=media,
+                body_kind=body_kind,
+                body_annotation=body_annotation,
+                headers=self._headers(response.get("headers") or {}),
+                description=" ".join(str(response.get("description", "")).split()),
+                shared=component is not None,
+                component=component,
             )
+            if component is not None:
+                self.shared_responses[(component, key)] = view
+            views.append(view)
         return views
 
     def _headers(self, headers: dict[str, Any]) -> list[HeaderView]:
@@ -516,11 +575,11 @@ class ViewBuilder:
         return views
 
     def _bare(self, responses: list[ResponseView]) -> BareView | None:
-        success = [r for r in responses if r.status is not None and 200 <= r.status < 300]
+        success = [r for r in responses if r.is_success]
         if not success:
             return None
         first = min(success, key=lambda r: r.status or 0)
-        if any(h.required for h in first.headers):
+        if first.headers:  # headers need the wrapper: one way to return each success
             return None
         # A bare `Any` in the union would swallow every response class (`list[Any]` is fine).
         if first.body_annotation is not None and "Any" in {
@@ -551,12 +610,19 @@ class ViewBuilder:
         key = json.dumps([alternatives, optional], sort_keys=True)
         requirement = self.requirements.get(key)
         if requirement is None:
-            words = "_or_".join("_and_".join(snake_case(s) for s in alt) for alt in alternatives)
+            # After scheme and scopes: `oauth2_admin`, `bearer_auth_or_api_key`, `optional_...`.
+            words = "_or_".join(
+                "_and_".join(
+                    "_".join(snake_case(part, fallback="scope") for part in (scheme, *scopes))
+                    for scheme, scopes in alt.items()
+                )
+                for alt in alternatives
+            )
             if optional:
                 words = "optional_" + words
-            if any(scopes for alt in alternatives for scopes in alt.values()):
-                words += "_scoped"
-            name = self.requirement_names.allocate(safe_identifier(words[:60].rstrip("_")))
+            name = self.requirement_names.allocate(
+                safe_identifier(words[:80].rstrip("_"), RESERVED_SECURITY_NAMES)
+            )
             requirement = RequirementView(name=name, alternatives=alternatives, optional=optional)
             self.requirements[key] = requirement
         schemes = tuple(dict.fromkeys(name for alt in alternatives for name in alt))
@@ -591,6 +657,15 @@ class ViewBuilder:
             else:
                 views.append(SchemeView(name, "unsupported", "header", ""))
         return views
+
+
+def _response_component(node: Any) -> str | None:
+    """The `components/responses` key a response `$ref`s, if it is one."""
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    if not isinstance(ref, str) or not ref.startswith("#/components/responses/"):
+        return None
+    tokens = split_pointer(ref[1:])
+    return tokens[2] if len(tokens) == 3 else None
 
 
 def _properties(types: TypeNamer, schema: dict[str, Any]) -> dict[str, Any]:

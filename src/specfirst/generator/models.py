@@ -305,7 +305,7 @@ def strict_temporal_imports(source: str) -> str:
     if not runtime_names:
         return source
     last_import = max(i for i, line in enumerate(lines) if line.startswith(("from ", "import ")))
-    lines.insert(last_import + 1, f"from ._runtime import {', '.join(runtime_names)}")
+    lines.insert(last_import + 1, f"from specfirst_runtime.dates import {', '.join(runtime_names)}")
     return "\n".join(lines)
 
 

@@ -74,6 +74,9 @@ class HeaderView:
 
 @dataclass
 class ResponseView:
+    """One response class of `responses.py`: shared by every operation that `$ref`s the same
+    `components/responses` entry under the same key, else one per (operation, key)."""
+
     key: str  # "200", "default", "4XX"
     class_name: str
     status: int | None  # None: the class carries `status_code`
@@ -82,6 +85,33 @@ class ResponseView:
     body_annotation: str | None
     headers: list[HeaderView]
     description: str = ""
+    shared: bool = False  # from components/responses
+    component: str | None = None  # the components/responses key it comes from
+
+    @property
+    def is_error(self) -> bool:
+        """4xx, 5xx, `default` and range keys: raisable as well as returnable."""
+        return self.status is None or self.status >= 400
+
+    @property
+    def is_success(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def base_class(self) -> str:
+        return "ErrorResponse" if self.is_error else "ContractResponse"
+
+    @property
+    def class_keywords(self) -> list[str]:
+        """The class statement's keywords (`key="404", media_type=..., body_kind=...`)."""
+        words = [f"key={self.key!r}"]
+        if self.media_type is not None:
+            words.append(f"media_type={self.media_type!r}")
+        if self.body_kind is not None:
+            words.append(f"body_kind={self.body_kind!r}")
+        if self.headers:
+            words.append(f"headers={self.header_map}")
+        return words
 
     @property
     def fields(self) -> list[str]:
@@ -103,7 +133,7 @@ class ResponseView:
 
 @dataclass
 class BareView:
-    """The first 2xx response, which a service may return without its wrapper class."""
+    """The success a service returns as the body itself (no wrapper class)."""
 
     status: int
     media_type: str | None
@@ -133,6 +163,8 @@ class OperationView:
     security: SecurityView | None
     return_annotation: str = ""
     deprecated: bool = False
+    returns: list[ResponseView] = field(default_factory=list)  # what the service may return
+    errors: list[ResponseView] = field(default_factory=list)  # what it may raise
 
     @property
     def service_arguments(self) -> list[str]:
@@ -180,12 +212,22 @@ class OperationView:
         if self.bare is None:
             return "None"
         return (
-            f"runtime.Bare({self.bare.status}, {self.bare.media_type!r}, {self.bare.body_kind!r})"
+            f"Bare(status={self.bare.status}, media_type={self.bare.media_type!r},"
+            f" body_kind={self.bare.body_kind!r})"
         )
 
     @property
-    def security_schemes(self) -> tuple[str, ...]:
-        return self.security.schemes if self.security is not None else ()
+    def raise_only(self) -> list[str]:
+        """Error classes left out of the return type (the framework also sends their status):
+        the service may still raise them."""
+        returned = {r.class_name for r in self.returns}
+        return [f"responses.{r.class_name}" for r in self.errors if r.class_name not in returned]
+
+    @property
+    def errors_expression(self) -> str:
+        """The tuple of error classes the router lets a service raise."""
+        names = [f"responses.{r.class_name}" for r in self.errors]
+        return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
 
     @property
     def call_arguments(self) -> list[str]:
@@ -196,10 +238,6 @@ class OperationView:
             names.append("principal")
         return [f"{name}={name}" for name in names]
 
-    @property
-    def keyword_names(self) -> list[str]:
-        return [argument.split("=")[0] for argument in self.call_arguments]
-
 
 @dataclass
 class TagView:
@@ -209,6 +247,14 @@ class TagView:
     module_name: str  # routers/<module_name>.py
     description: str
     operations: list[OperationView] = field(default_factory=list)
+
+    @property
+    def uses_forms(self) -> bool:
+        return any(op.body is not None and op.body.kind == "form" for op in self.operations)
+
+    @property
+    def secured(self) -> bool:
+        return any(op.security is not None for op in self.operations)
 
 
 @dataclass
@@ -236,6 +282,15 @@ class ApiView:
     tags: list[TagView]
     schemes: list[SchemeView]
     requirements: list[RequirementView]
+    responses: list[ResponseView] = field(default_factory=list)  # every class of responses.py
+
+    @property
+    def secured(self) -> bool:
+        return bool(self.requirements)
+
+    @property
+    def uses_forms(self) -> bool:
+        return any(op.body is not None and op.body.kind == "form" for op in self.operations)
 
     @property
     def operations(self) -> list[OperationView]:

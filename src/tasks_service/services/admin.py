@@ -29,9 +29,9 @@ class AdminService:
 
     async def deactivate_user(
         self, *, user_id: uuid.UUID, principal: Principal
-    ) -> models.User | responses.DeactivateUser404Response | responses.DeactivateUser409Response:
+    ) -> models.User | responses.NotFound | responses.Conflict:
         if str(user_id) == principal.subject:
-            return responses.DeactivateUser409Response(
+            return responses.Conflict(
                 body=problem(
                     409,
                     "Conflict",
@@ -43,7 +43,7 @@ class AdminService:
         async with self._deps.sessions() as session, session.begin():
             user = await users.get(session, user_id)
             if user is None:
-                return responses.DeactivateUser404Response(body=not_found("account"))
+                return responses.NotFound(body=not_found("account"))
             if user.is_active:
                 user.is_active = False
                 user.updated_at = now

@@ -69,12 +69,7 @@ class AuthService:
 
     async def register_user(
         self, *, body: models.RegisterRequest
-    ) -> (
-        models.User
-        | responses.RegisterUser409Response
-        | responses.RegisterUser422Response
-        | responses.RegisterUser429Response
-    ):
+    ) -> models.User | responses.Conflict | responses.TooManyRequests:
         settings = self._deps.settings
         wait = await self._deps.store.hit(
             f"register:client:{context.client_address.get()}",
@@ -82,17 +77,17 @@ class AuthService:
             settings.register_client_window_seconds,
         )
         if wait is not None:
-            return responses.RegisterUser429Response(
+            return responses.TooManyRequests(
                 body=_rate_limited(wait, "registrations from this address"), retry_after=wait
             )
-        taken = responses.RegisterUser409Response(
+        taken = responses.Conflict(
             body=problem(
                 409, "Conflict", "An account with this email already exists.", "email-taken"
             )
         )
         email = users.normalise_email(body.email)
         if len(email) > _EMAIL_MAX:  # lower-casing can lengthen text ("İ" becomes two characters)
-            return responses.RegisterUser422Response(
+            raise responses.UnprocessableContent(
                 body=problem(422, "Unprocessable Content", "The email is too long.")
             )
         display_name = body.display_name if isinstance(body.display_name, str) else None
@@ -116,10 +111,9 @@ class AuthService:
         self, *, body: models.TokenRequest
     ) -> (
         models.TokenResponse
-        | responses.IssueToken400Response
-        | responses.IssueToken401Response
-        | responses.IssueToken403Response
-        | responses.IssueToken429Response
+        | responses.Unauthorized
+        | responses.Forbidden
+        | responses.TooManyRequests
     ):
         settings, store = self._deps.settings, self._deps.store
         account_key = f"login:account:{_account_key(body.username)}"
@@ -135,7 +129,7 @@ class AuthService:
         ]
         wait = max((w for w in waits if w is not None), default=None)
         if wait is not None:
-            return responses.IssueToken429Response(
+            return responses.TooManyRequests(
                 body=_rate_limited(wait, "login attempts"), retry_after=wait
             )
         async with self._deps.sessions() as session, session.begin():
@@ -144,7 +138,7 @@ class AuthService:
                 body.password, user.password_hash if user else None
             )
             if user is None or not ok:
-                return responses.IssueToken401Response(
+                return responses.Unauthorized(
                     body=problem(
                         401,
                         "Unauthorized",
@@ -153,14 +147,14 @@ class AuthService:
                     )
                 )
             if not user.is_active:
-                return responses.IssueToken403Response(
+                return responses.Forbidden(
                     body=problem(
                         403, "Forbidden", "This account is deactivated.", "account-deactivated"
                     )
                 )
             scopes = granted_scopes(user.role, body.scope if isinstance(body.scope, str) else None)
             if not scopes:
-                return responses.IssueToken400Response(
+                raise responses.BadRequest(
                     body=problem(
                         400,
                         "Bad Request",
@@ -190,9 +184,9 @@ class AuthService:
         self, *, body: models.RefreshRequest
     ) -> (
         models.TokenResponse
-        | responses.RefreshToken401Response
-        | responses.RefreshToken403Response
-        | responses.RefreshToken429Response
+        | responses.Unauthorized
+        | responses.Forbidden
+        | responses.TooManyRequests
     ):
         settings, store = self._deps.settings, self._deps.store
         wait = await store.hit(
@@ -201,10 +195,10 @@ class AuthService:
             settings.refresh_client_window_seconds,
         )
         if wait is not None:
-            return responses.RefreshToken429Response(
+            return responses.TooManyRequests(
                 body=_rate_limited(wait, "refresh attempts"), retry_after=wait
             )
-        invalid = responses.RefreshToken401Response(
+        invalid = responses.Unauthorized(
             body=problem(
                 401,
                 "Unauthorized",
@@ -228,7 +222,7 @@ class AuthService:
             else:
                 user = await users.get(session, user_id)
                 if user is None or not user.is_active:
-                    return responses.RefreshToken403Response(
+                    return responses.Forbidden(
                         body=problem(
                             403, "Forbidden", "This account is deactivated.", "account-deactivated"
                         )
@@ -251,7 +245,7 @@ class AuthService:
                 "refresh token reused; session revoked",
                 extra={"user_id": str(user_id), "session_id": str(family_id)},
             )
-            return responses.RefreshToken401Response(
+            return responses.Unauthorized(
                 body=problem(
                     401,
                     "Unauthorized",
@@ -279,11 +273,11 @@ class AuthService:
 
     async def get_current_user(
         self, *, principal: Principal
-    ) -> models.User | responses.GetCurrentUser401Response:
+    ) -> models.User | responses.Unauthorized:
         async with self._deps.sessions() as session:
             user = await users.get(session, uuid.UUID(principal.subject))
         if user is None:  # deleted between verification and now
-            return responses.GetCurrentUser401Response(
+            return responses.Unauthorized(
                 body=problem(401, "Unauthorized", "The account no longer exists.")
             )
         return user_out(user)

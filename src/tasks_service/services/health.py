@@ -25,7 +25,7 @@ class HealthService:
     async def get_health(self) -> models.Health:
         return models.Health(status=models.HealthStatus.ok)
 
-    async def get_readiness(self) -> models.Readiness | responses.GetReadiness503Response:
+    async def get_readiness(self) -> models.Readiness | responses.ServiceUnavailable:
         checks: dict[str, models.ReadinessChecks] = {}
         failed = "database"
         try:
@@ -41,7 +41,7 @@ class HealthService:
                     checks["redis"] = models.ReadinessChecks.ok
         except Exception as exc:
             log.warning("not ready", extra={"dependency": failed, "error": repr(exc)})
-            return responses.GetReadiness503Response(
+            return responses.ServiceUnavailable(
                 body=problem(503, "Service Unavailable", f"The {failed} is not ready.")
             )
         return models.Readiness(status=models.ReadinessStatus.ok, checks=checks)

@@ -96,12 +96,7 @@ class TasksService:
         due_before: datetime | None = None,
         q: str | None = None,
         sort: Sort = "-created_at",
-    ) -> (
-        models.TaskPage
-        | responses.ListTasks400Response
-        | responses.ListTasks404Response
-        | responses.ListTasks422Response
-    ):
+    ) -> models.TaskPage | responses.BadRequest | responses.NotFound:
         try:
             flt = task_repo.TaskFilter(
                 owner_id=user_id,
@@ -111,16 +106,16 @@ class TasksService:
                 text=q,
             )
         except _OutOfRangeError:
-            return responses.ListTasks422Response(body=_out_of_range())
+            raise responses.UnprocessableContent(body=_out_of_range()) from None
         async with self._deps.sessions() as session:
             if not await may_access(session, principal, user_id):
-                return responses.ListTasks404Response(body=not_found("account"))
+                return responses.NotFound(body=not_found("account"))
             try:
                 rows, total, next_cursor = await task_repo.page(
                     session, flt, sort=sort, limit=limit, cursor=cursor
                 )
             except task_repo.InvalidCursorError as exc:
-                return responses.ListTasks400Response(
+                return responses.BadRequest(
                     body=problem(400, "Bad Request", f"Invalid cursor: {exc}", "invalid-cursor")
                 )
         return models.TaskPage(
@@ -132,21 +127,17 @@ class TasksService:
 
     async def create_task(
         self, *, user_id: uuid.UUID, body: models.TaskCreate, principal: Principal
-    ) -> (
-        responses.CreateTask201Response
-        | responses.CreateTask404Response
-        | responses.CreateTask422Response
-    ):
+    ) -> responses.CreateTask201Response | responses.NotFound:
         now = utcnow()
         status = body.status if isinstance(body.status, models.TaskStatus) else None
         status = status or models.TaskStatus.pending
         try:
             due_at = _utc(body.due_at) if isinstance(body.due_at, datetime) else None
         except _OutOfRangeError:
-            return responses.CreateTask422Response(body=_out_of_range())
+            raise responses.UnprocessableContent(body=_out_of_range()) from None
         async with self._deps.sessions() as session, session.begin():
             if not await may_access(session, principal, user_id):
-                return responses.CreateTask404Response(body=not_found("account"))
+                return responses.NotFound(body=not_found("account"))
             row = TaskRow(
                 id=uuid.uuid4(),
                 owner_id=user_id,
@@ -171,12 +162,12 @@ class TasksService:
         task_id: uuid.UUID,
         principal: Principal,
         if_none_match: str | None = None,
-    ) -> responses.GetTask200Response | responses.GetTask304Response | responses.GetTask404Response:
+    ) -> responses.GetTask200Response | responses.GetTask304Response | responses.NotFound:
         async with self._deps.sessions() as session:
             allowed = await may_access(session, principal, user_id)
             row = await task_repo.get(session, user_id, task_id) if allowed else None
         if row is None:
-            return responses.GetTask404Response(body=not_found())
+            return responses.NotFound(body=not_found())
         if if_none_match_hit(if_none_match, row):
             return responses.GetTask304Response(etag=etag(row))
         return responses.GetTask200Response(body=task_out(row), etag=etag(row))
@@ -228,19 +219,14 @@ class TasksService:
         body: models.TaskReplace,
         principal: Principal,
         if_match: str | None = None,
-    ) -> (
-        responses.ReplaceTask200Response
-        | responses.ReplaceTask404Response
-        | responses.ReplaceTask412Response
-        | responses.ReplaceTask422Response
-    ):
+    ) -> responses.ReplaceTask200Response | responses.NotFound | responses.PreconditionFailed:
         result = await self._write(user_id, task_id, principal, if_match, body)
         if result == 404:
-            return responses.ReplaceTask404Response(body=not_found())
+            return responses.NotFound(body=not_found())
         if result == 412:
-            return responses.ReplaceTask412Response(body=_stale())
+            return responses.PreconditionFailed(body=_stale())
         if result == 422:
-            return responses.ReplaceTask422Response(body=_out_of_range())
+            raise responses.UnprocessableContent(body=_out_of_range()) from None
         assert isinstance(result, TaskRow)
         return responses.ReplaceTask200Response(body=task_out(result), etag=etag(result))
 
@@ -252,24 +238,19 @@ class TasksService:
         body: models.TaskPatch,
         principal: Principal,
         if_match: str | None = None,
-    ) -> (
-        responses.UpdateTask200Response
-        | responses.UpdateTask404Response
-        | responses.UpdateTask412Response
-        | responses.UpdateTask422Response
-    ):
+    ) -> responses.UpdateTask200Response | responses.NotFound | responses.PreconditionFailed:
         if not body.model_fields_set:
             # The contract says `minProperties: 1`; the generated model does not enforce it.
-            return responses.UpdateTask422Response(
+            raise responses.UnprocessableContent(
                 body=problem(422, "Unprocessable Content", "The body must name at least one field.")
             )
         result = await self._write(user_id, task_id, principal, if_match, body)
         if result == 404:
-            return responses.UpdateTask404Response(body=not_found())
+            return responses.NotFound(body=not_found())
         if result == 412:
-            return responses.UpdateTask412Response(body=_stale())
+            return responses.PreconditionFailed(body=_stale())
         if result == 422:
-            return responses.UpdateTask422Response(body=_out_of_range())
+            raise responses.UnprocessableContent(body=_out_of_range()) from None
         assert isinstance(result, TaskRow)
         return responses.UpdateTask200Response(body=task_out(result), etag=etag(result))
 
@@ -280,31 +261,27 @@ class TasksService:
         task_id: uuid.UUID,
         principal: Principal,
         if_match: str | None = None,
-    ) -> responses.DeleteTask404Response | responses.DeleteTask412Response | None:
+    ) -> responses.NotFound | responses.PreconditionFailed | None:
         for _ in range(_WRITE_ATTEMPTS):
             try:
                 async with self._deps.sessions() as session, session.begin():
                     allowed = await may_access(session, principal, user_id)
                     row = await task_repo.get(session, user_id, task_id) if allowed else None
                     if row is None:
-                        return responses.DeleteTask404Response(body=not_found())
+                        return responses.NotFound(body=not_found())
                     if not if_match_ok(if_match, row):
-                        return responses.DeleteTask412Response(body=_stale())
+                        return responses.PreconditionFailed(body=_stale())
                     row.deleted_at = row.updated_at = utcnow()
                     await session.flush()
                 return None
             except StaleDataError:
                 if if_match is not None:
-                    return responses.DeleteTask412Response(body=_stale())
-        return responses.DeleteTask412Response(body=_stale())
+                    return responses.PreconditionFailed(body=_stale())
+        return responses.PreconditionFailed(body=_stale())
 
     async def restore_task(
         self, *, user_id: uuid.UUID, task_id: uuid.UUID, principal: Principal
-    ) -> (
-        responses.RestoreTask200Response
-        | responses.RestoreTask404Response
-        | responses.RestoreTask409Response
-    ):
+    ) -> responses.RestoreTask200Response | responses.NotFound | responses.Conflict:
         now = utcnow()
         try:
             async with self._deps.sessions() as session, session.begin():
@@ -317,16 +294,16 @@ class TasksService:
                 if row is None or (
                     row.deleted_at is not None and row.deleted_at < now - RESTORE_WINDOW
                 ):
-                    return responses.RestoreTask404Response(body=not_found())
+                    return responses.NotFound(body=not_found())
                 if row.deleted_at is None:
-                    return responses.RestoreTask409Response(
+                    return responses.Conflict(
                         body=problem(409, "Conflict", "The task is not deleted.", "not-deleted")
                     )
                 row.deleted_at = None
                 row.updated_at = now
                 await session.flush()
         except StaleDataError:  # restored (or purged) concurrently: say what is true now
-            return responses.RestoreTask409Response(
+            return responses.Conflict(
                 body=problem(409, "Conflict", "The task was changed meanwhile.", "not-deleted")
             )
         return responses.RestoreTask200Response(body=task_out(row), etag=etag(row))

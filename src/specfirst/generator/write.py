@@ -61,12 +61,21 @@ def render_to_temp(files: dict[str, str], near: Path) -> Path:
     near.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{near.name}.", dir=near.parent))
     try:
+        # mkdtemp makes the folder 0700; the package gets the mode any new folder would get.
+        staging.chmod(0o777 & ~current_umask())
         write_tree(files, staging)
         format_tree(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it; it is put back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def swap_into_place(staging: Path, target: Path) -> None:

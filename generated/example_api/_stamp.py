@@ -10,7 +10,7 @@ OUTPUTS: dict[str, str] = {
     "app.py": "d67f1adbb7321c477a403bc078bdaa6e946e568f0ac425303eee0fb82d07e151",
     "models.py": "927f62da824a3ff8e5102ad43aaa6ba43bc1b5485bd4d78cb7a7f7b532884c74",
     "openapi.json": "3d89b6f10e3d31315c7e28e8d9416b0079ef47ef5ab15a7fa655f3e873d1a4a5",
-    "responses.py": "1428cedd1e53fccb28e622bd6256d71c21ed9704516751620c4533176ebc85c1",
+    "responses.py": "faade3431760d94c7418cda67d4969e1968b0b2e580e226e3eb8471fdeeb19a6",
     "routers/__init__.py": "f4480e49e2040ee22f28f3ead97609f1d797013cadaa89937994d3f88e31fd6b",
     "routers/clinic.py": "f7f6730bda0e0e4216911fbca9b8c89ff3690ccad84ef43ee4f3872c6b4c18b6",
     "routers/meta.py": "a6acf85296966761b1da49e02df21ab3b00274ac4fe8759544bead8c8adda641",

@@ -36,17 +36,17 @@ class Unauthorized(
 
 
 @dataclass(kw_only=True, eq=False)
-class Error(ErrorResponse, key="default", media_type="application/problem+json", body_kind="json"):
-    """default: Any other error."""
+class Invalid(ErrorResponse, key="422", media_type="application/problem+json", body_kind="json"):
+    """422: The request does not match the contract."""
 
-    status_code: int
     body: models.Problem
 
 
 @dataclass(kw_only=True, eq=False)
-class Invalid(ErrorResponse, key="422", media_type="application/problem+json", body_kind="json"):
-    """422: The request does not match the contract."""
+class Error(ErrorResponse, key="default", media_type="application/problem+json", body_kind="json"):
+    """default: Any other error."""
 
+    status_code: int
     body: models.Problem
 
 

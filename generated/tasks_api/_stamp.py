@@ -18,7 +18,7 @@ OUTPUTS: dict[str, str] = {
     "app.py": "9044db8486ef750f76e21eecc9793133eeccb39cca2de51fda5d4b4621ce7f59",
     "models.py": "d812989669c03029e5a55e73b59aab37409f2ab2c1c042ceddb4911fdd38bb43",
     "openapi.json": "0d3eb70cd59afc67f14ee6c74d2fd02e49a96da3a30ae55f6c5b39c6480a57ae",
-    "responses.py": "a240ff9674a7640f37a3c8297bcd59f1a7fafcc3261f7f3745bc9df6511c45c2",
+    "responses.py": "548a4c1b6ab0f9766ca33c3e6d333ba095240491f174c5bbd96bed398b2c6c9f",
     "routers/__init__.py": "0075d1e5243e97e8f26beadf6c67f2dd78834280ebdf72d5d650e79d61b657a4",
     "routers/admin.py": "36cea977d1625ce5eb2e16caca04cfe0422061416b5541f3d7aefa761e93ce2a",
     "routers/auth.py": "cb90d9c4fa0fa70e9f22ca9edf4cd8028232f486b7e00a125aefcc9254ce0b50",

@@ -13,29 +13,15 @@ from . import models
 
 
 @dataclass(kw_only=True, eq=False)
-class Conflict(ErrorResponse, key="409", media_type="application/problem+json", body_kind="json"):
-    """409: The request conflicts with the current state (for example, the email is already registered)."""
-
-    body: models.Problem
-
-
-@dataclass(kw_only=True, eq=False)
-class TooManyRequests(
-    ErrorResponse,
-    key="429",
-    media_type="application/problem+json",
-    body_kind="json",
-    headers={"retry_after": "Retry-After"},
-):
-    """429: Too many attempts from this client or for this account; retry after `Retry-After` seconds."""
-
-    body: models.Problem
-    retry_after: int
-
-
-@dataclass(kw_only=True, eq=False)
 class BadRequest(ErrorResponse, key="400", media_type="application/problem+json", body_kind="json"):
     """400: The body is not well-formed (malformed JSON or form), or a parameter is unusable (an invalid cursor)."""
+
+    body: models.Problem
+
+
+@dataclass(kw_only=True, eq=False)
+class Conflict(ErrorResponse, key="409", media_type="application/problem+json", body_kind="json"):
+    """409: The request conflicts with the current state (for example, the email is already registered)."""
 
     body: models.Problem
 
@@ -56,6 +42,20 @@ class UnprocessableContent(
     """422: The request is well-formed but breaks the contract (a missing field, a value out of range, an unknown property)."""
 
     body: models.Problem
+
+
+@dataclass(kw_only=True, eq=False)
+class TooManyRequests(
+    ErrorResponse,
+    key="429",
+    media_type="application/problem+json",
+    body_kind="json",
+    headers={"retry_after": "Retry-After"},
+):
+    """429: Too many attempts from this client or for this account; retry after `Retry-After` seconds."""
+
+    body: models.Problem
+    retry_after: int
 
 
 @dataclass(kw_only=True, eq=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +20,14 @@ from specfirst.generator.schemas import (
     schema_types,
 )
 from specfirst.generator.viewmodel import (
+    BYTES,
+    NONE,
+    STR,
     ApiView,
     BareView,
     BodyView,
+    Constraint,
+    Default,
     FormFieldView,
     HeaderView,
     OperationView,
@@ -32,6 +37,8 @@ from specfirst.generator.viewmodel import (
     SchemeView,
     SecurityView,
     TagView,
+    TypeRef,
+    list_of,
 )
 from specfirst.loader import escape_pointer_token, split_pointer
 from specfirst.names import NameAllocator, pascal_case, safe_identifier, snake_case
@@ -118,6 +125,7 @@ RESERVED_METHOD_NAMES = frozenset(
 RESERVED_SECURITY_NAMES = frozenset(
     {"annotations", "SCHEMES", "Credential", "Principal", "Requirement", "Scheme", "Verifier"}
 )
+_HEADER_SCALARS = frozenset({"str", "int", "float", "bool"})
 _NO_BODY_STATUSES = {204, 205, 304}
 # Statuses only the framework sends: never in a service's return type (it may still raise them).
 _TRANSPORT_STATUSES = frozenset({405, 406, 414, 431})
@@ -129,7 +137,9 @@ RESERVED_RESPONSE_NAMES = frozenset(
     | {"ContractResponse", "ErrorResponse"}
 )
 # Parameters whose values pydantic's lax mode would also read from a number (a timestamp).
-_TEMPORAL_ANNOTATIONS = frozenset({"datetime.datetime", "datetime.date"})
+_TEMPORAL_TYPES = frozenset(
+    {TypeRef("datetime", module="datetime"), TypeRef("date", module="datetime")}
+)
 _PATH_PARAM = re.compile(r"{([^}/]+)}")
 
 
@@ -245,7 +255,7 @@ class ViewBuilder:
         self,
         document: dict[str, Any],
         plan: ModelPlan,
-        classes: set[str],
+        classes: Collection[str],
         *,
         package: str,
         contract_path: str,
@@ -264,7 +274,8 @@ class ViewBuilder:
 
     def build(self) -> ApiView:
         info = self.document.get("info") or {}
-        tags: dict[str, TagView] = {}
+        tags: dict[str, dict[str, Any]] = {}
+        operations: dict[str, list[OperationView]] = {}
         tag_names = NameAllocator(RESERVED_TAG_NAMES)
         module_names = NameAllocator({"__init__"})
         protocol_names = NameAllocator()
@@ -277,39 +288,42 @@ class ViewBuilder:
         for raw in iter_operations(self.document):
             tag_list = raw.operation.get("tags") or ["default"]
             tag_name = str(tag_list[0])
-            tag = tags.get(tag_name)
-            if tag is None:
+            if tag_name not in tags:
                 python = tag_names.allocate(snake_case(tag_name, fallback="tag"), key=tag_name)
-                tag = TagView(
-                    name=tag_name,
-                    python_name=python,
-                    protocol_name=protocol_names.allocate(
+                tags[tag_name] = {
+                    "name": tag_name,
+                    "python_name": python,
+                    "protocol_name": protocol_names.allocate(
                         pascal_case(tag_name, fallback="Tag") + "Service"
                     ),
-                    module_name=module_names.allocate(python),
-                    description=descriptions.get(tag_name, ""),
-                )
-                tags[tag_name] = tag
+                    "module_name": module_names.allocate(python),
+                    "description": descriptions.get(tag_name, ""),
+                }
+                operations[tag_name] = []
                 method_names[tag_name] = NameAllocator(RESERVED_METHOD_NAMES)
             python_name = method_names[tag_name].allocate(
                 snake_case(operation_name(raw), fallback="operation")
             )
-            tag.operations.append(self._operation(raw, python_name))
+            operations[tag_name].append(self._operation(raw, python_name))
+        views = tuple(
+            TagView(**fields, operations=tuple(operations[name])) for name, fields in tags.items()
+        )
         used: dict[str, ResponseView] = {}
-        for tag in tags.values():
+        for tag in views:
             for op in tag.operations:
-                for response in (*op.returns, *op.errors):
-                    used.setdefault(response.class_name, response)
+                for response in op.responses:
+                    if response.is_error or response.type in op.returns:
+                        used.setdefault(response.class_name, response)
         return ApiView(
             title=str(info.get("title", "")),
             version=str(info.get("version", "")),
             contract_path=self.contract_path,
             contract_sha256=self.contract_sha256,
             package=self.package,
-            tags=list(tags.values()),
-            schemes=self._schemes(),
-            requirements=list(self.requirements.values()),
-            responses=list(used.values()),
+            tags=views,
+            schemes=tuple(self._schemes()),
+            requirements=tuple(self.requirements.values()),
+            responses=tuple(used.values()),
         )
 
     # -- operations -------------------------------------------------------------------------
@@ -336,14 +350,14 @@ class ViewBuilder:
             framework |= _BODY_STATUSES
         if body is not None or parameters:
             framework |= _INPUT_STATUSES
-        returns = [
+        returned = [
             r
             for r in responses
             if not (bare is not None and r.is_success and r.status == bare.status)
             and not (r.is_error and r.status in framework)
         ]
-        annotations = [bare.annotation] if bare else []
-        annotations += [f"responses.{r.class_name}" for r in returns]
+        errors = tuple(r for r in responses if r.is_error)
+        returns = ((bare.type,) if bare else ()) + tuple(r.type for r in returned)
         return OperationView(
             operation_id=operation_name(raw),
             method=raw.method,
@@ -351,15 +365,15 @@ class ViewBuilder:
             route_path=route_path,
             python_name=python_name,
             summary=" ".join(str(op.get("summary", "")).split()),
-            parameters=parameters,
+            parameters=tuple(parameters),
             body=body,
-            responses=responses,
+            responses=tuple(responses),
             bare=bare,
             security=self._security(op),
+            returns=returns or (NONE,),
+            errors=errors,
+            raise_only=tuple(r for r in errors if r not in returned),
             deprecated=bool(op.get("deprecated")),
-            return_annotation=" | ".join(annotations) or "None",
-            returns=returns,
-            errors=[r for r in responses if r.is_error],
         )
 
     def _parameters(self, raw: RawOperation, names: NameAllocator) -> list[ParameterView]:
@@ -399,61 +413,54 @@ class ViewBuilder:
         python = names.allocate(wanted, key=(location, wire))
         required = location == "path" or bool(param.get("required"))
         schema, component = self.types.resolve(param.get("schema") or {})
-        annotation, constraints = self._parameter_type(schema, component)
-        default = "None"
+        kind, constraints = self._parameter_type(schema, component)
+        default = None
         if not required and "default" in schema:
-            literal = _python_literal(schema["default"], annotation)
-            if literal is not None:
-                default = literal
-        marker_name = {"path": "Path", "query": "Query", "header": "Header", "cookie": "Cookie"}[
-            location
-        ]
-        arguments = []
-        if location != "path" and (python != wire or location in ("header", "cookie")):
-            arguments.append(f"alias={wire!r}")
-        arguments += constraints
+            default = _python_default(schema["default"], kind)
+        aliased = location != "path" and (python != wire or location in ("header", "cookie"))
         return ParameterView(
             wire_name=wire,
             python_name=python,
             location=location,
-            annotation=annotation,
+            type=kind,
             required=required,
             default=default,
-            marker=("ISO_TEXT, " if annotation in _TEMPORAL_ANNOTATIONS else "")
-            + f"{marker_name}({', '.join(arguments)})",
+            alias=wire if aliased else None,
+            constraints=tuple(constraints),
+            iso_text=kind in _TEMPORAL_TYPES,
             description=" ".join(str(param.get("description", "")).split()),
         )
 
     def _parameter_type(
         self, schema: dict[str, Any], component: str | None
-    ) -> tuple[str, list[str]]:
+    ) -> tuple[TypeRef, list[Constraint]]:
         types, _ = schema_types(schema)
         if types == ["array"]:
             items, item_component = self.types.resolve(schema.get("items") or {})
             inner, _ = self._parameter_type(items, item_component)
-            if inner.startswith("list["):
-                inner = "str"
+            if inner.is_list:
+                inner = STR
             constraints = _bounds(schema, "min_length", "max_length", "minItems", "maxItems")
-            return f"list[{inner}]", constraints
+            return list_of(inner), constraints
         if component is not None and "enum" in schema:
             class_base = self.types.plan.class_names[component]
             try:
-                return "models." + self.types.class_for(class_base, "request"), []
+                return TypeRef(self.types.class_for(class_base, "request"), module="models"), []
             except LookupError:
                 pass
         scalar = self.types.scalar(schema)
-        if scalar is None or scalar == "bytes":
-            return "str", []
-        bounds: list[str] = []
-        if scalar in ("int", "float"):
+        if scalar is None or scalar == BYTES:
+            return STR, []
+        bounds: list[Constraint] = []
+        if scalar.name in ("int", "float"):
             bounds += _numeric_bounds(schema)
-        elif scalar == "str":
+        elif scalar == STR:
             bounds += _bounds(schema, "min_length", "max_length", "minLength", "maxLength")
             pattern = schema.get("pattern")
             if isinstance(pattern, str):
                 pattern = ecma_to_python(pattern)
             if isinstance(pattern, str) and _python_regex_ok(pattern):
-                bounds.append(f"pattern={pattern!r}")
+                bounds.append(Constraint("pattern", pattern))
         return scalar, bounds
 
     def _body(self, raw: RawOperation) -> BodyView | None:
@@ -471,14 +478,14 @@ class ViewBuilder:
         required = bool(body.get("required"))
         lowered = media.lower()
         if is_json_media(media):
-            annotation = self.types.annotation(schema, pointer, "request")
-            return BodyView("json", media, annotation, required)
+            kind = self.types.annotation(schema, pointer, "request")
+            return BodyView("json", media, kind, required)
         if lowered.startswith(("multipart/", "application/x-www-form-urlencoded")):
-            annotation = self.types.annotation(schema, pointer, "request")
-            if not annotation.startswith("models."):
-                return BodyView("raw", media, "bytes", required)
-            return BodyView("form", media, annotation, required, self._form_fields(schema))
-        return BodyView("raw", media, "bytes", required)
+            kind = self.types.annotation(schema, pointer, "request")
+            if not kind.is_model:
+                return BodyView("raw", media, BYTES, required)
+            return BodyView("form", media, kind, required, tuple(self._form_fields(schema)))
+        return BodyView("raw", media, BYTES, required)
 
     def _form_fields(self, schema: Any) -> list[FormFieldView]:
         resolved, _ = self.types.resolve(schema)
@@ -503,7 +510,7 @@ class ViewBuilder:
             status = int(key) if key.isdigit() else None
             media: str | None = None
             body_kind: str | None = None
-            body_annotation: str | None = None
+            body_type: TypeRef | None = None
             picked = pick_media(response.get("content") or {})
             if picked is not None and status not in _NO_BODY_STATUSES and not key.startswith("1"):
                 media, value = picked
@@ -513,13 +520,11 @@ class ViewBuilder:
                 pointer = owner + f"/content/{escape_pointer_token(media)}/schema"
                 if is_json_media(media):
                     body_kind = "json"
-                    body_annotation = self.types.annotation(
-                        value.get("schema"), pointer, "response"
-                    )
+                    body_type = self.types.annotation(value.get("schema"), pointer, "response")
                 elif media.lower().startswith("text/"):
-                    body_kind, body_annotation = "text", "str"
+                    body_kind, body_type = "text", STR
                 else:
-                    body_kind, body_annotation = "bytes", "bytes"
+                    body_kind, body_type = "bytes", BYTES
                 if media == "*/*":
                     media = "application/json"
             component = _response_component(response_node)
@@ -541,10 +546,9 @@ class ViewBuilder:
                 status=status,
                 media_type=media,
                 body_kind=body_kind,
-                body_annotation=body_annotation,
-                headers=self._headers(response.get("headers") or {}),
+                body=body_type,
+                headers=tuple(self._headers(response.get("headers") or {})),
                 description=" ".join(str(response.get("description", "")).split()),
-                shared=component is not None,
                 component=component,
             )
             if component is not None:
@@ -563,12 +567,12 @@ class ViewBuilder:
                 continue
             schema, _ = self.types.resolve(header.get("schema") or {})
             scalar = self.types.scalar(schema)
-            annotation = scalar if scalar in ("str", "int", "float", "bool") else "str"
+            kind = scalar if scalar is not None and scalar.name in _HEADER_SCALARS else STR
             views.append(
                 HeaderView(
                     wire_name=wire,
                     python_name=names.allocate(snake_case(wire, fallback="header")),
-                    annotation=annotation,
+                    type=kind,
                     required=bool(header.get("required")),
                 )
             )
@@ -582,15 +586,13 @@ class ViewBuilder:
         if first.headers:  # headers need the wrapper: one way to return each success
             return None
         # A bare `Any` in the union would swallow every response class (`list[Any]` is fine).
-        if first.body_annotation is not None and "Any" in {
-            part.strip() for part in first.body_annotation.split("|")
-        }:
+        if first.body is not None and first.body.is_any:
             return None
         return BareView(
             status=first.status or 200,
             media_type=first.media_type,
             body_kind=first.body_kind,
-            annotation=first.body_annotation or "None",
+            type=first.body or NONE,
         )
 
     # -- security ---------------------------------------------------------------------------
@@ -599,11 +601,11 @@ class ViewBuilder:
         requirements = op.get("security", self.document.get("security"))
         if not isinstance(requirements, list) or not requirements:
             return None
-        alternatives = [
-            {str(k): [str(s) for s in v or []] for k, v in req.items()}
+        alternatives = tuple(
+            tuple((str(k), tuple(str(s) for s in v or [])) for k, v in req.items())
             for req in requirements
             if isinstance(req, dict) and req
-        ]
+        )
         optional = any(isinstance(req, dict) and not req for req in requirements)
         if not alternatives:
             return None
@@ -614,7 +616,7 @@ class ViewBuilder:
             words = "_or_".join(
                 "_and_".join(
                     "_".join(snake_case(part, fallback="scope") for part in (scheme, *scopes))
-                    for scheme, scopes in alt.items()
+                    for scheme, scopes in alt
                 )
                 for alt in alternatives
             )
@@ -625,7 +627,7 @@ class ViewBuilder:
             )
             requirement = RequirementView(name=name, alternatives=alternatives, optional=optional)
             self.requirements[key] = requirement
-        schemes = tuple(dict.fromkeys(name for alt in alternatives for name in alt))
+        schemes = tuple(dict.fromkeys(name for alt in alternatives for name, _ in alt))
         return SecurityView(dependency=requirement.name, optional=optional, schemes=schemes)
 
     def _schemes(self) -> list[SchemeView]:
@@ -694,28 +696,28 @@ def _form_kind(schema: dict[str, Any], types: list[str]) -> str:
 
 def _bounds(
     schema: dict[str, Any], low_arg: str, high_arg: str, low_key: str, high_key: str
-) -> list[str]:
-    out: list[str] = []
+) -> list[Constraint]:
+    out: list[Constraint] = []
     if isinstance(schema.get(low_key), int):
-        out.append(f"{low_arg}={schema[low_key]}")
+        out.append(Constraint(low_arg, schema[low_key]))
     if isinstance(schema.get(high_key), int):
-        out.append(f"{high_arg}={schema[high_key]}")
+        out.append(Constraint(high_arg, schema[high_key]))
     return out
 
 
-def _numeric_bounds(schema: dict[str, Any]) -> list[str]:
-    out: list[str] = []
+def _numeric_bounds(schema: dict[str, Any]) -> list[Constraint]:
+    out: list[Constraint] = []
     number = (int, float)
     minimum, maximum = schema.get("minimum"), schema.get("maximum")
     exclusive_min, exclusive_max = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
     if isinstance(exclusive_min, number) and not isinstance(exclusive_min, bool):
-        out.append(f"gt={exclusive_min!r}")
+        out.append(Constraint("gt", exclusive_min))
     elif isinstance(minimum, number) and not isinstance(minimum, bool):
-        out.append(f"{'gt' if exclusive_min is True else 'ge'}={minimum!r}")
+        out.append(Constraint("gt" if exclusive_min is True else "ge", minimum))
     if isinstance(exclusive_max, number) and not isinstance(exclusive_max, bool):
-        out.append(f"lt={exclusive_max!r}")
+        out.append(Constraint("lt", exclusive_max))
     elif isinstance(maximum, number) and not isinstance(maximum, bool):
-        out.append(f"{'lt' if exclusive_max is True else 'le'}={maximum!r}")
+        out.append(Constraint("lt" if exclusive_max is True else "le", maximum))
     return out
 
 
@@ -727,17 +729,17 @@ def _python_regex_ok(pattern: str) -> bool:
     return True
 
 
-def _python_literal(value: Any, annotation: str) -> str | None:
-    """A parameter default as Python source, when it fits the annotation."""
+def _python_default(value: Any, kind: TypeRef) -> Default | None:
+    """A parameter default, when it fits the parameter's type."""
     if isinstance(value, bool):
-        return repr(value) if annotation == "bool" else None
-    if isinstance(value, int) and annotation in ("int", "float"):
-        return repr(value)
-    if isinstance(value, float) and annotation == "float":
-        return repr(value)
+        return Default(value) if kind.name == "bool" else None
+    if isinstance(value, int) and kind.name in ("int", "float") and kind.module is None:
+        return Default(value)
+    if isinstance(value, float) and kind.name == "float" and kind.module is None:
+        return Default(value)
     if isinstance(value, str):
-        if annotation == "str" or (annotation.startswith("Literal[") and repr(value) in annotation):
-            return repr(value)
-        if annotation.startswith("models."):
-            return f"{annotation}({value!r})"
+        if kind == STR or (kind.name == "Literal" and value in kind.literals):
+            return Default(value)
+        if kind.is_model:
+            return Default(value, enum=kind)
     return None

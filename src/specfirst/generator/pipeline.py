@@ -60,25 +60,26 @@ def build_files(contract: Contract, package: str, models: str = "all") -> dict[s
     """Every file of the package (unformatted), from a valid contract; `models` is the
     API's model scope (`config.MODEL_SCOPES`)."""
     from specfirst.generator.build import ViewBuilder, plan_models
+    from specfirst.generator.model_classes import read_classes
     from specfirst.generator.models import generate_models
     from specfirst.generator.render import make_header, render_package
-    from specfirst.generator.schemas import defined_classes, operation_schemas
+    from specfirst.generator.schemas import operation_schemas
 
     document = contract.document
     plan = plan_models(document)
     head = make_header(contract.path.as_posix(), contract.sha256)
     keep = operation_schemas(document) if models == "operations" else None
-    models_source = generate_models(plan.build(document, keep), head)
+    generated = read_classes(generate_models(plan.build(document, keep), head))
     api = ViewBuilder(
         document,
         plan,
-        defined_classes(models_source),
+        generated.classes,
         package=package,
         contract_path=contract.path.as_posix(),
         contract_sha256=contract.sha256,
     ).build()
     files = render_package(api, document)
-    files["models.py"] = models_source
+    files["models.py"] = generated.source
     return files
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 import pydantic_core
 
+from specfirst.generator.source import FILTERS
 from specfirst.generator.viewmodel import ApiView
 
 _ENV = jinja2.Environment(
@@ -41,6 +42,7 @@ _ENV.filters["pyrepr"] = repr
 _ENV.filters["pytuple"] = lambda items: repr(tuple(items))
 _ENV.filters["oneline"] = _docstring
 _ENV.filters["docstring"] = _docstring
+_ENV.filters.update(FILTERS)
 
 
 def make_header(contract_path: str, contract_sha256: str) -> str:

@@ -13,12 +13,12 @@ import builtins
 import copy
 import json
 import keyword
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from specfirst.generator.patterns import ecma_to_python
+from specfirst.generator.viewmodel import ANY, BYTES, STR, TypeRef, list_of, literal, model
 from specfirst.loader import escape_pointer_token, split_pointer
 from specfirst.names import pascal_case
 
@@ -75,7 +75,6 @@ class ModelPlan:
 
     class_names: dict[str, str] = field(default_factory=dict)  # component name → class base name
     hoisted: dict[str, str] = field(default_factory=dict)  # bundled pointer → class base name
-    schemas: dict[str, Any] = field(default_factory=dict)  # the components/schemas it generates
     # Every class name in use, with the `Request`/`Response` variants each one may split into.
     taken: set[str] = field(default_factory=lambda: set(RESERVED_CLASS_NAMES))
     splitting: set[str] = field(default_factory=set)  # components that may get both variants
@@ -105,6 +104,8 @@ class ModelPlan:
         return name
 
     def name_components(self, components: dict[str, Any]) -> None:
+        # The mark goes before every class name, unless the contract itself spells it.
+        self.mark = "" if COMPONENT_MARK in json.dumps(components) else COMPONENT_MARK
         self.splitting = splitting_components(components)
         # Splitting schemas first, then shorter names: `Linode` keeps its name, `LinodeRequest` yields.
         wanted = {name: pascal_case(name) for name in components}
@@ -133,7 +134,6 @@ class ModelPlan:
         all) plus hoisted schemas, each name behind `COMPONENT_MARK` (unless the contract itself
         spells the mark)."""
         components = document.get("components", {}).get("schemas", {}) or {}
-        self.mark = "" if COMPONENT_MARK in json.dumps(components) else COMPONENT_MARK
         schemas: dict[str, Any] = {}
         for name, schema in components.items():
             if keep is not None and name not in keep:
@@ -141,7 +141,6 @@ class ModelPlan:
             schemas[self.mark + self.class_names[name]] = self._rewrite(schema)
         for pointer, name in self.hoisted.items():
             schemas[self.mark + name] = self._rewrite(_resolve_pointer(document, pointer))
-        self.schemas = schemas
         return {
             "openapi": document.get("openapi", "3.1.0"),
             "info": {"title": "models", "version": "0", MARK_KEY: self.mark},
@@ -325,25 +324,19 @@ def _resolve_pointer(document: Any, pointer: str) -> Any:
     return node
 
 
-_CLASS_LINE = re.compile(r"^class (\w+)\(", re.MULTILINE)
-
-
-def defined_classes(source: str) -> set[str]:
-    return set(_CLASS_LINE.findall(source))
-
-
 _STRING_FORMATS = {
-    "date-time": "datetime.datetime",
-    "date": "datetime.date",
-    "uuid": "uuid.UUID",
-    "binary": "bytes",
+    "date-time": TypeRef("datetime", module="datetime"),
+    "date": TypeRef("date", module="datetime"),
+    "uuid": TypeRef("UUID", module="uuid"),
+    "binary": BYTES,
 }
+_SCALAR_TYPES = {"integer": TypeRef("int"), "number": TypeRef("float"), "boolean": TypeRef("bool")}
 
 
 class TypeNamer:
     """Python annotations for schemas, once the model classes are known."""
 
-    def __init__(self, document: dict[str, Any], plan: ModelPlan, classes: set[str]) -> None:
+    def __init__(self, document: dict[str, Any], plan: ModelPlan, classes: Collection[str]) -> None:
         self.document = document
         self.plan = plan
         self.classes = classes
@@ -369,28 +362,27 @@ class TypeNamer:
             return None
         return tokens[2], self.components[tokens[2]]
 
-    def annotation(self, schema: Any, pointer: str, context: str) -> str:
+    def annotation(self, schema: Any, pointer: str, context: str) -> TypeRef:
         """The type of a body or response value (models for objects)."""
         if not isinstance(schema, dict) or not schema:
-            return "Any"
+            return ANY
         ref = schema.get("$ref")
         if isinstance(ref, str):
             found = self.component(ref)
             if found is None:
-                return "Any"
-            return "models." + self.class_for(self.plan.class_names[found[0]], context)
+                return ANY
+            return model(self.class_for(self.plan.class_names[found[0]], context))
         if pointer in self.plan.hoisted:
-            return "models." + self.class_for(self.plan.hoisted[pointer], context)
+            return model(self.class_for(self.plan.hoisted[pointer], context))
         types, nullable = schema_types(schema)
         if types == ["array"]:
             items = schema.get("items")
-            inner = self.annotation(items, pointer + "/items", context) if items else "Any"
-            result = f"list[{inner}]"
+            result = list_of(self.annotation(items, pointer + "/items", context) if items else ANY)
         else:
-            result = self.scalar(schema) or "Any"
-        return f"{result} | None" if nullable and result != "Any" else result
+            result = self.scalar(schema) or ANY
+        return result.or_none() if nullable else result
 
-    def scalar(self, schema: dict[str, Any]) -> str | None:
+    def scalar(self, schema: dict[str, Any]) -> TypeRef | None:
         """A scalar's Python type (`int`, `Literal['a', 'b']`, `datetime.date`), else None."""
         types, _ = schema_types(schema)
         enum = schema.get("enum")
@@ -399,15 +391,15 @@ class TypeNamer:
             and enum
             and all(isinstance(v, str | int) and not isinstance(v, bool) for v in enum)
         ):
-            return "Literal[" + ", ".join(repr(v) for v in enum) + "]"
+            return literal(tuple(enum))
         if "const" in schema and isinstance(schema["const"], str | int):
-            return f"Literal[{schema['const']!r}]"
+            return literal((schema["const"],))
         if len(types) != 1 or types[0] not in _SCALARS:
             return None
         kind = types[0]
         if kind == "string":
-            return _STRING_FORMATS.get(str(schema.get("format", "")), "str")
-        return {"integer": "int", "number": "float", "boolean": "bool"}[kind]
+            return _STRING_FORMATS.get(str(schema.get("format", "")), STR)
+        return _SCALAR_TYPES[kind]
 
     def resolve(self, schema: Any) -> tuple[dict[str, Any], str | None]:
         """Follow `$ref`s to a schema; also the component name when it was one."""

@@ -12,9 +12,9 @@ OUTPUTS: dict[str, str] = {
     "openapi.json": "3d89b6f10e3d31315c7e28e8d9416b0079ef47ef5ab15a7fa655f3e873d1a4a5",
     "responses.py": "faade3431760d94c7418cda67d4969e1968b0b2e580e226e3eb8471fdeeb19a6",
     "routers/__init__.py": "f4480e49e2040ee22f28f3ead97609f1d797013cadaa89937994d3f88e31fd6b",
-    "routers/clinic.py": "f7f6730bda0e0e4216911fbca9b8c89ff3690ccad84ef43ee4f3872c6b4c18b6",
-    "routers/meta.py": "a6acf85296966761b1da49e02df21ab3b00274ac4fe8759544bead8c8adda641",
-    "routers/pets.py": "e216a4cf9fd6f995a0d19e94054e32636cdac4ae955599678b6bea912b661f8d",
+    "routers/clinic.py": "692cb4af4e5ec94f70953219854184ae2f59ca5a7166c9f594c5e73f6aae0637",
+    "routers/meta.py": "59030b6779b853330705bce280da937721561668b838727af4676159f1d20ba3",
+    "routers/pets.py": "df4bbb4b665c36725bc40ec3c927f58638860633921d2e2276a3ed8ba858e711",
     "security.py": "8f7ba6266e39eb4bd5b94077df2f564fd3afb501e9449c4fd94fc9c70de36f96",
     "services.py": "2e83639f1facddec2510ad07b8ab5f6b2c6f55d604dce84c088c637e49536487",
 }

@@ -28,7 +28,7 @@ async def list_visits(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Response:
     service: services.ClinicService = bound_service(
-        request, tag="clinic", operation_id="listVisits"
+        request=request, tag="clinic", operation_id="listVisits"
     )
     return await respond(
         call=service.list_visits(
@@ -46,7 +46,7 @@ async def create_adoption(
     body: Annotated[models.AdoptionRequest, Body()],
 ) -> Response:
     service: services.ClinicService = bound_service(
-        request, tag="clinic", operation_id="createAdoption"
+        request=request, tag="clinic", operation_id="createAdoption"
     )
     return await respond(
         call=service.create_adoption(body=body, principal=principal),
@@ -66,10 +66,10 @@ async def send_feedback(
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
 ) -> Response:
     body: models.SendFeedbackRequestBody = await read_form(
-        request, model=models.SendFeedbackRequestBody, fields=_SEND_FEEDBACK_FORM
+        request=request, model=models.SendFeedbackRequestBody, fields=_SEND_FEEDBACK_FORM
     )
     service: services.ClinicService = bound_service(
-        request, tag="clinic", operation_id="sendFeedback"
+        request=request, tag="clinic", operation_id="sendFeedback"
     )
     return await respond(
         call=service.send_feedback(body=body, principal=principal),

@@ -18,7 +18,9 @@ router = APIRouter()
 async def get_health(
     request: Request,
 ) -> Response:
-    service: services.MetaService = bound_service(request, tag="meta", operation_id="getHealth")
+    service: services.MetaService = bound_service(
+        request=request, tag="meta", operation_id="getHealth"
+    )
     return await respond(
         call=service.get_health(),
         bare=Bare(status=200, media_type="application/json", body_kind="json"),

@@ -29,7 +29,9 @@ async def list_pets(
     ] = None,
     x_request_id: Annotated[str | None, Header(alias="X-Request-ID")] = None,
 ) -> Response:
-    service: services.PetsService = bound_service(request, tag="pets", operation_id="listPets")
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="listPets"
+    )
     return await respond(
         call=service.list_pets(
             limit=limit,
@@ -49,7 +51,9 @@ async def create_pet(
     principal: Annotated[security.Principal, Depends(security.bearer_auth)],
     body: Annotated[models.PetRequest, Body()],
 ) -> Response:
-    service: services.PetsService = bound_service(request, tag="pets", operation_id="createPet")
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="createPet"
+    )
     return await respond(
         call=service.create_pet(body=body, principal=principal),
         errors=(responses.BadRequest, responses.Unauthorized, responses.Invalid, responses.Error),
@@ -63,7 +67,9 @@ async def get_pet(
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
     clinic_session: Annotated[str | None, Cookie(alias="clinic_session")] = None,
 ) -> Response:
-    service: services.PetsService = bound_service(request, tag="pets", operation_id="getPet")
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="getPet"
+    )
     return await respond(
         call=service.get_pet(pet_id=pet_id, clinic_session=clinic_session, principal=principal),
         errors=(responses.Unauthorized, responses.NotFound, responses.Invalid, responses.Error),
@@ -78,7 +84,9 @@ async def update_pet(
     body: Annotated[models.PetRequest, Body()],
     mode: Annotated[Literal["now", "later"], Query()] = "now",
 ) -> Response:
-    service: services.PetsService = bound_service(request, tag="pets", operation_id="updatePet")
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="updatePet"
+    )
     return await respond(
         call=service.update_pet(pet_id=pet_id, mode=mode, body=body, principal=principal),
         bare=Bare(status=200, media_type="application/json", body_kind="json"),
@@ -98,7 +106,9 @@ async def delete_pet(
     pet_id: Annotated[int, Path(ge=1)],
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
 ) -> Response:
-    service: services.PetsService = bound_service(request, tag="pets", operation_id="deletePet")
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="deletePet"
+    )
     return await respond(
         call=service.delete_pet(pet_id=pet_id, principal=principal),
         bare=Bare(status=204, media_type=None, body_kind=None),
@@ -119,9 +129,11 @@ async def upload_photo(
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
 ) -> Response:
     body: models.UploadPhotoRequestBody = await read_form(
-        request, model=models.UploadPhotoRequestBody, fields=_UPLOAD_PHOTO_FORM
+        request=request, model=models.UploadPhotoRequestBody, fields=_UPLOAD_PHOTO_FORM
     )
-    service: services.PetsService = bound_service(request, tag="pets", operation_id="uploadPhoto")
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="uploadPhoto"
+    )
     return await respond(
         call=service.upload_photo(pet_id=pet_id, body=body, principal=principal),
         bare=Bare(status=201, media_type="application/json", body_kind="json"),

@@ -24,7 +24,9 @@ async def list_users(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1000000)] = 0,
 ) -> Response:
-    service: services.AdminService = bound_service(request, tag="admin", operation_id="listUsers")
+    service: services.AdminService = bound_service(
+        request=request, tag="admin", operation_id="listUsers"
+    )
     return await respond(
         call=service.list_users(limit=limit, offset=offset, principal=principal),
         bare=Bare(status=200, media_type="application/json", body_kind="json"),
@@ -41,7 +43,7 @@ async def deactivate_user(
     principal: Annotated[security.Principal, Depends(security.oauth2_admin)],
 ) -> Response:
     service: services.AdminService = bound_service(
-        request, tag="admin", operation_id="deactivateUser"
+        request=request, tag="admin", operation_id="deactivateUser"
     )
     return await respond(
         call=service.deactivate_user(user_id=user_id, principal=principal),

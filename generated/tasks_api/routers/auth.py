@@ -22,7 +22,9 @@ async def register_user(
     request: Request,
     body: Annotated[models.RegisterRequest, Body()],
 ) -> Response:
-    service: services.AuthService = bound_service(request, tag="auth", operation_id="registerUser")
+    service: services.AuthService = bound_service(
+        request=request, tag="auth", operation_id="registerUser"
+    )
     return await respond(
         call=service.register_user(body=body),
         bare=Bare(status=201, media_type="application/json", body_kind="json"),
@@ -51,9 +53,11 @@ async def issue_token(
     request: Request,
 ) -> Response:
     body: models.TokenRequest = await read_form(
-        request, model=models.TokenRequest, fields=_ISSUE_TOKEN_FORM
+        request=request, model=models.TokenRequest, fields=_ISSUE_TOKEN_FORM
     )
-    service: services.AuthService = bound_service(request, tag="auth", operation_id="issueToken")
+    service: services.AuthService = bound_service(
+        request=request, tag="auth", operation_id="issueToken"
+    )
     return await respond(
         call=service.issue_token(body=body),
         bare=Bare(status=200, media_type="application/json", body_kind="json"),
@@ -73,7 +77,9 @@ async def refresh_token(
     request: Request,
     body: Annotated[models.RefreshRequest, Body()],
 ) -> Response:
-    service: services.AuthService = bound_service(request, tag="auth", operation_id="refreshToken")
+    service: services.AuthService = bound_service(
+        request=request, tag="auth", operation_id="refreshToken"
+    )
     return await respond(
         call=service.refresh_token(body=body),
         bare=Bare(status=200, media_type="application/json", body_kind="json"),
@@ -94,7 +100,9 @@ async def logout(
     principal: Annotated[security.Principal, Depends(security.oauth2)],
     body: Annotated[models.LogoutRequest, Body()],
 ) -> Response:
-    service: services.AuthService = bound_service(request, tag="auth", operation_id="logout")
+    service: services.AuthService = bound_service(
+        request=request, tag="auth", operation_id="logout"
+    )
     return await respond(
         call=service.logout(body=body, principal=principal),
         bare=Bare(status=204, media_type=None, body_kind=None),
@@ -113,7 +121,7 @@ async def get_current_user(
     principal: Annotated[security.Principal, Depends(security.oauth2)],
 ) -> Response:
     service: services.AuthService = bound_service(
-        request, tag="auth", operation_id="getCurrentUser"
+        request=request, tag="auth", operation_id="getCurrentUser"
     )
     return await respond(
         call=service.get_current_user(principal=principal),

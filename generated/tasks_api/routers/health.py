@@ -18,7 +18,9 @@ router = APIRouter()
 async def get_health(
     request: Request,
 ) -> Response:
-    service: services.HealthService = bound_service(request, tag="health", operation_id="getHealth")
+    service: services.HealthService = bound_service(
+        request=request, tag="health", operation_id="getHealth"
+    )
     return await respond(
         call=service.get_health(),
         bare=Bare(status=200, media_type="application/json", body_kind="json"),
@@ -30,7 +32,7 @@ async def get_readiness(
     request: Request,
 ) -> Response:
     service: services.HealthService = bound_service(
-        request, tag="health", operation_id="getReadiness"
+        request=request, tag="health", operation_id="getReadiness"
     )
     return await respond(
         call=service.get_readiness(),

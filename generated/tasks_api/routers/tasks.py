@@ -36,7 +36,9 @@ async def list_tasks(
         Literal["created_at", "-created_at", "due_at", "-due_at", "title", "-title"], Query()
     ] = "-created_at",
 ) -> Response:
-    service: services.TasksService = bound_service(request, tag="tasks", operation_id="listTasks")
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="listTasks"
+    )
     return await respond(
         call=service.list_tasks(
             user_id=user_id,
@@ -67,7 +69,9 @@ async def create_task(
     principal: Annotated[security.Principal, Depends(security.oauth2_tasks)],
     body: Annotated[models.TaskCreate, Body()],
 ) -> Response:
-    service: services.TasksService = bound_service(request, tag="tasks", operation_id="createTask")
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="createTask"
+    )
     return await respond(
         call=service.create_task(user_id=user_id, body=body, principal=principal),
         errors=(
@@ -96,7 +100,9 @@ async def get_task(
         ),
     ] = None,
 ) -> Response:
-    service: services.TasksService = bound_service(request, tag="tasks", operation_id="getTask")
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="getTask"
+    )
     return await respond(
         call=service.get_task(
             user_id=user_id, task_id=task_id, if_none_match=if_none_match, principal=principal
@@ -126,7 +132,9 @@ async def replace_task(
         ),
     ] = None,
 ) -> Response:
-    service: services.TasksService = bound_service(request, tag="tasks", operation_id="replaceTask")
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="replaceTask"
+    )
     return await respond(
         call=service.replace_task(
             user_id=user_id, task_id=task_id, if_match=if_match, body=body, principal=principal
@@ -158,7 +166,9 @@ async def delete_task(
         ),
     ] = None,
 ) -> Response:
-    service: services.TasksService = bound_service(request, tag="tasks", operation_id="deleteTask")
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="deleteTask"
+    )
     return await respond(
         call=service.delete_task(
             user_id=user_id, task_id=task_id, if_match=if_match, principal=principal
@@ -190,7 +200,9 @@ async def update_task(
         ),
     ] = None,
 ) -> Response:
-    service: services.TasksService = bound_service(request, tag="tasks", operation_id="updateTask")
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="updateTask"
+    )
     return await respond(
         call=service.update_task(
             user_id=user_id, task_id=task_id, if_match=if_match, body=body, principal=principal
@@ -216,7 +228,9 @@ async def restore_task(
     task_id: Annotated[uuid.UUID, Path()],
     principal: Annotated[security.Principal, Depends(security.oauth2_tasks)],
 ) -> Response:
-    service: services.TasksService = bound_service(request, tag="tasks", operation_id="restoreTask")
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="restoreTask"
+    )
     return await respond(
         call=service.restore_task(user_id=user_id, task_id=task_id, principal=principal),
         errors=(

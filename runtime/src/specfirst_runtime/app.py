@@ -148,7 +148,7 @@ def _requirements(dependant: Dependant) -> Iterator[Any]:
         yield from _requirements(dependency)
 
 
-def bound_service(request: Request, *, tag: str, operation_id: str) -> Any:
+def bound_service(*, request: Request, tag: str, operation_id: str) -> Any:
     """The service bound to `tag`; an unbound one answers 501."""
     service = request.app.state.specfirst_services.get(tag)
     if service is None:
@@ -158,7 +158,7 @@ def bound_service(request: Request, *, tag: str, operation_id: str) -> Any:
     return service
 
 
-async def read_raw(request: Request, *, required: bool) -> bytes | None:
+async def read_raw(*, request: Request, required: bool) -> bytes | None:
     """A body of a media type with no model (octet streams, images, text)."""
     content = await request.body()
     if not content:

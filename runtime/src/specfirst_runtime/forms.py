@@ -28,7 +28,7 @@ class FormField:
     many: bool = False
 
 
-async def read_form(request: Request, *, model: Any, fields: Sequence[FormField]) -> Any:
+async def read_form(*, request: Request, model: Any, fields: Sequence[FormField]) -> Any:
     """Validate a urlencoded or multipart body into `model` (files as bytes)."""
     data: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []

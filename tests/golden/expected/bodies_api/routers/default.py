@@ -23,7 +23,7 @@ async def create_item(
     body: Annotated[models.CreateItemRequestBodyRequest, Body()],
 ) -> Response:
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="createItem"
+        request=request, tag="default", operation_id="createItem"
     )
     return await respond(
         call=service.create_item(body=body),
@@ -35,8 +35,10 @@ async def create_item(
 async def upload(
     request: Request,
 ) -> Response:
-    body = await read_raw(request, required=False)
-    service: services.DefaultService = bound_service(request, tag="default", operation_id="upload")
+    body = await read_raw(request=request, required=False)
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="upload"
+    )
     return await respond(
         call=service.upload(body=body),
         bare=Bare(status=200, media_type="text/plain", body_kind="text"),
@@ -57,10 +59,10 @@ async def submit_form(
     request: Request,
 ) -> Response:
     body: models.SubmitFormRequestBody = await read_form(
-        request, model=models.SubmitFormRequestBody, fields=_SUBMIT_FORM_FORM
+        request=request, model=models.SubmitFormRequestBody, fields=_SUBMIT_FORM_FORM
     )
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="submitForm"
+        request=request, tag="default", operation_id="submitForm"
     )
     return await respond(
         call=service.submit_form(body=body),

@@ -20,7 +20,9 @@ router = APIRouter()
 async def import_(
     request: Request,
 ) -> Response:
-    service: services.DefaultService = bound_service(request, tag="default", operation_id="import")
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="import"
+    )
     return await respond(
         call=service.import_(),
         bare=Bare(status=204, media_type=None, body_kind=None),
@@ -33,7 +35,7 @@ async def list_pets(
     request: Request,
 ) -> Response:
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="listPets"
+        request=request, tag="default", operation_id="listPets"
     )
     return await respond(
         call=service.list_pets(),
@@ -46,7 +48,7 @@ async def list_pets_2(
     request: Request,
 ) -> Response:
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="list_pets"
+        request=request, tag="default", operation_id="list_pets"
     )
     return await respond(
         call=service.list_pets_2(),
@@ -60,7 +62,7 @@ async def create_kind(
     body: Annotated[models.Kind, Body()],
 ) -> Response:
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="createKind"
+        request=request, tag="default", operation_id="createKind"
     )
     return await respond(
         call=service.create_kind(body=body),

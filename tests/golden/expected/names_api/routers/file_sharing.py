@@ -28,7 +28,7 @@ async def put_files_id_add_shared_link(
     body: Annotated[models.Query | None, Body()] = None,
 ) -> Response:
     service: services.FileSharingService = bound_service(
-        request, tag="file_sharing", operation_id="put_files_id#add_shared_link"
+        request=request, tag="file_sharing", operation_id="put_files_id#add_shared_link"
     )
     return await respond(
         call=service.put_files_id_add_shared_link(
@@ -49,7 +49,7 @@ async def meta_root(
     request: Request,
 ) -> Response:
     service: services.FileSharingService = bound_service(
-        request, tag="file_sharing", operation_id="meta/root"
+        request=request, tag="file_sharing", operation_id="meta/root"
     )
     return await respond(
         call=service.meta_root(),

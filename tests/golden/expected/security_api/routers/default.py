@@ -22,7 +22,7 @@ async def uses_default(
     principal: Annotated[security.Principal, Depends(security.bearer)],
 ) -> Response:
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="usesDefault"
+        request=request, tag="default", operation_id="usesDefault"
     )
     return await respond(
         call=service.uses_default(principal=principal),
@@ -35,7 +35,7 @@ async def is_public(
     request: Request,
 ) -> Response:
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="isPublic"
+        request=request, tag="default", operation_id="isPublic"
     )
     return await respond(
         call=service.is_public(),
@@ -51,7 +51,7 @@ async def either_key(
     ],
 ) -> Response:
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="eitherKey"
+        request=request, tag="default", operation_id="eitherKey"
     )
     return await respond(
         call=service.either_key(principal=principal),
@@ -65,7 +65,7 @@ async def both_bearer_and_key(
     principal: Annotated[security.Principal, Depends(security.bearer_and_header_key)],
 ) -> Response:
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="bothBearerAndKey"
+        request=request, tag="default", operation_id="bothBearerAndKey"
     )
     return await respond(
         call=service.both_bearer_and_key(principal=principal),
@@ -79,7 +79,7 @@ async def optional_auth(
     principal: Annotated[security.Principal | None, Depends(security.optional_bearer)],
 ) -> Response:
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="optionalAuth"
+        request=request, tag="default", operation_id="optionalAuth"
     )
     return await respond(
         call=service.optional_auth(principal=principal),
@@ -93,7 +93,7 @@ async def basic_auth(
     principal: Annotated[security.Principal, Depends(security.basic)],
 ) -> Response:
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="basicAuth"
+        request=request, tag="default", operation_id="basicAuth"
     )
     return await respond(
         call=service.basic_auth(principal=principal),
@@ -107,7 +107,7 @@ async def admin_only(
     principal: Annotated[security.Principal, Depends(security.oauth_admin)],
 ) -> Response:
     service: services.DefaultService = bound_service(
-        request, tag="default", operation_id="adminOnly"
+        request=request, tag="default", operation_id="adminOnly"
     )
     return await respond(
         call=service.admin_only(principal=principal),

@@ -64,8 +64,8 @@ run-example: generate ## Serve the example Pet Clinic API (token: demo-token) at
 	$(RUN) uvicorn example_service.app:app --host $(HOST) --port $(PORT)
 
 .PHONY: contract-test
-contract-test: generate ## Schemathesis against the running Tasks API (fresh database), from its contract
-	$(RUN) specfirst contract-test --api tasks
+contract-test: generate ## Schemathesis against every API with an app (Tasks API, example API), from their contracts
+	$(RUN) specfirst contract-test
 
 .PHONY: corpus
 corpus: install ## Generate, import and serve every contract in CORPUS (default ../shared/corpus/specs)
@@ -75,6 +75,10 @@ corpus: install ## Generate, import and serve every contract in CORPUS (default 
 bench: install ## Time specfirst generate against peer generators on small..huge contracts
 	$(RUN) python bench/bench_generate.py $(or $(CORPUS),../shared/corpus/specs)
 	$(RUN) python bench/lines_per_operation.py
+
+.PHONY: bench-service
+bench-service: install ## Serving speed: Tasks API vs a lean hand-written FastAPI peer (wrk; ARGS=--profile ...)
+	$(RUN) python bench/bench_service.py $(ARGS)
 
 .PHONY: diff
 diff: install ## Breaking-change report of every configured API against its released baseline

@@ -14,7 +14,26 @@ from collections.abc import Sequence
 from specfirst import __version__
 from specfirst.errors import ConfigError  # not config: no tomllib for --help
 
-COMMANDS = ("validate", "generate", "check", "lint", "diff", "contract_test", "corpus")
+COMMANDS = (
+    "init",
+    "validate",
+    "generate",
+    "scaffold",
+    "check",
+    "lint",
+    "diff",
+    "contract_test",
+    "corpus",
+)
+
+# Modules only the `contract-test` extra brings: a command that needs one says what to install.
+EXTRA_MODULES = {
+    "schemathesis": "contract-test",
+    "hypothesis": "contract-test",
+    "requests": "contract-test",
+    "httpx": "contract-test",
+    "uvicorn": "contract-test",
+}
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -46,6 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except ConfigError as exc:  # a broken [tool.specfirst] table, whatever the command
         print(f"specfirst: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        extra = EXTRA_MODULES.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"specfirst {args.command}: needs the {extra!r} extra ({exc.name} is not installed):"
+            f" pip install 'specfirst[{extra}]'",
+            file=sys.stderr,
+        )
         return 2
     return code
 

@@ -8,8 +8,9 @@ serves as `/openapi.json` with the source's. With fuzzing on, Schemathesis then 
 requests per operation to that stub app: the only acceptable answers are 501 problems (nothing is
 bound) and 4xx problems for input the contract refuses; a 500 or a non-problem error is a finding.
 
-A contract that fails validation is reported as `invalid` (not as a failure), provided the
-generator refused it with located errors and wrote nothing.
+A contract refused with located errors (one that cannot be parsed, at the fault; one that fails
+validation, with every error) is reported as `invalid`, not as a failure, provided nothing was
+written.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 CONTRACT_SUFFIXES = (".json", ".yaml", ".yml")
 RESULT_MARKER = "@@specfirst-corpus@@"
 # Fuzzing sends this many examples per operation, on contracts with at most this many operations.
@@ -70,27 +70,9 @@ def package_name(contract: Path) -> str:
 
 def source_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
     """(METHOD, path) of every operation the contract declares."""
-    found: set[tuple[str, str]] = set()
-    for path, item in (document.get("paths") or {}).items():
-        item = _deref(document, item)
-        if isinstance(item, dict):
-            found.update((m.upper(), path) for m in HTTP_METHODS if isinstance(item.get(m), dict))
-    return found
+    from specfirst.openapi import iter_operations
 
-
-def _deref(document: dict[str, Any], node: Any) -> Any:
-    seen: set[str] = set()
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-        ref = node["$ref"]
-        if not ref.startswith("#/") or ref in seen:
-            return None
-        seen.add(ref)
-        target: Any = document
-        for token in ref[2:].split("/"):
-            token = token.replace("~1", "/").replace("~0", "~")
-            target = target.get(token) if isinstance(target, dict) else None
-        node = target
-    return node
+    return {(op.method.upper(), op.path) for op in iter_operations(document)}
 
 
 def _template(path: str) -> str:
@@ -132,16 +114,20 @@ def run_one(contract: Path, out: Path, package: str, *, fuzz: bool) -> CorpusRes
 
     try:
         generated = generate_package(contract, package, out, force=True)
-    except ContractLoadError as exc:
-        result.errors = [str(exc)]
-        return finish()
-    except InvalidContractError as exc:
+    except (ContractLoadError, InvalidContractError) as exc:
+        # Refused with located errors (unparsable: at the fault; invalid: every error) is the
+        # right answer for a broken contract, provided nothing was written.
         result.generate_seconds = round(time.perf_counter() - started, 3)
-        result.stage = "validate"
-        result.errors = [str(issue) for issue in exc.issues]
+        if isinstance(exc, InvalidContractError):
+            result.stage = "validate"
+            result.errors = [str(issue) for issue in exc.issues]
+        else:
+            result.errors = [str(exc)]
         written = (out / package).exists()
         if written:
-            result.errors.insert(0, f"{out / package} was written although validation failed")
+            result.errors.insert(
+                0, f"{out / package} was written although the contract was refused"
+            )
         result.result = "fail" if written else "invalid"
         return finish()
     except SpecfirstError as exc:
@@ -382,8 +368,10 @@ TSV_COLUMNS = (
 def format_line(r: CorpusResult, width: int) -> str:
     fuzz = f"  fuzz {r.fuzz_cases} cases" if r.fuzz_cases else ""
     error = r.error or "-"
-    if r.result == "invalid":
+    if r.result == "invalid" and r.stage == "validate":
         error = f"{len(r.errors)} validation error(s); first: {error}"
+    elif r.result == "invalid":
+        error = f"unreadable: {error}"
     return (
         f"{r.result.upper():7} {r.name:<{width}}  ops {r.served:>4}/{r.operations:<4}"
         f"  gen {r.generate_seconds:6.2f} s  total {r.seconds:6.2f} s{fuzz}"

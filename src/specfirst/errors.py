@@ -26,6 +26,11 @@ class ConfigError(SpecfirstError):
     """`[tool.specfirst]` is missing or malformed."""
 
 
+class UsageError(SpecfirstError):
+    """A command was asked for something it cannot do (a package name no import can use, an
+    output folder that is a file); the CLI exits 2."""
+
+
 class ContractLoadError(SpecfirstError):
     """A contract could not be read: missing file, syntax error, dangling or cyclic `$ref`."""
 

@@ -13,7 +13,7 @@ import bisect
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +23,8 @@ from urllib.parse import unquote
 import yaml
 
 from specfirst.errors import ContractLoadError, Location
+from specfirst.jsontext import load_json
+from specfirst.yaml12 import load_yaml
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 
@@ -41,36 +43,6 @@ _SECTION_BY_PARENT = {
 
 # Keys whose value is a Schema Object.
 _SCHEMA_SLOTS = frozenset({"schema", "items", "additionalProperties", "not"})
-
-
-class _JsonSafeLoader(_BaseLoader):  # type: ignore[misc]
-    """YAML loader whose output is JSON-safe: timestamps stay strings, keys become strings."""
-
-
-_JsonSafeLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict[str, Any]:
-    loader.flatten_mapping(node)
-    result: dict[str, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        result[key if isinstance(key, str) else _json_key(key)] = loader.construct_object(
-            value_node, deep=True
-        )
-    return result
-
-
-def _json_key(key: object) -> str:
-    if isinstance(key, bool):
-        return str(key).lower()
-    return "null" if key is None else str(key)
-
-
-_JsonSafeLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
 def escape_pointer_token(token: str) -> str:
@@ -171,7 +143,9 @@ class _JsonIndex:
         match = self._WS.match(self.text, index)
         return match.end() if match else index
 
-    def _index(self, start: int) -> dict[str, tuple[int | None, int]]:
+    def _index(
+        self, start: int, each_key: Callable[[str, int], None] | None = None
+    ) -> dict[str, tuple[int | None, int]]:
         text, found = self.text, {}
         opener = text[start]
         index = self._skip(start + 1)
@@ -181,6 +155,8 @@ class _JsonIndex:
             if opener == "{":
                 key_at = index
                 key, index = _scanstring(text, index + 1)
+                if each_key is not None:
+                    each_key(key, key_at)
                 index = self._skip(self._skip(index) + 1)  # past ":"
             else:
                 key, position = str(position), position + 1
@@ -219,6 +195,27 @@ class _JsonIndex:
         return [match.start() for match in re.finditer("\n", self.text)]
 
 
+def json_key_offsets(text: str, pointer: str, key: str) -> list[int]:
+    """Offsets of every occurrence of `key` among the members of the object at `pointer`."""
+    index = _JsonIndex(text)
+    offset = index._skip(1 if text.startswith("\ufeff") else 0)
+    current = ""
+    for token in split_pointer(pointer):
+        members = index.members.get(current)
+        if members is None:
+            members = index.members[current] = index._index(offset)
+        entry = members.get(token)
+        if entry is None:
+            return []
+        offset = entry[1]
+        current += "/" + escape_pointer_token(token)
+    if text[offset] != "{":
+        return []
+    found: list[int] = []
+    index._index(offset, lambda name, at: found.append(at) if name == key else None)
+    return found
+
+
 def read_source(path: Path) -> SourceFile:
     """Read and parse one file; syntax errors become `ContractLoadError` with the file position."""
     try:
@@ -227,30 +224,18 @@ def read_source(path: Path) -> SourceFile:
         raise ContractLoadError("file not found", file=path) from None
     except OSError as exc:
         raise ContractLoadError(f"cannot read file: {exc.strerror}", file=path) from None
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ContractLoadError(
-                f"JSON syntax error: {exc.msg}", file=path, line=exc.lineno, column=exc.colno
-            ) from None
-        except UnicodeDecodeError:
-            raise ContractLoadError("not UTF-8 text", file=path) from None
-    else:
-        try:
-            data = yaml.load(raw, Loader=_JsonSafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            message = " ".join(part for part in (exc.context, exc.problem) if part)
-            raise ContractLoadError(
-                f"YAML syntax error: {message}",
-                file=path,
-                line=mark.line + 1 if mark else 1,
-                column=mark.column + 1 if mark else 1,
-            ) from None
-        except yaml.YAMLError as exc:
-            raise ContractLoadError(f"YAML error: {exc}", file=path) from None
+    data = load_json(raw, path) if path.suffix.lower() == ".json" else load_yaml(raw, path)
     return SourceFile(path=path, raw=raw, data=data)
+
+
+@dataclass(frozen=True)
+class UnresolvedRef:
+    """A `$ref` the loader could not follow (missing file or node, remote URL): the contract is
+    invalid, and validation reports it beside every other error. The `$ref` is left as written."""
+
+    pointer: str  # of the `$ref` key, in the file that holds it
+    message: str
+    location: Location
 
 
 @dataclass
@@ -262,6 +247,7 @@ class Contract:
     sources: dict[Path, SourceFile]
     # bundled pointer prefix → (file, pointer in that file) for content that came from another file
     origins: dict[str, tuple[Path, str]] = field(default_factory=dict)
+    unresolved: list[UnresolvedRef] = field(default_factory=list)
 
     @property
     def files(self) -> list[Path]:
@@ -305,6 +291,7 @@ def load_contract(path: str | Path) -> Contract:
         document=root.data,
         sources=bundler.sources,
         origins=bundler.origins,
+        unresolved=bundler.unresolved,
     )
 
 
@@ -316,6 +303,12 @@ class _Bundler:
         self.sources: dict[Path, SourceFile] = {root.path: root}
         self.origins: dict[str, tuple[Path, str]] = {}
         self.placed: dict[tuple[Path, str], str] = {}
+        self.unresolved: list[UnresolvedRef] = []
+
+    def unresolvable(self, file: Path, here: str, message: str) -> None:
+        pointer = here + "/$ref"
+        location = self.sources[file].locate(pointer)
+        self.unresolved.append(UnresolvedRef(pointer, message, location))
 
     @property
     def components(self) -> dict[str, Any]:
@@ -350,22 +343,19 @@ class _Bundler:
                     if isinstance(value, dict | list):
                         stack.append((value, [*where, str(index)]))
 
-    def _load(self, path: Path, referrer: Path, referrer_pointer: str) -> SourceFile:
+    def _load(self, path: Path, referrer: Path, referrer_pointer: str) -> SourceFile | None:
+        """The file a `$ref` names (None, recorded as unresolvable, when it does not exist)."""
         source = self.sources.get(path)
         if source is None:
             try:
                 source = read_source(path)
             except ContractLoadError as exc:
                 if exc.message != "file not found":
-                    raise
-                where = self.sources[referrer].locate(referrer_pointer + "/$ref")
-                raise ContractLoadError(
-                    f"$ref points to a missing file: {path}",
-                    file=referrer,
-                    line=where.line,
-                    column=where.column,
-                    pointer=referrer_pointer + "/$ref",
-                ) from None
+                    raise  # a file that exists but cannot be read or parsed: unreadable contract
+                self.unresolvable(
+                    referrer, referrer_pointer, f"$ref points to a missing file: {path}"
+                )
+                return None
             self.sources[path] = source
         return source
 
@@ -379,25 +369,23 @@ class _Bundler:
             target_file = file
         else:
             if "://" in target_part:
-                where = self.sources[file].locate(here + "/$ref")
-                raise ContractLoadError(
-                    "remote $ref is not supported; vendor the file next to the contract",
-                    file=file,
-                    line=where.line,
-                    column=where.column,
-                    pointer=here + "/$ref",
-                )
+                message = "remote $ref is not supported; vendor the file next to the contract"
+                self.unresolvable(file, here, message)
+                return
             target_file = (file.parent / unquote(target_part)).resolve()
             target_file = _relative_to_cwd(target_file)
         key = (target_file, fragment)
         placed = self.placed.get(key)
         if placed is None:
             placed = self._place(key, tokens, file, here)
-        node["$ref"] = "#" + placed
+        if placed is not None:
+            node["$ref"] = "#" + placed
 
-    def _place(self, key: tuple[Path, str], tokens: list[str], file: Path, here: str) -> str:
+    def _place(self, key: tuple[Path, str], tokens: list[str], file: Path, here: str) -> str | None:
         target_file, fragment = key
         source = self._load(target_file, file, here)
+        if source is None:
+            return None
         target: Any = source.data
         for token in split_pointer(fragment):
             if isinstance(target, dict) and token in target:
@@ -405,14 +393,8 @@ class _Bundler:
             elif isinstance(target, list) and token.isdigit() and int(token) < len(target):
                 target = target[int(token)]
             else:
-                where = self.sources[file].locate(here + "/$ref")
-                raise ContractLoadError(
-                    f"$ref target not found: {target_file}#{fragment}",
-                    file=file,
-                    line=where.line,
-                    column=where.column,
-                    pointer=here + "/$ref",
-                )
+                self.unresolvable(file, here, f"$ref target not found: {target_file}#{fragment}")
+                return None
         if target_file == self.root.path:
             self.placed[key] = fragment
             return fragment

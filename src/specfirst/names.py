@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 
@@ -80,3 +81,25 @@ class NameAllocator:
 
     def __contains__(self, name: str) -> bool:
         return name in self._taken
+
+
+# What generated packages import: a package of that name next to them would hide it.
+_IMPORTED_BY_GENERATED = frozenset(
+    {"fastapi", "pydantic", "pydantic_core", "starlette", "specfirst"}
+)
+
+
+def package_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a generated package (None when it can).
+
+    The package is one folder inside the output folder, imported by that name: it must be a Python
+    identifier (so no path separators: it stays inside the output folder), not a keyword, and not
+    the name of a module it would hide (the standard library, what the generated code imports).
+    """
+    if not name.isidentifier():
+        return f"{name!r} is not a Python package name (letters, digits and _, not starting with a digit)"
+    if keyword.iskeyword(name):
+        return f"{name!r} is a Python keyword: no import statement can name that package"
+    if name in sys.stdlib_module_names or name in _IMPORTED_BY_GENERATED:
+        return f"{name!r} would hide the module of that name from the generated code"
+    return None

@@ -8,18 +8,19 @@ import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 
 from tasks_service import migrate
-from tasks_service.auth import Passwords
-from tasks_service.db.engine import create_engine, create_sessionmaker
-from tasks_service.db.types import utcnow
-from tasks_service.logs import configure_logging
-from tasks_service.repositories import refresh_tokens, users
+from tasks_service.core.config import Settings
+from tasks_service.core.db import create_engine, create_sessionmaker
+from tasks_service.core.logs import configure_logging
+from tasks_service.core.security import Passwords
+from tasks_service.orm.types import utcnow
+from tasks_service.repositories import refresh_tokens, revocations, users
 from tasks_service.repositories import tasks as task_repo
 from tasks_service.services.tasks import RESTORE_WINDOW
-from tasks_service.settings import Settings
 
 
 async def _migrate(settings: Settings) -> None:
@@ -30,14 +31,15 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _prune(settings: Settings) -> tuple[int, int]:
+async def _prune(settings: Settings) -> tuple[int, int, int]:
     engine = create_engine(settings)
     now = utcnow()
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
             tokens = await refresh_tokens.delete_expired(session, now)
+            revoked = await revocations.delete_expired(session, now)
             tasks = await task_repo.purge_deleted(session, now - RESTORE_WINDOW)
-            return tokens, tasks
+            return tokens, revoked, tasks
     finally:
         await engine.dispose()
 
@@ -89,8 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"database at the latest schema: {settings.sqlalchemy_url.split('@')[-1]}")
         return 0
     if args.command == "prune":
-        tokens, tasks = asyncio.run(_prune(settings))
-        print(f"deleted {tokens} expired refresh tokens and {tasks} tasks deleted over 30 days ago")
+        tokens, revoked, tasks = asyncio.run(_prune(settings))
+        print(
+            f"deleted {tokens} expired refresh tokens, {revoked} expired access-token"
+            f" revocations and {tasks} tasks deleted over 30 days ago"
+        )
         return 0
     if args.command == "create-admin":
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
@@ -104,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workers = args.workers or settings.workers
     if workers > 1 and not settings.redis_url:
         logging.getLogger("tasks_service").warning(
-            "several workers without REDIS_URL: rate limits and revocations are per process"
+            "several workers without REDIS_URL: rate limits are counted per process"
         )
     uvicorn.run(
         "tasks_service.app:create_app",
@@ -112,11 +117,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
+        **server_options(settings),
     )
     return 0
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own limits: what it refuses before the app sees a request (see the docs)."""
+    return {
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": True,
+        "http": settings.http_parser,
+        "h11_max_incomplete_event_size": settings.h11_max_incomplete_event_size,
+        "timeout_keep_alive": 5,
+    }
 
 
 if __name__ == "__main__":

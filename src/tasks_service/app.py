@@ -11,50 +11,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 import tasks_api
 from tasks_service import migrate
-from tasks_service.auth import Passwords, Tokens
-from tasks_service.db.engine import create_engine, create_sessionmaker
-from tasks_service.logs import configure_logging
-from tasks_service.middleware import (
+from tasks_service.core.config import Settings
+from tasks_service.core.logs import configure_logging
+from tasks_service.core.middleware import (
     BodySizeLimitMiddleware,
+    ProblemCORSMiddleware,
     RequestContextMiddleware,
+    RequestHeadLimitMiddleware,
     SecurityHeadersMiddleware,
 )
+from tasks_service.deps import Deps
+from tasks_service.errors import failed_dependency, install_error_handlers
 from tasks_service.services.admin import AdminService
 from tasks_service.services.auth import AuthService, BearerVerifier
-from tasks_service.services.deps import Deps
 from tasks_service.services.health import HealthService
 from tasks_service.services.tasks import TasksService
-from tasks_service.settings import Settings
-from tasks_service.stores import MemoryStore, RedisStore, Store
 
 log = logging.getLogger("tasks_service")
-
-
-def build_deps(settings: Settings) -> Deps:
-    engine = create_engine(settings)
-    store: Store = (
-        RedisStore(settings.redis_url, settings.redis_key_prefix)
-        if settings.redis_url
-        else MemoryStore()
-    )
-    return Deps(
-        settings=settings,
-        engine=engine,
-        sessions=create_sessionmaker(engine),
-        passwords=Passwords(settings),
-        tokens=Tokens(settings),
-        store=store,
-    )
-
-
-async def close_deps(deps: Deps) -> None:
-    await deps.store.close()
-    await deps.engine.dispose()
 
 
 def build_app(deps: Deps) -> FastAPI:
@@ -63,12 +40,18 @@ def build_app(deps: Deps) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not await migrate.is_up_to_date(deps.engine):
-            log.warning("the database is not migrated; run `python -m tasks_service migrate`")
+        try:
+            if not await migrate.is_up_to_date(deps.engine):
+                log.warning("the database is not migrated; run `python -m tasks_service migrate`")
+        except Exception as exc:
+            if failed_dependency(exc) is None:
+                raise
+            # Start anyway: requests answer 503 until the database is back, /readyz says so.
+            log.warning("the database is not reachable at start-up", extra={"error": repr(exc)})
         try:
             yield
         finally:
-            await close_deps(deps)
+            await deps.close()
 
     app = tasks_api.create_app(
         auth=AuthService(deps),
@@ -78,20 +61,31 @@ def build_app(deps: Deps) -> FastAPI:
         verifiers={"oauth2": BearerVerifier(deps)},
         lifespan=lifespan,
     )
+    install_error_handlers(app, retry_after=settings.retry_after_seconds)
     app.state.deps = deps
     # add_middleware wraps: the last added is the outermost.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
             max_age=600,
         )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        RequestHeadLimitMiddleware,
+        max_headers=settings.max_header_count,
+        max_header_bytes=settings.max_header_bytes,
+        max_url_bytes=settings.max_url_bytes,
+    )
+    app.add_middleware(
+        RequestContextMiddleware,
+        timeout=settings.request_timeout_seconds,
+        retry_after=settings.retry_after_seconds,
+    )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
     return app
 
@@ -100,4 +94,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The production entry point: Settings from the environment, JSON logs, the full app."""
     settings = settings or Settings()
     configure_logging(settings)
-    return build_app(build_deps(settings))
+    return build_app(Deps.from_settings(settings))

@@ -46,7 +46,7 @@ def operations(contract: Path) -> set[tuple[str, str]]:
 
 def tasks_app(tmp_path: Path) -> Any:
     from tasks_service.app import create_app
-    from tasks_service.settings import Settings
+    from tasks_service.core.config import Settings
 
     return create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'tasks.db'}"))
 

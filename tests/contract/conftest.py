@@ -1,55 +1,54 @@
-"""Shared bits of the contract tests: the project root and Hypothesis settings for small budgets."""
+"""Shared bits of the contract tests: where things are, and running the real command."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from hypothesis import HealthCheck, given, settings
-from schemathesis import GenerationMode
-
-from specfirst.contract_test.coverage import METHODS
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTES_DIR = Path(__file__).resolve().parent / "notes"
-
-# Deterministic (the same cases every run), no example database (no replays of old failures),
-# no deadline (a request may take a while on a busy CI machine).
-SMALL_BUDGET = settings(
-    max_examples=12,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+APPS_DIR = Path(__file__).resolve().parent / "apps"
 
 
-def fuzz_operation(
-    schema: Any, operation_id: str, mode: str, budget: settings = SMALL_BUDGET
-) -> None:
-    """Generate cases for one operation and validate each response with every check.
-
-    (Schemathesis' `from_fixture` lazy schemas break on pytest 9, so the app-bound schema comes
-    from a fixture and each test asks it for one operation.)
-    """
-    operation = schema.find_operation_by_id(operation_id)
-
-    @budget
-    @given(case=operation.as_strategy(GenerationMode(mode)))
-    def check(case: Any) -> None:
-        case.call_and_validate()
-
-    check()
+@dataclass
+class CommandRun:
+    code: int
+    output: str
+    failures: dict[str, str]  # JUnit testcase name (the operation) -> failure text
+    report_dir: Path
 
 
-def operation_modes(document: dict[str, Any]) -> list[tuple[str, str]]:
-    """(operationId, mode) pairs: negative only where there is input to get wrong."""
-    pairs = []
-    for item in document.get("paths", {}).values():
-        for method, operation in item.items():
-            if method not in METHODS or not isinstance(operation, dict):
-                continue
-            pairs.append((operation["operationId"], "positive"))
-            if item.get("parameters") or operation.get("parameters") or "requestBody" in operation:
-                pairs.append((operation["operationId"], "negative"))
-    return sorted(pairs)
+def contract_test_command(
+    arguments: Sequence[str], report_dir: Path, env: Mapping[str, str] | None = None
+) -> CommandRun:
+    """`specfirst contract-test ARGUMENTS` as a user runs it; the JUnit failures by operation."""
+    environ = {**os.environ, **(env or {})}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "specfirst.cli",
+            "contract-test",
+            *arguments,
+            "--report-dir",
+            str(report_dir),
+        ],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    failures: dict[str, str] = {}
+    for junit in report_dir.glob("*/junit.xml"):
+        for case in ET.parse(junit).getroot().iter("testcase"):
+            text = "".join(f.text or "" for f in case.iter("failure"))
+            if text:
+                failures[str(case.get("name"))] = text
+    return CommandRun(result.returncode, result.stdout + result.stderr, failures, report_dir)

@@ -7,15 +7,11 @@ command must fail. (The clean app's zero findings are proven in-process, test_no
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
-from pathlib import Path
+import json
 
 import pytest
 
-from .conftest import NOTES_DIR, ROOT
+from .conftest import NOTES_DIR, CommandRun, contract_test_command
 
 pytestmark = [pytest.mark.contract, pytest.mark.slow]
 
@@ -30,60 +26,51 @@ PLANTED = {
 
 
 @pytest.fixture(scope="module")
-def defective_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[str, str]]:
-    reports = tmp_path_factory.mktemp("bites")
-    env = dict(os.environ, NOTES_DEFECTS=",".join(PLANTED))
-    env.pop("DATABASE_URL", None)
-    result = subprocess.run(
+def defective_run(tmp_path_factory: pytest.TempPathFactory) -> CommandRun:
+    return contract_test_command(
         [
-            sys.executable,
-            "-m",
-            "specfirst.cli",
-            "contract-test",
             "--contract",
             str(NOTES_DIR / "openapi.yaml"),
             "--settings",
             str(NOTES_DIR / "contract-test.toml"),
             "--max-examples",
             "10",
-            "--report-dir",
-            str(reports),
         ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        tmp_path_factory.mktemp("bites"),
+        env={"NOTES_DEFECTS": ",".join(PLANTED)},
     )
-    junit = Path(reports) / "notes" / "junit.xml"
-    failures: dict[str, str] = {}
-    if junit.is_file():
-        for case in ET.parse(junit).getroot().iter("testcase"):
-            text = "".join(f.text or "" for f in case.iter("failure"))
-            if text:
-                failures[str(case.get("name"))] = text
-    return result.returncode, result.stdout + result.stderr, failures
 
 
-def test_the_run_fails(defective_run: tuple[int, str, dict[str, str]]) -> None:
-    code, output, _ = defective_run
-    assert code == 1, output[-3000:]
+def test_the_run_fails(defective_run: CommandRun) -> None:
+    assert defective_run.code == 1, defective_run.output[-3000:]
 
 
 @pytest.mark.parametrize("defect", sorted(PLANTED))
-def test_each_planted_defect_is_reported(
-    defective_run: tuple[int, str, dict[str, str]], defect: str
-) -> None:
-    _, output, failures = defective_run
+def test_each_planted_defect_is_reported(defective_run: CommandRun, defect: str) -> None:
     operation, evidence = PLANTED[defect]
-    assert operation in failures, f"{defect}: nothing reported for {operation}\n{output[-3000:]}"
+    failures = defective_run.failures
+    assert operation in failures, (
+        f"{defect}: nothing for {operation}\n{defective_run.output[-3000:]}"
+    )
     assert evidence in failures[operation], failures[operation][:2000]
 
 
-def test_the_clean_operations_are_not_blamed(
-    defective_run: tuple[int, str, dict[str, str]],
-) -> None:
-    _, _, failures = defective_run
+def test_the_clean_operations_are_not_blamed(defective_run: CommandRun) -> None:
     blamed = {operation for operation, _ in PLANTED.values()}
-    assert set(failures) - blamed - {"Stateful tests"} == set()
+    assert set(defective_run.failures) - blamed - {"Stateful tests"} == set()
+
+
+def test_the_json_summary_names_each_finding_with_a_curl_line(defective_run: CommandRun) -> None:
+    summary = json.loads((defective_run.report_dir / "notes" / "summary.json").read_text())
+    assert summary["exit_code"] == 1
+    operations = {finding["operation"] for finding in summary["findings"]}
+    assert {operation for operation, _ in PLANTED.values()} <= operations
+    for finding in summary["findings"]:
+        assert finding["curl"].startswith("curl -X "), finding
+
+
+def test_progress_is_printed_while_it_runs(defective_run: CommandRun) -> None:
+    lines = [line for line in defective_run.output.splitlines() if line.startswith("[progress]")]
+    assert lines, defective_run.output[-2000:]
+    assert "phase:" in lines[-1]
+    assert "findings so far" in lines[-1]

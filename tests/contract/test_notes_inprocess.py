@@ -1,12 +1,12 @@
 """Our checks bite in-process: the Notes fixture app, clean and with planted defects.
 
-The clean app keeps its contract under every check; each defect that concerns every response
-(security headers, request ids, leaky errors) is reported by the check written for it.
+Through `specfirst.testing`, the helper a project's own pytest uses. The clean app keeps its
+contract under every check; each defect that concerns every response (security headers, request
+ids, leaky errors) is reported by the check written for it.
 """
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import sys
 import traceback
@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import schemathesis
-import yaml
 
-from specfirst.contract_test.inprocess import in_process, patched_environ
-from specfirst.contract_test.settings import settings_from_dict
+from specfirst.contract_test.inprocess import patched_environ
+from specfirst.contract_test.settings import read_settings_file
+from specfirst.testing import ContractRun, contract_cases, contract_test
 
-from .conftest import NOTES_DIR, ROOT, fuzz_operation, operation_modes
+from .conftest import NOTES_DIR, ROOT
 
 pytestmark = pytest.mark.contract
 
-DOCUMENT: dict[str, Any] = yaml.safe_load((NOTES_DIR / "openapi.yaml").read_text(encoding="utf-8"))
+CONTRACT = NOTES_DIR / "openapi.yaml"
+SETTINGS = read_settings_file(NOTES_DIR / "contract-test.toml")
 
 
 def _notes_app(defects: str) -> Any:
@@ -42,31 +42,26 @@ def _notes_app(defects: str) -> Any:
 
 
 @pytest.fixture
-def notes_schema(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+def notes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ContractRun]:
     defects = getattr(request, "param", "")
-    harness = settings_from_dict(
+    with contract_test(
         "notes",
-        NOTES_DIR / "openapi.yaml",
-        {
-            "app": "unused:unused",
-            "accounts": {"register_path": "/auth/register", "email_domain": "example.com"},
-        },
-        base=ROOT,
-    )
-    app = _notes_app(defects)
-    with in_process(harness, DOCUMENT, scratch=tmp_path, root=ROOT, app=app):
-        schema = schemathesis.openapi.from_dict(copy.deepcopy(DOCUMENT))
-        schema.app = app
-        yield schema
+        contract=CONTRACT,
+        settings=SETTINGS,
+        app=_notes_app(defects),
+        root=ROOT,
+        scratch=tmp_path,
+    ) as run:
+        yield run
 
 
-@pytest.mark.parametrize(("operation_id", "mode"), operation_modes(DOCUMENT))
-def test_the_clean_app_keeps_its_contract(notes_schema: Any, operation_id: str, mode: str) -> None:
-    fuzz_operation(notes_schema, operation_id, mode)
+@pytest.mark.parametrize(("operation_id", "mode"), contract_cases(contract=CONTRACT, root=ROOT))
+def test_the_clean_app_keeps_its_contract(notes: ContractRun, operation_id: str, mode: str) -> None:
+    notes.fuzz(operation_id, mode)
 
 
 @pytest.mark.parametrize(
-    ("notes_schema", "check"),
+    ("notes", "check"),
     [
         ("no-security-headers", "security_headers_present"),
         ("no-request-id", "request_id_echoed"),
@@ -74,14 +69,27 @@ def test_the_clean_app_keeps_its_contract(notes_schema: Any, operation_id: str, 
         ("plain-text-error", "problem_json_errors"),
         ("ignores-auth", "auth_enforced"),
     ],
-    indirect=["notes_schema"],
+    indirect=["notes"],
 )
-def test_each_planted_defect_is_reported_by_its_check(notes_schema: Any, check: str) -> None:
+def test_each_planted_defect_is_reported_by_its_check(notes: ContractRun, check: str) -> None:
     operation = {
         "no_internal_details": "createNote",
         "problem_json_errors": "getNote",
         "auth_enforced": "listNotes",
     }.get(check, "getStats")
     with pytest.raises(BaseExceptionGroup) as failure:
-        fuzz_operation(notes_schema, operation, "positive")
+        notes.fuzz(operation, "positive")
     assert check in "".join(traceback.format_exception(failure.value))
+
+
+def test_house_checks_stay_off_unless_opted_in(tmp_path: Path) -> None:
+    settings = {k: v for k, v in SETTINGS.items() if k != "house_checks"}
+    with contract_test(
+        "notes",
+        contract=CONTRACT,
+        settings=settings,
+        app=_notes_app("no-security-headers,no-request-id"),
+        root=ROOT,
+        scratch=tmp_path,
+    ) as run:
+        run.fuzz("getStats", "positive")

@@ -78,7 +78,10 @@ def test_check_reports_hand_edits_and_stale_code(
     out = capsys.readouterr()
     assert "services.py" in out.out
     assert "-# a hand edit" in out.out
-    assert "make generate" in out.err
+    assert "run `specfirst generate`" in out.err  # the project has no Makefile
+    (project / "Makefile").write_text("generate: ## regenerate\n\tspecfirst generate\n")
+    assert main(["check"]) == 1
+    assert "run `make generate`" in capsys.readouterr().err
     # `generate` repairs a hand edit (the stamp notices the changed output).
     assert main(["generate"]) == 0
     assert main(["check"]) == 0
@@ -131,7 +134,7 @@ BROKEN = {
     "missing_version": ("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n", 1, "api.yaml:2:"),
     "duplicate_operation_id": (DUPLICATE_OPERATION_ID, 1, "api.yaml:10:"),
     "undeclared_path_parameter": (UNDECLARED_PATH_PARAMETER, 1, "api.yaml:5:"),
-    "dangling_ref_in_second_file": (DANGLING_IN_SECOND_FILE, 2, "schemas.yaml:3:"),
+    "dangling_ref_in_second_file": (DANGLING_IN_SECOND_FILE, 1, "schemas.yaml:3:"),
 }
 
 
@@ -258,4 +261,54 @@ def test_models_scope_is_read_from_the_project_and_checked(
     pyproject.write_text(pyproject.read_text().replace('"operations"', '"some"'))
     capsys.readouterr()
     assert main(["generate"]) == 2
-    assert "models = 'some'; expected one of 'all', 'operations'" in capsys.readouterr().err
+    assert "apis[0].models: expected one of 'all', 'operations', got 'some'" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize(
+    ("package", "phrase"),
+    [
+        ("../../escaped", "is not a Python package name"),
+        ("a/b", "is not a Python package name"),
+        ("class", "is a Python keyword"),
+        ("9lives", "is not a Python package name"),
+        ("json", "would hide the module"),
+        ("fastapi", "would hide the module"),
+    ],
+)
+def test_package_must_be_an_importable_name_inside_out(
+    package: str, phrase: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exited:
+        main(["generate", str(EXAMPLE), "--out", str(out), "--package", package])
+    assert exited.value.code == 2
+    assert phrase in capsys.readouterr().err
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == []
+
+
+def test_configured_package_with_a_bad_name_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"demo_api"', '"class"'))
+    assert main(["generate"]) == 2
+    assert "apis[0].package: expected a Python package name, got 'class'" in capsys.readouterr().err
+    assert not (project / "generated").exists()
+
+
+@pytest.mark.parametrize("where", ["out", "out/sub", "package"])
+def test_out_naming_a_file_is_a_clear_error(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / ("out/pkg" if where == "package" else "out")
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder\n")
+    out = tmp_path / ("out/sub" if where == "out/sub" else "out")
+    assert main(["generate", str(EXAMPLE), "--out", str(out), "--package", "pkg"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out: {blocker} is a file, not a folder" in err
+    assert "Traceback" not in err
+    assert blocker.read_text() == "not a folder\n"

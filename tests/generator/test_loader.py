@@ -81,11 +81,11 @@ def test_locate_points_into_the_file_where_a_node_was_written(multi_file: Path) 
 def test_dangling_ref_in_a_second_file_names_that_file_and_line(multi_file: Path) -> None:
     pet = multi_file.parent / "schemas" / "pet.yaml"
     pet.write_text(pet.read_text().replace("tag.yaml", "missing.yaml"))
-    with pytest.raises(ContractLoadError) as caught:
-        load_contract(multi_file)
-    assert caught.value.file.name == "pet.yaml"
-    assert caught.value.line == 5
-    assert "missing.yaml" in caught.value.message
+    (unresolved,) = load_contract(multi_file).unresolved  # an invalid contract, not unreadable
+    assert unresolved.location.file.name == "pet.yaml"
+    assert unresolved.location.line == 5
+    assert unresolved.pointer == "/Pet/properties/tag/$ref"
+    assert "missing.yaml" in unresolved.message
 
 
 def test_yaml_syntax_error_has_a_position(tmp_path: Path) -> None:

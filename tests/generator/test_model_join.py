@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from specfirst.generator.model_join import join_modules
+from specfirst.generator.pydantic_models.join import join_modules
 
 HEAD = "# header\n\nfrom __future__ import annotations\n\nfrom pydantic import BaseModel\n"
 

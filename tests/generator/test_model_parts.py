@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
-from specfirst.generator import model_parts, models
 from specfirst.generator.build import plan_models
-from specfirst.generator.model_parts import plan_parts
+from specfirst.generator.pydantic_models import driver as models
+from specfirst.generator.pydantic_models import parts as model_parts
+from specfirst.generator.pydantic_models.parts import plan_parts
 from specfirst.generator.schemas import COMPONENT_MARK
 from specfirst.loader import load_contract
 

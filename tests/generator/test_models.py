@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from specfirst.generator.models import unmark
+from specfirst.generator.pydantic_models.driver import unmark
 from specfirst.generator.schemas import COMPONENT_MARK as M
 from specfirst.generator.schemas import ModelPlan, TypeNamer
 

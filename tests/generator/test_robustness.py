@@ -29,11 +29,11 @@ from specfirst.generator.pipeline import (
     validation_issues,
 )
 from specfirst.loader import load_contract
+from specfirst.openapi import HTTP_METHODS
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 FIXTURES = sorted((HERE / "fixtures" / "robustness").glob("*.yaml"))
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def package_name(fixture: Path) -> str:
@@ -75,7 +75,7 @@ def _operations(document: dict[str, Any]) -> set[tuple[str, str]]:
     return {
         (method.upper(), path)
         for path, item in document["paths"].items()
-        for method in METHODS
+        for method in HTTP_METHODS
         if method in item
     }
 
@@ -181,3 +181,50 @@ def test_corpus_runner_reports_pass_invalid_and_fuzz(tmp_path: Path) -> None:
     tsv, as_json = write_reports(results, tmp_path / "report")
     assert tsv.read_text(encoding="utf-8").splitlines()[1].startswith("responses.yaml\tpass\t")
     assert '"result": "invalid"' in as_json.read_text(encoding="utf-8")
+
+
+def test_dangling_refs_in_any_file_are_reported_with_every_other_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from specfirst.cli import main
+
+    monkeypatch.chdir(HERE / "fixtures" / "robustness" / "invalid" / "dangling_ref")
+    assert main(["validate", "openapi.yaml"]) == 1  # invalid, not unreadable
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:-1] == [
+        "openapi.yaml:7:5: /paths/~1things~1{thingId}/get: Path parameter 'thingId' for 'get'"
+        " operation in '/things/{thingId}' was not resolved",
+        "openapi.yaml:17:11: /paths/~1others/get/responses/200/$ref: $ref points to a missing"
+        " file: missing.yaml",
+        "openapi.yaml:22:7: /components/schemas/Count/minimum: 'ten' is not of type 'number'",
+        "responses.yaml:6:9: /Thing/content/application~1json/schema/$ref: $ref target not"
+        " found: schemas.yaml#/Nope",
+    ]
+    assert lines[-1].startswith("openapi.yaml: invalid, 4 errors")
+    for extra in ([], ["--allow-invalid"]):  # nothing can stand where a $ref leads nowhere
+        out = tmp_path / "out"
+        assert main(["generate", "openapi.yaml", "--out", str(out), *extra]) == 1
+        assert not out.exists()
+        assert "4 validation error(s); nothing was generated" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("fixture", "stage", "first"),
+    [
+        ("loading/duplicate_keys.yaml", "load", "duplicate_keys.yaml:10:5: duplicate key 'get'"),
+        ("invalid/dangling_ref/openapi.yaml", "validate", "openapi.yaml:7:5: /paths/"),
+    ],
+)
+def test_corpus_counts_a_refused_contract_as_invalid_not_failing(
+    fixture: str, stage: str, first: str, tmp_path: Path
+) -> None:
+    from specfirst.corpus import format_line, run_one, summary
+
+    result = run_one(
+        HERE / "fixtures" / "robustness" / fixture, tmp_path, "refused_api", fuzz=False
+    )
+    assert (result.result, result.stage) == ("invalid", stage)
+    assert first in result.errors[0]
+    assert not (tmp_path / "refused_api").exists()
+    assert summary([result]).startswith("total: 0/0 valid contracts pass; 1 invalid")
+    assert format_line(result, 20).startswith("INVALID")

@@ -26,12 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tasks_service import migrate
 from tasks_service.app import build_app
-from tasks_service.auth import Passwords, Tokens
-from tasks_service.db.engine import create_engine, create_sessionmaker
-from tasks_service.db.tables import Base, UserRow
-from tasks_service.services.deps import Deps
-from tasks_service.settings import Settings
-from tasks_service.stores import MemoryStore, Store
+from tasks_service.core.config import Settings
+from tasks_service.core.db import create_engine
+from tasks_service.core.ratelimit import RateLimiter
+from tasks_service.deps import Deps
+from tasks_service.orm.tables import Base, UserRow
 
 # The machine's services; overridable for other set-ups.
 PG_DSN = os.environ.get("TASKS_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -227,16 +226,11 @@ def api_factory(engine: AsyncEngine, database: Database) -> ApiFactory:
     """Build the app on the test database with settings overrides (`async with factory(...)`)."""
 
     @asynccontextmanager
-    async def factory(store: Store | None = None, **overrides: object) -> AsyncIterator[Api]:
+    async def factory(
+        limiter: RateLimiter | None = None, **overrides: object
+    ) -> AsyncIterator[Api]:
         settings = database.settings(jwt_secret=SecretStr("t" * 40), **overrides)
-        deps = Deps(
-            settings=settings,
-            engine=engine,
-            sessions=create_sessionmaker(engine),
-            passwords=Passwords(settings),
-            tokens=Tokens(settings),
-            store=store or MemoryStore(),
-        )
+        deps = Deps.from_settings(settings, engine=engine, limiter=limiter)
         app = build_app(deps)
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://tasks.test") as client:

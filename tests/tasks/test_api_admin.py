@@ -49,7 +49,7 @@ async def test_admin_operations_need_admin_scope(api: Api) -> None:
 
 
 async def test_demoted_admin_loses_admin_at_once(api: Api) -> None:
-    from tasks_service.db.tables import UserRow
+    from tasks_service.orm.tables import UserRow
 
     root = await api.account("root@example.com", admin=True)
     assert (await api.client.get("/api/admin/users", headers=root.auth)).status_code == 200

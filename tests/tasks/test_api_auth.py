@@ -12,7 +12,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from tasks_service.db.tables import UserRow
+from tasks_service.orm.tables import UserRow
 
 from .conftest import PASSWORD, Api, ApiFactory
 

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from specfirst.loader import load_contract
-from tasks_service.app import build_app, build_deps, close_deps
+from tasks_service.app import build_app
+from tasks_service.deps import Deps
 
 from .conftest import Api, ApiFactory, make_settings
 from .test_api_auth import assert_problem
@@ -39,13 +40,13 @@ async def test_probes(api: Api) -> None:
 
 
 async def _client(**overrides: object) -> AsyncIterator[httpx.AsyncClient]:
-    deps = build_deps(make_settings(**overrides))
+    deps = Deps.from_settings(make_settings(**overrides))
     transport = httpx.ASGITransport(app=build_app(deps))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://tasks.test") as client:
             yield client
     finally:
-        await close_deps(deps)
+        await deps.close()
 
 
 async def test_readiness_503_when_database_unreachable() -> None:
@@ -176,7 +177,7 @@ async def test_unexpected_error_is_problem_without_trace(
 async def test_access_log_is_json_with_request_id(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from tasks_service.logs import JsonFormatter
+    from tasks_service.core.logs import JsonFormatter
 
     ada = await api.account("ada@example.com")
     caplog.clear()

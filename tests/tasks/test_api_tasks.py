@@ -500,8 +500,8 @@ async def test_delete_is_undoable_for_30_days(api: Api) -> None:
 async def test_restore_respects_privacy_and_window(api: Api) -> None:
     from datetime import timedelta
 
-    from tasks_service.db.tables import TaskRow
-    from tasks_service.db.types import utcnow
+    from tasks_service.orm.tables import TaskRow
+    from tasks_service.orm.types import utcnow
     from tasks_service.repositories import tasks as task_repo
 
     ada = await api.account("ada@example.com")

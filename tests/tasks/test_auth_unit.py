@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr, ValidationError
 
-from tasks_service.auth import InvalidTokenError, Passwords, Tokens, granted_scopes
-from tasks_service.settings import Settings
+from tasks_service.core.config import Settings
+from tasks_service.core.security import InvalidTokenError, Passwords, Tokens, granted_scopes
 
 from .conftest import make_settings
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tasks_service import __main__ as cli
-from tasks_service.db.engine import create_engine, create_sessionmaker
-from tasks_service.db.tables import RefreshTokenRow, UserRow
-from tasks_service.db.types import utcnow
+from tasks_service.core.config import Settings
+from tasks_service.core.db import create_engine, create_sessionmaker
+from tasks_service.orm.tables import RefreshTokenRow, UserRow
+from tasks_service.orm.types import utcnow
 from tasks_service.repositories import refresh_tokens
-from tasks_service.settings import Settings
 
 
 @pytest.fixture
@@ -73,5 +73,7 @@ def test_migrate_create_admin_and_prune(
     role, _ = asyncio.run(seed_and_count())
     assert role == "admin"
     assert cli.main(["prune"]) == 0
-    assert "deleted 1 expired refresh tokens and 0 tasks" in capsys.readouterr().out
+    assert "deleted 1 expired refresh tokens, 0 expired access-token revocations and 0 tasks" in (
+        capsys.readouterr().out
+    )
     assert asyncio.run(remaining()) == 1

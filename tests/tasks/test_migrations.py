@@ -13,9 +13,9 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from tasks_service import migrate
-from tasks_service.db.engine import create_engine
-from tasks_service.db.tables import Base
-from tasks_service.settings import Settings
+from tasks_service.core.config import Settings
+from tasks_service.core.db import create_engine
+from tasks_service.orm.tables import Base
 
 from .conftest import PG_DSN, make_settings, service_missing
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tasks_service.stores import RedisStore
+from tasks_service.core.ratelimit import RateLimiter
 
-from .conftest import REDIS_URL, ApiFactory
+from .conftest import REDIS_URL, ApiFactory, make_settings
 from .test_api_auth import assert_problem
 
 pytestmark = pytest.mark.anyio
@@ -16,11 +16,12 @@ pytestmark = pytest.mark.anyio
 async def test_instances_share_limits_and_revocations(
     api_factory: ApiFactory, redis_prefix: str
 ) -> None:
-    one_store, two_store = RedisStore(REDIS_URL, redis_prefix), RedisStore(REDIS_URL, redis_prefix)
+    shared = make_settings(redis_url=REDIS_URL, redis_key_prefix=redis_prefix)
+    one_limiter, two_limiter = RateLimiter.from_settings(shared), RateLimiter.from_settings(shared)
     try:
         async with (
-            api_factory(store=one_store, login_account_limit=3) as one,
-            api_factory(store=two_store, login_account_limit=3) as two,
+            api_factory(limiter=one_limiter, login_account_limit=3) as one,
+            api_factory(limiter=two_limiter, login_account_limit=3) as two,
         ):
             ada = await one.account("ada@example.com")  # one login attempt, which resets
             assert (await two.client.get("/api/me", headers=ada.auth)).status_code == 200
@@ -50,5 +51,5 @@ async def test_instances_share_limits_and_revocations(
                 assert (await api.login("ada@example.com", "wrong-password-123")).status_code == 401
             assert_problem(await two.login("ada@example.com"), 429, "rate-limited")
     finally:
-        await one_store.close()
-        await two_store.close()
+        await one_limiter.close()
+        await two_limiter.close()

@@ -9,13 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tasks_api import models, responses
 from tasks_api.security import Credential, Principal
-from tasks_service.auth import Passwords, Tokens
-from tasks_service.db.engine import create_sessionmaker
+from tasks_service.deps import Deps
+from tasks_service.errors import NotFoundError, PreconditionFailedError
 from tasks_service.repositories import users
 from tasks_service.services.auth import AuthService, BearerVerifier
-from tasks_service.services.deps import Deps
 from tasks_service.services.tasks import TasksService
-from tasks_service.stores import MemoryStore
 
 from .conftest import PASSWORD, Database
 
@@ -23,15 +21,7 @@ pytestmark = pytest.mark.anyio
 
 
 def _deps(engine: AsyncEngine, database: Database) -> Deps:
-    settings = database.settings()
-    return Deps(
-        settings=settings,
-        engine=engine,
-        sessions=create_sessionmaker(engine),
-        passwords=Passwords(settings),
-        tokens=Tokens(settings),
-        store=MemoryStore(),
-    )
+    return Deps.from_settings(database.settings(), engine=engine)
 
 
 async def _user(deps: Deps, email: str, role: str = "user") -> uuid.UUID:
@@ -63,26 +53,23 @@ async def test_tasks_service_scopes_every_call_to_the_principal(
     assert isinstance(created, responses.CreateTask201Response)
     task_id = created.body.id
 
-    assert isinstance(await service.list_tasks(user_id=ada, principal=as_bob), responses.NotFound)
-    assert isinstance(
-        await service.get_task(user_id=ada, task_id=task_id, principal=as_bob),
-        responses.NotFound,
-    )
-    assert isinstance(
-        await service.get_task(user_id=bob, task_id=task_id, principal=as_bob),
-        responses.NotFound,
-    )
+    with pytest.raises(NotFoundError, match="No such account"):
+        await service.list_tasks(user_id=ada, principal=as_bob)
+    with pytest.raises(NotFoundError, match="No such task"):
+        await service.get_task(user_id=ada, task_id=task_id, principal=as_bob)
+    with pytest.raises(NotFoundError, match="No such task"):
+        await service.get_task(user_id=bob, task_id=task_id, principal=as_bob)
     page = await service.list_tasks(user_id=ada, principal=as_root)
     assert isinstance(page, models.TaskPage)
     assert [t.id for t in page.items] == [task_id]
-    stale = await service.update_task(
-        user_id=ada,
-        task_id=task_id,
-        body=models.TaskPatch(title="x"),
-        principal=as_ada,
-        if_match='"7"',
-    )
-    assert isinstance(stale, responses.PreconditionFailed)
+    with pytest.raises(PreconditionFailedError):
+        await service.update_task(
+            user_id=ada,
+            task_id=task_id,
+            body=models.TaskPatch(title="x"),
+            principal=as_ada,
+            if_match='"7"',
+        )
 
 
 async def test_verifier_accepts_only_live_tokens_of_active_accounts(

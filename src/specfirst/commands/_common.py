@@ -36,5 +36,21 @@ def _package_name(contract: Path) -> str:
     return snake_case(stem, fallback="api") + "_api"
 
 
+def regenerate_command() -> str:
+    """`make generate` where the project's Makefile has that target, else `specfirst generate`."""
+    import re
+
+    from specfirst.config import find_pyproject
+    from specfirst.errors import ConfigError
+
+    try:
+        makefile = find_pyproject().parent / "Makefile"
+        text = makefile.read_text(encoding="utf-8")
+    except (ConfigError, OSError, UnicodeDecodeError):
+        return "specfirst generate"
+    has_target = re.search(r"^generate\s*:", text, flags=re.MULTILINE)
+    return "make generate" if has_target else "specfirst generate"
+
+
 def error(message: str) -> None:
     print(f"specfirst: {message}", file=sys.stderr)

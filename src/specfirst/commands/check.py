@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from specfirst.commands._common import error, selected_apis
+from specfirst.commands._common import error, regenerate_command, selected_apis
 from specfirst.errors import ContractLoadError, SpecfirstError
 
 MAX_DIFF_LINES = 40
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     if stale:
-        error("generated code is stale or was edited by hand; run `make generate`")
+        error(f"generated code is stale or was edited by hand; run `{regenerate_command()}`")
         return 1
     return 0
 

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from specfirst.commands._common import error, selected_apis
-from specfirst.errors import ContractLoadError, SpecfirstError
+from specfirst.errors import ContractLoadError, SpecfirstError, UsageError
 
 
 def add_parser(sub: Any) -> None:
@@ -19,7 +19,11 @@ def add_parser(sub: Any) -> None:
     )
     parser.add_argument("contract", nargs="?", help="contract file (default: configured APIs)")
     parser.add_argument("--out", help="output folder (default: generated)")
-    parser.add_argument("--package", help="package name (default: from the contract's name)")
+    parser.add_argument(
+        "--package",
+        type=_package_name,
+        help="package name (default: from the contract's name); a folder inside --out",
+    )
     parser.add_argument("--api", help="only this configured API")
     parser.add_argument(
         "--allow-invalid",
@@ -34,6 +38,15 @@ def add_parser(sub: Any) -> None:
         "reach (operations); default: the API's `models` setting, else all",
     )
     parser.set_defaults(func=run)
+
+
+def _package_name(value: str) -> str:
+    from specfirst.names import package_name_problem
+
+    problem = package_name_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                 models=api.models,
                 on_warning=lambda text: print(f"warning: {text}", file=sys.stderr),
             )
-        except ContractLoadError as exc:
+        except (ContractLoadError, UsageError) as exc:
             error(str(exc))
             return 2
         except InvalidContractError as exc:

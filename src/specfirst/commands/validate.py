@@ -2,9 +2,10 @@
 
 Output goes to stdout (it is the command's result, meant for editors, CI logs and grep): one line
 per problem, then one summary line per contract. Exit status: 0 all valid, 1 some contract invalid
-(including a local `$ref` whose target does not exist, reported at the `$ref`'s line with the rest),
-2 some contract unreadable (missing file, YAML/JSON syntax error, a `$ref` to a missing file or to
-a missing node of another file) or no contract to validate. The worst status wins.
+(including a `$ref` that leads nowhere, in any file: a missing node, a missing file, a remote URL;
+each is reported at the `$ref`'s line with every other error), 2 some contract unreadable (its file
+or a file it references is missing or cannot be parsed: YAML/JSON syntax, duplicate keys, alias
+expansion, nesting or integer limits) or no contract to validate. The worst status wins.
 """
 
 from __future__ import annotations

@@ -4,12 +4,14 @@ Registered with `@schemathesis.check` when this module is imported, so `--checks
 pytest variant's `case.call_and_validate()`) run them next to the built-in ones:
 
 - `problem_json_errors`: a 4xx/5xx is `application/problem+json` whose `status` is the HTTP status;
-- `security_headers_present`: the security headers of the house rules are on every response;
-- `request_id_echoed`: every response carries `X-Request-ID`, the client's own when it sent one;
 - `no_internal_details`: no stack trace, source location or SQL in any body;
-- `auth_enforced`: a secured operation refuses a request without credentials or with a forged
-  token (401), and one that needs a scope refuses an account without it (403). Schemathesis'
-  own `ignored_auth` only knows apiKey/http schemes; this covers OAuth2 and bearer schemes too.
+- `auth_enforced`: a secured operation refuses a request without credentials or with forged ones
+  (401), and one that needs scopes refuses an identity without them (403). Schemathesis' own
+  `ignored_auth` only knows apiKey/http schemes; this covers OAuth2 too.
+
+House checks, on only for an API that opts in (`house_checks` in its settings):
+- `security_headers_present`: the security headers of the house rules are on every response;
+- `request_id_echoed`: every response carries `X-Request-ID`, the client's own when it sent one.
 
 Response time is the built-in `max_response_time` check (`--max-response-time`).
 """
@@ -27,8 +29,14 @@ import schemathesis
 from requests.structures import CaseInsensitiveDict
 from schemathesis import CheckContext, Response
 
-from specfirst.contract_test import observe
-from specfirst.contract_test.accounts import Wallet
+from specfirst.contract_test import observe, provider
+from specfirst.contract_test.identities import (
+    Identity,
+    Placement,
+    Wallet,
+    placement,
+    security_schemes,
+)
 from specfirst.contract_test.operations import (
     AnyCase,
     needed_scopes,
@@ -62,11 +70,11 @@ INTERNALS = (
 
 @dataclass
 class Runtime:
-    """What the checks need beyond the response: set once by the hooks or the pytest fixture."""
+    """What the checks need beyond the response: set once by the hooks or the pytest helper."""
 
     active: bool = False  # off unless a contract-test run switched it on (other suites' tests)
     wallet: Wallet | None = None
-    admin_scope: str | None = None
+    house: frozenset[str] = frozenset()  # the house checks this API opted into
     security_headers: dict[str, str | None] = field(
         default_factory=lambda: dict(DEFAULT_SECURITY_HEADERS)
     )
@@ -81,12 +89,12 @@ def configure(
     *,
     active: bool,
     wallet: Wallet | None,
-    admin_scope: str | None = None,
+    house: Iterable[str] = (),
     security_headers: Mapping[str, str | None] | None = None,
 ) -> None:
     RUNTIME.active = active
     RUNTIME.wallet = wallet
-    RUNTIME.admin_scope = admin_scope
+    RUNTIME.house = frozenset(house)
     RUNTIME.security_headers = dict(
         DEFAULT_SECURITY_HEADERS if security_headers is None else security_headers
     )
@@ -143,8 +151,8 @@ def problem_json_errors(ctx: CheckContext, response: Response, case: AnyCase) ->
 
 @schemathesis.check
 def security_headers_present(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
-    """The security headers the house rules ask of every response."""
-    if not RUNTIME.active:
+    """The security headers the house rules ask of every response (opt-in per API)."""
+    if not RUNTIME.active or "security_headers_present" not in RUNTIME.house:
         return None
     missing = []
     for name, expected in RUNTIME.security_headers.items():
@@ -158,8 +166,9 @@ def security_headers_present(ctx: CheckContext, response: Response, case: AnyCas
 
 @schemathesis.check
 def request_id_echoed(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
-    """Every response names its request; a well-formed id the client sent comes back as is."""
-    if not RUNTIME.active:
+    """Every response names its request; a well-formed id the client sent comes back as is
+    (opt-in per API)."""
+    if not RUNTIME.active or "request_id_echoed" not in RUNTIME.house:
         return None
     echoed = _header(response, "X-Request-ID")
     if not echoed:
@@ -190,7 +199,8 @@ def no_internal_details(ctx: CheckContext, response: Response, case: AnyCase) ->
 
 @schemathesis.check
 def auth_enforced(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
-    """A secured operation refuses missing or forged credentials and tokens lacking its scope."""
+    """A secured operation refuses missing or forged credentials (401) and an identity lacking
+    the scopes it needs (403). Probed once per operation, after a success with our credentials."""
     if not RUNTIME.active:
         return None
     wallet = RUNTIME.wallet
@@ -199,46 +209,98 @@ def auth_enforced(ctx: CheckContext, response: Response, case: AnyCase) -> bool 
     requirements = security_requirements(case.operation)
     if not requirements or any(not requirement for requirement in requirements):
         return None  # public, or anonymous access allowed
-    sent = case.headers.get("Authorization") if case.headers else None
-    role = wallet.role_of(sent.partition(" ")[2]) if isinstance(sent, str) else None
-    if role is None:
+    schemes = security_schemes(case.operation.schema.raw_schema)
+    caller = sent_identity(case, wallet, schemes)
+    if caller is None:
         return None  # not our credentials: nothing to compare against
     label = case.operation.label
     with RUNTIME.lock:
         if label in RUNTIME.probed:
             return None
         RUNTIME.probed.add(label)
-    for what, authorization in (
-        ("without credentials", None),
-        ("with a forged bearer token", "Bearer forged.contract-test.token"),
-    ):
-        probe = _send(ctx, case, authorization)
+    forged = {scheme: "forged-contract-test-credential" for scheme in schemes}
+    for what, values in (("without credentials", {}), ("with forged credentials", forged)):
+        probe = _send(ctx, case, schemes, values)
         if probe.status_code != 401:
             raise AssertionError(
                 f"{label} answered {probe.status_code} {what} (expected 401); "
                 f"with credentials it answered {response.status_code}"
             )
-    scopes = needed_scopes(case.operation)
-    if RUNTIME.admin_scope in scopes and role == "admin" and "user" in wallet.state.identities:
-        probe = _send(ctx, case, f"Bearer {wallet.token('user')}")
+    needed = needed_scopes(case.operation)
+    if not needed:
+        return None
+    for identity in wallet.identities.identities.values():
+        held = identity.held_scopes()
+        if identity.operations or identity.targets or held is None or needed <= held:
+            continue
+        usable = [r for r in requirements if all(s in identity.credentials for s in r)]
+        if not usable:
+            continue
+        values = {s: wallet.value(identity.name, s) for s in usable[0]}
+        probe = _send(ctx, case, schemes, values)
         if probe.status_code != 403:
+            lacking = ", ".join(sorted(needed - held))
             raise AssertionError(
-                f"{label} needs the `{RUNTIME.admin_scope}` scope but answered "
-                f"{probe.status_code} to an account without it (expected 403)"
+                f"{label} needs the scope(s) {lacking} but answered {probe.status_code} to "
+                f"`{identity.name}`, which lacks them (expected 403)"
             )
+        break
     return None
 
 
-def _send(ctx: CheckContext, case: AnyCase, authorization: str | None) -> Response:
-    """Resend the case with other credentials, through the run's own transport."""
-    headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
-    if authorization is not None:
-        headers["Authorization"] = authorization
-    probe = case.derive(headers=CaseInsensitiveDict(headers))
+def sent_identity(
+    case: AnyCase, wallet: Wallet, schemes: Mapping[str, Mapping[str, Any]]
+) -> Identity | None:
+    """Which of our identities' credentials the case carries, if any."""
+    for identity in wallet.identities.identities.values():
+        for scheme, credential in identity.credentials.items():
+            where = placement(schemes.get(scheme, {}))
+            if where is None or not credential.current:
+                continue
+            sent = _sent_value(case, where)
+            if sent is not None and sent == where.render(credential.current):
+                return identity
+    return None
+
+
+def _sent_value(case: AnyCase, where: Placement) -> str | None:
+    container: Any = {"header": case.headers, "query": case.query, "cookie": case.cookies}[
+        where.location
+    ]
+    if not container:
+        return None
+    if where.location == "header":
+        for key, value in container.items():
+            if key.lower() == where.name.lower():
+                return str(value)
+        return None
+    value = container.get(where.name)
+    return None if value is None else str(value)
+
+
+def _send(
+    ctx: CheckContext,
+    case: AnyCase,
+    schemes: Mapping[str, Mapping[str, Any]],
+    values: Mapping[str, str],
+) -> Response:
+    """Resend the case with other credentials (none: `values` empty), through the run's own
+    transport; every scheme's credential is taken off first."""
+    placements = [p for p in (placement(s) for s in schemes.values()) if p is not None]
+    strip = {
+        location: {p.name.lower() for p in placements if p.location == location}
+        for location in ("header", "query", "cookie")
+    }
+    headers = {k: v for k, v in (case.headers or {}).items() if k.lower() not in strip["header"]}
+    query = {k: v for k, v in (case.query or {}).items() if k.lower() not in strip["query"]}
+    cookies = {k: v for k, v in (case.cookies or {}).items() if k.lower() not in strip["cookie"]}
+    probe = case.derive(headers=CaseInsensitiveDict(headers), query=query, cookies=cookies)
+    if values:
+        provider.apply_credentials(probe, dict(values))
     kwargs: dict[str, Any] = dict(ctx.internals.transport_kwargs or {})
     extra = kwargs.get("headers")
     if isinstance(extra, Mapping):
-        kwargs["headers"] = {k: v for k, v in extra.items() if k.lower() != "authorization"}
+        kwargs["headers"] = {k: v for k, v in extra.items() if k.lower() not in strip["header"]}
     if case.operation.app is not None:
         kwargs.setdefault("app", case.operation.app)
     ctx.internals.record_case(parent_id=case.id, case=probe)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+from specfirst.openapi import iter_operations
 
 
 @dataclass(frozen=True)
@@ -102,16 +102,10 @@ class Coverage:
 
 
 def declared_responses(contract: Mapping[str, Any]) -> Iterator[Declared]:
-    for path, item in (contract.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        for method in METHODS:
-            operation = item.get(method)
-            if not isinstance(operation, dict):
-                continue
-            name = str(operation.get("operationId") or f"{method.upper()} {path}")
-            for status in operation.get("responses") or {}:
-                yield Declared(name, method.upper(), path, str(status))
+    for op in iter_operations(contract):
+        name = str(op.node.get("operationId") or op.label)
+        for status in op.node.get("responses") or {}:
+            yield Declared(name, op.method.upper(), op.path, str(status))
 
 
 def _matches(key: str, status: int) -> bool:

@@ -1,8 +1,9 @@
 """The same harness in-process (ASGI), for pytest: no server, no port, a smaller budget.
 
-The app is built by the configured factory with the settings' environment over a fresh SQLite
-file, and reached through Schemathesis' own ASGI client, so the accounts set up here live on the
-same event loop and lifespan as the requests Schemathesis makes.
+The app is built by the configured factory (or given) with the environment the API's hooks and
+settings make, and reached through Schemathesis' own ASGI client, so the identities set up here
+live on the same event loop and lifespan as the requests Schemathesis makes. The public face of
+this is `specfirst.testing`.
 """
 
 from __future__ import annotations
@@ -10,26 +11,23 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import secrets
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from schemathesis.python import asgi
+from typing import Any, TextIO
 
 from specfirst.contract_test import hooks
-from specfirst.contract_test.accounts import Wallet, admin_by_command, bootstrap
+from specfirst.contract_test.identities import Identities, Wallet
 from specfirst.contract_test.observe import Observations
-from specfirst.contract_test.server import fill, run_setup
 from specfirst.contract_test.settings import ContractTestSettings
 
 
 @dataclass
 class InProcessRun:
     app: Any
-    wallet: Wallet
+    wallet: Wallet | None
+    identities: Identities | None
     observations: Observations
 
 
@@ -61,36 +59,26 @@ def in_process(
     contract: Mapping[str, Any],
     *,
     scratch: Path,
-    root: Path,
     app: Any | None = None,
+    headers: Mapping[str, str] | None = None,
+    out: TextIO = sys.stdout,
 ) -> Iterator[InProcessRun]:
-    """Build the app (unless given), set up the accounts, point our hooks and checks at them."""
-    if app is None and not settings.app:
-        raise ValueError(f"no app configured for API {settings.api!r}")
-    url = f"sqlite+aiosqlite:///{scratch / 'contract-test.db'}"
-    values = {"python": sys.executable, "database_url": url}
-    env = {"DATABASE_URL": url, **{k: fill(v, values) for k, v in settings.env.items()}}
-    with patched_environ(env):
-        full_env = dict(os.environ)
-        run_setup([[fill(p, values) for p in c] for c in settings.setup], full_env, root)
-        if app is None:
-            app = load_factory(str(settings.app), settings.app_dir)()
-        admin = None
-        if settings.accounts.admin_command:
-            command = [fill(part, values) for part in settings.accounts.admin_command]
-            admin = admin_by_command(command, full_env, root)
-        session = asgi.get_client(app)
-        base_url = f"http://{asgi.HOST}"
-        state = bootstrap(
-            session,
-            base_url,
-            settings.accounts,
-            contract,
-            run_id=secrets.token_hex(4),
-            make_admin=admin,
+    """Build the app (unless given), set up identities, point our hooks and checks at them."""
+    from specfirst.contract_test.prepare import prepare
+
+    with prepare(
+        settings, contract, scratch=scratch, headers=headers, app=app, in_process=True, out=out
+    ) as ready:
+        run = InProcessRun(ready.app, ready.wallet, ready.identities, Observations())
+        security_headers = None
+        if settings.security_headers is not None:
+            security_headers = {k: (v or None) for k, v in settings.security_headers.items()}
+        hooks.activate(
+            run.wallet,
+            run.observations,
+            house=settings.house_checks,
+            security_headers=security_headers,
         )
-        run = InProcessRun(app, Wallet(state, session, base_url), Observations())
-        hooks.activate(run.wallet, run.observations, admin_scope=state.admin_scope)
         try:
             yield run
         finally:

@@ -1,24 +1,22 @@
-"""The app under test as a real server: uvicorn on a free port, over a fresh database.
+"""The app under test as a real server: `uvicorn --factory` on a free port of 127.0.0.1.
 
-SQLite by default (a file in a temporary folder); when `DATABASE_URL` names PostgreSQL, a new
-database is created next to the one named (and dropped afterwards), so a run never sees, nor
-leaves, anyone else's data. The server is stopped however the run ends.
+What the app needs around it (a fresh database, say) comes from the API's own environment hook;
+the server is stopped however the run ends.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 
@@ -32,38 +30,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-@contextlib.contextmanager
-def fresh_database(requested: str | None) -> Iterator[str]:
-    """A database URL nobody else uses, removed afterwards."""
-    if requested and requested.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres"):
-        with _fresh_postgres(requested) as url:
-            yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="specfirst-ct-") as folder:
-        yield f"sqlite+aiosqlite:///{Path(folder) / 'contract-test.db'}"
-
-
-@contextlib.contextmanager
-def _fresh_postgres(url: str) -> Iterator[str]:
-    import psycopg
-    from psycopg import sql
-
-    base, _, query = url.partition("?")
-    scheme, rest = base.split("://", 1)
-    admin_url = "postgresql://" + rest
-    name = f"specfirst_ct_{secrets.token_hex(4)}"
-    server, _, _ = rest.rpartition("/")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield f"{scheme}://{server}/{name}" + (f"?{query}" if query else "")
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:
@@ -110,6 +76,7 @@ def serve(
     app_dir: Path | None = None,
     port: int | None = None,
     timeout: float = 60.0,
+    out: TextIO = sys.stdout,
 ) -> Iterator[Server]:
     """Run `uvicorn --factory app` until the block ends; waits for `readiness` to answer 200."""
     port = port or free_port()
@@ -130,27 +97,42 @@ def serve(
     if app_dir is not None:
         command += ["--app-dir", str(app_dir)]
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
+    with log.open("wb") as log_file:
         process = subprocess.Popen(
-            command, env=dict(env), cwd=cwd, stdout=out, stderr=subprocess.STDOUT
+            command, env=dict(env), cwd=cwd, stdout=log_file, stderr=subprocess.STDOUT
         )
         server = Server(f"http://127.0.0.1:{port}", process, log)
         try:
-            _wait_ready(server, readiness, timeout)
+            wait_ready(server.base_url, readiness, timeout, process=server, out=out)
             yield server
         finally:
             _stop(process)
 
 
-def _wait_ready(server: Server, readiness: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+def wait_ready(
+    base_url: str,
+    readiness: str,
+    timeout: float,
+    *,
+    process: Server | None = None,
+    out: TextIO = sys.stdout,
+) -> None:
+    """Wait until GET `readiness` answers 200, saying what it waits for (every 5 s)."""
+    print(
+        f"waiting for GET {base_url}{readiness} to answer 200 (up to {timeout:.0f} s)",
+        file=out,
+        flush=True,
+    )
+    started = time.monotonic()
+    deadline = started + timeout
+    next_note = started + 5
     last = "no answer"
-    with httpx.Client(base_url=server.base_url, timeout=5) as client:
+    with httpx.Client(base_url=base_url, timeout=5) as client:
         while time.monotonic() < deadline:
-            if server.process.poll() is not None:
+            if process is not None and process.process.poll() is not None:
                 raise ServerError(
-                    f"the app exited with code {server.process.returncode} before it was ready:\n"
-                    f"{server.tail()}"
+                    f"the app exited with code {process.process.returncode} before it was "
+                    f"ready:\n{process.tail()}"
                 )
             try:
                 response = client.get(readiness)
@@ -158,11 +140,23 @@ def _wait_ready(server: Server, readiness: str, timeout: float) -> None:
                 last = type(exc).__name__
             else:
                 if response.status_code == 200:
+                    print(f"ready after {time.monotonic() - started:.1f} s", file=out, flush=True)
                     return
                 last = f"{response.status_code} {response.text[:200]}"
+            if time.monotonic() > next_note:
+                print(
+                    f"  still waiting for GET {readiness} ({time.monotonic() - started:.0f} s; "
+                    f"last: {last})",
+                    file=out,
+                    flush=True,
+                )
+                next_note += 5
             time.sleep(0.1)
+    tail = f":\n{process.tail()}" if process is not None else ""
     raise ServerError(
-        f"{readiness} did not answer 200 within {timeout:.0f} s (last: {last}):\n{server.tail()}"
+        f"GET {readiness} did not answer 200 within {timeout:.0f} s (last: {last}); set "
+        f"`readiness` in the API's contract-test settings if the app serves its contract "
+        f"elsewhere{tail}"
     )
 
 

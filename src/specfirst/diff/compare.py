@@ -14,7 +14,8 @@ from typing import Any
 
 from specfirst.diff.model import Change, Direction, Level
 from specfirst.diff.schemas import NodeKey, SchemaComparer
-from specfirst.lint.openapi import (
+from specfirst.loader import join_pointer, split_pointer
+from specfirst.openapi import (
     PATH_TEMPLATE,
     Operation,
     Parameter,
@@ -23,12 +24,11 @@ from specfirst.lint.openapi import (
     effective_parameters,
     effective_security,
     iter_operations,
+    node_at,
     pointer_to,
     resolve,
-    resolve_pointer,
     status_class,
 )
-from specfirst.loader import join_pointer, split_pointer
 
 _DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
 
@@ -644,7 +644,7 @@ def _version(document: dict[str, Any]) -> str | None:
 def _parent_in(document: dict[str, Any], pointer: str) -> str:
     """The deepest prefix of `pointer` that exists in `document` (where something was or would be)."""
     tokens = split_pointer(pointer)
-    while tokens and resolve_pointer(document, join_pointer(tokens)) is None:
+    while tokens and node_at(document, join_pointer(tokens)) is None:
         tokens.pop()
     return join_pointer(tokens)
 

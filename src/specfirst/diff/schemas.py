@@ -12,12 +12,13 @@ already being compared, and which operations a change reaches is worked out afte
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from specfirst.diff.model import Change, Direction, Level
-from specfirst.lint.openapi import as_dict, as_list, child, resolve, schema_types
 from specfirst.loader import split_pointer
+from specfirst.openapi import as_dict, as_list, child, resolve, schema_types
 
 NodeKey = tuple[str, str, Direction]
 
@@ -226,7 +227,7 @@ class _Pair:
             self.add(Level.NON_BREAKING, "deprecated", "deprecated")
 
     def types(self, b: dict[str, Any], h: dict[str, Any]) -> None:
-        before, after = schema_types(b), schema_types(h)
+        before, after = schema_types(b).declared, schema_types(h).declared
         if before == after:
             return
         composed = ("oneOf", "anyOf")
@@ -246,7 +247,7 @@ class _Pair:
                     f"type restricted to {_types(after)}",
                 )
             return
-        removed, added = before - after, after - before
+        removed, added = set(before - after), set(after - before)
         # integer ⊂ number: integer → number widens, number → integer narrows
         if "integer" in removed and "number" in after:
             removed.discard("integer")
@@ -467,11 +468,11 @@ class _Pair:
         unnamed_h = [j for j in left_h if h_refs[j] is None]
         for i in unnamed_b:
             b_props = _property_names(before[i])
-            b_types = schema_types(as_dict(before[i]))
+            b_types = schema_types(as_dict(before[i])).declared
             scored = [
                 (
                     _overlap(b_props, _property_names(after[j])),
-                    b_types == schema_types(as_dict(after[j])),
+                    b_types == schema_types(as_dict(after[j])).declared,
                     -abs(i - j),
                     j,
                 )
@@ -591,7 +592,7 @@ class _Pair:
         return schema.get(hidden) is not True
 
 
-def _types(types: set[str]) -> str:
+def _types(types: AbstractSet[str]) -> str:
     return " | ".join(sorted(types))
 
 
@@ -670,10 +671,10 @@ def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
 
 def _types_fit(narrow: dict[str, Any], wide: dict[str, Any]) -> bool:
     """Does the non-composed side's type appear among the composed side's alternatives?"""
-    mine = schema_types(narrow)
+    mine = schema_types(narrow).declared
     theirs: set[str] = set()
     for alternative in as_list(wide.get("oneOf")) + as_list(wide.get("anyOf")):
-        theirs |= schema_types(as_dict(alternative))
+        theirs |= schema_types(as_dict(alternative)).declared
         if "$ref" in narrow and as_dict(alternative).get("$ref") == narrow["$ref"]:
             return True
     return bool(mine) and mine <= theirs

@@ -1,7 +1,7 @@
 """Where the two versions come from: a file, a baseline folder, or `git-ref:path` from git history.
 
 A version in git is materialised into a temporary folder: the entry file from `git show REF:path`,
-then every file its relative `$ref`s reach (found by scanning the text, so YAML and JSON both work),
+then every file its relative `$ref`s reach (each file parsed by the loader's reader),
 kept at their paths relative to the repository root; then the ordinary loader reads it. Locations are
 shown back as `REF:path:line`.
 """
@@ -9,20 +9,18 @@ shown back as `REF:path:line`.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote
 
-from specfirst.errors import Location, SpecfirstError
-from specfirst.loader import Contract, load_contract
+from specfirst.errors import ContractLoadError, Location, SpecfirstError
+from specfirst.loader import Contract, load_contract, read_source
+from specfirst.openapi import referenced_files
 
 BASELINE_MANIFEST = "baseline.json"
-_REF_VALUE = re.compile(r"""["']?\$ref["']?\s*:\s*["']?([^"'\s,}#]+)""")
 
 
 class SourceError(SpecfirstError):
@@ -114,11 +112,11 @@ def materialise(ref: str, path: str, dest: Path, cwd: Path | None = None) -> Pat
         target = dest / current
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(result.stdout)
-        text = result.stdout.decode("utf-8", errors="replace")
-        for match in _REF_VALUE.finditer(text):
-            value = unquote(match.group(1))
-            if "://" in value:
-                continue
+        try:
+            data = read_source(target).data
+        except ContractLoadError:
+            continue  # unreadable: the loader reports it with its location
+        for value in referenced_files(data):
             joined = PurePosixPath(_normalise(current.parent / value))
             if joined.parts and joined.parts[0] != "..":
                 pending.append(joined)

@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection
 from typing import Any
 
 from specfirst.generator.patterns import ecma_to_python
-from specfirst.generator.schemas import (
-    ModelPlan,
-    TypeNamer,
-    is_json_media,
-    schema_types,
-)
+from specfirst.generator.schemas import ModelPlan, TypeNamer
 from specfirst.generator.viewmodel import (
     BYTES,
     NONE,
@@ -40,10 +34,20 @@ from specfirst.generator.viewmodel import (
     TypeRef,
     list_of,
 )
-from specfirst.loader import escape_pointer_token, split_pointer
 from specfirst.names import NameAllocator, pascal_case, safe_identifier, snake_case
+from specfirst.openapi import (
+    PARAMETER_LOCATIONS,
+    PATH_TEMPLATE,
+    Operation,
+    References,
+    child,
+    effective_parameters,
+    is_json_media,
+    iter_operations,
+    schema_types,
+)
+from specfirst.openapi.pointers import split_pointer
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Header parameters OpenAPI says to ignore: the framework owns them.
 IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 # Names a handler's parameters must not take: they are the handler's own locals and modules.
@@ -140,54 +144,6 @@ RESERVED_RESPONSE_NAMES = frozenset(
 _TEMPORAL_TYPES = frozenset(
     {TypeRef("datetime", module="datetime"), TypeRef("date", module="datetime")}
 )
-_PATH_PARAM = re.compile(r"{([^}/]+)}")
-
-
-@dataclass
-class RawOperation:
-    path: str
-    method: str
-    pointer: str
-    operation: dict[str, Any]
-    path_item: dict[str, Any]
-
-
-def iter_operations(document: dict[str, Any]) -> Iterator[RawOperation]:
-    for path, item in (document.get("paths") or {}).items():
-        item = _deref(document, item)
-        if not isinstance(item, dict):
-            continue
-        for method in HTTP_METHODS:
-            operation = item.get(method)
-            if isinstance(operation, dict):
-                pointer = f"/paths/{escape_pointer_token(path)}/{method}"
-                yield RawOperation(path, method, pointer, operation, item)
-
-
-def _deref(document: dict[str, Any], node: Any) -> Any:
-    """Follow local `$ref`s of non-schema objects (parameters, responses, bodies, headers)."""
-    seen: set[str] = set()
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-        ref = node["$ref"]
-        if ref in seen or not ref.startswith("#/"):
-            return {}
-        seen.add(ref)
-        target: Any = document
-        for token in split_pointer(ref[1:]):
-            if isinstance(target, dict) and token in target:
-                target = target[token]
-            else:
-                return {}
-        node = target
-    return node
-
-
-def _ref_pointer(node: Any, fallback: str) -> str:
-    """Where a (possibly referenced) object lives, so shared components are named once."""
-    ref = node.get("$ref") if isinstance(node, dict) else None
-    if isinstance(ref, str) and ref.startswith("#/"):
-        return ref[1:]
-    return fallback
 
 
 def pick_media(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -211,37 +167,37 @@ def status_label(key: str) -> str:
     return re.sub(r"\W", "", label) or "Status"
 
 
-def operation_name(raw: RawOperation) -> str:
-    return str(raw.operation.get("operationId") or f"{raw.method} {raw.path}")
+def operation_name(raw: Operation) -> str:
+    return str(raw.node.get("operationId") or f"{raw.method} {raw.path}")
 
 
 def plan_models(document: dict[str, Any]) -> ModelPlan:
     plan = ModelPlan()
     plan.name_components((document.get("components") or {}).get("schemas") or {})
-    for raw in iter_operations(document):
+    refs = References(document)
+    for raw in iter_operations(document, refs):
         base = pascal_case(operation_name(raw), fallback="Operation")
-        body = raw.operation.get("requestBody")
-        resolved = _deref(document, body)
+        resolved, owner = refs.resolve(
+            raw.node.get("requestBody"), child(raw.pointer, "requestBody")
+        )
         if isinstance(resolved, dict):
             picked = pick_media(resolved.get("content") or {})
             if picked is not None:
                 media, value = picked
-                pointer = _ref_pointer(body, raw.pointer + "/requestBody")
-                pointer += f"/content/{escape_pointer_token(media)}/schema"
+                pointer = child(owner, "content", media, "schema")
                 plan.hoist(value.get("schema"), pointer, base + "RequestBody")
-        for key, response in (raw.operation.get("responses") or {}).items():
-            resolved = _deref(document, response)
+        for key, response in (raw.node.get("responses") or {}).items():
+            resolved, owner = refs.resolve(response, child(raw.pointer, "responses", str(key)))
             if not isinstance(resolved, dict):
                 continue
             picked = pick_media(resolved.get("content") or {})
             if picked is None:
                 continue
             media, value = picked
-            owner = _ref_pointer(response, f"{raw.pointer}/responses/{escape_pointer_token(key)}")
-            pointer = owner + f"/content/{escape_pointer_token(media)}/schema"
+            pointer = child(owner, "content", media, "schema")
             wanted = (
                 pascal_case(owner.rsplit("/", 1)[-1]) + "Body"
-                if owner.startswith("/components/")
+                if owner.startswith("/components/responses/")
                 else f"{base}{status_label(str(key))}ResponseBody"
             )
             plan.hoist(value.get("schema"), pointer, wanted)
@@ -262,6 +218,7 @@ class ViewBuilder:
         contract_sha256: str,
     ) -> None:
         self.document = document
+        self.refs = References(document)
         self.types = TypeNamer(document, plan, classes)
         self.package = package
         self.contract_path = contract_path
@@ -285,8 +242,8 @@ class ViewBuilder:
             if isinstance(t, dict)
         }
         method_names: dict[str, NameAllocator] = {}
-        for raw in iter_operations(self.document):
-            tag_list = raw.operation.get("tags") or ["default"]
+        for raw in iter_operations(self.document, self.refs):
+            tag_list = raw.node.get("tags") or ["default"]
             tag_name = str(tag_list[0])
             if tag_name not in tags:
                 python = tag_names.allocate(snake_case(tag_name, fallback="tag"), key=tag_name)
@@ -328,11 +285,11 @@ class ViewBuilder:
 
     # -- operations -------------------------------------------------------------------------
 
-    def _operation(self, raw: RawOperation, python_name: str) -> OperationView:
-        op = raw.operation
+    def _operation(self, raw: Operation, python_name: str) -> OperationView:
+        op = raw.node
         # `meta/root` and `metaRoot` are one name once Pascal-cased: response classes must differ.
         base = self.operation_bases.allocate(
-            pascal_case(operation_name(raw), fallback="Operation"), key=raw.pointer
+            pascal_case(operation_name(raw), fallback="Operation"), key=(raw.path, raw.method)
         )
         names = NameAllocator(RESERVED_ARGUMENTS)
         parameters = self._parameters(raw, names)
@@ -376,33 +333,15 @@ class ViewBuilder:
             deprecated=bool(op.get("deprecated")),
         )
 
-    def _parameters(self, raw: RawOperation, names: NameAllocator) -> list[ParameterView]:
-        merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
-        sources = [
-            (
-                raw.path_item.get("parameters"),
-                f"/paths/{escape_pointer_token(raw.path)}/parameters",
-            ),
-            (raw.operation.get("parameters"), raw.pointer + "/parameters"),
+    def _parameters(self, raw: Operation, names: NameAllocator) -> list[ParameterView]:
+        in_path = set(PATH_TEMPLATE.findall(raw.path))
+        return [
+            self._parameter(param.node, names)
+            for param in effective_parameters(self.document, raw, self.refs)
+            if param.location in PARAMETER_LOCATIONS
+            and not (param.location == "header" and param.name.lower() in IGNORED_HEADERS)
+            and (param.location != "path" or param.name in in_path)
         ]
-        for params, pointer in sources:
-            for index, param in enumerate(params or []):
-                resolved = _deref(self.document, param)
-                if not isinstance(resolved, dict) or "name" not in resolved:
-                    continue
-                location = str(resolved.get("in", ""))
-                if location == "header" and str(resolved["name"]).lower() in IGNORED_HEADERS:
-                    continue
-                if location not in ("path", "query", "header", "cookie"):
-                    continue
-                merged[(location, str(resolved["name"]))] = (resolved, f"{pointer}/{index}")
-        in_path = set(_PATH_PARAM.findall(raw.path))
-        views = [
-            self._parameter(param, names)
-            for (location, name), (param, _) in merged.items()
-            if location != "path" or name in in_path
-        ]
-        return views
 
     def _parameter(self, param: dict[str, Any], names: NameAllocator) -> ParameterView:
         location = str(param["in"])
@@ -434,8 +373,7 @@ class ViewBuilder:
     def _parameter_type(
         self, schema: dict[str, Any], component: str | None
     ) -> tuple[TypeRef, list[Constraint]]:
-        types, _ = schema_types(schema)
-        if types == ["array"]:
+        if schema_types(schema).names == ("array",):
             items, item_component = self.types.resolve(schema.get("items") or {})
             inner, _ = self._parameter_type(items, item_component)
             if inner.is_list:
@@ -463,17 +401,17 @@ class ViewBuilder:
                 bounds.append(Constraint("pattern", pattern))
         return scalar, bounds
 
-    def _body(self, raw: RawOperation) -> BodyView | None:
-        body_node = raw.operation.get("requestBody")
-        body = _deref(self.document, body_node)
+    def _body(self, raw: Operation) -> BodyView | None:
+        body, owner = self.refs.resolve(
+            raw.node.get("requestBody"), child(raw.pointer, "requestBody")
+        )
         if not isinstance(body, dict) or not body:
             return None
         picked = pick_media(body.get("content") or {})
         if picked is None:
             return None
         media, value = picked
-        pointer = _ref_pointer(body_node, raw.pointer + "/requestBody")
-        pointer += f"/content/{escape_pointer_token(media)}/schema"
+        pointer = child(owner, "content", media, "schema")
         schema = value.get("schema")
         required = bool(body.get("required"))
         lowered = media.lower()
@@ -492,19 +430,19 @@ class ViewBuilder:
         fields: list[FormFieldView] = []
         for name, prop in _properties(self.types, resolved).items():
             prop_schema, _ = self.types.resolve(prop)
-            types, _ = schema_types(prop_schema)
-            many = types == ["array"]
+            types = schema_types(prop_schema).names
+            many = types == ("array",)
             if many:
                 prop_schema, _ = self.types.resolve(prop_schema.get("items") or {})
-                types, _ = schema_types(prop_schema)
+                types = schema_types(prop_schema).names
             fields.append(FormFieldView(name, _form_kind(prop_schema, types), many))
         return fields
 
-    def _responses(self, raw: RawOperation, base: str) -> list[ResponseView]:
+    def _responses(self, raw: Operation, base: str) -> list[ResponseView]:
         views: list[ResponseView] = []
-        for key, response_node in (raw.operation.get("responses") or {}).items():
+        for key, response_node in (raw.node.get("responses") or {}).items():
             key = str(key)
-            response = _deref(self.document, response_node)
+            response, owner = self.refs.resolve(response_node, child(raw.pointer, "responses", key))
             if not isinstance(response, dict):
                 continue
             status = int(key) if key.isdigit() else None
@@ -514,10 +452,7 @@ class ViewBuilder:
             picked = pick_media(response.get("content") or {})
             if picked is not None and status not in _NO_BODY_STATUSES and not key.startswith("1"):
                 media, value = picked
-                owner = _ref_pointer(
-                    response_node, f"{raw.pointer}/responses/{escape_pointer_token(key)}"
-                )
-                pointer = owner + f"/content/{escape_pointer_token(media)}/schema"
+                pointer = child(owner, "content", media, "schema")
                 if is_json_media(media):
                     body_kind = "json"
                     body_type = self.types.annotation(value.get("schema"), pointer, "response")
@@ -562,7 +497,7 @@ class ViewBuilder:
         for wire, node in headers.items():
             if wire.lower() == "content-type":
                 continue
-            header = _deref(self.document, node)
+            header, _ = self.refs.resolve(node, "")
             if not isinstance(header, dict):
                 continue
             schema, _ = self.types.resolve(header.get("schema") or {})
@@ -634,7 +569,7 @@ class ViewBuilder:
         schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
         views: list[SchemeView] = []
         for name, node in schemes.items():
-            scheme = _deref(self.document, node)
+            scheme, _ = self.refs.resolve(node, "")
             if not isinstance(scheme, dict):
                 continue
             kind = str(scheme.get("type", ""))
@@ -678,20 +613,20 @@ def _properties(types: TypeNamer, schema: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
-def _form_kind(schema: dict[str, Any], types: list[str]) -> str:
-    if (types == ["string"] and schema.get("format") in ("binary", "byte")) or schema.get(
+def _form_kind(schema: dict[str, Any], types: tuple[str, ...]) -> str:
+    if (types == ("string",) and schema.get("format") in ("binary", "byte")) or schema.get(
         "contentMediaType"
     ):
         return "file"
-    if types == ["integer"]:
+    if types == ("integer",):
         return "int"
-    if types == ["number"]:
+    if types == ("number",):
         return "float"
-    if types == ["boolean"]:
+    if types == ("boolean",):
         return "bool"
-    if types == ["object"] or "properties" in schema or "allOf" in schema or "oneOf" in schema:
+    if types == ("object",) or "properties" in schema or "allOf" in schema or "oneOf" in schema:
         return "json"
-    return "str" if types == ["string"] else "any"
+    return "str" if types == ("string",) else "any"
 
 
 def _bounds(

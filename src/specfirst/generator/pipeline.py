@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from specfirst.errors import SpecfirstError
+from specfirst.errors import SpecfirstError, UsageError
 from specfirst.generator.write import tree_files
 from specfirst.loader import Contract, load_contract
 
@@ -61,7 +61,7 @@ def build_files(contract: Contract, package: str, models: str = "all") -> dict[s
     API's model scope (`config.MODEL_SCOPES`)."""
     from specfirst.generator.build import ViewBuilder, plan_models
     from specfirst.generator.model_classes import read_classes
-    from specfirst.generator.models import generate_models
+    from specfirst.generator.pydantic_models import generate_models
     from specfirst.generator.render import make_header, render_package
     from specfirst.generator.schemas import operation_schemas
 
@@ -167,6 +167,19 @@ def stage_package(contract: Contract, package: str, near: Path, models: str = "a
     return staging
 
 
+def check_target(out: Path, package: str) -> None:
+    """`UsageError` unless `out/package` can be a package folder: a valid package name, and no
+    file where a folder has to be."""
+    from specfirst.names import package_name_problem
+
+    problem = package_name_problem(package)
+    if problem is not None:
+        raise UsageError(f"--package: {problem}")
+    for folder in (*reversed(out.parents), out, out / package):
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--out: {folder} is a file, not a folder")
+
+
 def generate_package(
     contract_path: Path,
     package: str,
@@ -180,11 +193,13 @@ def generate_package(
     """Generate `out/package` from the contract; an invalid contract leaves `out` untouched.
 
     With `allow_invalid`, every validation error goes to `on_warning` before generation starts
-    (so they are seen even when generation then fails), and the no-op fast path is skipped.
+    (so they are seen even when generation then fails), and the no-op fast path is skipped; a
+    `$ref` that leads nowhere is still refused (there is nothing to generate in its place).
     """
     from specfirst.generator.write import swap_into_place
 
     started = time.perf_counter()
+    check_target(out, package)
     target = out / package
     if not force and not allow_invalid and is_up_to_date(target, models):
         return GenerationResult(target, changed=False, seconds=time.perf_counter() - started)
@@ -192,7 +207,7 @@ def generate_package(
     warnings: list[str] = []
     issues = validation_issues(contract)
     if issues:
-        if not allow_invalid:
+        if not allow_invalid or contract.unresolved:  # nothing to generate where a $ref leads
             raise InvalidContractError(contract.path, issues)
         warnings = [str(issue) for issue in issues]
         for warning in warnings:

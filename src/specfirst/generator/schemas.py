@@ -13,7 +13,7 @@ import builtins
 import copy
 import json
 import keyword
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +21,18 @@ from specfirst.generator.patterns import ecma_to_python
 from specfirst.generator.viewmodel import ANY, BYTES, STR, TypeRef, list_of, literal, model
 from specfirst.loader import escape_pointer_token, split_pointer
 from specfirst.names import pascal_case
+from specfirst.openapi import SCHEMA_PREFIX as SCHEMA_PREFIX  # re-exported (`as`): model_parts
+from specfirst.openapi import (
+    References,
+    RefError,
+    component_of,
+    enclosing_component,
+    iter_refs,
+    node_at,
+    schema_types,
+)
+from specfirst.openapi import walk_objects as walk_objects  # imports these two from here
 
-SCHEMA_PREFIX = "#/components/schemas/"
 # Put before every component's class name in what datamodel-code-generator is given, and taken
 # off its output (`models.unmark`): it names the class of an inline `allOf` member after its
 # field alone (`Type`), which can take a component's name; no field-derived name starts so.
@@ -42,24 +52,11 @@ _SCALARS = {"string", "integer", "number", "boolean"}
 _COMPOSITE_KEYS = ("properties", "allOf", "oneOf", "anyOf", "additionalProperties", "not")
 
 
-def is_json_media(media_type: str) -> bool:
-    base = media_type.split(";")[0].strip().lower()
-    return base == "application/json" or base.endswith("+json") or base == "*/*"
-
-
-def schema_types(schema: dict[str, Any]) -> tuple[list[str], bool]:
-    """The schema's `type` as a list, and whether `null` is allowed (3.0 `nullable` or 3.1 list)."""
-    raw = schema.get("type")
-    types = list(raw) if isinstance(raw, list) else ([raw] if isinstance(raw, str) else [])
-    nullable = bool(schema.get("nullable")) or "null" in types
-    return [t for t in types if t != "null"], nullable
-
-
 def needs_class(schema: Any) -> bool:
     """Whether an inline schema must become a model (objects, compositions, non-scalar enums)."""
     if not isinstance(schema, dict) or "$ref" in schema:
         return False
-    types, _ = schema_types(schema)
+    types = schema_types(schema).names
     if "object" in types or any(key in schema for key in _COMPOSITE_KEYS):
         return True
     if len(types) > 1 and not set(types) <= _SCALARS:
@@ -125,8 +122,7 @@ class ModelPlan:
             splits = _has_read_write(schema) or bool(_component_refs(schema) & self.splitting)
             self.hoisted[pointer] = self._class_name(wanted, ("h", pointer), splits)
             return
-        types, _ = schema_types(schema)
-        if types == ["array"] and isinstance(schema.get("items"), dict):
+        if schema_types(schema).names == ("array",) and isinstance(schema.get("items"), dict):
             self.hoist(schema["items"], pointer + "/items", wanted + "Item")
 
     def build(self, document: dict[str, Any], keep: set[str] | None = None) -> dict[str, Any]:
@@ -140,7 +136,7 @@ class ModelPlan:
                 continue
             schemas[self.mark + self.class_names[name]] = self._rewrite(schema)
         for pointer, name in self.hoisted.items():
-            schemas[self.mark + name] = self._rewrite(_resolve_pointer(document, pointer))
+            schemas[self.mark + name] = self._rewrite(node_at(document, pointer))
         return {
             "openapi": document.get("openapi", "3.1.0"),
             "info": {"title": "models", "version": "0", MARK_KEY: self.mark},
@@ -230,13 +226,13 @@ def _has_read_write(schema: Any) -> bool:
 
 
 def _component_refs(schema: Any) -> set[str]:
+    """The component schemas the `$ref`s in `schema` point at or into."""
     names: set[str] = set()
     for node in walk_objects(schema):
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith(SCHEMA_PREFIX):
-            tokens = split_pointer(ref[1:])
-            if len(tokens) >= 3:
-                names.add(tokens[2])
+        found = enclosing_component(ref) if isinstance(ref, str) else None
+        if found is not None and found[0] == "schemas":
+            names.add(found[1])
     return names
 
 
@@ -262,34 +258,27 @@ def operation_schemas(document: dict[str, Any]) -> set[str]:
     (parameters, bodies, responses, headers, callbacks; other schemas; discriminator mappings).
     Webhooks and schemas nothing points at are left out."""
     components = (document.get("components") or {}).get("schemas") or {}
+    refs = References(document)
     found: set[str] = set()
     followed: set[str] = set()
     pending: list[Any] = [document.get("paths") or {}]
     while pending:
-        for node in walk_objects(pending.pop()):
-            targets = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-            discriminator = node.get("discriminator")
-            mapping = discriminator.get("mapping") if isinstance(discriminator, dict) else None
-            if isinstance(mapping, dict):
-                targets += [
-                    t if t.startswith("#") else SCHEMA_PREFIX + escape_pointer_token(t)
-                    for t in mapping.values()
-                    if isinstance(t, str)
-                ]
-            for target in targets:
-                if target in followed or not target.startswith("#/"):
-                    continue
-                followed.add(target)
-                tokens = split_pointer(target[1:])
-                if tokens[:2] == ["components", "schemas"] and len(tokens) >= 3:
-                    if tokens[2] in components and tokens[2] not in found:
-                        found.add(tokens[2])
-                        pending.append(components[tokens[2]])
-                    continue
-                try:
-                    pending.append(_resolve_pointer(document, target[1:]))
-                except (KeyError, IndexError, ValueError, TypeError):
-                    continue  # validation reports broken references
+        for ref in iter_refs(pending.pop()):
+            if ref in followed or not ref.startswith("#/"):
+                continue
+            followed.add(ref)
+            component = enclosing_component(ref)
+            if component is not None and component[0] == "schemas":
+                if component[1] in components and component[1] not in found:
+                    found.add(component[1])
+                    pending.append(components[component[1]])
+                continue
+            try:
+                target = refs.target(ref)
+            except RefError:
+                continue  # validation reports broken references
+            if target is not None:
+                pending.append(target.node)
     return found
 
 
@@ -303,25 +292,6 @@ def reachable(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
             found.add(name)
             pending.extend(edges[name] - found)
     return found
-
-
-def walk_objects(node: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON object in `node`, itself included, depth first."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, dict):
-            yield current
-            stack.extend(v for v in current.values() if isinstance(v, dict | list))
-        elif isinstance(current, list):
-            stack.extend(v for v in current if isinstance(v, dict | list))
-
-
-def _resolve_pointer(document: Any, pointer: str) -> Any:
-    node = document
-    for token in split_pointer(pointer):
-        node = node[int(token)] if isinstance(node, list) else node[token]
-    return node
 
 
 _STRING_FORMATS = {
@@ -341,6 +311,7 @@ class TypeNamer:
         self.plan = plan
         self.classes = classes
         self.components: dict[str, Any] = document.get("components", {}).get("schemas", {}) or {}
+        self.refs = References(document)
 
     def class_for(self, base: str, context: str) -> str:
         """`Pet`, or `PetRequest`/`PetResponse` where readOnly/writeOnly split the model (then
@@ -355,12 +326,11 @@ class TypeNamer:
         raise LookupError(f"model class {base!r} was not generated")
 
     def component(self, ref: str) -> tuple[str, Any] | None:
-        if not ref.startswith(SCHEMA_PREFIX):
+        """(name, schema) of the component schema `ref` names as a whole, else None."""
+        found = component_of(ref)
+        if found is None or found[0] != "schemas" or found[1] not in self.components:
             return None
-        tokens = split_pointer(ref[1:])
-        if len(tokens) != 3 or tokens[2] not in self.components:
-            return None
-        return tokens[2], self.components[tokens[2]]
+        return found[1], self.components[found[1]]
 
     def annotation(self, schema: Any, pointer: str, context: str) -> TypeRef:
         """The type of a body or response value (models for objects)."""
@@ -374,17 +344,17 @@ class TypeNamer:
             return model(self.class_for(self.plan.class_names[found[0]], context))
         if pointer in self.plan.hoisted:
             return model(self.class_for(self.plan.hoisted[pointer], context))
-        types, nullable = schema_types(schema)
-        if types == ["array"]:
+        types = schema_types(schema)
+        if types.names == ("array",):
             items = schema.get("items")
             result = list_of(self.annotation(items, pointer + "/items", context) if items else ANY)
         else:
             result = self.scalar(schema) or ANY
-        return result.or_none() if nullable else result
+        return result.or_none() if types.nullable else result
 
     def scalar(self, schema: dict[str, Any]) -> TypeRef | None:
         """A scalar's Python type (`int`, `Literal['a', 'b']`, `datetime.date`), else None."""
-        types, _ = schema_types(schema)
+        types = schema_types(schema).names
         enum = schema.get("enum")
         if (
             isinstance(enum, list)
@@ -402,16 +372,12 @@ class TypeNamer:
         return _SCALAR_TYPES[kind]
 
     def resolve(self, schema: Any) -> tuple[dict[str, Any], str | None]:
-        """Follow `$ref`s to a schema; also the component name when it was one."""
-        seen: set[str] = set()
-        name: str | None = None
-        while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-            ref = schema["$ref"]
-            if ref in seen:
-                break
-            seen.add(ref)
-            found = self.component(ref)
-            if found is None:
-                return {}, None
-            name, schema = found
-        return (schema if isinstance(schema, dict) else {}), name
+        """Follow `$ref`s to a schema; also the component name when the last one named one."""
+        try:
+            found = self.refs.follow(schema, "")
+        except RefError:
+            return {}, None
+        if found is None or not isinstance(found.node, dict):
+            return {}, None
+        component = found.component
+        return found.node, component[1] if component and component[0] == "schemas" else None

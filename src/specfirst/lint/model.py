@@ -9,8 +9,8 @@ from functools import cached_property
 from typing import Any
 
 from specfirst.errors import Location
-from specfirst.lint.openapi import Operation, iter_operations
 from specfirst.loader import Contract
+from specfirst.openapi import Operation, iter_operations
 
 
 class Severity(StrEnum):

@@ -12,6 +12,7 @@ from typing import Any
 
 from specfirst.lint.model import RULES, Finding, LintContext, Severity, rule
 from specfirst.loader import join_pointer, split_pointer
+from specfirst.openapi import find
 
 KEY = "x-lint-ignore"
 UNKNOWN_RULE = "lint-ignore-unknown"
@@ -26,15 +27,12 @@ def _ids(value: Any) -> list[str]:
 
 
 def is_suppressed(document: Any, finding: Finding) -> bool:
-    node = document
-    for token in ["", *split_pointer(finding.pointer)]:
-        if token:
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                return False
+    """Whether the node `finding` points at, or one above it, lists its rule under `KEY`."""
+    tokens = split_pointer(finding.pointer)
+    for depth in range(len(tokens) + 1):
+        exists, node = find(document, join_pointer(tokens[:depth]))
+        if not exists:
+            return False
         if isinstance(node, dict) and finding.rule in _ids(node.get(KEY)):
             return True
     return False

@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from specfirst.loader import Contract
+from specfirst.openapi import References
 from specfirst.validation.issues import Finding, ValidationIssue
-from specfirst.validation.refs import LocalRefs, broken_refs
+from specfirst.validation.refs import broken_refs
 from specfirst.validation.schema_checks import SchemaChecks
 from specfirst.validation.semantic import SemanticWalker
 from specfirst.validation.structure import structure_findings
@@ -48,7 +49,7 @@ def find_problems(document: dict[str, Any], base_uri: str = "") -> list[Finding]
             return [Finding("/openapi", message, message)]
         message = f"unsupported OpenAPI version {value!r}: specfirst reads 3.0.x and 3.1.x"
         return [Finding("/openapi", message, message)]
-    refs = LocalRefs(document)
+    refs = References(document)
     findings = broken_refs(refs)
     findings += structure_findings(document, version)
     checks = SchemaChecks(document, version, base_uri)
@@ -59,7 +60,8 @@ def find_problems(document: dict[str, Any], base_uri: str = "") -> list[Finding]
 def validate_contract(contract: Contract) -> list[ValidationIssue]:
     """Every problem of `contract`, sorted by file and line (stable for equal input)."""
     base_uri = contract.path.resolve().as_uri()
-    issues: list[ValidationIssue] = []
+    # refs the loader could not follow come first; the rest of the document is still checked
+    issues = [ValidationIssue(r.pointer, r.message, r.location) for r in contract.unresolved]
     seen: set[tuple[str, str]] = set()
     for finding in find_problems(contract.document, base_uri):
         if (finding.pointer, finding.message) in seen:

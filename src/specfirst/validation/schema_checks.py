@@ -23,6 +23,7 @@ from openapi_spec_validator.validation import keywords
 from referencing.exceptions import Unresolvable
 
 from specfirst.loader import split_pointer
+from specfirst.openapi import walk_objects
 from specfirst.validation.messages import readable
 
 # (pointer suffix below the schema, readable message, raw library message)
@@ -52,21 +53,15 @@ def regexes_compile(value: Any) -> bool:
     Deliberately broader than the meta-schema (it also looks inside `enum`/`default` data): a
     false alarm only sends a schema down the slow, exact path.
     """
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            pattern = node.get("pattern")
-            if isinstance(pattern, str) and not is_valid_regex(pattern):
-                return False
-            pattern_properties = node.get("patternProperties")
-            if isinstance(pattern_properties, dict) and not all(
-                is_valid_regex(key) for key in pattern_properties
-            ):
-                return False
-            stack.extend(v for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, dict | list))
+    for node in walk_objects(value):
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and not is_valid_regex(pattern):
+            return False
+        pattern_properties = node.get("patternProperties")
+        if isinstance(pattern_properties, dict) and not all(
+            is_valid_regex(key) for key in pattern_properties
+        ):
+            return False
     return True
 
 

@@ -21,25 +21,19 @@ import string
 from collections.abc import Iterator
 from typing import Any
 
-from specfirst.loader import escape_pointer_token
+from specfirst.openapi import HTTP_METHODS, References, RefError, is_ref
+from specfirst.openapi import child as _child_pointer
 from specfirst.validation.issues import Finding
 from specfirst.validation.messages import one_line
-from specfirst.validation.refs import LocalRefs, RefError
 from specfirst.validation.schema_checks import SchemaChecks
 
-OPERATIONS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
 Node = tuple[Any, str]  # a resolved value and the pointer where it is written
-
-
-def _child_pointer(pointer: str, key: str | int) -> str:
-    return f"{pointer}/{escape_pointer_token(str(key))}"
 
 
 class SemanticWalker:
     """One pass over a document; `findings` holds what it found, in the library's order."""
 
-    def __init__(self, refs: LocalRefs, checks: SchemaChecks) -> None:
+    def __init__(self, refs: References, checks: SchemaChecks) -> None:
         self.refs = refs
         self.checks = checks
         self.findings: list[Finding] = []
@@ -51,10 +45,13 @@ class SemanticWalker:
     # -- navigation (SchemaPath semantics: every step follows `$ref`s) ------------------------
 
     def resolve(self, value: Any, pointer: str) -> Node | None:
+        if not is_ref(value):
+            return value, pointer  # the common case, without building a Target
         try:
-            return self.refs.resolve(value, pointer)
+            found = self.refs.follow(value, pointer)
         except RefError:
             return None  # reported once by refs.broken_refs
+        return None if found is None else (found.node, found.pointer)
 
     def child(self, node: Node, key: str) -> Node | None:
         value, pointer = node
@@ -115,7 +112,7 @@ class SemanticWalker:
         if parameters is not None:
             self.parameters(parameters)
         for name, operation in self.children(path_item):
-            if name in OPERATIONS:
+            if name in HTTP_METHODS:
                 self.operation(url, str(name), operation, parameters)
 
     def operation(self, url: str, name: str, operation: Node, path_parameters: Node | None) -> None:

@@ -17,6 +17,7 @@ import jsonschema_rs
 from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 from openapi_spec_validator.schemas.utils import get_schema_content
 
+from specfirst.openapi import node_at
 from specfirst.validation.issues import Finding
 from specfirst.validation.messages import readable
 
@@ -121,10 +122,7 @@ def _members(meta: dict[str, Any], schemas: list[Any]) -> list[dict[str, Any]] |
         if isinstance(ref, str):
             if not ref.startswith("#/"):
                 return None
-            target: Any = meta
-            for token in ref[2:].split("/"):
-                target = target[token.replace("~1", "/").replace("~0", "~")]
-            stack.append(target)
+            stack.append(node_at(meta, ref[1:]))
             continue  # draft 4: siblings of $ref are ignored
         stack.extend(schema.get("allOf", []))
     return found

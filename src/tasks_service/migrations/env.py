@@ -13,10 +13,10 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
-from tasks_service.db.engine import create_engine
-from tasks_service.db.tables import Base
-from tasks_service.db.types import UTCDateTime
-from tasks_service.settings import Settings
+from tasks_service.core.config import Settings
+from tasks_service.core.db import create_engine
+from tasks_service.orm.tables import Base
+from tasks_service.orm.types import UTCDateTime
 
 target_metadata = Base.metadata
 

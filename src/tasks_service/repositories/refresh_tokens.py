@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tasks_service.db.tables import RefreshTokenRow
+from tasks_service.orm.tables import RefreshTokenRow
 
 
 async def add(

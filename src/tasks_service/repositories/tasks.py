@@ -8,8 +8,6 @@ COUNT with the same filters. Tasks without a due date come last in both directio
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import uuid
 from dataclasses import dataclass
@@ -20,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tasks_service.db.tables import TaskRow
+from tasks_service.orm.tables import TaskRow
 
 SORTS = ("created_at", "-created_at", "due_at", "-due_at", "title", "-title")
 
@@ -40,45 +38,60 @@ class TaskFilter:
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where the previous page ended: the sort it was for, that row's sort key and id."""
+    """Where the previous page ended: the sort it was for, that row's sort key and id.
+
+    Its JSON payload is signed by the service (`core.security.CursorSigner`); `from_payload`
+    still checks every member's type and value, so a cursor that verifies but is not one this
+    code made (an old format, a key misused elsewhere) is refused rather than crashing a query.
+    """
 
     sort: str
     key: str | None  # ISO datetime or title; None for a task without due date
     id: uuid.UUID
 
-    def encode(self) -> str:
-        raw = json.dumps({"s": self.sort, "k": self.key, "i": str(self.id)}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    def to_payload(self) -> bytes:
+        data = {"s": self.sort, "k": self.key, "i": str(self.id)}
+        return json.dumps(data, separators=(",", ":")).encode()
 
     @classmethod
-    def decode(cls, text: str, sort: str) -> Cursor:
+    def from_payload(cls, payload: bytes, sort: str) -> Cursor:
         try:
-            padded = text + "=" * (-len(text) % 4)
-            data: Any = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-            cursor = cls(sort=data["s"], key=data["k"], id=uuid.UUID(data["i"]))
-            if cursor.sort != sort:
-                raise InvalidCursorError(f"this cursor was issued for sort={cursor.sort}")
-            if cursor.key is not None and not isinstance(cursor.key, str):
-                raise InvalidCursorError("malformed cursor")
-            if cursor.sort.lstrip("-") != "due_at" and cursor.key is None:
-                raise InvalidCursorError("malformed cursor")
-            if cursor.sort.lstrip("-") != "title" and cursor.key is not None:
-                instant = datetime.fromisoformat(cursor.key)
+            data: Any = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InvalidCursorError("malformed cursor") from exc
+        if not isinstance(data, dict) or set(data) != {"s", "k", "i"}:
+            raise InvalidCursorError("malformed cursor")
+        cursor_sort, key, ident = data["s"], data["k"], data["i"]
+        if not isinstance(cursor_sort, str) or not isinstance(ident, str):
+            raise InvalidCursorError("malformed cursor")
+        if key is not None and not (isinstance(key, str) and _storable(key)):
+            raise InvalidCursorError("malformed cursor")
+        if cursor_sort != sort:
+            raise InvalidCursorError(f"this cursor was issued for sort={cursor_sort}")
+        field = sort.lstrip("-")
+        if key is None and field != "due_at":
+            raise InvalidCursorError("malformed cursor")
+        try:
+            cursor_id = uuid.UUID(ident)
+            if key is not None and field != "title":
+                instant = datetime.fromisoformat(key)
                 if instant.tzinfo is None:
                     raise InvalidCursorError("malformed cursor")
                 instant.astimezone(UTC)
-        except InvalidCursorError:
-            raise
-        except (
-            ValueError,
-            KeyError,
-            TypeError,
-            UnicodeError,
-            OverflowError,
-            binascii.Error,
-        ) as exc:
+        except (ValueError, OverflowError) as exc:
             raise InvalidCursorError("malformed cursor") from exc
-        return cursor
+        return cls(sort=cursor_sort, key=key, id=cursor_id)
+
+
+def _storable(text: str) -> bool:
+    """Text every backend can compare: no NUL (PostgreSQL) and no lone surrogate (UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _key_of(row: TaskRow, field: str) -> str | None:
@@ -128,9 +141,9 @@ def _after(cursor: Cursor, field: str, descending: bool) -> ColumnElement[bool]:
 
 
 async def page(
-    session: AsyncSession, flt: TaskFilter, *, sort: str, limit: int, cursor: str | None
-) -> tuple[list[TaskRow], int, str | None]:
-    """One page of tasks, the total matching the filters, and the next page's cursor."""
+    session: AsyncSession, flt: TaskFilter, *, sort: str, limit: int, after: Cursor | None
+) -> tuple[list[TaskRow], int, Cursor | None]:
+    """One page of tasks, the total matching the filters, and where the next page starts."""
     field, descending = sort.lstrip("-"), sort.startswith("-")
     column: Any = getattr(TaskRow, field)
     order: list[Any] = []
@@ -138,15 +151,15 @@ async def page(
         order.append(TaskRow.due_at.is_(None))
     order += [column.desc(), TaskRow.id.desc()] if descending else [column, TaskRow.id]
     query = _filtered(select(TaskRow), flt).order_by(*order).limit(limit + 1)
-    if cursor is not None:
-        query = query.where(_after(Cursor.decode(cursor, sort), field, descending))
+    if after is not None:
+        query = query.where(_after(after, field, descending))
     rows = list(await session.scalars(query))
     total = await session.scalar(_filtered(select(func.count()).select_from(TaskRow), flt))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = Cursor(sort=sort, key=_key_of(last, field), id=last.id).encode()
+        next_cursor = Cursor(sort=sort, key=_key_of(last, field), id=last.id)
     return rows, int(total or 0), next_cursor
 
 
@@ -156,12 +169,16 @@ async def get(
     task_id: uuid.UUID,
     *,
     deleted_too: bool = False,
+    for_update: bool = False,
 ) -> TaskRow | None:
     """The task if it exists and belongs to `owner_id` (anything else looks like absence).
-    Deleted tasks count as absent unless `deleted_too`."""
+    Deleted tasks count as absent unless `deleted_too`. `for_update` locks the row until the
+    transaction ends (`SELECT … FOR UPDATE` on PostgreSQL; SQLite has one writer anyway)."""
     query = select(TaskRow).where(TaskRow.id == task_id, TaskRow.owner_id == owner_id)
     if not deleted_too:
         query = query.where(TaskRow.deleted_at.is_(None))
+    if for_update:
+        query = query.with_for_update()
     result = await session.execute(query)
     return result.scalar_one_or_none()
 

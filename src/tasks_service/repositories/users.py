@@ -7,8 +7,8 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tasks_service.db.tables import UserRow
-from tasks_service.db.types import utcnow
+from tasks_service.orm.tables import UserRow
+from tasks_service.orm.types import utcnow
 
 
 def normalise_email(email: str) -> str:

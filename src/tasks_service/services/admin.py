@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from tasks_api import models, responses
+from tasks_api import models
 from tasks_api.security import Principal
-from tasks_service.db.types import utcnow
+from tasks_service.deps import Deps
+from tasks_service.errors import ConflictError, NotFoundError
+from tasks_service.orm.types import utcnow
 from tasks_service.repositories import refresh_tokens, users
-from tasks_service.services.convert import not_found, problem, user_out
-from tasks_service.services.deps import Deps
+from tasks_service.services.convert import user_out
 
 
 class AdminService:
@@ -27,23 +28,14 @@ class AdminService:
             items=[user_out(row) for row in rows], total=total, limit=limit, offset=offset
         )
 
-    async def deactivate_user(
-        self, *, user_id: uuid.UUID, principal: Principal
-    ) -> models.User | responses.NotFound | responses.Conflict:
+    async def deactivate_user(self, *, user_id: uuid.UUID, principal: Principal) -> models.User:
         if str(user_id) == principal.subject:
-            return responses.Conflict(
-                body=problem(
-                    409,
-                    "Conflict",
-                    "Admins cannot deactivate their own account.",
-                    "self-deactivation",
-                )
-            )
+            raise ConflictError("Admins cannot deactivate their own account.", "self-deactivation")
         now = utcnow()
         async with self._deps.sessions() as session, session.begin():
             user = await users.get(session, user_id)
             if user is None:
-                return responses.NotFound(body=not_found("account"))
+                raise NotFoundError("account")
             if user.is_active:
                 user.is_active = False
                 user.updated_at = now

@@ -1,36 +1,9 @@
-"""ORM rows to API models, entity tags, and problem documents."""
+"""ORM rows to API models, and entity tags."""
 
 from __future__ import annotations
 
 from tasks_api import models
-from tasks_service.db.tables import TaskRow, UserRow
-
-PROBLEM_TYPES = {
-    "email-taken": "urn:specfirst:problem:email-taken",
-    "invalid-credentials": "urn:specfirst:problem:invalid-credentials",
-    "account-deactivated": "urn:specfirst:problem:account-deactivated",
-    "rate-limited": "urn:specfirst:problem:rate-limited",
-    "precondition-failed": "urn:specfirst:problem:precondition-failed",
-    "invalid-cursor": "urn:specfirst:problem:invalid-cursor",
-    "invalid-refresh-token": "urn:specfirst:problem:invalid-refresh-token",
-    "refresh-token-reused": "urn:specfirst:problem:refresh-token-reused",
-    "invalid-scope": "urn:specfirst:problem:invalid-scope",
-    "self-deactivation": "urn:specfirst:problem:self-deactivation",
-    "not-deleted": "urn:specfirst:problem:not-deleted",
-}
-
-
-def problem(status: int, title: str, detail: str, kind: str | None = None) -> models.Problem:
-    return models.Problem(
-        type=PROBLEM_TYPES[kind] if kind else "about:blank",
-        title=title,
-        status=status,
-        detail=detail,
-    )
-
-
-def not_found(what: str = "task") -> models.Problem:
-    return problem(404, "Not Found", f"No such {what}.")
+from tasks_service.orm.tables import TaskRow, UserRow
 
 
 def user_out(row: UserRow) -> models.User:

@@ -7,10 +7,10 @@ import logging
 import anyio
 from sqlalchemy import text
 
-from tasks_api import models, responses
+from tasks_api import models
 from tasks_service import migrate
-from tasks_service.services.convert import problem
-from tasks_service.services.deps import Deps
+from tasks_service.deps import Deps
+from tasks_service.errors import UnavailableError
 
 log = logging.getLogger("tasks_service.health")
 _TIMEOUT_SECONDS = 2.0
@@ -25,7 +25,7 @@ class HealthService:
     async def get_health(self) -> models.Health:
         return models.Health(status=models.HealthStatus.ok)
 
-    async def get_readiness(self) -> models.Readiness | responses.ServiceUnavailable:
+    async def get_readiness(self) -> models.Readiness:
         checks: dict[str, models.ReadinessChecks] = {}
         failed = "database"
         try:
@@ -37,11 +37,10 @@ class HealthService:
                 checks["database"] = models.ReadinessChecks.ok
                 if self._deps.settings.redis_url:
                     failed = "redis"
-                    await self._deps.store.ping()
+                    if not await self._deps.limiter.ping():
+                        raise RuntimeError("redis does not answer PING")
                     checks["redis"] = models.ReadinessChecks.ok
         except Exception as exc:
             log.warning("not ready", extra={"dependency": failed, "error": repr(exc)})
-            return responses.ServiceUnavailable(
-                body=problem(503, "Service Unavailable", f"The {failed} is not ready.")
-            )
+            raise UnavailableError(f"The {failed} is not ready.") from None
         return models.Readiness(status=models.ReadinessStatus.ok, checks=checks)

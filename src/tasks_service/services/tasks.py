@@ -1,58 +1,44 @@
-"""Tasks of one account, as the path's `user_id` names it.
+"""Tasks of one account, as the path's `user_id` names it (access rules in `services.access`).
 
-Only the account itself (the token's subject) or an admin may reach `/api/{user_id}/tasks`;
-anyone else gets 404, exactly as for an account or task that does not exist, so nothing about
-other accounts can be learned. Writes honour `If-Match` and are compare-and-set on `version`.
+Writes honour `If-Match` and are compare-and-set on `version`. A write without `If-Match` never
+answers 412: on PostgreSQL the row is locked (`SELECT … FOR UPDATE`) from the read to the write,
+so nothing can change in between; on SQLite, which has no row locks, a compare-and-set lost to
+a concurrent writer is retried until it wins or `write_retry_seconds` pass (then 503).
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from tasks_api import models, responses
 from tasks_api.security import Principal
-from tasks_service.db.tables import TaskRow
-from tasks_service.db.types import utcnow
-from tasks_service.repositories import tasks as task_repo
-from tasks_service.repositories import users
-from tasks_service.services.convert import (
-    etag,
-    if_match_ok,
-    if_none_match_hit,
-    not_found,
-    problem,
-    task_out,
+from tasks_service.core.security import InvalidSignatureError
+from tasks_service.deps import Deps
+from tasks_service.errors import (
+    ConflictError,
+    InvalidCursorError,
+    NotFoundError,
+    PreconditionFailedError,
+    UnavailableError,
+    UnprocessableError,
 )
-from tasks_service.services.deps import Deps
+from tasks_service.orm.tables import TaskRow
+from tasks_service.orm.types import utcnow
+from tasks_service.repositories import tasks as task_repo
+from tasks_service.services.access import ensure_access, task_of
+from tasks_service.services.convert import etag, if_match_ok, if_none_match_hit, task_out
 
 RESTORE_WINDOW = timedelta(days=30)  # the contract promises 30 days
 Sort = Literal["created_at", "-created_at", "due_at", "-due_at", "title", "-title"]
-_WRITE_ATTEMPTS = 3  # unconditional writes retry a lost compare-and-set this often
-
-
-async def may_access(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> bool:
-    """Whether the caller may see `user_id`'s tasks (its own, or any existing account if admin)."""
-    if principal.subject == str(user_id):
-        return True
-    return "admin" in principal.scopes and await users.get(session, user_id) is not None
-
-
-def _stale() -> models.Problem:
-    return problem(
-        412,
-        "Precondition Failed",
-        "The task was changed since you read it; fetch it again and retry.",
-        "precondition-failed",
-    )
-
-
-class _OutOfRangeError(ValueError):
-    """A timestamp whose UTC equivalent falls outside years 1-9999."""
+T = TypeVar("T")
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -60,15 +46,9 @@ def _utc(value: datetime | None) -> datetime | None:
     try:
         return value.astimezone(UTC) if value is not None else None
     except OverflowError:
-        raise _OutOfRangeError from None
-
-
-def _out_of_range() -> models.Problem:
-    return problem(
-        422,
-        "Unprocessable Content",
-        "A timestamp is outside the supported range (years 1 to 9999 in UTC).",
-    )
+        raise UnprocessableError(
+            "A timestamp is outside the supported range (years 1 to 9999 in UTC)."
+        ) from None
 
 
 def _set_status(row: TaskRow, status: models.TaskStatus, now: datetime) -> None:
@@ -84,6 +64,24 @@ class TasksService:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
+    async def _until_written(self, if_match: str | None, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run one write transaction; a lost compare-and-set is 412 under `If-Match`, else the
+        write is tried again (after a short random pause) until it wins or the deadline passes."""
+        deadline = time.monotonic() + self._deps.settings.write_retry_seconds
+        pause = 0.005
+        while True:
+            try:
+                return await attempt()
+            except StaleDataError:
+                if if_match is not None:
+                    raise PreconditionFailedError() from None
+                if time.monotonic() + pause > deadline:
+                    raise UnavailableError(
+                        "Too many concurrent writes to this task; retry.", "write-contention"
+                    ) from None
+            await asyncio.sleep(random.uniform(0, pause))
+            pause = min(pause * 2, 0.2)
+
     async def list_tasks(
         self,
         *,
@@ -96,48 +94,41 @@ class TasksService:
         due_before: datetime | None = None,
         q: str | None = None,
         sort: Sort = "-created_at",
-    ) -> models.TaskPage | responses.BadRequest | responses.NotFound:
-        try:
-            flt = task_repo.TaskFilter(
-                owner_id=user_id,
-                status=status.value if status else None,
-                due_after=_utc(due_after),
-                due_before=_utc(due_before),
-                text=q,
-            )
-        except _OutOfRangeError:
-            raise responses.UnprocessableContent(body=_out_of_range()) from None
-        async with self._deps.sessions() as session:
-            if not await may_access(session, principal, user_id):
-                return responses.NotFound(body=not_found("account"))
+    ) -> models.TaskPage:
+        flt = task_repo.TaskFilter(
+            owner_id=user_id,
+            status=status.value if status else None,
+            due_after=_utc(due_after),
+            due_before=_utc(due_before),
+            text=q,
+        )
+        after = None
+        if cursor is not None:
             try:
-                rows, total, next_cursor = await task_repo.page(
-                    session, flt, sort=sort, limit=limit, cursor=cursor
-                )
-            except task_repo.InvalidCursorError as exc:
-                return responses.BadRequest(
-                    body=problem(400, "Bad Request", f"Invalid cursor: {exc}", "invalid-cursor")
-                )
+                after = task_repo.Cursor.from_payload(self._deps.cursors.open(cursor), sort)
+            except (InvalidSignatureError, task_repo.InvalidCursorError) as exc:
+                raise InvalidCursorError(str(exc)) from None
+        async with self._deps.sessions() as session:
+            await ensure_access(session, principal, user_id)
+            rows, total, next_at = await task_repo.page(
+                session, flt, sort=sort, limit=limit, after=after
+            )
         return models.TaskPage(
             items=[task_out(row) for row in rows],
             total=total,
             limit=limit,
-            next_cursor=next_cursor,
+            next_cursor=self._deps.cursors.sign(next_at.to_payload()) if next_at else None,
         )
 
     async def create_task(
         self, *, user_id: uuid.UUID, body: models.TaskCreate, principal: Principal
-    ) -> responses.CreateTask201Response | responses.NotFound:
+    ) -> responses.CreateTask201Response:
         now = utcnow()
         status = body.status if isinstance(body.status, models.TaskStatus) else None
         status = status or models.TaskStatus.pending
-        try:
-            due_at = _utc(body.due_at) if isinstance(body.due_at, datetime) else None
-        except _OutOfRangeError:
-            raise responses.UnprocessableContent(body=_out_of_range()) from None
+        due_at = _utc(body.due_at) if isinstance(body.due_at, datetime) else None
         async with self._deps.sessions() as session, session.begin():
-            if not await may_access(session, principal, user_id):
-                return responses.NotFound(body=not_found("account"))
+            await ensure_access(session, principal, user_id)
             row = TaskRow(
                 id=uuid.uuid4(),
                 owner_id=user_id,
@@ -162,12 +153,9 @@ class TasksService:
         task_id: uuid.UUID,
         principal: Principal,
         if_none_match: str | None = None,
-    ) -> responses.GetTask200Response | responses.GetTask304Response | responses.NotFound:
+    ) -> responses.GetTask200Response | responses.GetTask304Response:
         async with self._deps.sessions() as session:
-            allowed = await may_access(session, principal, user_id)
-            row = await task_repo.get(session, user_id, task_id) if allowed else None
-        if row is None:
-            return responses.NotFound(body=not_found())
+            row = await task_of(session, principal, user_id, task_id)
         if if_none_match_hit(if_none_match, row):
             return responses.GetTask304Response(etag=etag(row))
         return responses.GetTask200Response(body=task_out(row), etag=etag(row))
@@ -179,37 +167,29 @@ class TasksService:
         principal: Principal,
         if_match: str | None,
         change: models.TaskReplace | models.TaskPatch,
-    ) -> TaskRow | Literal[404, 412, 422]:
+    ) -> TaskRow:
         fields = change.model_dump(exclude_unset=True)
-        try:
-            due_at = _utc(fields.get("due_at"))
-        except _OutOfRangeError:
-            return 422
-        for _ in range(_WRITE_ATTEMPTS):
-            try:
-                async with self._deps.sessions() as session, session.begin():
-                    allowed = await may_access(session, principal, user_id)
-                    row = await task_repo.get(session, user_id, task_id) if allowed else None
-                    if row is None:
-                        return 404
-                    if not if_match_ok(if_match, row):
-                        return 412
-                    now = utcnow()
-                    if "title" in fields:
-                        row.title = fields["title"]
-                    if "description" in fields:
-                        row.description = fields["description"]
-                    if "due_at" in fields:
-                        row.due_at = due_at
-                    if isinstance(change.status, models.TaskStatus):
-                        _set_status(row, change.status, now)
-                    row.updated_at = now
-                    await session.flush()
-                return row
-            except StaleDataError:
-                if if_match is not None:
-                    return 412  # changed between our read and our write
-        return 412
+        due_at = _utc(fields.get("due_at"))
+
+        async def attempt() -> TaskRow:
+            async with self._deps.sessions() as session, session.begin():
+                row = await task_of(session, principal, user_id, task_id, for_update=True)
+                if not if_match_ok(if_match, row):
+                    raise PreconditionFailedError()
+                now = utcnow()
+                if "title" in fields:
+                    row.title = fields["title"]
+                if "description" in fields:
+                    row.description = fields["description"]
+                if "due_at" in fields:
+                    row.due_at = due_at
+                if isinstance(change.status, models.TaskStatus):
+                    _set_status(row, change.status, now)
+                row.updated_at = now
+                await session.flush()
+            return row
+
+        return await self._until_written(if_match, attempt)
 
     async def replace_task(
         self,
@@ -219,16 +199,9 @@ class TasksService:
         body: models.TaskReplace,
         principal: Principal,
         if_match: str | None = None,
-    ) -> responses.ReplaceTask200Response | responses.NotFound | responses.PreconditionFailed:
-        result = await self._write(user_id, task_id, principal, if_match, body)
-        if result == 404:
-            return responses.NotFound(body=not_found())
-        if result == 412:
-            return responses.PreconditionFailed(body=_stale())
-        if result == 422:
-            raise responses.UnprocessableContent(body=_out_of_range()) from None
-        assert isinstance(result, TaskRow)
-        return responses.ReplaceTask200Response(body=task_out(result), etag=etag(result))
+    ) -> responses.ReplaceTask200Response:
+        row = await self._write(user_id, task_id, principal, if_match, body)
+        return responses.ReplaceTask200Response(body=task_out(row), etag=etag(row))
 
     async def update_task(
         self,
@@ -238,21 +211,12 @@ class TasksService:
         body: models.TaskPatch,
         principal: Principal,
         if_match: str | None = None,
-    ) -> responses.UpdateTask200Response | responses.NotFound | responses.PreconditionFailed:
+    ) -> responses.UpdateTask200Response:
         if not body.model_fields_set:
             # The contract says `minProperties: 1`; the generated model does not enforce it.
-            raise responses.UnprocessableContent(
-                body=problem(422, "Unprocessable Content", "The body must name at least one field.")
-            )
-        result = await self._write(user_id, task_id, principal, if_match, body)
-        if result == 404:
-            return responses.NotFound(body=not_found())
-        if result == 412:
-            return responses.PreconditionFailed(body=_stale())
-        if result == 422:
-            raise responses.UnprocessableContent(body=_out_of_range()) from None
-        assert isinstance(result, TaskRow)
-        return responses.UpdateTask200Response(body=task_out(result), etag=etag(result))
+            raise UnprocessableError("The body must name at least one field.")
+        row = await self._write(user_id, task_id, principal, if_match, body)
+        return responses.UpdateTask200Response(body=task_out(row), etag=etag(row))
 
     async def delete_task(
         self,
@@ -261,49 +225,33 @@ class TasksService:
         task_id: uuid.UUID,
         principal: Principal,
         if_match: str | None = None,
-    ) -> responses.NotFound | responses.PreconditionFailed | None:
-        for _ in range(_WRITE_ATTEMPTS):
-            try:
-                async with self._deps.sessions() as session, session.begin():
-                    allowed = await may_access(session, principal, user_id)
-                    row = await task_repo.get(session, user_id, task_id) if allowed else None
-                    if row is None:
-                        return responses.NotFound(body=not_found())
-                    if not if_match_ok(if_match, row):
-                        return responses.PreconditionFailed(body=_stale())
-                    row.deleted_at = row.updated_at = utcnow()
-                    await session.flush()
-                return None
-            except StaleDataError:
-                if if_match is not None:
-                    return responses.PreconditionFailed(body=_stale())
-        return responses.PreconditionFailed(body=_stale())
+    ) -> None:
+        async def attempt() -> None:
+            async with self._deps.sessions() as session, session.begin():
+                row = await task_of(session, principal, user_id, task_id, for_update=True)
+                if not if_match_ok(if_match, row):
+                    raise PreconditionFailedError()
+                row.deleted_at = row.updated_at = utcnow()
+                await session.flush()
+
+        await self._until_written(if_match, attempt)
 
     async def restore_task(
         self, *, user_id: uuid.UUID, task_id: uuid.UUID, principal: Principal
-    ) -> responses.RestoreTask200Response | responses.NotFound | responses.Conflict:
+    ) -> responses.RestoreTask200Response:
         now = utcnow()
         try:
             async with self._deps.sessions() as session, session.begin():
-                allowed = await may_access(session, principal, user_id)
-                row = (
-                    await task_repo.get(session, user_id, task_id, deleted_too=True)
-                    if allowed
-                    else None
+                row = await task_of(
+                    session, principal, user_id, task_id, deleted_too=True, for_update=True
                 )
-                if row is None or (
-                    row.deleted_at is not None and row.deleted_at < now - RESTORE_WINDOW
-                ):
-                    return responses.NotFound(body=not_found())
+                if row.deleted_at is not None and row.deleted_at < now - RESTORE_WINDOW:
+                    raise NotFoundError()
                 if row.deleted_at is None:
-                    return responses.Conflict(
-                        body=problem(409, "Conflict", "The task is not deleted.", "not-deleted")
-                    )
+                    raise ConflictError("The task is not deleted.", "not-deleted")
                 row.deleted_at = None
                 row.updated_at = now
                 await session.flush()
         except StaleDataError:  # restored (or purged) concurrently: say what is true now
-            return responses.Conflict(
-                body=problem(409, "Conflict", "The task was changed meanwhile.", "not-deleted")
-            )
+            raise ConflictError("The task was changed meanwhile.", "not-deleted") from None
         return responses.RestoreTask200Response(body=task_out(row), etag=etag(row))

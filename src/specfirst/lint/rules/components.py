@@ -7,46 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from specfirst.lint.model import Finding, LintContext, Severity, rule
-from specfirst.lint.openapi import as_dict, as_list, pointer_to
-from specfirst.loader import Contract, join_pointer, split_pointer
+from specfirst.loader import Contract, join_pointer
+from specfirst.openapi import (
+    as_dict,
+    as_list,
+    enclosing_component,
+    iter_refs,
+    iter_webhooks,
+    pointer_to,
+)
 
 Key = tuple[str, str]  # (section, name) in components
-
-
-def _refs_in(node: Any) -> Iterator[str]:
-    """Every `$ref` string and discriminator mapping target below `node` (iteratively: deep trees)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, dict):
-            ref = current.get("$ref")
-            if isinstance(ref, str):
-                yield ref
-            mapping = as_dict(as_dict(current.get("discriminator")).get("mapping"))
-            for target in mapping.values():
-                if isinstance(target, str):
-                    yield (
-                        target
-                        if "#" in target or "/" in target
-                        else f"#/components/schemas/{target}"
-                    )
-            stack.extend(v for v in current.values() if isinstance(v, dict | list))
-        elif isinstance(current, list):
-            stack.extend(v for v in current if isinstance(v, dict | list))
 
 
 def _security_names(node: Any) -> Iterator[str]:
     for requirement in as_list(node):
         yield from as_dict(requirement)
-
-
-def _target(ref: str) -> Key | None:
-    if not ref.startswith("#"):
-        return None
-    tokens = split_pointer(ref[1:])
-    if len(tokens) >= 3 and tokens[0] == "components":
-        return tokens[1], tokens[2]
-    return None
 
 
 RULE = "unused-component"
@@ -65,7 +41,7 @@ def unused_component(ctx: LintContext) -> Iterator[Finding]:
     for section, entries in components.items():
         for name, value in as_dict(entries).items():
             key = (section, name)
-            found = [t for t in map(_target, _refs_in(value)) if t is not None]
+            found = [t for t in map(enclosing_component, iter_refs(value)) if t is not None]
             if section == "pathItems":
                 found += [
                     ("securitySchemes", n)
@@ -77,16 +53,10 @@ def unused_component(ctx: LintContext) -> Iterator[Finding]:
     for section, value in document.items():
         if section == "components":
             continue
-        roots += [t for t in map(_target, _refs_in(value)) if t is not None]
+        roots += [t for t in map(enclosing_component, iter_refs(value)) if t is not None]
     roots += [("securitySchemes", name) for name in _security_names(document.get("security"))]
-    for op in ctx.operations:
+    for op in [*ctx.operations, *iter_webhooks(document)]:
         roots += [("securitySchemes", n) for n in _security_names(op.node.get("security"))]
-    for callbacks in (as_dict(document.get("webhooks")),):
-        for item in callbacks.values():
-            for op in as_dict(item).values():
-                roots += [
-                    ("securitySchemes", n) for n in _security_names(as_dict(op).get("security"))
-                ]
     reached: set[Key] = set()
     stack = roots
     while stack:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from specfirst.lint.model import Finding, LintContext, Severity, rule
-from specfirst.lint.openapi import as_dict
+from specfirst.openapi import as_dict
 
 # https://semver.org/#is-there-a-suggested-regular-expression-regex-to-check-a-semver-string
 SEMVER = re.compile(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from specfirst.lint.model import Finding, LintContext, Severity, rule
-from specfirst.lint.openapi import child
 from specfirst.names import safe_identifier, snake_case
+from specfirst.openapi import child
 
 
 @rule(

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from specfirst.lint.model import Finding, LintContext, Severity, rule
-from specfirst.lint.openapi import (
+from specfirst.names import snake_case
+from specfirst.openapi import (
     Operation,
     as_dict,
     child,
@@ -18,7 +19,6 @@ from specfirst.lint.openapi import (
     schema_types,
     status_class,
 )
-from specfirst.names import snake_case
 
 LIMIT_PARAMETERS = ("limit", "per_page", "page_size", "size", "max_results", "max_items", "top")
 PAGE_PARAMETERS = (
@@ -43,7 +43,9 @@ LIST_ENVELOPES = ("items", "data", "results", "entries", "records", "values")
 
 def _is_array(document: dict[str, Any], schema: Any) -> bool:
     flat = flatten_all_of(document, schema)
-    return "array" in schema_types(flat) or (not schema_types(flat) and "items" in flat)
+    return "array" in schema_types(flat).declared or (
+        not schema_types(flat).declared and "items" in flat
+    )
 
 
 def _returns_list(ctx: LintContext, op: Operation, envelopes: set[str]) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from specfirst.lint.model import Finding, LintContext, Severity, rule
-from specfirst.lint.openapi import PATH_TEMPLATE, effective_parameters
 from specfirst.names import snake_case
+from specfirst.openapi import PATH_TEMPLATE, effective_parameters
 
 # Keyword arguments the generated service method already uses for other things.
 RESERVED_ARGUMENTS = frozenset({"self", "body", "principal"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from specfirst.lint.model import Finding, LintContext, Severity, rule
-from specfirst.lint.openapi import as_dict, child, flatten_all_of, iter_media_schemas, resolve
+from specfirst.openapi import as_dict, child, flatten_all_of, iter_media_schemas, resolve
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from specfirst.lint.model import Finding, LintContext, Severity, rule
-from specfirst.lint.openapi import (
+from specfirst.openapi import (
     Operation,
     as_dict,
     as_list,

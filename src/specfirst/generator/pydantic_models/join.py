@@ -1,0 +1,268 @@
+"""Join the modules datamodel-code-generator wrote for the parts of one document (`parts`).
+
+A class for a component schema is named after the component in every part, and a part that
+holds the component holds all it depends on, so its classes are the same wherever they come
+from. Classes for inline schemas are another matter: datamodel-code-generator gives the first
+one it meets a bare name (`Type`) and numbers or prefixes the later ones, so the same name can
+mean different classes in different parts, and the same inline schema can have different names.
+The join therefore works like a linker:
+
+- a name that two parts define differently is renamed in one of them (a class of a component
+  keeps its name; an inline class gives way), with every reference to it in that part;
+- a component class that several parts define is taken from the first, and the other parts'
+  inline classes that only their copy used are dropped;
+- everything else is kept once, identical texts merged.
+
+Renaming works on tokens, so descriptions, field names, enum members and keyword arguments
+that happen to spell a class name are left alone. A module that does not have the layout this
+relies on (a header of imports, then classes and type aliases, then `X.model_rebuild()` calls)
+is refused (`None`), and the caller generates the document in one run.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from specfirst.generator.schemas import reachable
+
+# A top-level class or type alias, and its name (one of the two groups).
+DEFINITION = re.compile(r"^(?:class (\w+)\b|(\w+) = )", re.MULTILINE)
+_IMPORT = re.compile(r"^from (\S+) import (.+)$")
+_REBUILD = re.compile(r"^(\w+)\.model_rebuild\(\)$")
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+@dataclass
+class _Module:
+    head: list[str]
+    blocks: dict[str, str]  # class or alias name → its text, in order
+    rebuilds: list[str]  # names with a trailing `X.model_rebuild()`
+    components: set[str] = field(default_factory=set)  # names that are component classes here
+
+
+def join_modules(sources: list[str], components: list[set[str]]) -> str | None:
+    """One module from the parts' modules; `components[i]` are the schema names part i holds."""
+    modules = []
+    for source, held in zip(sources, components, strict=True):
+        module = _split_module(source)
+        if module is None:
+            return None
+        module.components = {n for n in module.blocks if _base_name(n) in held or n in held}
+        modules.append(module)
+    plain_heads = {
+        tuple(line for line in m.head if line and not _IMPORT.match(line)) for m in modules
+    }
+    if len(plain_heads) != 1:
+        return None
+    taken = {name for module in modules for name in module.blocks}
+    while conflicts := _conflicts(modules):
+        for first, later, name in conflicts:
+            loser = (
+                modules[first]
+                if name in modules[later].components and name not in modules[first].components
+                else modules[later]
+            )
+            fresh = fresh_name(name, taken)
+            taken.add(fresh)
+            _rename(loser, name, fresh)
+    return _render(modules)
+
+
+def _conflicts(modules: list[_Module]) -> list[tuple[int, int, str]]:
+    """(earlier part, later part, name) for each name two parts define differently, unless both
+    define it as the same component: texts that differ only in the names of inline classes,
+    with same-shaped classes behind those names (the first part's copy is then used)."""
+    seen: dict[str, int] = {}
+    found = []
+    for index, module in enumerate(modules):
+        for name, text in module.blocks.items():
+            first = seen.setdefault(name, index)
+            if first == index or modules[first].blocks[name] == text:
+                continue
+            if (
+                name in module.components
+                and name in modules[first].components
+                and _same_shape(modules[first], name, module, name, set())
+            ):
+                continue
+            found.append((first, index, name))
+    return found
+
+
+def _same_shape(
+    a: _Module, a_name: str, b: _Module, b_name: str, assumed: set[tuple[int, int, str, str]]
+) -> bool:
+    key = (id(a), id(b), a_name, b_name)
+    if key in assumed:
+        return True
+    assumed.add(key)
+    a_skeleton, a_uses = _skeleton(a, a_name)
+    b_skeleton, b_uses = _skeleton(b, b_name)
+    return a_skeleton == b_skeleton and all(
+        _same_shape(a, x, b, y, assumed) for x, y in zip(a_uses, b_uses, strict=True)
+    )
+
+
+def _skeleton(module: _Module, name: str) -> tuple[str, list[str]]:
+    text = module.blocks[name]
+    uses = [word for word in _WORD.findall(text) if word in module.blocks]
+    return _WORD.sub(lambda m: "§" if m.group(0) in module.blocks else m.group(0), text), uses
+
+
+def _base_name(name: str) -> str:
+    for suffix in ("Request", "Response"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def fresh_name(name: str, taken: set[str]) -> str:
+    """The next free number on the name's stem, in datamodel-code-generator's style (`Type4`)."""
+    stem = name.rstrip("0123456789") or name
+    number = 1
+    while f"{stem}{number}" in taken:
+        number += 1
+    return f"{stem}{number}"
+
+
+def _rename(module: _Module, old: str, new: str) -> None:
+    blocks = {}
+    for name, text in module.blocks.items():
+        renamed = rename_identifier(text, old, new) if old in text else text
+        blocks[new if name == old else name] = renamed
+    module.blocks = blocks
+    module.rebuilds = [new if name == old else name for name in module.rebuilds]
+    if old in module.components:
+        module.components = (module.components - {old}) | {new}
+
+
+def rename_identifier(text: str, old: str, new: str) -> str:
+    """`old` → `new` where it names the class: not in strings, not after a dot, not as a field,
+    enum member or keyword argument (a name followed by `:` or `=`), except the definition."""
+    tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    lines = text.split("\n")
+    edits: list[tuple[int, int]] = []
+    for index, token in enumerate(tokens):
+        if token.type != tokenize.NAME or token.string != old:
+            continue
+        before = _significant(reversed(tokens[:index]), (tokenize.NL, tokenize.COMMENT))
+        after = _significant(tokens[index + 1 :], _LAYOUT)
+        defines = before is not None and before.string == "class"
+        alias = token.start[1] == 0 and after is not None and after.string == "="
+        if not (defines or alias):
+            if before is not None and before.string == ".":
+                continue
+            if after is not None and after.string in ("=", ":") and _starts_item(before):
+                continue
+        edits.append(token.start)
+    if alias_string := re.search(rf'^{re.escape(old)} = TypeAliasType\("{re.escape(old)}"', text):
+        del alias_string  # the alias's own name is a string; it follows the variable
+        text = text.replace(f'TypeAliasType("{old}"', f'TypeAliasType("{new}"', 1)
+        lines = text.split("\n")
+    for row, column in sorted(edits, reverse=True):
+        line = lines[row - 1]
+        lines[row - 1] = line[:column] + new + line[column + len(old) :]
+    return "\n".join(lines)
+
+
+_LAYOUT = (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT)
+
+
+def _significant(
+    tokens: Iterable[tokenize.TokenInfo], skipped: tuple[int, ...]
+) -> tokenize.TokenInfo | None:
+    return next((t for t in tokens if t.type not in skipped), None)
+
+
+def _starts_item(before: tokenize.TokenInfo | None) -> bool:
+    """A name at the start of a statement or argument: `name: ...`, `name = ...`, `f(name=...)`."""
+    return (
+        before is None
+        or before.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
+        or before.string in ("(", ",", "\n")
+    )
+
+
+def _render(modules: list[_Module]) -> str:
+    imports: dict[str, list[str]] = {}
+    for module in modules:
+        for line in module.head:
+            if match := _IMPORT.match(line):
+                names = imports.setdefault(match.group(1), [])
+                names += [
+                    n for n in (i.strip() for i in match.group(2).split(",")) if n not in names
+                ]
+    head: list[str] = []
+    for line in modules[0].head:
+        match = _IMPORT.match(line)
+        if match is None:
+            head.append(line)
+        elif match.group(1) in imports:
+            head.append(f"from {match.group(1)} import {', '.join(imports.pop(match.group(1)))}")
+    extra = [f"from {module} import {', '.join(names)}" for module, names in imports.items()]
+    if extra:  # modules only later parts import from: after the first part's imports
+        last = max(i for i, line in enumerate(head) if _IMPORT.match(line))
+        head[last + 1 : last + 1] = extra
+
+    kept: dict[str, str] = {}
+    for module in modules:
+        for name in _needed(module, kept):
+            kept.setdefault(name, module.blocks[name])
+    rebuilds = dict.fromkeys(n for m in modules for n in m.rebuilds if n in kept)
+    text = "\n".join(head).rstrip("\n") + "\n\n\n" + "\n\n\n".join(kept.values()) + "\n"
+    return text + (
+        "\n\n" + "\n".join(f"{n}.model_rebuild()" for n in rebuilds) + "\n" if rebuilds else ""
+    )
+
+
+def _needed(module: _Module, kept: dict[str, str]) -> list[str]:
+    """The module's blocks to add, in order: all but the component classes an earlier part
+    already gave and the inline classes that only those copies used."""
+    dropped = {n for n in module.components if n in kept and kept[n] != module.blocks[n]}
+    uses = {
+        name: set(_WORD.findall(text)) & module.blocks.keys() - {name}
+        for name, text in module.blocks.items()
+    }
+    used = {target for name, targets in uses.items() for target in targets}
+    roots = [
+        n for n in module.blocks if n not in dropped and (n in module.components or n not in used)
+    ]
+    needed = reachable(roots, {name: targets - dropped for name, targets in uses.items()})
+    return [n for n in module.blocks if n in needed]
+
+
+def _split_module(source: str) -> _Module | None:
+    starts = list(DEFINITION.finditer(source))
+    if not starts:
+        return None
+    head = source[: starts[0].start()].rstrip("\n").split("\n")
+    if any(line and not line.startswith(("#", "from ")) for line in head):
+        return None
+    blocks: dict[str, str] = {}
+    rebuilds: list[str] = []
+    for index, start in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(source)
+        lines = source[start.start() : end].rstrip().split("\n")
+        body = [lines[0]]
+        statements: list[str] = []
+        for line in lines[1:]:
+            if line and not line[0].isspace():
+                statements.append(line)
+            elif statements and line:  # text after a top-level statement: a layout we do not know
+                return None
+            elif not statements:
+                body.append(line)
+        for statement in statements:
+            rebuild = _REBUILD.match(statement)
+            if rebuild is None:
+                return None
+            rebuilds.append(rebuild.group(1))
+        name = start.group(1) or start.group(2)
+        if name in blocks:
+            return None
+        blocks[name] = "\n".join(body).rstrip()
+    return _Module(head, blocks, rebuilds)

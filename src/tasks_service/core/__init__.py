@@ -1,0 +1,1 @@
+"""Infrastructure: settings, database engine, security, rate limits, logs, middleware."""

@@ -1,0 +1,134 @@
+"""Hostile and odd input at load time: each class is a one-line located error or loads as YAML 1.2.
+
+Fixtures are in `fixtures/robustness/loading/` (and `yaml12.yaml` beside the generating fixtures).
+Every command reads contracts through the same loader, so the errors are checked through the CLI
+of `validate`, `generate` and `lint`: exit 2 (unreadable), one line naming `file:line:column`, and
+no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from specfirst.cli import main
+from specfirst.errors import ContractLoadError
+from specfirst.loader import load_contract
+
+HERE = Path(__file__).parent
+ROBUSTNESS = HERE / "fixtures" / "robustness"
+LOADING = ROBUSTNESS / "loading"
+
+# fixture → (line, column) of the fault, and a phrase of the message
+REFUSED = {
+    "duplicate_keys.yaml": ((10, 5), "duplicate key 'get': already at {file}:7:5"),
+    "duplicate_keys.json": ((4, 3), "duplicate key 'info': already at {file}:3:3"),
+    "alias_bomb.yaml": ((9, 38), "alias *e expands the document past the limit"),
+    "long_integer.yaml": ((8, 16), "integer literal of 5,000 digits is too long"),
+    "long_integer.json": ((3, 14), "integer literal of more than 4300 digits is too long"),
+    "deep_nesting.yaml": ((4, 508), "nested more than 500 levels deep"),
+    "deep_nesting.json": ((2, 511), "nested more than 500 levels deep"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _in_fixture_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(LOADING)  # messages name files relative to the working folder
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_loader_refuses_at_the_fault(name: str) -> None:
+    (line, column), phrase = REFUSED[name]
+    with pytest.raises(ContractLoadError) as refused:
+        load_contract(name)
+    error = refused.value
+    assert (str(error.file), error.line, error.column) == (name, line, column)
+    assert phrase.format(file=name) in error.message
+
+
+@pytest.mark.parametrize("command", ["validate", "generate", "lint"])
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_every_command_reports_one_located_line_and_exit_2(
+    name: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [command, name] + (["--out", str(tmp_path)] if command == "generate" else [])
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    (line, column), _ = REFUSED[name]
+    assert f"{name}:{line}:{column}: " in output
+    assert "Traceback" not in output
+    assert max(len(text) for text in output.splitlines()) < 400
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_alias_bomb_is_refused_before_anything_expands() -> None:
+    # 10^9 nodes if expanded: the loader counts what aliases would add instead of building it.
+    text = (LOADING / "alias_bomb.yaml").read_text(encoding="utf-8")
+    assert text.count("*") == 81
+    assert len(text) < 1000
+    with pytest.raises(ContractLoadError, match="past the limit"):
+        load_contract("alias_bomb.yaml")
+
+
+def test_anchors_and_merge_keys_within_the_limits_still_load(tmp_path: Path) -> None:
+    contract = tmp_path / "anchors.yaml"
+    contract.write_text(
+        "openapi: 3.1.0\n"
+        "info: {title: anchors, version: 1.0.0}\n"
+        "paths: {}\n"
+        "components:\n"
+        "  schemas:\n"
+        "    Base: &base {type: object, properties: {id: {type: integer}}}\n"
+        "    Named:\n"
+        "      <<: *base\n"
+        "      description: merged\n"
+        "    Copy: *base\n",
+        encoding="utf-8",
+    )
+    schemas = load_contract(contract).document["components"]["schemas"]
+    assert schemas["Named"] == {**schemas["Base"], "description": "merged"}
+    assert schemas["Copy"] == schemas["Base"]
+
+
+@pytest.mark.parametrize("name", ["bom.yaml", "bom.json"])
+def test_utf8_bom_is_accepted_by_every_command(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (LOADING / name).read_bytes().startswith(b"\xef\xbb\xbf")
+    assert load_contract(name).document["paths"]["/ping"]["get"]["operationId"] == "ping"
+    line = {"bom.yaml": 6, "bom.json": 10}[name]
+    assert load_contract(name).locate("/paths/~1ping/get/operationId").line == line
+    assert main(["validate", name]) == 0
+    assert main(["lint", name, "--no-config"]) in (0, 1)  # house rules may warn; it read the file
+    assert main(["generate", name, "--out", str(tmp_path), "--package", "bom_api"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    served = (tmp_path / "bom_api" / "openapi.json").read_text(encoding="utf-8")
+    assert "ping" in served
+
+
+def test_yaml_12_scalars_load_as_strings_keys_and_values() -> None:
+    os.chdir(ROBUSTNESS)
+    document = load_contract("yaml12.yaml").document
+    answer = document["components"]["schemas"]["Answer"]
+    assert answer["required"] == ["yes", "no"]
+    assert list(answer["properties"]) == ["yes", "no", "on", "n"]
+    assert answer["properties"]["yes"]["default"] == "y"
+    assert answer["properties"]["no"]["default"] == "off"
+    assert answer["properties"]["on"]["default"] == 12  # decimal in YAML 1.2, not octal 10
+    assert answer["properties"]["n"]["examples"] == ["2024-01-01", "1_000"]
+    parameter = document["paths"]["/answers"]["get"]["parameters"][0]
+    assert parameter["name"] == "on"
+    assert parameter["schema"]["enum"] == ["yes", "no", "on", "off", "y", "n"]
+
+
+def test_yaml_12_document_validates_like_its_json_twin(tmp_path: Path) -> None:
+    os.chdir(ROBUSTNESS)
+    document = load_contract("yaml12.yaml").document
+    twin = tmp_path / "yaml12.json"
+    twin.write_text(json.dumps(document), encoding="utf-8")
+    assert load_contract(twin).document == document
+    assert main(["validate", "yaml12.yaml"]) == 0

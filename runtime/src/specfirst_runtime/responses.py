@@ -89,7 +89,8 @@ async def respond(
     errors: tuple[type[ErrorResponse], ...] = (),
 ) -> Response:
     """Await the service and send what it returned or raised. A raised error response (or
-    `ProblemException`) whose status the operation does not declare is a service bug: it is
+    `ProblemException`) whose status the operation does not declare is a service bug (but for
+    501, as a not yet implemented stub answers, like an unbound service): it is
     logged and answered with 500, so the app never sends what its contract does not say."""
     try:
         result = await call
@@ -98,7 +99,8 @@ async def respond(
             return _undeclared(f"{type(exc).__name__} ({exc.KEY})")
         result = exc
     except ProblemException as exc:
-        if not any(error.covers(exc.status) for error in errors):
+        # 501 is what an unbound service answers: a stub not implemented yet may say it too
+        if exc.status != 501 and not any(error.covers(exc.status) for error in errors):
             return _undeclared(f"a {exc.status} problem")
         raise
     return to_response(result, bare)

@@ -43,7 +43,7 @@ format: install ## Format the hand-written code
 
 .PHONY: typecheck
 typecheck: install ## mypy --strict over src/, generated/ and the golden output
-	$(RUN) mypy src generated tests/golden/expected
+	$(RUN) mypy src runtime/src generated tests/golden/expected
 
 .PHONY: run
 run: generate ## Generate, migrate and serve the Tasks API on SQLite at http://127.0.0.1:8000/docs
@@ -74,6 +74,7 @@ corpus: install ## Generate, import and serve every contract in CORPUS (default 
 .PHONY: bench
 bench: install ## Time specfirst generate against peer generators on small..huge contracts
 	$(RUN) python bench/bench_generate.py $(or $(CORPUS),../shared/corpus/specs)
+	$(RUN) python bench/lines_per_operation.py
 
 .PHONY: bench-service
 bench-service: install ## Serving speed: Tasks API vs a lean hand-written FastAPI peer (wrk; ARGS=--profile ...)
@@ -94,7 +95,7 @@ test: install ## The whole suite: generated/ up to date, lint, types, tests
 	$(RUN) specfirst lint
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy src generated tests/golden/expected
+	$(RUN) mypy src runtime/src generated tests/golden/expected
 	$(RUN) pytest
 
 # Other Pythons: the generator and runtime tiers in their own environments (.venv-3.12, ...).

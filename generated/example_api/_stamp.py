@@ -2,21 +2,20 @@
 # Change the contract and run `specfirst generate` instead.
 """What this package was generated from, and by what: `specfirst generate` stops early and `specfirst check` passes when all of it still holds."""
 
-GENERATOR = "specfirst 0.1.0 2840223c902eb4659f9e4c86719353d1"
+GENERATOR = "specfirst 0.1.0 ab76ade80cc7d7f83bd682555aac229c"
 INPUTS: dict[str, str] = {
     "../../specs/example/openapi.yaml": "8aae25e7b6b621a26a96b68b9f40a226129b87e7eb0800f1d72e4a028192356c",
 }
 OUTPUTS: dict[str, str] = {
-    "__init__.py": "a3abdf19bf71e261120c0d5dd3703d6691a5bffcbe55c8032912f54cf58bcd2e",
-    "_runtime.py": "fbbab5b8932e199cd0e37612889c43e525d91b216942e44ebf01523d82b62d31",
-    "app.py": "b257ec12ccfb885166653f0355555a85a7adfd01e3f20a3d7a36f2e949eaa083",
-    "contract.py": "5dcc2e32b1af6b3d9ec6e1c6363b2d537ad09f5865e6a02a8a532fa7d129529b",
-    "models.py": "eb3ac041b589810f4795290ee6586ddb258c4cce0be030754302f2710bde0e44",
-    "responses.py": "37b81c07f0abf08e87fe1021d97d6addb0c7f8fbfd1c48798af04d0045603c23",
+    "__init__.py": "7470db235328aaadebaed9cda4cb521dac477cb3b4dd4566112a615672b0e19d",
+    "app.py": "44367577d6f0fa7a2c8d584b211f33e640fda1e9208e130bb2bbda32ee6774cc",
+    "models.py": "924d34ea057bdb439acafa5795a10df3d5e06460a677b08ee4e450502b0271f8",
+    "openapi.json": "5f8b7a922913b40ff75c95f8b5cf7a299ccd43a311cffa59a20c2b17b85c9107",
+    "responses.py": "e3e5da075f47ff7c99ca36814d749c26222ddd1813af103322953c2c5d6fad9b",
     "routers/__init__.py": "58f823fb6ce70e0496901c001bb8a4c038e8169717fd5688a8d9786e8aa025a0",
-    "routers/clinic.py": "b30c4e148a796b1e8924593429045531f6804ff00b5fa17b182d1aa0a8d2317b",
-    "routers/meta.py": "a69aff6aa424130e3f17235b9a217e2ad0221661d878c842319b545db4b11725",
-    "routers/pets.py": "2c5441344f29ead043e5982c1546c21910217d760de2628eda002559e193cba1",
-    "security.py": "58e7a1c5de43edbc132625fd1c0f409e2376ffbb4ad4a1b6126ba75fc7377d92",
-    "services.py": "d92be09d3a9f59b588e036afa4e09bc62f88937defa98456c1021a7ed8ca37d1",
+    "routers/clinic.py": "7e4456f2655d7d175121d8b52b4009daa4ebc801c8e079b198f023a35daf3d05",
+    "routers/meta.py": "07d60a8e8da4254d5e7cea9713000d233711d5d72deec6e40c93d8a7d1bce264",
+    "routers/pets.py": "e423fc0427af51ff41527c98e667ae17e220ceda984192428500b0fc3fce607c",
+    "security.py": "3abcb50ba25645acebdbd80301980ff2b2b424a344e5957b5cd34f91257abe65",
+    "services.py": "07eea4278656dc15e416e869e72088d73b2eac0462d39d886c73abbe56307dca",
 }

@@ -4,15 +4,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
+from specfirst_runtime import app as runtime
 
-from . import _runtime as runtime
 from . import routers, security, services
-from .contract import CONTRACT_JSON
 
 
 def create_app(
@@ -29,18 +27,18 @@ def create_app(
     operation has no verifier for its scheme.
     """
     return runtime.build_app(
-        contract=json.loads(CONTRACT_JSON),
-        services={
-            "meta": meta,
-            "pets": pets,
-            "clinic": clinic,
+        contract=runtime.load_contract(package=__package__),
+        tags={
+            "meta": runtime.Tag(
+                protocol=services.MetaService, router=routers.meta.router, service=meta
+            ),
+            "pets": runtime.Tag(
+                protocol=services.PetsService, router=routers.pets.router, service=pets
+            ),
+            "clinic": runtime.Tag(
+                protocol=services.ClinicService, router=routers.clinic.router, service=clinic
+            ),
         },
         verifiers=verifiers or {},
-        routers=[
-            routers.meta.router,
-            routers.pets.router,
-            routers.clinic.router,
-        ],
-        operations=services.OPERATIONS,
         fastapi_kwargs=fastapi_kwargs,
     )

@@ -7,9 +7,8 @@ from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import MISSING, BaseModel, Field, RootModel, StrictFloat
-
-from ._runtime import IsoDate as date_aliased
-from ._runtime import StrictInt
+from specfirst_runtime.dates import IsoDate as date_aliased
+from specfirst_runtime.values import StrictInt
 
 
 class Adoption(BaseModel):

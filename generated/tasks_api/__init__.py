@@ -2,14 +2,16 @@
 # Change the contract and run `specfirst generate` instead.
 """Tasks API 1.1.0: generated package. Build the app with `create_app(...)`."""
 
-from ._runtime import (
-    Credential,
-    Principal,
-    ProblemException,
-    ServiceMismatchError,
-    Verifier,
-)
-from .app import create_app
+import specfirst_runtime
+
+# Before anything else imports the runtime: fail clearly on one this package was not made for.
+specfirst_runtime.require("0.1", package=__name__)
+
+from specfirst_runtime.app import ServiceMismatchError  # noqa: E402
+from specfirst_runtime.problems import ProblemException  # noqa: E402
+
+from .app import create_app  # noqa: E402
+from .security import Credential, Principal, Verifier  # noqa: E402
 
 __all__ = [
     "Credential",

@@ -2,7 +2,7 @@
 # Change the contract and run `specfirst generate` instead.
 """What this package was generated from, and by what: `specfirst generate` stops early and `specfirst check` passes when all of it still holds."""
 
-GENERATOR = "specfirst 0.1.0 2840223c902eb4659f9e4c86719353d1"
+GENERATOR = "specfirst 0.1.0 ab76ade80cc7d7f83bd682555aac229c"
 INPUTS: dict[str, str] = {
     "../../specs/tasks/components/headers.yaml": "51b37b90a2260dc5cf3d301654e07ba81a94ee7e02c499b82b9bf59066d27125",
     "../../specs/tasks/components/parameters.yaml": "f6171d625d2c4d6b13a27e90fc5875bc989a1342883d13bfe742ce4e83209ead",
@@ -15,17 +15,16 @@ INPUTS: dict[str, str] = {
     "../../specs/tasks/schemas/users.yaml": "d1eebe6c816ed2a110e1e8f2616bfca79c1db540033ee83ca65b4253f1e07556",
 }
 OUTPUTS: dict[str, str] = {
-    "__init__.py": "1180e7d42bac5c40be6d2751218cec884cfc0bdda90b26188980ec591f3e355d",
-    "_runtime.py": "8da496a33283cc576d172767b30cbebf43e25e751fffca003a585490b0e77d9d",
-    "app.py": "d2f36e6e584ab34e4ea0bdbf8d64bb81c37cb36f225ba7c9dfef06752370a93a",
-    "contract.py": "870e3b2719c4f9cbea831647cf0bd971a29e06795ee140c7218277db149eb275",
-    "models.py": "426bd66b6c1d178ea8cf3090707c4b4639b142466455de20de6a2a2268dbce7c",
-    "responses.py": "7d32d9a822c899e11cfe62a61054ad6b8bb53605b93c38268c72d1c46b23e9bc",
+    "__init__.py": "7336973db2a1f36d218d71d2c9e71af5aa3ec4200cd75723f5126af55468ef30",
+    "app.py": "b5ad7bde75f10a51252eb94e4f27899d3f5646fbdf9da26acd1cf5da13489ce0",
+    "models.py": "d2df106a1dc2d5a7327f9b22bb78251c1a9931bacb7ce0a94161ff6410321751",
+    "openapi.json": "ffe30aadabd570e5053cd959cdf1c5422b045f833e2779f05488336dc3d090f5",
+    "responses.py": "b6d6d1fc424a526d3010cd64428ce87dbc5c07e7fde51f7137f54a131c490a1b",
     "routers/__init__.py": "2c236e9e4b69ab5555aa8bc57aceefc092e025bc6f0bd58292b86d40a2a29df1",
-    "routers/admin.py": "b6673dba4edbc0f99849101a4753fc8d1d827d182e5de42b6375c96779bcaead",
-    "routers/auth.py": "43906ae08281b1556dd82522cf2d81a17e02a6dd48e2b623fc48fd1731baf4dd",
-    "routers/health.py": "448d9939eecdbd8714186c818e28e68263c199e65686177de1b7e0995c5ab741",
-    "routers/tasks.py": "5703cb9060a4d2153dde9cd4afbe0af5cfc0554120ea8af285e136ebd9add59d",
-    "security.py": "28889e0cfa3b88a2a66ff44dc5aee710275b9b82a15917fd01817b4a8887e36f",
-    "services.py": "0f174d9cd04f8d447ee917d679af9be2b7fbdcd5522a1098cabfd5e34820f26f",
+    "routers/admin.py": "ccf1461ddacd0068e41eb429a1c485aeeecef1da8fc58c8cbc00b26da31b3f0b",
+    "routers/auth.py": "6e86ae143e997d6554425b5f5a4a3b3b12176b448045af754ce62bc4ff8d4550",
+    "routers/health.py": "2b2517a5e0f6d4b042cef784010dcfe8425e73e70a3e2c9fa955f4eccbc9d05d",
+    "routers/tasks.py": "b70204d2f10c04d2c494d7df73fda19a37300b4d29412af24ebb9500e8deee8a",
+    "security.py": "a373de6ddd032f9fb6fbd65fc0b4288c54e4eeb05854682b7a8aff654a2ada7c",
+    "services.py": "3f427822d8061c8ce5bdcba6b3d216754c8017f686e68dba938b2f78b71ca456",
 }

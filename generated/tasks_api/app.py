@@ -4,15 +4,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
+from specfirst_runtime import app as runtime
 
-from . import _runtime as runtime
 from . import routers, security, services
-from .contract import CONTRACT_JSON
 
 
 def create_app(
@@ -30,20 +28,21 @@ def create_app(
     operation has no verifier for its scheme.
     """
     return runtime.build_app(
-        contract=json.loads(CONTRACT_JSON),
-        services={
-            "auth": auth,
-            "tasks": tasks,
-            "admin": admin,
-            "health": health,
+        contract=runtime.load_contract(package=__package__),
+        tags={
+            "auth": runtime.Tag(
+                protocol=services.AuthService, router=routers.auth.router, service=auth
+            ),
+            "tasks": runtime.Tag(
+                protocol=services.TasksService, router=routers.tasks.router, service=tasks
+            ),
+            "admin": runtime.Tag(
+                protocol=services.AdminService, router=routers.admin.router, service=admin
+            ),
+            "health": runtime.Tag(
+                protocol=services.HealthService, router=routers.health.router, service=health
+            ),
         },
         verifiers=verifiers or {},
-        routers=[
-            routers.auth.router,
-            routers.tasks.router,
-            routers.admin.router,
-            routers.health.router,
-        ],
-        operations=services.OPERATIONS,
         fastapi_kwargs=fastapi_kwargs,
     )

@@ -8,8 +8,8 @@ from typing import Annotated
 from uuid import UUID
 
 from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool
-
-from ._runtime import AwareDatetime, StrictInt
+from specfirst_runtime.dates import AwareDatetime
+from specfirst_runtime.values import StrictInt
 
 
 class Health(BaseModel):

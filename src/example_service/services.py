@@ -72,10 +72,10 @@ class PetsService:
 
     async def get_pet(
         self, *, pet_id: int, principal: security.Principal, clinic_session: str | None = None
-    ) -> responses.GetPet200Response | responses.GetPet404Response:
+    ) -> responses.GetPet200Response | responses.NotFound:
         record = self.store.pets.get(pet_id)
         if record is None:
-            return responses.GetPet404Response(body=_problem(404, "Not Found", f"No pet {pet_id}."))
+            return responses.NotFound(body=_problem(404, "Not Found", f"No pet {pet_id}."))
         return responses.GetPet200Response(body=_to_api(record), etag=f'"{record.version}"')
 
     async def update_pet(
@@ -85,12 +85,10 @@ class PetsService:
         body: models.PetRequest,
         principal: security.Principal,
         mode: Literal["now", "later"] = "now",
-    ) -> models.PetResponse | responses.UpdatePet202Response | responses.UpdatePet404Response:
+    ) -> models.PetResponse | responses.UpdatePet202Response | responses.NotFound:
         record = self.store.pets.get(pet_id)
         if record is None:
-            return responses.UpdatePet404Response(
-                body=_problem(404, "Not Found", f"No pet {pet_id}.")
-            )
+            return responses.NotFound(body=_problem(404, "Not Found", f"No pet {pet_id}."))
         if mode == "later":
             job = models.Job(id=str(uuid.uuid4()), state=models.JobState.queued)
             return responses.UpdatePet202Response(body=job)
@@ -100,20 +98,16 @@ class PetsService:
 
     async def delete_pet(
         self, *, pet_id: int, principal: security.Principal
-    ) -> responses.DeletePet404Response | None:
+    ) -> responses.NotFound | None:
         if self.store.pets.pop(pet_id, None) is None:
-            return responses.DeletePet404Response(
-                body=_problem(404, "Not Found", f"No pet {pet_id}.")
-            )
+            return responses.NotFound(body=_problem(404, "Not Found", f"No pet {pet_id}."))
         return None
 
     async def upload_photo(
         self, *, pet_id: int, body: models.UploadPhotoRequestBody, principal: security.Principal
-    ) -> models.Photo | responses.UploadPhoto404Response:
+    ) -> models.Photo | responses.NotFound:
         if pet_id not in self.store.pets:
-            return responses.UploadPhoto404Response(
-                body=_problem(404, "Not Found", f"No pet {pet_id}.")
-            )
+            return responses.NotFound(body=_problem(404, "Not Found", f"No pet {pet_id}."))
         photo_id = uuid.uuid4().hex
         caption = body.caption if body.caption is not MISSING else None
         self.store.photos[photo_id] = (pet_id, len(body.file), caption)

@@ -173,7 +173,9 @@ def finish_app(
         result.errors = [_last_frame(exc, traceback.format_exc())]
         return finish()
     result.stage = "operations"
-    contract_document = json.loads(module.contract.CONTRACT_JSON)
+    from specfirst_runtime.app import load_contract
+
+    contract_document = load_contract(package=module.__name__)
     expected = source_operations(contract_document)
     result.operations = len(expected)
     routed = _routed_operations(app)

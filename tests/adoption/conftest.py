@@ -95,13 +95,16 @@ class Venv:
 
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """specfirst's wheel, beside the wheel of `specfirst-runtime` (a workspace member, not on
+    PyPI): `make_venv` finds it there (`--find-links`)."""
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [uv(), "build", "--wheel", "--out-dir", str(out), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    (built,) = out.glob("specfirst-*.whl")
+    for source in (ROOT, ROOT / "runtime"):
+        subprocess.run(
+            [uv(), "build", "--wheel", "--out-dir", str(out), str(source)],
+            check=True,
+            capture_output=True,
+        )
+    (built,) = out.glob("specfirst-[0-9]*.whl")
     return built
 
 
@@ -115,6 +118,7 @@ def constraints(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--frozen",
             "--no-hashes",
             "--no-emit-project",
+            "--no-emit-workspace",
             "--format",
             "requirements-txt",
             "--all-groups",
@@ -141,6 +145,8 @@ def make_venv(folder: Path, python: str, wheel: Path, constraints: Path, *extra:
             str(venv.python),
             "-c",
             str(constraints),
+            "--find-links",
+            str(wheel.parent),
             f"{wheel}[contract-test]",
             *extra,
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from specfirst.generator.build import ViewBuilder, plan_models
+from specfirst.generator.source import python_type
 from specfirst.generator.viewmodel import ApiView
 
 OBJECT = {"type": "object", "properties": {"x": {"type": "string"}}}
@@ -55,7 +56,7 @@ def test_path_items_behind_one_ref_share_their_classes_but_not_their_names() -> 
     assert [r.class_name for r in b.responses] == ["PostB200Response"]
     assert a.body is not None
     assert b.body is not None
-    assert a.body.annotation == b.body.annotation == "models.PostARequestBody"
+    assert python_type(a.body.type) == python_type(b.body.type) == "models.PostARequestBody"
 
 
 def test_parameters_follow_the_one_merge_rule() -> None:
@@ -86,7 +87,7 @@ def test_parameters_follow_the_one_merge_rule() -> None:
         },
     }
     ((operation,),) = [tag.operations for tag in _view(document).tags]
-    params = [(p.location, p.wire_name, p.annotation) for p in operation.parameters]
+    params = [(p.location, p.wire_name, python_type(p.type)) for p in operation.parameters]
     # The operation's own win by (in, name), header names without case; framework-owned headers,
     # path parameters the template does not name and unknown locations are left out.
     assert params == [("path", "petId", "int"), ("header", "x-request-id", "int")]

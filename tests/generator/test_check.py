@@ -79,8 +79,8 @@ def test_an_added_or_removed_file_is_caught(project: Path) -> None:
     assert pipeline.stale_reason(package) == f"{package / 'extra.py'} was not generated"
     assert main(["check"]) == 1
     (package / "extra.py").unlink()
-    (package / "security.py").unlink()
-    assert pipeline.stale_reason(package) == f"{package / 'security.py'} is missing"
+    (package / "responses.py").unlink()
+    assert pipeline.stale_reason(package) == f"{package / 'responses.py'} is missing"
     assert main(["check"]) == 1
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import importlib
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +33,6 @@ FIXTURES = [
     *sorted((ROOT / "tests" / "golden" / "fixtures").glob("*.yaml")),
     ROOT / "specs" / "tasks" / "openapi.yaml",
 ]
-RUNTIME = ROOT / "generated" / "tasks_api" / "_runtime.py"
 
 
 def models_document(contract: Path) -> dict[str, Any]:
@@ -61,14 +59,13 @@ def always_split(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def importer(tmp_path: Path) -> Iterator[Any]:
-    """Imports a models source as `<name>.models`, beside the runtime it imports from."""
+    """Imports a models source as `<name>.models` (it imports the installed runtime)."""
     names: list[str] = []
 
     def load(name: str, source: str) -> ModuleType:
         package = tmp_path / name
         package.mkdir()
         (package / "__init__.py").write_text("")
-        shutil.copy(RUNTIME, package / "_runtime.py")
         (package / "models.py").write_text(source)
         names.append(name)
         return importlib.import_module(f"{name}.models")

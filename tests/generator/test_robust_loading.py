@@ -109,7 +109,7 @@ def test_utf8_bom_is_accepted_by_every_command(
     assert main(["lint", name, "--no-config"]) in (0, 1)  # house rules may warn; it read the file
     assert main(["generate", name, "--out", "out", "--package", "bom_api"]) == 0
     assert "Traceback" not in capsys.readouterr().err
-    served = (tmp_path / "out" / "bom_api" / "contract.py").read_text(encoding="utf-8")
+    served = (tmp_path / "out" / "bom_api" / "openapi.json").read_text(encoding="utf-8")
     assert "ping" in served
 
 

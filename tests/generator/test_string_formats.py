@@ -119,4 +119,4 @@ def test_restore_keeps_other_field_arguments() -> None:
         "Annotated[AnyUrl, Field(description='x{2}', alias='A'), "
         "StringKeywords(pattern='^a{1,2}$')]" in restored
     )
-    assert "from ._runtime import StringKeywords" in restored
+    assert "from specfirst_runtime.values import StringKeywords" in restored

@@ -8,78 +8,71 @@ import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from specfirst_runtime.app import bound_service
+from specfirst_runtime.dates import ISO_TEXT
+from specfirst_runtime.forms import FormField, read_form
+from specfirst_runtime.responses import Bare, respond
 from starlette.responses import Response
 
-from .. import _runtime as runtime
-from .. import models, security, services
+from .. import models, responses, security, services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/visits",
-    methods=["GET"],
-    operation_id="listVisits",
-    response_class=Response,
-)
+@router.api_route("/visits", methods=["GET"], operation_id="listVisits")
 async def list_visits(
     request: Request,
-    since: Annotated[datetime.date, runtime.ISO_TEXT, Query()],
+    since: Annotated[datetime.date, ISO_TEXT, Query()],
     x_clinic_id: Annotated[str, Header(alias="X-Clinic-Id", pattern="^[a-z]{3}[0-9]{2}$")],
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Response:
-    service: services.ClinicService = runtime.bound_service(request, "clinic", "listVisits")
-    result = await service.list_visits(
-        since=since,
-        limit=limit,
-        x_clinic_id=x_clinic_id,
-        principal=principal,
+    service: services.ClinicService = bound_service(
+        request=request, tag="clinic", operation_id="listVisits"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.list_visits(
+            since=since, limit=limit, x_clinic_id=x_clinic_id, principal=principal
+        ),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+        errors=(responses.Unauthorized, responses.Invalid, responses.Error),
+    )
 
 
-@router.api_route(
-    "/adoptions",
-    methods=["POST"],
-    operation_id="createAdoption",
-    response_class=Response,
-)
+@router.api_route("/adoptions", methods=["POST"], operation_id="createAdoption")
 async def create_adoption(
     request: Request,
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
     body: Annotated[models.AdoptionRequest, Body()],
 ) -> Response:
-    service: services.ClinicService = runtime.bound_service(request, "clinic", "createAdoption")
-    result = await service.create_adoption(
-        body=body,
-        principal=principal,
+    service: services.ClinicService = bound_service(
+        request=request, tag="clinic", operation_id="createAdoption"
     )
-    return runtime.respond(result, None)
+    return await respond(
+        call=service.create_adoption(body=body, principal=principal),
+        errors=(responses.BadRequest, responses.Unauthorized, responses.Invalid, responses.Error),
+    )
 
 
 _SEND_FEEDBACK_FORM = (
-    runtime.FormField("rating", "int", False),
-    runtime.FormField("comment", "str", False),
+    FormField(name="rating", kind="int"),
+    FormField(name="comment", kind="str"),
 )
 
 
-@router.api_route(
-    "/feedback",
-    methods=["POST"],
-    operation_id="sendFeedback",
-    response_class=Response,
-)
+@router.api_route("/feedback", methods=["POST"], operation_id="sendFeedback")
 async def send_feedback(
     request: Request,
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
 ) -> Response:
-    body: models.SendFeedbackRequestBody = await runtime.read_form(
-        request, models.SendFeedbackRequestBody, _SEND_FEEDBACK_FORM
+    body: models.SendFeedbackRequestBody = await read_form(
+        request=request, model=models.SendFeedbackRequestBody, fields=_SEND_FEEDBACK_FORM
     )
-    service: services.ClinicService = runtime.bound_service(request, "clinic", "sendFeedback")
-    result = await service.send_feedback(
-        body=body,
-        principal=principal,
+    service: services.ClinicService = bound_service(
+        request=request, tag="clinic", operation_id="sendFeedback"
     )
-    return runtime.respond(result, runtime.Bare(204, None, None))
+    return await respond(
+        call=service.send_feedback(body=body, principal=principal),
+        bare=Bare(status=204, media_type=None, body_kind=None),
+        errors=(responses.Unauthorized, responses.Invalid, responses.Error),
+    )

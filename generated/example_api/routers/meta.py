@@ -5,23 +5,23 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from specfirst_runtime.app import bound_service
+from specfirst_runtime.responses import Bare, respond
 from starlette.responses import Response
 
-from .. import _runtime as runtime
 from .. import services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/health",
-    methods=["GET"],
-    operation_id="getHealth",
-    response_class=Response,
-)
+@router.api_route("/health", methods=["GET"], operation_id="getHealth")
 async def get_health(
     request: Request,
 ) -> Response:
-    service: services.MetaService = runtime.bound_service(request, "meta", "getHealth")
-    result = await service.get_health()
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    service: services.MetaService = bound_service(
+        request=request, tag="meta", operation_id="getHealth"
+    )
+    return await respond(
+        call=service.get_health(),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+    )

@@ -7,20 +7,17 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Cookie, Depends, Header, Path, Query, Request
+from specfirst_runtime.app import bound_service
+from specfirst_runtime.forms import FormField, read_form
+from specfirst_runtime.responses import Bare, respond
 from starlette.responses import Response
 
-from .. import _runtime as runtime
-from .. import models, security, services
+from .. import models, responses, security, services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/pets",
-    methods=["GET"],
-    operation_id="listPets",
-    response_class=Response,
-)
+@router.api_route("/pets", methods=["GET"], operation_id="listPets")
 async def list_pets(
     request: Request,
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
@@ -32,64 +29,54 @@ async def list_pets(
     ] = None,
     x_request_id: Annotated[str | None, Header(alias="X-Request-ID")] = None,
 ) -> Response:
-    service: services.PetsService = runtime.bound_service(request, "pets", "listPets")
-    result = await service.list_pets(
-        limit=limit,
-        offset=offset,
-        species=species,
-        name_contains=name_contains,
-        x_request_id=x_request_id,
-        principal=principal,
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="listPets"
     )
-    return runtime.respond(result, None)
+    return await respond(
+        call=service.list_pets(
+            limit=limit,
+            offset=offset,
+            species=species,
+            name_contains=name_contains,
+            x_request_id=x_request_id,
+            principal=principal,
+        ),
+        errors=(responses.Unauthorized, responses.Invalid, responses.Error),
+    )
 
 
-@router.api_route(
-    "/pets",
-    methods=["POST"],
-    operation_id="createPet",
-    response_class=Response,
-)
+@router.api_route("/pets", methods=["POST"], operation_id="createPet")
 async def create_pet(
     request: Request,
     principal: Annotated[security.Principal, Depends(security.bearer_auth)],
     body: Annotated[models.PetRequest, Body()],
 ) -> Response:
-    service: services.PetsService = runtime.bound_service(request, "pets", "createPet")
-    result = await service.create_pet(
-        body=body,
-        principal=principal,
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="createPet"
     )
-    return runtime.respond(result, None)
+    return await respond(
+        call=service.create_pet(body=body, principal=principal),
+        errors=(responses.BadRequest, responses.Unauthorized, responses.Invalid, responses.Error),
+    )
 
 
-@router.api_route(
-    "/pets/{pet_id}",
-    methods=["GET"],
-    operation_id="getPet",
-    response_class=Response,
-)
+@router.api_route("/pets/{pet_id}", methods=["GET"], operation_id="getPet")
 async def get_pet(
     request: Request,
     pet_id: Annotated[int, Path(ge=1)],
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
     clinic_session: Annotated[str | None, Cookie(alias="clinic_session")] = None,
 ) -> Response:
-    service: services.PetsService = runtime.bound_service(request, "pets", "getPet")
-    result = await service.get_pet(
-        pet_id=pet_id,
-        clinic_session=clinic_session,
-        principal=principal,
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="getPet"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.get_pet(pet_id=pet_id, clinic_session=clinic_session, principal=principal),
+        errors=(responses.Unauthorized, responses.NotFound, responses.Invalid, responses.Error),
+    )
 
 
-@router.api_route(
-    "/pets/{pet_id}",
-    methods=["PUT"],
-    operation_id="updatePet",
-    response_class=Response,
-)
+@router.api_route("/pets/{pet_id}", methods=["PUT"], operation_id="updatePet")
 async def update_pet(
     request: Request,
     pet_id: Annotated[int, Path(ge=1)],
@@ -97,59 +84,64 @@ async def update_pet(
     body: Annotated[models.PetRequest, Body()],
     mode: Annotated[Literal["now", "later"], Query()] = "now",
 ) -> Response:
-    service: services.PetsService = runtime.bound_service(request, "pets", "updatePet")
-    result = await service.update_pet(
-        pet_id=pet_id,
-        mode=mode,
-        body=body,
-        principal=principal,
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="updatePet"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.update_pet(pet_id=pet_id, mode=mode, body=body, principal=principal),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+        errors=(
+            responses.BadRequest,
+            responses.Unauthorized,
+            responses.NotFound,
+            responses.Invalid,
+            responses.Error,
+        ),
+    )
 
 
-@router.api_route(
-    "/pets/{pet_id}",
-    methods=["DELETE"],
-    operation_id="deletePet",
-    response_class=Response,
-)
+@router.api_route("/pets/{pet_id}", methods=["DELETE"], operation_id="deletePet")
 async def delete_pet(
     request: Request,
     pet_id: Annotated[int, Path(ge=1)],
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
 ) -> Response:
-    service: services.PetsService = runtime.bound_service(request, "pets", "deletePet")
-    result = await service.delete_pet(
-        pet_id=pet_id,
-        principal=principal,
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="deletePet"
     )
-    return runtime.respond(result, runtime.Bare(204, None, None))
+    return await respond(
+        call=service.delete_pet(pet_id=pet_id, principal=principal),
+        bare=Bare(status=204, media_type=None, body_kind=None),
+        errors=(responses.Unauthorized, responses.NotFound, responses.Invalid, responses.Error),
+    )
 
 
 _UPLOAD_PHOTO_FORM = (
-    runtime.FormField("file", "file", False),
-    runtime.FormField("caption", "str", False),
+    FormField(name="file", kind="file"),
+    FormField(name="caption", kind="str"),
 )
 
 
-@router.api_route(
-    "/pets/{pet_id}/photos",
-    methods=["POST"],
-    operation_id="uploadPhoto",
-    response_class=Response,
-)
+@router.api_route("/pets/{pet_id}/photos", methods=["POST"], operation_id="uploadPhoto")
 async def upload_photo(
     request: Request,
     pet_id: Annotated[int, Path(ge=1)],
     principal: Annotated[security.Principal, Depends(security.bearer_auth_or_api_key)],
 ) -> Response:
-    body: models.UploadPhotoRequestBody = await runtime.read_form(
-        request, models.UploadPhotoRequestBody, _UPLOAD_PHOTO_FORM
+    body: models.UploadPhotoRequestBody = await read_form(
+        request=request, model=models.UploadPhotoRequestBody, fields=_UPLOAD_PHOTO_FORM
     )
-    service: services.PetsService = runtime.bound_service(request, "pets", "uploadPhoto")
-    result = await service.upload_photo(
-        pet_id=pet_id,
-        body=body,
-        principal=principal,
+    service: services.PetsService = bound_service(
+        request=request, tag="pets", operation_id="uploadPhoto"
     )
-    return runtime.respond(result, runtime.Bare(201, "application/json", "json"))
+    return await respond(
+        call=service.upload_photo(pet_id=pet_id, body=body, principal=principal),
+        bare=Bare(status=201, media_type="application/json", body_kind="json"),
+        errors=(
+            responses.BadRequest,
+            responses.Unauthorized,
+            responses.NotFound,
+            responses.Invalid,
+            responses.Error,
+        ),
+    )

@@ -8,49 +8,57 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from specfirst_runtime.app import bound_service
+from specfirst_runtime.responses import Bare, respond
 from starlette.responses import Response
 
-from .. import _runtime as runtime
-from .. import security, services
+from .. import responses, security, services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/api/admin/users",
-    methods=["GET"],
-    operation_id="listUsers",
-    response_class=Response,
-)
+@router.api_route("/api/admin/users", methods=["GET"], operation_id="listUsers")
 async def list_users(
     request: Request,
-    principal: Annotated[security.Principal, Depends(security.oauth2_scoped_2)],
+    principal: Annotated[security.Principal, Depends(security.oauth2_admin)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1000000)] = 0,
 ) -> Response:
-    service: services.AdminService = runtime.bound_service(request, "admin", "listUsers")
-    result = await service.list_users(
-        limit=limit,
-        offset=offset,
-        principal=principal,
+    service: services.AdminService = bound_service(
+        request=request, tag="admin", operation_id="listUsers"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.list_users(limit=limit, offset=offset, principal=principal),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+        errors=(
+            responses.Unauthorized,
+            responses.Forbidden,
+            responses.UnprocessableContent,
+            responses.ServiceUnavailable,
+        ),
+    )
 
 
 @router.api_route(
-    "/api/admin/users/{user_id}/deactivate",
-    methods=["POST"],
-    operation_id="deactivateUser",
-    response_class=Response,
+    "/api/admin/users/{user_id}/deactivate", methods=["POST"], operation_id="deactivateUser"
 )
 async def deactivate_user(
     request: Request,
     user_id: Annotated[uuid.UUID, Path()],
-    principal: Annotated[security.Principal, Depends(security.oauth2_scoped_2)],
+    principal: Annotated[security.Principal, Depends(security.oauth2_admin)],
 ) -> Response:
-    service: services.AdminService = runtime.bound_service(request, "admin", "deactivateUser")
-    result = await service.deactivate_user(
-        user_id=user_id,
-        principal=principal,
+    service: services.AdminService = bound_service(
+        request=request, tag="admin", operation_id="deactivateUser"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.deactivate_user(user_id=user_id, principal=principal),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+        errors=(
+            responses.Unauthorized,
+            responses.Forbidden,
+            responses.NotFound,
+            responses.Conflict,
+            responses.UnprocessableContent,
+            responses.ServiceUnavailable,
+        ),
+    )

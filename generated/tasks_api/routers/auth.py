@@ -7,108 +7,128 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
+from specfirst_runtime.app import bound_service
+from specfirst_runtime.forms import FormField, read_form
+from specfirst_runtime.responses import Bare, respond
 from starlette.responses import Response
 
-from .. import _runtime as runtime
-from .. import models, security, services
+from .. import models, responses, security, services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/api/auth/register",
-    methods=["POST"],
-    operation_id="registerUser",
-    response_class=Response,
-)
+@router.api_route("/api/auth/register", methods=["POST"], operation_id="registerUser")
 async def register_user(
     request: Request,
     body: Annotated[models.RegisterRequest, Body()],
 ) -> Response:
-    service: services.AuthService = runtime.bound_service(request, "auth", "registerUser")
-    result = await service.register_user(
-        body=body,
+    service: services.AuthService = bound_service(
+        request=request, tag="auth", operation_id="registerUser"
     )
-    return runtime.respond(result, runtime.Bare(201, "application/json", "json"))
+    return await respond(
+        call=service.register_user(body=body),
+        bare=Bare(status=201, media_type="application/json", body_kind="json"),
+        errors=(
+            responses.BadRequest,
+            responses.Conflict,
+            responses.ContentTooLarge,
+            responses.UnprocessableContent,
+            responses.TooManyRequests,
+            responses.ServiceUnavailable,
+        ),
+    )
 
 
 _ISSUE_TOKEN_FORM = (
-    runtime.FormField("grant_type", "str", False),
-    runtime.FormField("username", "str", False),
-    runtime.FormField("password", "str", False),
-    runtime.FormField("scope", "str", False),
-    runtime.FormField("client_id", "str", False),
-    runtime.FormField("client_secret", "str", False),
+    FormField(name="grant_type", kind="str"),
+    FormField(name="username", kind="str"),
+    FormField(name="password", kind="str"),
+    FormField(name="scope", kind="str"),
+    FormField(name="client_id", kind="str"),
+    FormField(name="client_secret", kind="str"),
 )
 
 
-@router.api_route(
-    "/api/auth/token",
-    methods=["POST"],
-    operation_id="issueToken",
-    response_class=Response,
-)
+@router.api_route("/api/auth/token", methods=["POST"], operation_id="issueToken")
 async def issue_token(
     request: Request,
 ) -> Response:
-    body: models.TokenRequest = await runtime.read_form(
-        request, models.TokenRequest, _ISSUE_TOKEN_FORM
+    body: models.TokenRequest = await read_form(
+        request=request, model=models.TokenRequest, fields=_ISSUE_TOKEN_FORM
     )
-    service: services.AuthService = runtime.bound_service(request, "auth", "issueToken")
-    result = await service.issue_token(
-        body=body,
+    service: services.AuthService = bound_service(
+        request=request, tag="auth", operation_id="issueToken"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.issue_token(body=body),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+        errors=(
+            responses.BadRequest,
+            responses.Unauthorized,
+            responses.Forbidden,
+            responses.ContentTooLarge,
+            responses.UnprocessableContent,
+            responses.TooManyRequests,
+            responses.ServiceUnavailable,
+        ),
+    )
 
 
-@router.api_route(
-    "/api/auth/refresh",
-    methods=["POST"],
-    operation_id="refreshToken",
-    response_class=Response,
-)
+@router.api_route("/api/auth/refresh", methods=["POST"], operation_id="refreshToken")
 async def refresh_token(
     request: Request,
     body: Annotated[models.RefreshRequest, Body()],
 ) -> Response:
-    service: services.AuthService = runtime.bound_service(request, "auth", "refreshToken")
-    result = await service.refresh_token(
-        body=body,
+    service: services.AuthService = bound_service(
+        request=request, tag="auth", operation_id="refreshToken"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.refresh_token(body=body),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+        errors=(
+            responses.BadRequest,
+            responses.Unauthorized,
+            responses.Forbidden,
+            responses.ContentTooLarge,
+            responses.UnprocessableContent,
+            responses.TooManyRequests,
+            responses.ServiceUnavailable,
+        ),
+    )
 
 
-@router.api_route(
-    "/api/auth/logout",
-    methods=["POST"],
-    operation_id="logout",
-    response_class=Response,
-)
+@router.api_route("/api/auth/logout", methods=["POST"], operation_id="logout")
 async def logout(
     request: Request,
     principal: Annotated[security.Principal, Depends(security.oauth2)],
     body: Annotated[models.LogoutRequest, Body()],
 ) -> Response:
-    service: services.AuthService = runtime.bound_service(request, "auth", "logout")
-    result = await service.logout(
-        body=body,
-        principal=principal,
+    service: services.AuthService = bound_service(
+        request=request, tag="auth", operation_id="logout"
     )
-    return runtime.respond(result, runtime.Bare(204, None, None))
+    return await respond(
+        call=service.logout(body=body, principal=principal),
+        bare=Bare(status=204, media_type=None, body_kind=None),
+        errors=(
+            responses.BadRequest,
+            responses.Unauthorized,
+            responses.ContentTooLarge,
+            responses.UnprocessableContent,
+            responses.ServiceUnavailable,
+        ),
+    )
 
 
-@router.api_route(
-    "/api/me",
-    methods=["GET"],
-    operation_id="getCurrentUser",
-    response_class=Response,
-)
+@router.api_route("/api/me", methods=["GET"], operation_id="getCurrentUser")
 async def get_current_user(
     request: Request,
     principal: Annotated[security.Principal, Depends(security.oauth2)],
 ) -> Response:
-    service: services.AuthService = runtime.bound_service(request, "auth", "getCurrentUser")
-    result = await service.get_current_user(
-        principal=principal,
+    service: services.AuthService = bound_service(
+        request=request, tag="auth", operation_id="getCurrentUser"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.get_current_user(principal=principal),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+        errors=(responses.Unauthorized, responses.ServiceUnavailable),
+    )

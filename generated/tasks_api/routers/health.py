@@ -5,37 +5,37 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from specfirst_runtime.app import bound_service
+from specfirst_runtime.responses import Bare, respond
 from starlette.responses import Response
 
-from .. import _runtime as runtime
-from .. import services
+from .. import responses, services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/healthz",
-    methods=["GET"],
-    operation_id="getHealth",
-    response_class=Response,
-)
+@router.api_route("/healthz", methods=["GET"], operation_id="getHealth")
 async def get_health(
     request: Request,
 ) -> Response:
-    service: services.HealthService = runtime.bound_service(request, "health", "getHealth")
-    result = await service.get_health()
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    service: services.HealthService = bound_service(
+        request=request, tag="health", operation_id="getHealth"
+    )
+    return await respond(
+        call=service.get_health(),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+    )
 
 
-@router.api_route(
-    "/readyz",
-    methods=["GET"],
-    operation_id="getReadiness",
-    response_class=Response,
-)
+@router.api_route("/readyz", methods=["GET"], operation_id="getReadiness")
 async def get_readiness(
     request: Request,
 ) -> Response:
-    service: services.HealthService = runtime.bound_service(request, "health", "getReadiness")
-    result = await service.get_readiness()
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    service: services.HealthService = bound_service(
+        request=request, tag="health", operation_id="getReadiness"
+    )
+    return await respond(
+        call=service.get_readiness(),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+        errors=(responses.ServiceUnavailable,),
+    )

@@ -9,83 +9,90 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from specfirst_runtime.app import bound_service
+from specfirst_runtime.dates import ISO_TEXT
+from specfirst_runtime.responses import Bare, respond
 from starlette.responses import Response
 
-from .. import _runtime as runtime
-from .. import models, security, services
+from .. import models, responses, security, services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/api/{user_id}/tasks",
-    methods=["GET"],
-    operation_id="listTasks",
-    response_class=Response,
-)
+@router.api_route("/api/{user_id}/tasks", methods=["GET"], operation_id="listTasks")
 async def list_tasks(
     request: Request,
     user_id: Annotated[uuid.UUID, Path()],
-    principal: Annotated[security.Principal, Depends(security.oauth2_scoped)],
+    principal: Annotated[security.Principal, Depends(security.oauth2_tasks)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[
         str | None, Query(min_length=16, max_length=512, pattern="^[A-Za-z0-9_-]+$")
     ] = None,
     status: Annotated[models.TaskStatus | None, Query()] = None,
-    due_after: Annotated[datetime.datetime | None, runtime.ISO_TEXT, Query()] = None,
-    due_before: Annotated[datetime.datetime | None, runtime.ISO_TEXT, Query()] = None,
+    due_after: Annotated[datetime.datetime | None, ISO_TEXT, Query()] = None,
+    due_before: Annotated[datetime.datetime | None, ISO_TEXT, Query()] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, pattern="^[^\\x00]*$")] = None,
     sort: Annotated[
         Literal["created_at", "-created_at", "due_at", "-due_at", "title", "-title"], Query()
     ] = "-created_at",
 ) -> Response:
-    service: services.TasksService = runtime.bound_service(request, "tasks", "listTasks")
-    result = await service.list_tasks(
-        user_id=user_id,
-        limit=limit,
-        cursor=cursor,
-        status=status,
-        due_after=due_after,
-        due_before=due_before,
-        q=q,
-        sort=sort,
-        principal=principal,
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="listTasks"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.list_tasks(
+            user_id=user_id,
+            limit=limit,
+            cursor=cursor,
+            status=status,
+            due_after=due_after,
+            due_before=due_before,
+            q=q,
+            sort=sort,
+            principal=principal,
+        ),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+        errors=(
+            responses.BadRequest,
+            responses.Unauthorized,
+            responses.Forbidden,
+            responses.NotFound,
+            responses.UnprocessableContent,
+            responses.ServiceUnavailable,
+        ),
+    )
 
 
-@router.api_route(
-    "/api/{user_id}/tasks",
-    methods=["POST"],
-    operation_id="createTask",
-    response_class=Response,
-)
+@router.api_route("/api/{user_id}/tasks", methods=["POST"], operation_id="createTask")
 async def create_task(
     request: Request,
     user_id: Annotated[uuid.UUID, Path()],
-    principal: Annotated[security.Principal, Depends(security.oauth2_scoped)],
+    principal: Annotated[security.Principal, Depends(security.oauth2_tasks)],
     body: Annotated[models.TaskCreate, Body()],
 ) -> Response:
-    service: services.TasksService = runtime.bound_service(request, "tasks", "createTask")
-    result = await service.create_task(
-        user_id=user_id,
-        body=body,
-        principal=principal,
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="createTask"
     )
-    return runtime.respond(result, None)
+    return await respond(
+        call=service.create_task(user_id=user_id, body=body, principal=principal),
+        errors=(
+            responses.BadRequest,
+            responses.Unauthorized,
+            responses.Forbidden,
+            responses.NotFound,
+            responses.ContentTooLarge,
+            responses.UnprocessableContent,
+            responses.ServiceUnavailable,
+        ),
+    )
 
 
-@router.api_route(
-    "/api/{user_id}/tasks/{task_id}",
-    methods=["GET"],
-    operation_id="getTask",
-    response_class=Response,
-)
+@router.api_route("/api/{user_id}/tasks/{task_id}", methods=["GET"], operation_id="getTask")
 async def get_task(
     request: Request,
     user_id: Annotated[uuid.UUID, Path()],
     task_id: Annotated[uuid.UUID, Path()],
-    principal: Annotated[security.Principal, Depends(security.oauth2_scoped)],
+    principal: Annotated[security.Principal, Depends(security.oauth2_tasks)],
     if_none_match: Annotated[
         str | None,
         Header(
@@ -95,27 +102,29 @@ async def get_task(
         ),
     ] = None,
 ) -> Response:
-    service: services.TasksService = runtime.bound_service(request, "tasks", "getTask")
-    result = await service.get_task(
-        user_id=user_id,
-        task_id=task_id,
-        if_none_match=if_none_match,
-        principal=principal,
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="getTask"
     )
-    return runtime.respond(result, None)
+    return await respond(
+        call=service.get_task(
+            user_id=user_id, task_id=task_id, if_none_match=if_none_match, principal=principal
+        ),
+        errors=(
+            responses.Unauthorized,
+            responses.Forbidden,
+            responses.NotFound,
+            responses.UnprocessableContent,
+            responses.ServiceUnavailable,
+        ),
+    )
 
 
-@router.api_route(
-    "/api/{user_id}/tasks/{task_id}",
-    methods=["PUT"],
-    operation_id="replaceTask",
-    response_class=Response,
-)
+@router.api_route("/api/{user_id}/tasks/{task_id}", methods=["PUT"], operation_id="replaceTask")
 async def replace_task(
     request: Request,
     user_id: Annotated[uuid.UUID, Path()],
     task_id: Annotated[uuid.UUID, Path()],
-    principal: Annotated[security.Principal, Depends(security.oauth2_scoped)],
+    principal: Annotated[security.Principal, Depends(security.oauth2_tasks)],
     body: Annotated[models.TaskReplace, Body()],
     if_match: Annotated[
         str | None,
@@ -126,28 +135,32 @@ async def replace_task(
         ),
     ] = None,
 ) -> Response:
-    service: services.TasksService = runtime.bound_service(request, "tasks", "replaceTask")
-    result = await service.replace_task(
-        user_id=user_id,
-        task_id=task_id,
-        if_match=if_match,
-        body=body,
-        principal=principal,
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="replaceTask"
     )
-    return runtime.respond(result, None)
+    return await respond(
+        call=service.replace_task(
+            user_id=user_id, task_id=task_id, if_match=if_match, body=body, principal=principal
+        ),
+        errors=(
+            responses.BadRequest,
+            responses.Unauthorized,
+            responses.Forbidden,
+            responses.NotFound,
+            responses.PreconditionFailed,
+            responses.ContentTooLarge,
+            responses.UnprocessableContent,
+            responses.ServiceUnavailable,
+        ),
+    )
 
 
-@router.api_route(
-    "/api/{user_id}/tasks/{task_id}",
-    methods=["DELETE"],
-    operation_id="deleteTask",
-    response_class=Response,
-)
+@router.api_route("/api/{user_id}/tasks/{task_id}", methods=["DELETE"], operation_id="deleteTask")
 async def delete_task(
     request: Request,
     user_id: Annotated[uuid.UUID, Path()],
     task_id: Annotated[uuid.UUID, Path()],
-    principal: Annotated[security.Principal, Depends(security.oauth2_scoped)],
+    principal: Annotated[security.Principal, Depends(security.oauth2_tasks)],
     if_match: Annotated[
         str | None,
         Header(
@@ -157,27 +170,31 @@ async def delete_task(
         ),
     ] = None,
 ) -> Response:
-    service: services.TasksService = runtime.bound_service(request, "tasks", "deleteTask")
-    result = await service.delete_task(
-        user_id=user_id,
-        task_id=task_id,
-        if_match=if_match,
-        principal=principal,
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="deleteTask"
     )
-    return runtime.respond(result, runtime.Bare(204, None, None))
+    return await respond(
+        call=service.delete_task(
+            user_id=user_id, task_id=task_id, if_match=if_match, principal=principal
+        ),
+        bare=Bare(status=204, media_type=None, body_kind=None),
+        errors=(
+            responses.Unauthorized,
+            responses.Forbidden,
+            responses.NotFound,
+            responses.PreconditionFailed,
+            responses.UnprocessableContent,
+            responses.ServiceUnavailable,
+        ),
+    )
 
 
-@router.api_route(
-    "/api/{user_id}/tasks/{task_id}",
-    methods=["PATCH"],
-    operation_id="updateTask",
-    response_class=Response,
-)
+@router.api_route("/api/{user_id}/tasks/{task_id}", methods=["PATCH"], operation_id="updateTask")
 async def update_task(
     request: Request,
     user_id: Annotated[uuid.UUID, Path()],
     task_id: Annotated[uuid.UUID, Path()],
-    principal: Annotated[security.Principal, Depends(security.oauth2_scoped)],
+    principal: Annotated[security.Principal, Depends(security.oauth2_tasks)],
     body: Annotated[models.TaskPatch, Body()],
     if_match: Annotated[
         str | None,
@@ -188,33 +205,46 @@ async def update_task(
         ),
     ] = None,
 ) -> Response:
-    service: services.TasksService = runtime.bound_service(request, "tasks", "updateTask")
-    result = await service.update_task(
-        user_id=user_id,
-        task_id=task_id,
-        if_match=if_match,
-        body=body,
-        principal=principal,
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="updateTask"
     )
-    return runtime.respond(result, None)
+    return await respond(
+        call=service.update_task(
+            user_id=user_id, task_id=task_id, if_match=if_match, body=body, principal=principal
+        ),
+        errors=(
+            responses.BadRequest,
+            responses.Unauthorized,
+            responses.Forbidden,
+            responses.NotFound,
+            responses.PreconditionFailed,
+            responses.ContentTooLarge,
+            responses.UnprocessableContent,
+            responses.ServiceUnavailable,
+        ),
+    )
 
 
 @router.api_route(
-    "/api/{user_id}/tasks/{task_id}/restore",
-    methods=["POST"],
-    operation_id="restoreTask",
-    response_class=Response,
+    "/api/{user_id}/tasks/{task_id}/restore", methods=["POST"], operation_id="restoreTask"
 )
 async def restore_task(
     request: Request,
     user_id: Annotated[uuid.UUID, Path()],
     task_id: Annotated[uuid.UUID, Path()],
-    principal: Annotated[security.Principal, Depends(security.oauth2_scoped)],
+    principal: Annotated[security.Principal, Depends(security.oauth2_tasks)],
 ) -> Response:
-    service: services.TasksService = runtime.bound_service(request, "tasks", "restoreTask")
-    result = await service.restore_task(
-        user_id=user_id,
-        task_id=task_id,
-        principal=principal,
+    service: services.TasksService = bound_service(
+        request=request, tag="tasks", operation_id="restoreTask"
     )
-    return runtime.respond(result, None)
+    return await respond(
+        call=service.restore_task(user_id=user_id, task_id=task_id, principal=principal),
+        errors=(
+            responses.Unauthorized,
+            responses.Forbidden,
+            responses.NotFound,
+            responses.Conflict,
+            responses.UnprocessableContent,
+            responses.ServiceUnavailable,
+        ),
+    )

@@ -15,7 +15,8 @@ from typing import Any
 
 from specfirst.diff.compare import match_operations
 
-_PREFIXES = ("models.", "responses.", "security.")
+# Modules left off the types shown: the diff names classes, not where they live.
+_SHORT = frozenset({"models", "responses", "security"})
 
 
 class _EveryClass(set[str]):
@@ -92,29 +93,10 @@ class MethodChange:
         return "changed"
 
 
-def _short(text: str) -> str:
-    for prefix in _PREFIXES:
-        text = text.replace(prefix, "")
-    return text
-
-
-def _split_union(annotation: str) -> list[str]:
-    """Split `A | list[B | C] | None` at top-level `|` only."""
-    parts, depth, current = [], 0, ""
-    for char in annotation:
-        depth += char in "[("
-        depth -= char in "])"
-        if char == "|" and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    return [*parts, current]
-
-
 def service_methods(document: dict[str, Any]) -> dict[tuple[str, str], Method]:
     """(method, path) → the generated service method. Raises what the generator raises."""
     from specfirst.generator.build import ViewBuilder, plan_models
+    from specfirst.generator.source import python_type, service_signature
 
     api = ViewBuilder(
         document,
@@ -127,12 +109,11 @@ def service_methods(document: dict[str, Any]) -> dict[tuple[str, str], Method]:
     methods: dict[tuple[str, str], Method] = {}
     for tag in api.tags:
         for op in tag.operations:
-            returns = _short(op.return_annotation or "None")
             methods[(op.method.lower(), op.path)] = Method(
                 tag.protocol_name,
                 op.python_name,
-                tuple(_short(argument) for argument in op.service_signature),
-                tuple(member.strip() for member in _split_union(returns)),
+                tuple(service_signature(op, _SHORT)),
+                tuple(python_type(member, _SHORT) for member in op.returns),
             )
     return methods
 

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 
 from specfirst.generator.patterns import ecma_to_python, needs_python_engine
 from specfirst.generator.schemas import ModelPlan, TypeNamer
 from specfirst.generator.viewmodel import (
+    BYTES,
+    NONE,
+    STR,
     ApiView,
     BareView,
     BodyView,
+    Constraint,
+    Default,
     FormFieldView,
     HeaderView,
     OperationView,
@@ -24,7 +30,10 @@ from specfirst.generator.viewmodel import (
     ResponseView,
     SchemeView,
     SecurityView,
+    StyledPath,
     TagView,
+    TypeRef,
+    list_of,
 )
 from specfirst.names import NameAllocator, pascal_case, safe_identifier, snake_case
 from specfirst.openapi import (
@@ -39,6 +48,7 @@ from specfirst.openapi import (
     iter_webhooks,
     schema_types,
 )
+from specfirst.openapi.pointers import split_pointer
 
 # Header parameters OpenAPI says to ignore: the framework owns them.
 IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
@@ -60,6 +70,10 @@ RESERVED_ARGUMENTS = frozenset(
         "datetime",
         "uuid",
         "re",
+        "respond",
+        "bound_service",
+        "read_raw",
+        "read_form",
     }
 )
 # create_app's keywords are the tags' python names: they must not hide what app.py uses (its
@@ -142,8 +156,13 @@ RESERVED_METHOD_NAMES = frozenset(
         "services",
         "runtime",
         "router",
-        "OPERATIONS",
-        "OperationSpec",
+        "Bare",
+        "respond",
+        "bound_service",
+        "read_raw",
+        "read_form",
+        "FormField",
+        "ISO_TEXT",
         "Protocol",
         "Annotated",
         "Any",
@@ -159,10 +178,26 @@ RESERVED_METHOD_NAMES = frozenset(
         "Response",
     }
 )
+# Names security.py defines or imports, which requirement dependencies must not take.
+RESERVED_SECURITY_NAMES = frozenset(
+    {"annotations", "SCHEMES", "Credential", "Principal", "Requirement", "Scheme", "Verifier"}
+)
+_HEADER_SCALARS = frozenset({"str", "int", "float", "bool"})
 _NO_BODY_STATUSES = {204, 205, 304}
+# Statuses only the framework sends: never in a service's return type (it may still raise them).
+_TRANSPORT_STATUSES = frozenset({405, 406, 414, 431})
+_BODY_STATUSES = frozenset({400, 413, 415})  # a malformed, too large or unsupported body
+_INPUT_STATUSES = frozenset({422})  # input that does not match the contract
+# Names responses.py defines or imports, which response classes must not take.
+RESERVED_RESPONSE_NAMES = frozenset(
+    {"annotations", "dataclass", "datetime", "uuid", "models", "Any", "Literal"}
+    | {"ContractResponse", "ErrorResponse"}
+)
 # Parameters whose values pydantic's lax mode would also read from a number (a timestamp).
-_TEMPORAL_ANNOTATIONS = frozenset({"datetime.datetime", "datetime.date"})
-_FORMAT_ANNOTATIONS = frozenset({"datetime.datetime", "datetime.date", "uuid.UUID"})
+_TEMPORAL_TYPES = frozenset(
+    {TypeRef("datetime", module="datetime"), TypeRef("date", module="datetime")}
+)
+_FORMAT_TYPES = _TEMPORAL_TYPES | {TypeRef("UUID", module="uuid")}
 
 
 def pick_media(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -252,7 +287,7 @@ class ViewBuilder:
         self,
         document: dict[str, Any],
         plan: ModelPlan,
-        classes: set[str],
+        classes: Collection[str],
         *,
         package: str,
         contract_path: str,
@@ -267,10 +302,13 @@ class ViewBuilder:
         self.requirements: dict[str, RequirementView] = {}
         self.requirement_names = NameAllocator()
         self.operation_bases = NameAllocator()
+        self.response_names = NameAllocator(RESERVED_RESPONSE_NAMES)
+        self.shared_responses: dict[tuple[str, str], ResponseView] = {}
 
     def build(self) -> ApiView:
         info = self.document.get("info") or {}
-        tags: dict[str, TagView] = {}
+        tags: dict[str, dict[str, Any]] = {}
+        operations: dict[str, list[OperationView]] = {}
         tag_names = NameAllocator(RESERVED_TAG_NAMES)
         module_names = NameAllocator({"__init__"})
         protocol_names = NameAllocator()
@@ -283,33 +321,42 @@ class ViewBuilder:
         for raw in iter_operations(self.document, self.refs):
             tag_list = raw.node.get("tags") or ["default"]
             tag_name = str(tag_list[0])
-            tag = tags.get(tag_name)
-            if tag is None:
+            if tag_name not in tags:
                 python = tag_names.allocate(snake_case(tag_name, fallback="tag"), key=tag_name)
-                tag = TagView(
-                    name=tag_name,
-                    python_name=python,
-                    protocol_name=protocol_names.allocate(
+                tags[tag_name] = {
+                    "name": tag_name,
+                    "python_name": python,
+                    "protocol_name": protocol_names.allocate(
                         pascal_case(tag_name, fallback="Tag") + "Service"
                     ),
-                    module_name=module_names.allocate(python),
-                    description=descriptions.get(tag_name, ""),
-                )
-                tags[tag_name] = tag
+                    "module_name": module_names.allocate(python),
+                    "description": descriptions.get(tag_name, ""),
+                }
+                operations[tag_name] = []
                 method_names[tag_name] = NameAllocator(RESERVED_METHOD_NAMES)
             python_name = method_names[tag_name].allocate(
                 snake_case(operation_name(raw), fallback="operation")
             )
-            tag.operations.append(self._operation(raw, python_name))
+            operations[tag_name].append(self._operation(raw, python_name))
+        views = tuple(
+            TagView(**fields, operations=tuple(operations[name])) for name, fields in tags.items()
+        )
+        used: dict[str, ResponseView] = {}
+        for tag in views:
+            for op in tag.operations:
+                for response in op.responses:
+                    if response.is_error or response.type in op.returns:
+                        used.setdefault(response.class_name, response)
         return ApiView(
             title=str(info.get("title", "")),
             version=str(info.get("version", "")),
             contract_path=self.contract_path,
             contract_sha256=self.contract_sha256,
             package=self.package,
-            tags=list(tags.values()),
-            schemes=self._schemes(),
-            requirements=list(self.requirements.values()),
+            tags=views,
+            schemes=tuple(self._schemes()),
+            requirements=tuple(self.requirements.values()),
+            responses=tuple(used.values()),
         )
 
     # -- operations -------------------------------------------------------------------------
@@ -329,24 +376,38 @@ class ViewBuilder:
                     "{" + param.wire_name + "}", "{" + param.python_name + "}"
                 )
         responses = self._responses(raw, base)
-        view = OperationView(
+        body = self._body(raw)
+        bare = self._bare(responses)
+        framework = set(_TRANSPORT_STATUSES)
+        if body is not None:
+            framework |= _BODY_STATUSES
+        if body is not None or parameters:
+            framework |= _INPUT_STATUSES
+        returned = [
+            r
+            for r in responses
+            if not (bare is not None and r.is_success and r.status == bare.status)
+            and not (r.is_error and r.status in framework)
+        ]
+        errors = tuple(r for r in responses if r.is_error)
+        returns = ((bare.type,) if bare else ()) + tuple(r.type for r in returned)
+        return OperationView(
             operation_id=operation_name(raw),
             method=raw.method,
             path=raw.path,
             route_path=route_path,
             python_name=python_name,
             summary=" ".join(str(op.get("summary", "")).split()),
-            parameters=parameters,
-            body=self._body(raw),
-            responses=responses,
-            bare=self._bare(responses),
+            parameters=tuple(parameters),
+            body=body,
+            responses=tuple(responses),
+            bare=bare,
             security=self._security(op),
+            returns=returns or (NONE,),
+            errors=errors,
+            raise_only=tuple(r for r in errors if r not in returned),
             deprecated=bool(op.get("deprecated")),
         )
-        annotations = [view.bare.annotation] if view.bare else []
-        annotations += [f"responses.{r.class_name}" for r in responses]
-        view.return_annotation = " | ".join(annotations) or "None"
-        return view
 
     def _parameters(self, raw: Operation, names: NameAllocator) -> list[ParameterView]:
         in_path = set(PATH_TEMPLATE.findall(raw.path))
@@ -369,33 +430,26 @@ class ViewBuilder:
         python = names.allocate(wanted, key=(location, wire))
         required = location == "path" or bool(param.get("required"))
         schema, component = self.types.resolve(param.get("schema") or {})
-        annotation, constraints = self._parameter_type(schema, component)
+        kind, constraints = self._parameter_type(schema, component)
         if location == "path":
-            styled = self._styled_path(param, schema, pointer, python, annotation, constraints)
+            styled = self._styled_path(param, schema, pointer, python, kind, constraints)
             if styled is not None:
                 return styled
-        default = "None"
+        default = None
         if not required and "default" in schema:
-            literal = _python_literal(schema["default"], annotation)
-            if literal is not None:
-                default = literal
-        marker_name = {"path": "Path", "query": "Query", "header": "Header", "cookie": "Cookie"}[
-            location
-        ]
-        arguments = []
-        if location != "path" and (python != wire or location in ("header", "cookie")):
-            arguments.append(f"alias={wire!r}")
-        arguments += constraints
+            default = _python_default(schema["default"], kind)
+        aliased = location != "path" and (python != wire or location in ("header", "cookie"))
         return ParameterView(
             wire_name=wire,
             python_name=python,
             location=location,
-            annotation=annotation,
+            type=kind,
             required=required,
             default=default,
-            marker=("runtime.ISO_TEXT, " if annotation in _TEMPORAL_ANNOTATIONS else "")
-            + _string_keywords(schema, annotation)
-            + f"{marker_name}({', '.join(arguments)})",
+            alias=wire if aliased else None,
+            constraints=tuple(constraints),
+            iso_text=kind in _TEMPORAL_TYPES,
+            string_keywords=tuple(_string_keywords(schema, kind)),
             description=" ".join(str(param.get("description", "")).split()),
         )
 
@@ -405,79 +459,76 @@ class ViewBuilder:
         schema: dict[str, Any],
         pointer: str,
         python: str,
-        annotation: str,
-        constraints: list[str],
+        kind: TypeRef,
+        constraints: list[Constraint],
     ) -> ParameterView | None:
-        """An array or object path parameter, read by `runtime.styled_path` (FastAPI routes
+        """An array or object path parameter, read by the runtime's `styled_path` (FastAPI routes
         only scalars): split as its style says, then validated as its list or class."""
         types = schema_types(schema).names
         if types == ("array",):
-            kind = "array"
+            shape = "array"
         elif types == ("object",) or (not types and "properties" in schema):
-            kind = "object"
-            annotation = self.types.annotation(param.get("schema"), pointer + "/schema", "request")
-            if not annotation.startswith("models."):
-                annotation = "dict[str, str]"
+            shape = "object"
+            kind = self.types.annotation(param.get("schema"), pointer + "/schema", "request")
+            if not kind.is_model:
+                kind = TypeRef("dict", args=(STR, STR))
         else:
             return None
         style = str(param.get("style") or "simple")
         if style not in ("simple", "label", "matrix"):
             style = "simple"
-        explode = param.get("explode") is True
-        wire = str(param["name"])
-        bounds = list(constraints) if kind == "array" else []
-        if kind == "array":
+        item_bounds: list[Constraint] = []
+        if shape == "array":
             items, item_component = self.types.resolve(schema.get("items") or {})
             _, item_bounds = self._parameter_type(items, item_component)
-            if item_bounds:
-                bounds.append(f"items=dict({', '.join(item_bounds)})")
-        arguments = ", ".join(
-            [repr(python), repr(wire), repr(style), str(explode), repr(kind), annotation, *bounds]
-        )
         return ParameterView(
-            wire_name=wire,
+            wire_name=str(param["name"]),
             python_name=python,
             location="path",
-            annotation=annotation,
+            type=kind,
             required=True,
-            default="None",
-            marker=f"Depends(runtime.styled_path({arguments}))",
+            default=None,
+            alias=None,
+            constraints=tuple(constraints) if shape == "array" else (),
+            styled=StyledPath(
+                style=style,
+                explode=param.get("explode") is True,
+                kind=shape,
+                items=tuple(item_bounds),
+            ),
             description=" ".join(str(param.get("description", "")).split()),
         )
 
     def _parameter_type(
         self, schema: dict[str, Any], component: str | None
-    ) -> tuple[str, list[str]]:
+    ) -> tuple[TypeRef, list[Constraint]]:
         if schema_types(schema).names == ("array",):
             items, item_component = self.types.resolve(schema.get("items") or {})
             inner, _ = self._parameter_type(items, item_component)
-            if inner.startswith("list["):
-                inner = "str"
+            if inner.is_list:
+                inner = STR
             constraints = _bounds(schema, "min_length", "max_length", "minItems", "maxItems")
-            return f"list[{inner}]", constraints
+            return list_of(inner), constraints
         if component is not None and "enum" in schema:
             class_base = self.types.plan.class_names[component]
             try:
-                return "models." + self.types.class_for(class_base, "request"), []
+                return TypeRef(self.types.class_for(class_base, "request"), module="models"), []
             except LookupError:
                 pass
         scalar = self.types.scalar(schema)
-        if scalar is None or scalar == "bytes":
-            return "str", []
-        bounds: list[str] = []
-        if scalar in ("int", "float"):
+        if scalar is None or scalar == BYTES:
+            return STR, []
+        bounds: list[Constraint] = []
+        if scalar.name in ("int", "float"):
             bounds += _numeric_bounds(schema)
-        elif scalar == "str":
+        elif scalar == STR:
             bounds += _bounds(schema, "min_length", "max_length", "minLength", "maxLength")
             pattern = schema.get("pattern")
             if isinstance(pattern, str):
                 pattern = ecma_to_python(pattern)
             if isinstance(pattern, str) and _python_regex_ok(pattern):
                 # lookaround and backreferences: a compiled pattern makes pydantic use `re`
-                needs_re = needs_python_engine(pattern)
-                bounds.append(
-                    f"pattern=re.compile({pattern!r})" if needs_re else f"pattern={pattern!r}"
-                )
+                bounds.append(Constraint("pattern", pattern, compiled=needs_python_engine(pattern)))
         return scalar, bounds
 
     def _body(self, raw: Operation) -> BodyView | None:
@@ -495,14 +546,14 @@ class ViewBuilder:
         required = bool(body.get("required"))
         lowered = media.lower()
         if is_json_media(media):
-            annotation = self.types.annotation(schema, pointer, "request")
-            return BodyView("json", media, annotation, required)
+            kind = self.types.annotation(schema, pointer, "request")
+            return BodyView("json", media, kind, required)
         if lowered.startswith(("multipart/", "application/x-www-form-urlencoded")):
-            annotation = self.types.annotation(schema, pointer, "request")
-            if not annotation.startswith("models."):
-                return BodyView("raw", media, "bytes", required)
-            return BodyView("form", media, annotation, required, self._form_fields(schema))
-        return BodyView("raw", media, "bytes", required)
+            kind = self.types.annotation(schema, pointer, "request")
+            if not kind.is_model:
+                return BodyView("raw", media, BYTES, required)
+            return BodyView("form", media, kind, required, tuple(self._form_fields(schema)))
+        return BodyView("raw", media, BYTES, required)
 
     def _form_fields(self, schema: Any) -> list[FormFieldView]:
         resolved, _ = self.types.resolve(schema)
@@ -527,35 +578,47 @@ class ViewBuilder:
             status = int(key) if key.isdigit() else None
             media: str | None = None
             body_kind: str | None = None
-            body_annotation: str | None = None
+            body_type: TypeRef | None = None
             picked = pick_media(response.get("content") or {})
             if picked is not None and status not in _NO_BODY_STATUSES and not key.startswith("1"):
                 media, value = picked
                 pointer = child(owner, "content", media, "schema")
                 if is_json_media(media):
                     body_kind = "json"
-                    body_annotation = self.types.annotation(
-                        value.get("schema"), pointer, "response"
-                    )
+                    body_type = self.types.annotation(value.get("schema"), pointer, "response")
                 elif media.lower().startswith("text/"):
-                    body_kind, body_annotation = "text", "str"
+                    body_kind, body_type = "text", STR
                 else:
-                    body_kind, body_annotation = "bytes", "bytes"
+                    body_kind, body_type = "bytes", BYTES
                 if media == "*/*":
                     media = "application/json"
-            headers = self._headers(response.get("headers") or {})
-            views.append(
-                ResponseView(
-                    key=key,
-                    class_name=f"{base}{status_label(key)}Response",
-                    status=status,
-                    media_type=media,
-                    body_kind=body_kind,
-                    body_annotation=body_annotation,
-                    headers=headers,
-                    description=" ".join(str(response.get("description", "")).split()),
-                )
+            component = _response_component(response_node)
+            shared = self.shared_responses.get((component, key)) if component else None
+            if shared is not None:
+                views.append(shared)
+                continue
+            if component is not None:
+                named = {c for c, _ in self.shared_responses}
+                wanted = pascal_case(component, fallback="Response")
+                if component in named:  # the same response under a second status
+                    wanted += status_label(key)
+                class_name = self.response_names.allocate(wanted)
+            else:
+                class_name = self.response_names.allocate(f"{base}{status_label(key)}Response")
+            view = ResponseView(
+                key=key,
+                class_name=class_name,
+                status=status,
+                media_type=media,
+                body_kind=body_kind,
+                body=body_type,
+                headers=tuple(self._headers(response.get("headers") or {})),
+                description=" ".join(str(response.get("description", "")).split()),
+                component=component,
             )
+            if component is not None:
+                self.shared_responses[(component, key)] = view
+            views.append(view)
         return views
 
     def _headers(self, headers: dict[str, Any]) -> list[HeaderView]:
@@ -569,34 +632,32 @@ class ViewBuilder:
                 continue
             schema, _ = self.types.resolve(header.get("schema") or {})
             scalar = self.types.scalar(schema)
-            annotation = scalar if scalar in ("str", "int", "float", "bool") else "str"
+            kind = scalar if scalar is not None and scalar.name in _HEADER_SCALARS else STR
             views.append(
                 HeaderView(
                     wire_name=wire,
                     python_name=names.allocate(snake_case(wire, fallback="header")),
-                    annotation=annotation,
+                    type=kind,
                     required=bool(header.get("required")),
                 )
             )
         return views
 
     def _bare(self, responses: list[ResponseView]) -> BareView | None:
-        success = [r for r in responses if r.status is not None and 200 <= r.status < 300]
+        success = [r for r in responses if r.is_success]
         if not success:
             return None
         first = min(success, key=lambda r: r.status or 0)
-        if any(h.required for h in first.headers):
+        if first.headers:  # headers need the wrapper: one way to return each success
             return None
         # A bare `Any` in the union would swallow every response class (`list[Any]` is fine).
-        if first.body_annotation is not None and "Any" in {
-            part.strip() for part in first.body_annotation.split("|")
-        }:
+        if first.body is not None and first.body.is_any:
             return None
         return BareView(
             status=first.status or 200,
             media_type=first.media_type,
             body_kind=first.body_kind,
-            annotation=first.body_annotation or "None",
+            type=first.body or NONE,
         )
 
     # -- security ---------------------------------------------------------------------------
@@ -605,26 +666,33 @@ class ViewBuilder:
         requirements = op.get("security", self.document.get("security"))
         if not isinstance(requirements, list) or not requirements:
             return None
-        alternatives = [
-            {str(k): [str(s) for s in v or []] for k, v in req.items()}
+        alternatives = tuple(
+            tuple((str(k), tuple(str(s) for s in v or [])) for k, v in req.items())
             for req in requirements
             if isinstance(req, dict) and req
-        ]
+        )
         optional = any(isinstance(req, dict) and not req for req in requirements)
         if not alternatives:
             return None
         key = json.dumps([alternatives, optional], sort_keys=True)
         requirement = self.requirements.get(key)
         if requirement is None:
-            words = "_or_".join("_and_".join(snake_case(s) for s in alt) for alt in alternatives)
+            # After scheme and scopes: `oauth2_admin`, `bearer_auth_or_api_key`, `optional_...`.
+            words = "_or_".join(
+                "_and_".join(
+                    "_".join(snake_case(part, fallback="scope") for part in (scheme, *scopes))
+                    for scheme, scopes in alt
+                )
+                for alt in alternatives
+            )
             if optional:
                 words = "optional_" + words
-            if any(scopes for alt in alternatives for scopes in alt.values()):
-                words += "_scoped"
-            name = self.requirement_names.allocate(safe_identifier(words[:60].rstrip("_")))
+            name = self.requirement_names.allocate(
+                safe_identifier(words[:80].rstrip("_"), RESERVED_SECURITY_NAMES)
+            )
             requirement = RequirementView(name=name, alternatives=alternatives, optional=optional)
             self.requirements[key] = requirement
-        schemes = tuple(dict.fromkeys(name for alt in alternatives for name in alt))
+        schemes = tuple(dict.fromkeys(name for alt in alternatives for name, _ in alt))
         return SecurityView(dependency=requirement.name, optional=optional, schemes=schemes)
 
     def _schemes(self) -> list[SchemeView]:
@@ -658,6 +726,15 @@ class ViewBuilder:
         return views
 
 
+def _response_component(node: Any) -> str | None:
+    """The `components/responses` key a response `$ref`s, if it is one."""
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    if not isinstance(ref, str) or not ref.startswith("#/components/responses/"):
+        return None
+    tokens = split_pointer(ref[1:])
+    return tokens[2] if len(tokens) == 3 else None
+
+
 def _properties(types: TypeNamer, schema: dict[str, Any]) -> dict[str, Any]:
     props: dict[str, Any] = dict(schema.get("properties") or {})
     for part in schema.get("allOf") or []:
@@ -684,40 +761,40 @@ def _form_kind(schema: dict[str, Any], types: tuple[str, ...]) -> str:
 
 def _bounds(
     schema: dict[str, Any], low_arg: str, high_arg: str, low_key: str, high_key: str
-) -> list[str]:
-    out: list[str] = []
+) -> list[Constraint]:
+    out: list[Constraint] = []
     if isinstance(schema.get(low_key), int):
-        out.append(f"{low_arg}={schema[low_key]}")
+        out.append(Constraint(low_arg, schema[low_key]))
     if isinstance(schema.get(high_key), int):
-        out.append(f"{high_arg}={schema[high_key]}")
+        out.append(Constraint(high_arg, schema[high_key]))
     return out
 
 
-def _string_keywords(schema: dict[str, Any], annotation: str) -> str:
-    """`runtime.StringKeywords(...)` for a string parameter whose format maps to a type that takes
-    no string constraints (uuid, date, date-time): its keywords are checked on the text as sent."""
-    if annotation not in _FORMAT_ANNOTATIONS:
-        return ""
+def _string_keywords(schema: dict[str, Any], kind: TypeRef) -> list[Constraint]:
+    """`StringKeywords(...)` arguments for a string parameter whose format maps to a type that
+    takes no string constraints (uuid, date, date-time): checked on the text as sent."""
+    if kind not in _FORMAT_TYPES:
+        return []
     arguments = _bounds(schema, "min_length", "max_length", "minLength", "maxLength")
     pattern = schema.get("pattern")
     if isinstance(pattern, str) and _python_regex_ok(ecma_to_python(pattern)):
-        arguments.append(f"pattern={ecma_to_python(pattern)!r}")
-    return f"runtime.StringKeywords({', '.join(arguments)}), " if arguments else ""
+        arguments.append(Constraint("pattern", ecma_to_python(pattern)))
+    return arguments
 
 
-def _numeric_bounds(schema: dict[str, Any]) -> list[str]:
-    out: list[str] = []
+def _numeric_bounds(schema: dict[str, Any]) -> list[Constraint]:
+    out: list[Constraint] = []
     number = (int, float)
     minimum, maximum = schema.get("minimum"), schema.get("maximum")
     exclusive_min, exclusive_max = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
     if isinstance(exclusive_min, number) and not isinstance(exclusive_min, bool):
-        out.append(f"gt={exclusive_min!r}")
+        out.append(Constraint("gt", exclusive_min))
     elif isinstance(minimum, number) and not isinstance(minimum, bool):
-        out.append(f"{'gt' if exclusive_min is True else 'ge'}={minimum!r}")
+        out.append(Constraint("gt" if exclusive_min is True else "ge", minimum))
     if isinstance(exclusive_max, number) and not isinstance(exclusive_max, bool):
-        out.append(f"lt={exclusive_max!r}")
+        out.append(Constraint("lt", exclusive_max))
     elif isinstance(maximum, number) and not isinstance(maximum, bool):
-        out.append(f"{'lt' if exclusive_max is True else 'le'}={maximum!r}")
+        out.append(Constraint("lt" if exclusive_max is True else "le", maximum))
     return out
 
 
@@ -729,17 +806,17 @@ def _python_regex_ok(pattern: str) -> bool:
     return True
 
 
-def _python_literal(value: Any, annotation: str) -> str | None:
-    """A parameter default as Python source, when it fits the annotation."""
+def _python_default(value: Any, kind: TypeRef) -> Default | None:
+    """A parameter default, when it fits the parameter's type."""
     if isinstance(value, bool):
-        return repr(value) if annotation == "bool" else None
-    if isinstance(value, int) and annotation in ("int", "float"):
-        return repr(value)
-    if isinstance(value, float) and annotation == "float":
-        return repr(value)
+        return Default(value) if kind.name == "bool" else None
+    if isinstance(value, int) and kind.name in ("int", "float") and kind.module is None:
+        return Default(value)
+    if isinstance(value, float) and kind.name == "float" and kind.module is None:
+        return Default(value)
     if isinstance(value, str):
-        if annotation == "str" or (annotation.startswith("Literal[") and repr(value) in annotation):
-            return repr(value)
-        if annotation.startswith("models."):
-            return f"{annotation}({value!r})"
+        if kind == STR or (kind.name == "Literal" and value in kind.literals):
+            return Default(value)
+        if kind.is_model:
+            return Default(value, enum=kind)
     return None

@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 import pydantic_core
 
+from specfirst.generator.source import FILTERS
 from specfirst.generator.viewmodel import ApiView
 
 _ENV = jinja2.Environment(
@@ -41,6 +42,7 @@ _ENV.filters["pyrepr"] = repr
 _ENV.filters["pytuple"] = lambda items: repr(tuple(items))
 _ENV.filters["oneline"] = _docstring
 _ENV.filters["docstring"] = _docstring
+_ENV.filters.update(FILTERS)
 
 
 def make_header(contract_path: str, contract_sha256: str) -> str:
@@ -55,33 +57,28 @@ def header(api: ApiView) -> str:
     return make_header(api.contract_path, api.contract_sha256)
 
 
+# The specfirst-runtime API (`major.minor`) these templates are written against; generated
+# packages check at import that the installed runtime serves it.
+RUNTIME_API = "0.1"
+CONTRACT_FILE = "openapi.json"  # the served contract, package data beside the modules
+
+
 def render_package(api: ApiView, contract: dict[str, Any]) -> dict[str, str]:
     """Relative path → file text, for everything except models.py."""
-    context = {"api": api, "header": header(api)}
-    files = {
-        "__init__.py": _ENV.get_template("__init__.py.j2").render(context),
-        "_runtime.py": _ENV.get_template("_runtime.py.j2").render(context),
-        "responses.py": _ENV.get_template("responses.py.j2").render(context),
-        "security.py": _ENV.get_template("security.py.j2").render(context),
-        "services.py": _ENV.get_template("services.py.j2").render(context),
-        "app.py": _ENV.get_template("app.py.j2").render(context),
-        "routers/__init__.py": _ENV.get_template("routers_init.py.j2").render(context),
-        "contract.py": render_contract(api, contract),
-    }
+    context = {"api": api, "header": header(api), "runtime_api": RUNTIME_API}
+    templates = ["__init__.py", "responses.py", "services.py", "app.py"]
+    if api.secured:
+        templates.append("security.py")
+    files = {name: _ENV.get_template(name + ".j2").render(context) for name in templates}
+    files["routers/__init__.py"] = _ENV.get_template("routers_init.py.j2").render(context)
     router = _ENV.get_template("router.py.j2")
     for tag in api.tags:
         files[f"routers/{tag.module_name}.py"] = router.render(context, tag=tag)
+    files[CONTRACT_FILE] = render_contract(contract)
     return files
 
 
-def render_contract(api: ApiView, contract: dict[str, Any]) -> str:
-    """The bundled contract, served as /openapi.json, kept as JSON text inside a module."""
-    text = pydantic_core.to_json(contract, indent=1).decode()  # as json.dumps(indent=1), faster
-    # JSON's own syntax never holds three quotes in a row; fall back to repr() if it ever did.
-    literal = repr(text) if '"""' in text or text.endswith("\\") else f'r"""{text}"""'
-    return (
-        f"{header(api)}\n"
-        '"""The bundled source contract; `/openapi.json` serves exactly this."""\n\n'
-        "from typing import Final\n\n"
-        f"CONTRACT_JSON: Final[str] = {literal}\n"
-    )
+def render_contract(contract: dict[str, Any]) -> str:
+    """The bundled contract as JSON text: what `/openapi.json` serves (loaded with
+    `importlib.resources`, so it travels with the package as package data)."""
+    return pydantic_core.to_json(contract, indent=2).decode() + "\n"

@@ -13,13 +13,13 @@ import builtins
 import copy
 import json
 import keyword
-import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from specfirst.generator.extensions import strip_extensions
 from specfirst.generator.patterns import ecma_to_python, enforceable
+from specfirst.generator.viewmodel import ANY, BYTES, STR, TypeRef, list_of, literal, model
 from specfirst.loader import escape_pointer_token, split_pointer
 from specfirst.names import pascal_case
 from specfirst.openapi import SCHEMA_PREFIX as SCHEMA_PREFIX  # re-exported (`as`): model_parts
@@ -76,7 +76,6 @@ class ModelPlan:
 
     class_names: dict[str, str] = field(default_factory=dict)  # component name → class base name
     hoisted: dict[str, str] = field(default_factory=dict)  # bundled pointer → class base name
-    schemas: dict[str, Any] = field(default_factory=dict)  # the components/schemas it generates
     # Every class name in use, with the `Request`/`Response` variants each one may split into.
     taken: set[str] = field(default_factory=lambda: set(RESERVED_CLASS_NAMES))
     splitting: set[str] = field(default_factory=set)  # components that may get both variants
@@ -106,6 +105,8 @@ class ModelPlan:
         return name
 
     def name_components(self, components: dict[str, Any]) -> None:
+        # The mark goes before every class name, unless the contract itself spells it.
+        self.mark = "" if COMPONENT_MARK in json.dumps(components) else COMPONENT_MARK
         self.splitting = splitting_components(components)
         # Splitting schemas first, then shorter names: `Linode` keeps its name, `LinodeRequest` yields.
         wanted = {name: pascal_case(name) for name in components}
@@ -141,7 +142,6 @@ class ModelPlan:
             schemas[self.mark + self.class_names[name]] = self._rewrite(schema)
         for pointer, name in self.hoisted.items():
             schemas[self.mark + name] = self._rewrite(node_at(document, pointer))
-        self.schemas = schemas
         return {
             "openapi": document.get("openapi", "3.1.0"),
             "info": {"title": "models", "version": "0", MARK_KEY: self.mark},
@@ -302,25 +302,19 @@ def reachable(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
     return found
 
 
-_CLASS_LINE = re.compile(r"^class (\w+)\(", re.MULTILINE)
-
-
-def defined_classes(source: str) -> set[str]:
-    return set(_CLASS_LINE.findall(source))
-
-
 _STRING_FORMATS = {
-    "date-time": "datetime.datetime",
-    "date": "datetime.date",
-    "uuid": "uuid.UUID",
-    "binary": "bytes",
+    "date-time": TypeRef("datetime", module="datetime"),
+    "date": TypeRef("date", module="datetime"),
+    "uuid": TypeRef("UUID", module="uuid"),
+    "binary": BYTES,
 }
+_SCALAR_TYPES = {"integer": TypeRef("int"), "number": TypeRef("float"), "boolean": TypeRef("bool")}
 
 
 class TypeNamer:
     """Python annotations for schemas, once the model classes are known."""
 
-    def __init__(self, document: dict[str, Any], plan: ModelPlan, classes: set[str]) -> None:
+    def __init__(self, document: dict[str, Any], plan: ModelPlan, classes: Collection[str]) -> None:
         self.document = document
         self.plan = plan
         self.classes = classes
@@ -346,28 +340,27 @@ class TypeNamer:
             return None
         return found[1], self.components[found[1]]
 
-    def annotation(self, schema: Any, pointer: str, context: str) -> str:
+    def annotation(self, schema: Any, pointer: str, context: str) -> TypeRef:
         """The type of a body or response value (models for objects)."""
         if not isinstance(schema, dict) or not schema:
-            return "Any"
+            return ANY
         ref = schema.get("$ref")
         if isinstance(ref, str):
             found = self.component(ref)
             if found is None:
-                return "Any"
-            return "models." + self.class_for(self.plan.class_names[found[0]], context)
+                return ANY
+            return model(self.class_for(self.plan.class_names[found[0]], context))
         if pointer in self.plan.hoisted:
-            return "models." + self.class_for(self.plan.hoisted[pointer], context)
+            return model(self.class_for(self.plan.hoisted[pointer], context))
         types = schema_types(schema)
         if types.names == ("array",):
             items = schema.get("items")
-            inner = self.annotation(items, pointer + "/items", context) if items else "Any"
-            result = f"list[{inner}]"
+            result = list_of(self.annotation(items, pointer + "/items", context) if items else ANY)
         else:
-            result = self.scalar(schema) or "Any"
-        return f"{result} | None" if types.nullable and result != "Any" else result
+            result = self.scalar(schema) or ANY
+        return result.or_none() if types.nullable else result
 
-    def scalar(self, schema: dict[str, Any]) -> str | None:
+    def scalar(self, schema: dict[str, Any]) -> TypeRef | None:
         """A scalar's Python type (`int`, `Literal['a', 'b']`, `datetime.date`), else None."""
         types = schema_types(schema).names
         enum = schema.get("enum")
@@ -376,15 +369,15 @@ class TypeNamer:
             and enum
             and all(isinstance(v, str | int) and not isinstance(v, bool) for v in enum)
         ):
-            return "Literal[" + ", ".join(repr(v) for v in enum) + "]"
+            return literal(tuple(enum))
         if "const" in schema and isinstance(schema["const"], str | int):
-            return f"Literal[{schema['const']!r}]"
+            return literal((schema["const"],))
         if len(types) != 1 or types[0] not in _SCALARS:
             return None
         kind = types[0]
         if kind == "string":
-            return _STRING_FORMATS.get(str(schema.get("format", "")), "str")
-        return {"integer": "int", "number": "float", "boolean": "bool"}[kind]
+            return _STRING_FORMATS.get(str(schema.get("format", "")), STR)
+        return _SCALAR_TYPES[kind]
 
     def resolve(self, schema: Any) -> tuple[dict[str, Any], str | None]:
         """Follow `$ref`s to a schema; also the component name when the last one named one."""

@@ -6,7 +6,7 @@ and writes such fields without them (with a warning), or replaces the contract's
 own (`hostname`); a 2,120-character URL then passes a `maxLength: 2048`. So, before it runs, the
 keywords of such a string schema move into an extension it copies through
 (`field_extra_keys`), and afterwards that copy becomes the runtime's `StringKeywords(...)`,
-which checks the string as sent, before it is converted (`_runtime.StringKeywords`).
+which checks the string as sent, before it is converted (`specfirst_runtime.values.StringKeywords`).
 
 Not covered: keywords on the items of an array whose items have such a format
 (datamodel-code-generator drops the extension there).
@@ -111,12 +111,16 @@ def restore_keywords(source: str) -> str:
             match = _START.search(line)
         lines[index] = line
     source = "\n".join(lines)
-    runtime_import = re.search(r"^from \._runtime import (.+)$", source, re.MULTILINE)
+    runtime_import = re.search(
+        r"^from specfirst_runtime\.values import (.+)$", source, re.MULTILINE
+    )
     if runtime_import is not None:
         names = runtime_import.group(1)
         return source.replace(
-            runtime_import.group(0), f"from ._runtime import {names}, StringKeywords", 1
+            runtime_import.group(0),
+            f"from specfirst_runtime.values import {names}, StringKeywords",
+            1,
         )
     imports = [m.end() for m in re.finditer(r"^(?:from|import) .+$", source, re.MULTILINE)]
     at = imports[-1] if imports else 0
-    return source[:at] + "\nfrom ._runtime import StringKeywords" + source[at:]
+    return source[:at] + "\nfrom specfirst_runtime.values import StringKeywords" + source[at:]

@@ -1,124 +1,182 @@
-"""The view model: everything templates need, already decided. Templates hold no logic."""
+"""The view model: everything templates need, already decided, as typed and immutable data.
+
+Types are `TypeRef`s and constraint values are values; no field holds Python source. The source
+text is produced only when templates render, by the filters of `source.py`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 
-@dataclass
+@dataclass(frozen=True)
+class TypeRef:
+    """A Python type: `models.Task`, `list[int]`, `Literal['a', 'b']`, `datetime.date | None`."""
+
+    name: str  # `Task`, `list`, `Literal`, `int`, `Any`, `None`
+    module: str | None = None  # `models`, `responses`, `datetime`, `uuid`; None for builtins/typing
+    args: tuple[TypeRef, ...] = ()  # type arguments (`list[...]`)
+    literals: tuple[str | int, ...] = ()  # the values of a `Literal[...]`
+    nullable: bool = False  # `| None`
+
+    @property
+    def is_any(self) -> bool:
+        return self.name == "Any" and self.module is None
+
+    @property
+    def is_list(self) -> bool:
+        return self.name == "list" and self.module is None
+
+    @property
+    def is_model(self) -> bool:
+        return self.module == "models"
+
+    def or_none(self) -> TypeRef:
+        return self if self.is_any or self == NONE else replace(self, nullable=True)
+
+
+ANY = TypeRef("Any")
+NONE = TypeRef("None")
+STR = TypeRef("str")
+BYTES = TypeRef("bytes")
+
+
+def list_of(item: TypeRef) -> TypeRef:
+    return TypeRef("list", args=(item,))
+
+
+def literal(values: tuple[str | int, ...]) -> TypeRef:
+    return TypeRef("Literal", literals=values)
+
+
+def model(class_name: str) -> TypeRef:
+    return TypeRef(class_name, module="models")
+
+
+def response_class(class_name: str) -> TypeRef:
+    return TypeRef(class_name, module="responses")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One keyword of a FastAPI parameter marker: `ge=1`, `max_length=200`, `pattern='^a'`."""
+
+    keyword: str
+    value: int | float | str
+    compiled: bool = False  # a pattern with lookaround or backreferences: `re.compile(...)`
+
+
+@dataclass(frozen=True)
+class StyledPath:
+    """How an array or object path parameter is spelled (FastAPI routes only scalars)."""
+
+    style: str  # simple | label | matrix
+    explode: bool
+    kind: str  # array | object
+    items: tuple[Constraint, ...] = ()  # constraints of each item of an array
+
+
+@dataclass(frozen=True)
+class Default:
+    """A parameter's contract default; `enum` when it is a member of a generated enum class."""
+
+    value: str | int | float | bool
+    enum: TypeRef | None = None
+
+
+@dataclass(frozen=True)
 class ParameterView:
     wire_name: str
     python_name: str
     location: str  # path | query | header | cookie
-    annotation: str  # the value's type, without `| None`
+    type: TypeRef  # the value's type, without `| None`
     required: bool
-    default: str  # Python source of the default ("None" when optional without a default)
-    marker: str  # the FastAPI marker call, e.g. `Query(alias="page-size", ge=1)`
+    default: Default | None  # None: optional parameters default to None
+    alias: str | None  # the wire name, where FastAPI needs it spelled out
+    constraints: tuple[Constraint, ...] = ()
+    iso_text: bool = False  # a date or date-time: RFC 3339 text only, never a number
     description: str = ""
+    # minLength/maxLength/pattern of a uuid/date/date-time string, checked on the text as sent
+    string_keywords: tuple[Constraint, ...] = ()
+    styled: StyledPath | None = None  # an array or object path parameter
 
     @property
-    def full_annotation(self) -> str:
-        if self.required or self.default != "None":
-            return self.annotation
-        return f"{self.annotation} | None"
-
-    @property
-    def router_declaration(self) -> str:
-        decl = f"{self.python_name}: Annotated[{self.full_annotation}, {self.marker}]"
-        return decl if self.required else f"{decl} = {self.default}"
-
-    @property
-    def service_declaration(self) -> str:
-        decl = f"{self.python_name}: {self.full_annotation}"
-        return decl if self.required else f"{decl} = {self.default}"
+    def nullable(self) -> bool:
+        """Optional without a default: `None` stands for absent."""
+        return not self.required and self.default is None
 
 
-@dataclass
+@dataclass(frozen=True)
 class FormFieldView:
     wire_name: str
     kind: str  # str | int | float | bool | file | json | any
     many: bool  # an array: every value of the field
 
 
-@dataclass
+@dataclass(frozen=True)
 class BodyView:
     kind: str  # json | form | raw
     media_type: str
-    annotation: str
+    type: TypeRef
     required: bool
-    form_fields: list[FormFieldView] = field(default_factory=list)
-
-    @property
-    def full_annotation(self) -> str:
-        return self.annotation if self.required else f"{self.annotation} | None"
-
-    @property
-    def service_declaration(self) -> str:
-        decl = f"body: {self.full_annotation}"
-        return decl if self.required else f"{decl} = None"
+    form_fields: tuple[FormFieldView, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True)
 class HeaderView:
     wire_name: str
     python_name: str
-    annotation: str
+    type: TypeRef
     required: bool
 
-    @property
-    def declaration(self) -> str:
-        if self.required:
-            return f"{self.python_name}: {self.annotation}"
-        return f"{self.python_name}: {self.annotation} | None = None"
 
-
-@dataclass
+@dataclass(frozen=True)
 class ResponseView:
+    """One response class of `responses.py`: shared by every operation that `$ref`s the same
+    `components/responses` entry under the same key, else one per (operation, key)."""
+
     key: str  # "200", "default", "4XX"
     class_name: str
     status: int | None  # None: the class carries `status_code`
     media_type: str | None
     body_kind: str | None  # json | text | bytes | None
-    body_annotation: str | None
-    headers: list[HeaderView]
+    body: TypeRef | None
+    headers: tuple[HeaderView, ...]
     description: str = ""
+    component: str | None = None  # the components/responses key it comes from
 
     @property
-    def fields(self) -> list[str]:
-        required: list[str] = []
-        optional: list[str] = []
-        if self.status is None:
-            required.append("status_code: int")
-        if self.body_annotation is not None:
-            required.append(f"body: {self.body_annotation}")
-        for header in self.headers:
-            (required if header.required else optional).append(header.declaration)
-        return required + optional
+    def is_error(self) -> bool:
+        """4xx, 5xx, `default` and range keys: raisable as well as returnable."""
+        return self.status is None or self.status >= 400
 
     @property
-    def header_map(self) -> str:
-        pairs = ", ".join(f'"{h.python_name}": "{h.wire_name}"' for h in self.headers)
-        return "{" + pairs + "}"
+    def is_success(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def type(self) -> TypeRef:
+        return response_class(self.class_name)
 
 
-@dataclass
+@dataclass(frozen=True)
 class BareView:
-    """The first 2xx response, which a service may return without its wrapper class."""
+    """The success a service returns as the body itself (no wrapper class)."""
 
     status: int
     media_type: str | None
     body_kind: str | None
-    annotation: str  # the model (or `None` for a body-less response)
+    type: TypeRef  # the body's type (`NONE` for a body-less response)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SecurityView:
     dependency: str  # name in security.py
     optional: bool
     schemes: tuple[str, ...]  # every scheme named by the requirement's alternatives
 
 
-@dataclass
+@dataclass(frozen=True)
 class OperationView:
     operation_id: str
     method: str
@@ -126,92 +184,36 @@ class OperationView:
     route_path: str  # with Python parameter names
     python_name: str
     summary: str
-    parameters: list[ParameterView]
+    parameters: tuple[ParameterView, ...]
     body: BodyView | None
-    responses: list[ResponseView]
+    responses: tuple[ResponseView, ...]
     bare: BareView | None
     security: SecurityView | None
-    return_annotation: str = ""
+    returns: tuple[TypeRef, ...]  # the members of the service's return type, in order
+    errors: tuple[ResponseView, ...]  # the error responses it may raise
+    raise_only: tuple[ResponseView, ...] = ()  # errors left out of `returns` (framework statuses)
     deprecated: bool = False
 
-    @property
-    def service_arguments(self) -> list[str]:
-        args = [p.service_declaration for p in self.parameters if p.required]
-        if self.body is not None and self.body.required:
-            args.append(self.body.service_declaration)
-        if self.security is not None:
-            args.append(
-                "principal: security.Principal | None"
-                if self.security.optional
-                else "principal: security.Principal"
-            )
-        args += [p.service_declaration for p in self.parameters if not p.required]
-        if self.body is not None and not self.body.required:
-            args.append(self.body.service_declaration)
-        return args
 
-    @property
-    def service_signature(self) -> list[str]:
-        arguments = self.service_arguments
-        return ["self", "*", *arguments] if arguments else ["self"]
-
-    @property
-    def router_arguments(self) -> list[str]:
-        """The handler's parameters: FastAPI reads, validates and passes each of them."""
-        json_body = self.body if self.body is not None and self.body.kind == "json" else None
-        args = ["request: Request"]
-        args += [p.router_declaration for p in self.parameters if p.required]
-        if self.security is not None:
-            principal = (
-                "security.Principal | None" if self.security.optional else "security.Principal"
-            )
-            args.append(
-                f"principal: Annotated[{principal}, Depends(security.{self.security.dependency})]"
-            )
-        if json_body is not None and json_body.required:
-            args.append(f"body: Annotated[{json_body.annotation}, Body()]")
-        args += [p.router_declaration for p in self.parameters if not p.required]
-        if json_body is not None and not json_body.required:
-            args.append(f"body: Annotated[{json_body.annotation} | None, Body()] = None")
-        return args
-
-    @property
-    def bare_expression(self) -> str:
-        if self.bare is None:
-            return "None"
-        return (
-            f"runtime.Bare({self.bare.status}, {self.bare.media_type!r}, {self.bare.body_kind!r})"
-        )
-
-    @property
-    def security_schemes(self) -> tuple[str, ...]:
-        return self.security.schemes if self.security is not None else ()
-
-    @property
-    def call_arguments(self) -> list[str]:
-        names = [p.python_name for p in self.parameters]
-        if self.body is not None:
-            names.append("body")
-        if self.security is not None:
-            names.append("principal")
-        return [f"{name}={name}" for name in names]
-
-    @property
-    def keyword_names(self) -> list[str]:
-        return [argument.split("=")[0] for argument in self.call_arguments]
-
-
-@dataclass
+@dataclass(frozen=True)
 class TagView:
     name: str
     python_name: str  # create_app keyword
     protocol_name: str
     module_name: str  # routers/<module_name>.py
     description: str
-    operations: list[OperationView] = field(default_factory=list)
+    operations: tuple[OperationView, ...]
+
+    @property
+    def uses_forms(self) -> bool:
+        return any(op.body is not None and op.body.kind == "form" for op in self.operations)
+
+    @property
+    def secured(self) -> bool:
+        return any(op.security is not None for op in self.operations)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SchemeView:
     name: str
     kind: str  # bearer | basic | apikey | oauth2 | openidconnect | unsupported
@@ -219,24 +221,33 @@ class SchemeView:
     parameter: str  # header/query/cookie name carrying the credential
 
 
-@dataclass
+@dataclass(frozen=True)
 class RequirementView:
     name: str
-    alternatives: list[dict[str, list[str]]]
+    alternatives: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]  # ((scheme, scopes), ...)
     optional: bool
 
 
-@dataclass
+@dataclass(frozen=True)
 class ApiView:
     title: str
     version: str
     contract_path: str
     contract_sha256: str
     package: str
-    tags: list[TagView]
-    schemes: list[SchemeView]
-    requirements: list[RequirementView]
+    tags: tuple[TagView, ...]
+    schemes: tuple[SchemeView, ...]
+    requirements: tuple[RequirementView, ...]
+    responses: tuple[ResponseView, ...]  # every class of responses.py
 
     @property
     def operations(self) -> list[OperationView]:
         return [op for tag in self.tags for op in tag.operations]
+
+    @property
+    def secured(self) -> bool:
+        return bool(self.requirements)
+
+    @property
+    def uses_forms(self) -> bool:
+        return any(tag.uses_forms for tag in self.tags)

@@ -78,6 +78,8 @@ def render_to_temp(files: dict[str, str], near: Path, cache: Path | None = None)
     near.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{near.name}.", dir=near.parent))
     try:
+        # mkdtemp makes the folder 0700; the package gets the mode any new folder would get.
+        staging.chmod(0o777 & ~current_umask())
         keys = {name: _format_key(name, text) for name, text in files.items()} if cache else {}
         cached = {name: _read_formatted(cache, key) for name, key in keys.items()} if cache else {}
         write_tree({n: cached.get(n) or text for n, text in files.items()}, staging)
@@ -154,6 +156,13 @@ def _evict(cache: Path) -> None:
                 path.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it; it is put back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def swap_into_place(staging: Path, target: Path) -> None:

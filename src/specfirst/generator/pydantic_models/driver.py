@@ -437,6 +437,7 @@ def _import_for_aliases(source: str) -> str:
 _TEMPORAL = {"date": "IsoDate", "datetime": "IsoDatetime", "time": "IsoTime"}
 # Also from the runtime: its `StrictInt` takes JSON Schema integers (3 and 3.0, not true).
 _PYDANTIC_TEMPORAL = ("AwareDatetime", "NaiveDatetime", "StrictInt")
+_VALUES = frozenset({"StrictInt"})  # from `specfirst_runtime.values`; the rest from `.dates`
 
 
 def strict_temporal_imports(source: str) -> str:
@@ -467,7 +468,12 @@ def strict_temporal_imports(source: str) -> str:
     if not runtime_names:
         return source
     last_import = max(i for i, line in enumerate(lines) if line.startswith(("from ", "import ")))
-    lines.insert(last_import + 1, f"from ._runtime import {', '.join(runtime_names)}")
+    values = [n for n in runtime_names if n in _VALUES]
+    dates = [n for n in runtime_names if n not in _VALUES]
+    if values:
+        lines.insert(last_import + 1, f"from specfirst_runtime.values import {', '.join(values)}")
+    if dates:
+        lines.insert(last_import + 1, f"from specfirst_runtime.dates import {', '.join(dates)}")
     return "\n".join(lines)
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool, StrictFloat
-
-from ._runtime import AwareDatetime, StrictInt
-from ._runtime import IsoDate as date
+from specfirst_runtime.dates import AwareDatetime
+from specfirst_runtime.dates import IsoDate as date
+from specfirst_runtime.values import StrictInt
 
 
 class CreateItem200ResponseBody(BaseModel):

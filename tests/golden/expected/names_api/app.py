@@ -4,40 +4,36 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
+from specfirst_runtime import app as runtime
 
-from . import _runtime as runtime
-from . import routers, security, services
-from .contract import CONTRACT_JSON
+from . import routers, services
 
 
 def create_app(
     *,
     file_sharing: services.FileSharingService | None = None,
     default: services.DefaultService | None = None,
-    verifiers: Mapping[str, security.Verifier] | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """Build the app. Operations of unbound services answer 501; extra keywords go to FastAPI().
 
-    Raises `ServiceMismatchError` when a bound service does not match its Protocol or a secured
-    operation has no verifier for its scheme.
+    Raises `ServiceMismatchError` when a bound service does not match its Protocol.
     """
     return runtime.build_app(
-        contract=json.loads(CONTRACT_JSON),
-        services={
-            "file_sharing": file_sharing,
-            "default": default,
+        contract=runtime.load_contract(package=__package__),
+        tags={
+            "file_sharing": runtime.Tag(
+                protocol=services.FileSharingService,
+                router=routers.file_sharing.router,
+                service=file_sharing,
+            ),
+            "default": runtime.Tag(
+                protocol=services.DefaultService, router=routers.default.router, service=default
+            ),
         },
-        verifiers=verifiers or {},
-        routers=[
-            routers.file_sharing.router,
-            routers.default.router,
-        ],
-        operations=services.OPERATIONS,
+        verifiers={},
         fastapi_kwargs=fastapi_kwargs,
     )

@@ -7,8 +7,7 @@ from enum import Enum
 from typing import Annotated
 
 from pydantic import MISSING, BaseModel, Field
-
-from ._runtime import StrictInt
+from specfirst_runtime.values import StrictInt
 
 
 class Mode(Enum):

@@ -4,15 +4,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
+from specfirst_runtime import app as runtime
 
-from . import _runtime as runtime
 from . import routers, security, services
-from .contract import CONTRACT_JSON
 
 
 def create_app(
@@ -27,14 +25,12 @@ def create_app(
     operation has no verifier for its scheme.
     """
     return runtime.build_app(
-        contract=json.loads(CONTRACT_JSON),
-        services={
-            "default": default,
+        contract=runtime.load_contract(package=__package__),
+        tags={
+            "default": runtime.Tag(
+                protocol=services.DefaultService, router=routers.default.router, service=default
+            ),
         },
         verifiers=verifiers or {},
-        routers=[
-            routers.default.router,
-        ],
-        operations=services.OPERATIONS,
         fastapi_kwargs=fastapi_kwargs,
     )

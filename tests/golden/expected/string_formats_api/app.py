@@ -4,37 +4,30 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
+from specfirst_runtime import app as runtime
 
-from . import _runtime as runtime
-from . import routers, security, services
-from .contract import CONTRACT_JSON
+from . import routers, services
 
 
 def create_app(
     *,
     default: services.DefaultService | None = None,
-    verifiers: Mapping[str, security.Verifier] | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """Build the app. Operations of unbound services answer 501; extra keywords go to FastAPI().
 
-    Raises `ServiceMismatchError` when a bound service does not match its Protocol or a secured
-    operation has no verifier for its scheme.
+    Raises `ServiceMismatchError` when a bound service does not match its Protocol.
     """
     return runtime.build_app(
-        contract=json.loads(CONTRACT_JSON),
-        services={
-            "default": default,
+        contract=runtime.load_contract(package=__package__),
+        tags={
+            "default": runtime.Tag(
+                protocol=services.DefaultService, router=routers.default.router, service=default
+            ),
         },
-        verifiers=verifiers or {},
-        routers=[
-            routers.default.router,
-        ],
-        operations=services.OPERATIONS,
+        verifiers={},
         fastapi_kwargs=fastapi_kwargs,
     )

@@ -8,9 +8,9 @@ from typing import Annotated
 from uuid import UUID
 
 from pydantic import MISSING, AnyUrl, BaseModel, ConfigDict, EmailStr, Field, RootModel, SecretStr
-
-from ._runtime import AwareDatetime, StringKeywords
-from ._runtime import IsoDate as date
+from specfirst_runtime.dates import AwareDatetime
+from specfirst_runtime.dates import IsoDate as date
+from specfirst_runtime.values import StringKeywords
 
 
 class Day(RootModel[date]):

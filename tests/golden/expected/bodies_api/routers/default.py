@@ -7,71 +7,64 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
+from specfirst_runtime.app import bound_service, read_raw
+from specfirst_runtime.forms import FormField, read_form
+from specfirst_runtime.responses import Bare, respond
 from starlette.responses import Response
 
-from .. import _runtime as runtime
 from .. import models, services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/items",
-    methods=["POST"],
-    operation_id="createItem",
-    response_class=Response,
-)
+@router.api_route("/items", methods=["POST"], operation_id="createItem")
 async def create_item(
     request: Request,
     body: Annotated[models.CreateItemRequestBodyRequest, Body()],
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "createItem")
-    result = await service.create_item(
-        body=body,
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="createItem"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.create_item(body=body),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+    )
 
 
-@router.api_route(
-    "/upload",
-    methods=["POST"],
-    operation_id="upload",
-    response_class=Response,
-)
+@router.api_route("/upload", methods=["POST"], operation_id="upload")
 async def upload(
     request: Request,
 ) -> Response:
-    body = await runtime.read_raw(request, required=False)
-    service: services.DefaultService = runtime.bound_service(request, "default", "upload")
-    result = await service.upload(
-        body=body,
+    body = await read_raw(request=request, required=False)
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="upload"
     )
-    return runtime.respond(result, runtime.Bare(200, "text/plain", "text"))
+    return await respond(
+        call=service.upload(body=body),
+        bare=Bare(status=200, media_type="text/plain", body_kind="text"),
+    )
 
 
 _SUBMIT_FORM_FORM = (
-    runtime.FormField("count", "int", False),
-    runtime.FormField("ratio", "float", False),
-    runtime.FormField("flag", "bool", False),
-    runtime.FormField("tags", "str", True),
-    runtime.FormField("meta", "json", False),
+    FormField(name="count", kind="int"),
+    FormField(name="ratio", kind="float"),
+    FormField(name="flag", kind="bool"),
+    FormField(name="tags", kind="str", many=True),
+    FormField(name="meta", kind="json"),
 )
 
 
-@router.api_route(
-    "/form",
-    methods=["POST"],
-    operation_id="submitForm",
-    response_class=Response,
-)
+@router.api_route("/form", methods=["POST"], operation_id="submitForm")
 async def submit_form(
     request: Request,
 ) -> Response:
-    body: models.SubmitFormRequestBody = await runtime.read_form(
-        request, models.SubmitFormRequestBody, _SUBMIT_FORM_FORM
+    body: models.SubmitFormRequestBody = await read_form(
+        request=request, model=models.SubmitFormRequestBody, fields=_SUBMIT_FORM_FORM
     )
-    service: services.DefaultService = runtime.bound_service(request, "default", "submitForm")
-    result = await service.submit_form(
-        body=body,
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="submitForm"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.submit_form(body=body),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+    )

@@ -7,68 +7,64 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
+from specfirst_runtime.app import bound_service
+from specfirst_runtime.responses import Bare, respond
 from starlette.responses import Response
 
-from .. import _runtime as runtime
-from .. import models, services
+from .. import models, responses, services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/import",
-    methods=["POST"],
-    operation_id="import",
-    response_class=Response,
-)
+@router.api_route("/import", methods=["POST"], operation_id="import")
 async def import_(
     request: Request,
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "import")
-    result = await service.import_()
-    return runtime.respond(result, runtime.Bare(204, None, None))
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="import"
+    )
+    return await respond(
+        call=service.import_(),
+        bare=Bare(status=204, media_type=None, body_kind=None),
+        errors=(responses.Import4XXResponse,),
+    )
 
 
-@router.api_route(
-    "/listPets",
-    methods=["GET"],
-    operation_id="listPets",
-    response_class=Response,
-)
+@router.api_route("/listPets", methods=["GET"], operation_id="listPets")
 async def list_pets(
     request: Request,
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "listPets")
-    result = await service.list_pets()
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="listPets"
+    )
+    return await respond(
+        call=service.list_pets(),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+    )
 
 
-@router.api_route(
-    "/list_pets",
-    methods=["GET"],
-    operation_id="list_pets",
-    response_class=Response,
-)
+@router.api_route("/list_pets", methods=["GET"], operation_id="list_pets")
 async def list_pets_2(
     request: Request,
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "list_pets")
-    result = await service.list_pets_2()
-    return runtime.respond(result, None)
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="list_pets"
+    )
+    return await respond(
+        call=service.list_pets_2(),
+        errors=(responses.ListPets2DefaultResponse,),
+    )
 
 
-@router.api_route(
-    "/kinds",
-    methods=["POST"],
-    operation_id="createKind",
-    response_class=Response,
-)
+@router.api_route("/kinds", methods=["POST"], operation_id="createKind")
 async def create_kind(
     request: Request,
     body: Annotated[models.Kind, Body()],
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "createKind")
-    result = await service.create_kind(
-        body=body,
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="createKind"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.create_kind(body=body),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+    )

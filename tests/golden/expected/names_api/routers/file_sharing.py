@@ -7,20 +7,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
+from specfirst_runtime.app import bound_service
+from specfirst_runtime.responses import Bare, respond
 from starlette.responses import Response
 
-from .. import _runtime as runtime
 from .. import models, services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/files/{file_id}",
-    methods=["PUT"],
-    operation_id="put_files_id#add_shared_link",
-    response_class=Response,
-)
+@router.api_route("/files/{file_id}", methods=["PUT"], operation_id="put_files_id#add_shared_link")
 async def put_files_id_add_shared_link(
     request: Request,
     file_id: Annotated[str, Path()],
@@ -31,32 +27,31 @@ async def put_files_id_add_shared_link(
     models_: Annotated[bool | None, Query(alias="models")] = None,
     body: Annotated[models.Query | None, Body()] = None,
 ) -> Response:
-    service: services.FileSharingService = runtime.bound_service(
-        request, "file_sharing", "put_files_id#add_shared_link"
+    service: services.FileSharingService = bound_service(
+        request=request, tag="file_sharing", operation_id="put_files_id#add_shared_link"
     )
-    result = await service.put_files_id_add_shared_link(
-        file_id=file_id,
-        file_id_query=file_id_query,
-        file_id_header=file_id_header,
-        class_=class_,
-        body_=body_,
-        models_=models_,
-        body=body,
+    return await respond(
+        call=service.put_files_id_add_shared_link(
+            file_id=file_id,
+            file_id_query=file_id_query,
+            file_id_header=file_id_header,
+            class_=class_,
+            body_=body_,
+            models_=models_,
+            body=body,
+        ),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
 
 
-@router.api_route(
-    "/meta/root",
-    methods=["GET"],
-    operation_id="meta/root",
-    response_class=Response,
-)
+@router.api_route("/meta/root", methods=["GET"], operation_id="meta/root")
 async def meta_root(
     request: Request,
 ) -> Response:
-    service: services.FileSharingService = runtime.bound_service(
-        request, "file_sharing", "meta/root"
+    service: services.FileSharingService = bound_service(
+        request=request, tag="file_sharing", operation_id="meta/root"
     )
-    result = await service.meta_root()
-    return runtime.respond(result, runtime.Bare(200, "text/plain", "text"))
+    return await respond(
+        call=service.meta_root(),
+        bare=Bare(status=200, media_type="text/plain", body_kind="text"),
+    )

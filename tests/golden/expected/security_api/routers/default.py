@@ -7,127 +7,109 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from specfirst_runtime.app import bound_service
+from specfirst_runtime.responses import Bare, respond
 from starlette.responses import Response
 
-from .. import _runtime as runtime
 from .. import security, services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/default",
-    methods=["GET"],
-    operation_id="usesDefault",
-    response_class=Response,
-)
+@router.api_route("/default", methods=["GET"], operation_id="usesDefault")
 async def uses_default(
     request: Request,
     principal: Annotated[security.Principal, Depends(security.bearer)],
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "usesDefault")
-    result = await service.uses_default(
-        principal=principal,
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="usesDefault"
     )
-    return runtime.respond(result, runtime.Bare(204, None, None))
+    return await respond(
+        call=service.uses_default(principal=principal),
+        bare=Bare(status=204, media_type=None, body_kind=None),
+    )
 
 
-@router.api_route(
-    "/public",
-    methods=["GET"],
-    operation_id="isPublic",
-    response_class=Response,
-)
+@router.api_route("/public", methods=["GET"], operation_id="isPublic")
 async def is_public(
     request: Request,
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "isPublic")
-    result = await service.is_public()
-    return runtime.respond(result, runtime.Bare(204, None, None))
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="isPublic"
+    )
+    return await respond(
+        call=service.is_public(),
+        bare=Bare(status=204, media_type=None, body_kind=None),
+    )
 
 
-@router.api_route(
-    "/either",
-    methods=["GET"],
-    operation_id="eitherKey",
-    response_class=Response,
-)
+@router.api_route("/either", methods=["GET"], operation_id="eitherKey")
 async def either_key(
     request: Request,
     principal: Annotated[
         security.Principal, Depends(security.header_key_or_query_key_or_cookie_key)
     ],
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "eitherKey")
-    result = await service.either_key(
-        principal=principal,
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="eitherKey"
     )
-    return runtime.respond(result, runtime.Bare(204, None, None))
+    return await respond(
+        call=service.either_key(principal=principal),
+        bare=Bare(status=204, media_type=None, body_kind=None),
+    )
 
 
-@router.api_route(
-    "/both",
-    methods=["GET"],
-    operation_id="bothBearerAndKey",
-    response_class=Response,
-)
+@router.api_route("/both", methods=["GET"], operation_id="bothBearerAndKey")
 async def both_bearer_and_key(
     request: Request,
     principal: Annotated[security.Principal, Depends(security.bearer_and_header_key)],
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "bothBearerAndKey")
-    result = await service.both_bearer_and_key(
-        principal=principal,
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="bothBearerAndKey"
     )
-    return runtime.respond(result, runtime.Bare(204, None, None))
+    return await respond(
+        call=service.both_bearer_and_key(principal=principal),
+        bare=Bare(status=204, media_type=None, body_kind=None),
+    )
 
 
-@router.api_route(
-    "/optional",
-    methods=["GET"],
-    operation_id="optionalAuth",
-    response_class=Response,
-)
+@router.api_route("/optional", methods=["GET"], operation_id="optionalAuth")
 async def optional_auth(
     request: Request,
     principal: Annotated[security.Principal | None, Depends(security.optional_bearer)],
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "optionalAuth")
-    result = await service.optional_auth(
-        principal=principal,
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="optionalAuth"
     )
-    return runtime.respond(result, runtime.Bare(200, "application/json", "json"))
+    return await respond(
+        call=service.optional_auth(principal=principal),
+        bare=Bare(status=200, media_type="application/json", body_kind="json"),
+    )
 
 
-@router.api_route(
-    "/basic",
-    methods=["GET"],
-    operation_id="basicAuth",
-    response_class=Response,
-)
+@router.api_route("/basic", methods=["GET"], operation_id="basicAuth")
 async def basic_auth(
     request: Request,
     principal: Annotated[security.Principal, Depends(security.basic)],
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "basicAuth")
-    result = await service.basic_auth(
-        principal=principal,
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="basicAuth"
     )
-    return runtime.respond(result, runtime.Bare(204, None, None))
+    return await respond(
+        call=service.basic_auth(principal=principal),
+        bare=Bare(status=204, media_type=None, body_kind=None),
+    )
 
 
-@router.api_route(
-    "/admin",
-    methods=["GET"],
-    operation_id="adminOnly",
-    response_class=Response,
-)
+@router.api_route("/admin", methods=["GET"], operation_id="adminOnly")
 async def admin_only(
     request: Request,
-    principal: Annotated[security.Principal, Depends(security.oauth_scoped)],
+    principal: Annotated[security.Principal, Depends(security.oauth_admin)],
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "adminOnly")
-    result = await service.admin_only(
-        principal=principal,
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="adminOnly"
     )
-    return runtime.respond(result, runtime.Bare(204, None, None))
+    return await respond(
+        call=service.admin_only(principal=principal),
+        bare=Bare(status=204, media_type=None, body_kind=None),
+    )

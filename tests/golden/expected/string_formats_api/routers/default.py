@@ -9,34 +9,31 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Query, Request
+from specfirst_runtime.app import bound_service
+from specfirst_runtime.dates import ISO_TEXT
+from specfirst_runtime.responses import Bare, respond
+from specfirst_runtime.values import StringKeywords
 from starlette.responses import Response
 
-from .. import _runtime as runtime
-from .. import models, services
+from .. import models, responses, services
 
 router = APIRouter()
 
 
-@router.api_route(
-    "/links",
-    methods=["POST"],
-    operation_id="createLink",
-    response_class=Response,
-)
+@router.api_route("/links", methods=["POST"], operation_id="createLink")
 async def create_link(
     request: Request,
     body: Annotated[models.Link, Body()],
     trace: Annotated[
-        uuid.UUID | None, runtime.StringKeywords(pattern="^[0-9a-f-]+$"), Header(alias="trace")
+        uuid.UUID | None, StringKeywords(pattern="^[0-9a-f-]+$"), Header(alias="trace")
     ] = None,
-    since: Annotated[
-        datetime.date | None, runtime.ISO_TEXT, runtime.StringKeywords(pattern="^20"), Query()
-    ] = None,
+    since: Annotated[datetime.date | None, ISO_TEXT, StringKeywords(pattern="^20"), Query()] = None,
 ) -> Response:
-    service: services.DefaultService = runtime.bound_service(request, "default", "createLink")
-    result = await service.create_link(
-        trace=trace,
-        since=since,
-        body=body,
+    service: services.DefaultService = bound_service(
+        request=request, tag="default", operation_id="createLink"
     )
-    return runtime.respond(result, runtime.Bare(201, "application/json", "json"))
+    return await respond(
+        call=service.create_link(trace=trace, since=since, body=body),
+        bare=Bare(status=201, media_type="application/json", body_kind="json"),
+        errors=(responses.CreateLink400Response, responses.CreateLink422Response),
+    )

@@ -141,8 +141,10 @@ def test_a_new_project_generates_tests_type_checks_and_serves(
     main_venv.run(["specfirst", "check"], cwd=project)
     main_venv.run(["specfirst", "lint"], cwd=project)
     tests = main_venv.run(["pytest", "-v", "-p", "no:cacheprovider"], cwd=project).stdout
-    # One item per operation (4 in the starter contract), each fuzzed by Schemathesis.
-    assert tests.count("tests/test_contract.py::test_the_app_keeps_its_contract PASSED") == 4
+    # Every operation fuzzed by Schemathesis (4 in the starter contract, 3 of them also with
+    # invalid input), and one stateful run along the links.
+    assert tests.count("tests/test_contract.py::test_operation_keeps_the_contract[") == 7
+    assert "test_stateful_sequences_keep_the_contract PASSED" in tests
     assert " failed" not in tests
     serve(main_venv, project, [("GET", "/items", 200), ("GET", "/items/1", 404)])
     for command in (

@@ -18,13 +18,10 @@ from .conftest import ROOT
 
 pytestmark = pytest.mark.contract
 
-# Findings the harness made that are not fixed yet (see docs/contract-testing.md, "Findings so
-# far"), as `(operationId, mode): pytest.mark.xfail(reason=..., strict=True)`. Strict: once
-# fixed, pytest reports XPASS as a failure and the entry must go.
-KNOWN_FINDINGS: dict[tuple[str, str], pytest.MarkDecorator] = {}
+# Every operation, positive and negative. A finding fails the suite until it is fixed: no
+# finding is marked as known or left out of the stateful run.
 CASES = [
-    pytest.param(op, mode, marks=KNOWN_FINDINGS.get((op, mode), ()), id=f"{op}-{mode}")
-    for op, mode in contract_cases("tasks", root=ROOT)
+    pytest.param(op, mode, id=f"{op}-{mode}") for op, mode in contract_cases("tasks", root=ROOT)
 ]
 
 

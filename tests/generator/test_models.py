@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from specfirst.generator import pipeline, state
 from specfirst.generator.pydantic_models.driver import unmark
 from specfirst.generator.schemas import COMPONENT_MARK as M
 from specfirst.generator.schemas import ModelPlan, TypeNamer
@@ -72,3 +77,43 @@ def test_a_split_component_is_found_by_its_variants_before_an_inline_namesake() 
     plain = ModelPlan()
     plain.name_components({"Pet": {"type": "object"}, "PetRequest": {"type": "object"}})
     assert TypeNamer({}, plain, {"Pet", "PetRequest"}).class_for("Pet", "request") == "Pet"
+
+
+FIELDS_CONTRACT = """\
+openapi: 3.1.0
+info: {title: fields, version: "1"}
+paths: {}
+components:
+  schemas:
+    Pet:
+      type: object
+      required: [weightKg]
+      properties:
+        weightKg: {type: number}
+        a.b: {type: string}
+"""
+
+
+def test_the_field_names_option_shapes_models_and_the_stamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contract = tmp_path / "api.yaml"
+    contract.write_text(FIELDS_CONTRACT)
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "state"))  # one warm models cache
+    out = tmp_path / "out"
+    models = out / "fields_api" / "models.py"
+
+    pipeline.generate_package(contract, "fields_api", out)
+    assert 'weight_kg: Annotated[StrictFloat, Field(alias="weightKg")]' in models.read_text()
+    assert pipeline.stale_reason(out / "fields_api", field_names="wire") == (
+        "generated with other options"
+    )
+
+    assert pipeline.generate_package(contract, "fields_api", out, field_names="wire").changed
+    assert "    weightKg: StrictFloat\n" in models.read_text()
+    assert 'a_b: Annotated[str | MISSING, Field(alias="a.b")]' in models.read_text()
+    assert pipeline.stale_reason(out / "fields_api", field_names="wire") is None
+    assert pipeline.stale_reason(out / "fields_api") == "generated with other options"
+
+    assert pipeline.generate_package(contract, "fields_api", out).changed
+    assert "weight_kg:" in models.read_text()

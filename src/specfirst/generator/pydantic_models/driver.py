@@ -32,6 +32,7 @@ from typing import Any
 from specfirst.errors import SpecfirstError
 from specfirst.generator import string_keywords
 from specfirst.generator.pydantic_models.result import ModelsModule
+from specfirst.generator.pydantic_models.scalar_items import inline_scalar_items
 from specfirst.generator.schemas import FIELD_NAMES_KEY, MARK_KEY
 
 CACHE_SUBDIR = "models-cache"
@@ -252,7 +253,8 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
         except ModelGenerationError:
             raise split_error from None
         output = output.replace(_HEADER_SLOT, f"{_HEADER_SLOT}\n{VARIANTS_FALLBACK}", 1)
-    return unmark(string_keywords.restore_keywords(strict_temporal_imports(output)), mark)
+    output = string_keywords.restore_keywords(strict_temporal_imports(output))
+    return unmark(inline_scalar_items(output, set(document["components"]["schemas"])), mark)
 
 
 def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:

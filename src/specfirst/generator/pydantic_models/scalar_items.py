@@ -58,12 +58,27 @@ def inline_scalar_items(source: str, components: set[str]) -> str:
     result = re.sub(
         rf"^(?:{'|'.join(map(re.escape, inlined))})\.model_rebuild\(\)\n", "", result, flags=re.M
     )
-    uses = re.compile(rf"\b({'|'.join(map(re.escape, sorted(inlined, key=len, reverse=True)))})\b")
-    return uses.sub(lambda m: inlined[m.group(1)], result)
+    names = "|".join(map(re.escape, sorted(inlined, key=len, reverse=True)))
+    # Only where a type is named: not inside strings (a description may say `Text`), not as a
+    # field's own name (`    Text: ...` with `field_names = "wire"`), class name or attribute.
+    uses = re.compile(
+        rf"{_STRING}|^ +\w+:|class \w+|(?<![.\w])({names})(?!\w)", re.MULTILINE | re.DOTALL
+    )
+    return uses.sub(lambda m: inlined[m.group(1)] if m.group(1) else m.group(0), result)
+
+
+_STRING = "|".join(  # Python string literals: triple-quoted (over lines), then one-line
+    (
+        r'"""(?:\\.|[^\\])*?"""',
+        r"'''(?:\\.|[^\\])*?'''",
+        r'"(?:\\.|[^"\\\n])*"',
+        r"'(?:\\.|[^'\\\n])*'",
+    )
+)
 
 
 def _without_strings(annotation: str) -> str:
-    return re.sub(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"", "''", annotation)
+    return re.sub(_STRING, "''", annotation, flags=re.DOTALL)
 
 
 def _has_default(annotation: str) -> bool:

@@ -33,6 +33,7 @@ from specfirst.errors import SpecfirstError
 from specfirst.generator import string_keywords
 from specfirst.generator.pydantic_models.result import ModelsModule
 from specfirst.generator.pydantic_models.scalar_items import inline_scalar_items
+from specfirst.generator.pydantic_models.variant_names import restore_variant_names
 from specfirst.generator.schemas import FIELD_NAMES_KEY, MARK_KEY
 
 CACHE_SUBDIR = "models-cache"
@@ -254,7 +255,9 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
             raise split_error from None
         output = output.replace(_HEADER_SLOT, f"{_HEADER_SLOT}\n{VARIANTS_FALLBACK}", 1)
     output = string_keywords.restore_keywords(strict_temporal_imports(output))
-    return unmark(inline_scalar_items(output, set(document["components"]["schemas"])), mark)
+    components = set(document["components"]["schemas"])
+    output = inline_scalar_items(restore_variant_names(output, components), components)
+    return unmark(output, mark)
 
 
 def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:

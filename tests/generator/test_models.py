@@ -117,3 +117,38 @@ def test_the_field_names_option_shapes_models_and_the_stamp(
 
     assert pipeline.generate_package(contract, "fields_api", out).changed
     assert "weight_kg:" in models.read_text()
+
+
+def test_inline_constrained_items_are_written_in_place() -> None:
+    from specfirst.generator.pydantic_models.scalar_items import inline_scalar_items
+
+    source = (
+        HEAD + "\n\nclass Note(BaseModel):\n"
+        "    text: Annotated[str, Field(description='Text of the note')]\n"
+        "    Text: list[Text] | MISSING = MISSING\n"
+        "    tags: dict[str, Tag] | list[Text]\n\n\n"
+        "class Text(RootModel[str]):\n    root: Annotated[str, Field(max_length=5)]\n\n\n"
+        "class Tag(RootModel[str]):\n    root: Annotated[str, Field(min_length=1)]\n\n\n"
+        "class Kept(RootModel[str]):\n    root: Annotated[str, Field(min_length=1)]\n\n"
+        "    def __str__(self) -> str:\n        return self.root\n"
+    )
+    result = inline_scalar_items(source, components={"Tag", "Note"})
+    assert "class Text(" not in result  # inline, scalar: written where it was named
+    assert "    Text: list[Annotated[str, Field(max_length=5)]] | MISSING = MISSING\n" in result
+    assert "description='Text of the note'" in result  # not inside strings
+    assert "dict[str, Tag] | list[Annotated[str, Field(max_length=5)]]" in result
+    assert "class Tag(RootModel[str])" in result  # a component keeps its class
+    assert "class Kept(RootModel[str])" in result  # more than its root in the body
+
+
+def test_variants_keep_their_components_spelling() -> None:
+    from specfirst.generator.pydantic_models.variant_names import restore_variant_names
+
+    source = (
+        HEAD + f"\n\nclass {M}MongoDbThingRequest(BaseModel):\n    name: str\n\n\n"
+        f"class {M}Box(BaseModel):\n    thing: {M}MongoDbThingRequest\n"
+    )
+    result = restore_variant_names(source, {f"{M}MongoDBThing", f"{M}Box"})
+    assert f"class {M}MongoDBThingRequest(BaseModel):" in result
+    assert f"thing: {M}MongoDBThingRequest\n" in result
+    assert restore_variant_names(result, {f"{M}MongoDBThing", f"{M}Box"}) == result

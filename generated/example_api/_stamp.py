@@ -2,14 +2,14 @@
 # Change the contract and run `specfirst generate` instead.
 """What this package was generated from, and by what: `specfirst generate` stops early and `specfirst check` passes when all of it still holds."""
 
-GENERATOR = "specfirst 0.1.0 ab76ade80cc7d7f83bd682555aac229c"
+GENERATOR = "specfirst 0.1.0 2dfdab3f0fbd16f3faa85d038c7c6926"
 INPUTS: dict[str, str] = {
     "../../specs/example/openapi.yaml": "8aae25e7b6b621a26a96b68b9f40a226129b87e7eb0800f1d72e4a028192356c",
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "7470db235328aaadebaed9cda4cb521dac477cb3b4dd4566112a615672b0e19d",
     "app.py": "44367577d6f0fa7a2c8d584b211f33e640fda1e9208e130bb2bbda32ee6774cc",
-    "models.py": "924d34ea057bdb439acafa5795a10df3d5e06460a677b08ee4e450502b0271f8",
+    "models.py": "97847f753cbbb8cd3a74808eb310870dc0a4498854aa9632a8099fdcb0b2fcfc",
     "openapi.json": "5f8b7a922913b40ff75c95f8b5cf7a299ccd43a311cffa59a20c2b17b85c9107",
     "responses.py": "e3e5da075f47ff7c99ca36814d749c26222ddd1813af103322953c2c5d6fad9b",
     "routers/__init__.py": "58f823fb6ce70e0496901c001bb8a4c038e8169717fd5688a8d9786e8aa025a0",

@@ -6,23 +6,24 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import MISSING, BaseModel, Field, RootModel, StrictFloat
+from pydantic import MISSING, Field, RootModel, StrictFloat
 from specfirst_runtime.dates import IsoDate as date_aliased
+from specfirst_runtime.models import ContractModel
 from specfirst_runtime.values import StrictInt
 
 
-class Adoption(BaseModel):
+class Adoption(ContractModel):
     id: str
-    petId: StrictInt
+    pet_id: Annotated[StrictInt, Field(alias="petId")]
     adopter: Adopter
 
 
-class AdoptionRequest(BaseModel):
-    petId: Annotated[StrictInt, Field(ge=1)]
+class AdoptionRequest(ContractModel):
+    pet_id: Annotated[StrictInt, Field(alias="petId", ge=1)]
     adopter: Adopter
 
 
-class GetHealth200ResponseBody(BaseModel):
+class GetHealth200ResponseBody(ContractModel):
     status: GetHealth200ResponseBodyStatus
 
 
@@ -30,7 +31,7 @@ class GetHealth200ResponseBodyStatus(Enum):
     ok = "ok"
 
 
-class Job(BaseModel):
+class Job(ContractModel):
     id: str
     state: JobState
 
@@ -41,12 +42,12 @@ class JobState(Enum):
     done = "done"
 
 
-class Person(BaseModel):
+class Person(ContractModel):
     kind: Literal["person"]
-    fullName: str
+    full_name: Annotated[str, Field(alias="fullName")]
 
 
-class PetBase(BaseModel):
+class PetBase(ContractModel):
     name: Annotated[str, Field(max_length=100, min_length=1)]
     species: Species
     nickname: Annotated[
@@ -54,34 +55,34 @@ class PetBase(BaseModel):
     ] = MISSING
 
 
-class PetRequest(BaseModel):
+class PetRequest(ContractModel):
     name: Annotated[str, Field(max_length=100, min_length=1)]
     species: Species
     nickname: Annotated[
         str | None | MISSING, Field(description="Explicitly null when the pet has none.")
     ] = MISSING
-    weightKg: Annotated[StrictFloat | MISSING, Field(ge=0.0)] = MISSING
+    weight_kg: Annotated[StrictFloat | MISSING, Field(alias="weightKg", ge=0.0)] = MISSING
     microchip: Annotated[str | MISSING, Field(description="Stored, never shown.")] = MISSING
 
 
-class PetResponse(BaseModel):
+class PetResponse(ContractModel):
     name: Annotated[str, Field(max_length=100, min_length=1)]
     species: Species
     nickname: Annotated[
         str | None | MISSING, Field(description="Explicitly null when the pet has none.")
     ] = MISSING
     id: StrictInt | MISSING = MISSING
-    weightKg: Annotated[StrictFloat | MISSING, Field(ge=0.0)] = MISSING
+    weight_kg: Annotated[StrictFloat | MISSING, Field(alias="weightKg", ge=0.0)] = MISSING
 
 
-class Photo(BaseModel):
+class Photo(ContractModel):
     id: str
-    petId: StrictInt
+    pet_id: Annotated[StrictInt, Field(alias="petId")]
     caption: str | MISSING = MISSING
     size: Annotated[StrictInt, Field(description="Bytes received.")]
 
 
-class Problem(BaseModel):
+class Problem(ContractModel):
     """
     An RFC 9457 problem document.
     """
@@ -94,20 +95,20 @@ class Problem(BaseModel):
     errors: list[ProblemError] | MISSING = MISSING
 
 
-class ProblemError(BaseModel):
+class ProblemError(ContractModel):
     loc: list[str | StrictInt] | MISSING = MISSING
     msg: str | MISSING = MISSING
     type: str | MISSING = MISSING
 
 
-class SendFeedbackRequestBody(BaseModel):
+class SendFeedbackRequestBody(ContractModel):
     rating: Annotated[StrictInt, Field(ge=1, le=5)]
     comment: Annotated[str | MISSING, Field(max_length=500)] = MISSING
 
 
-class Shelter(BaseModel):
+class Shelter(ContractModel):
     kind: Literal["shelter"]
-    shelterName: str
+    shelter_name: Annotated[str, Field(alias="shelterName")]
     capacity: Annotated[StrictInt, Field(ge=0)]
 
 
@@ -121,12 +122,12 @@ class Species(Enum):
     rabbit = "rabbit"
 
 
-class UploadPhotoRequestBody(BaseModel):
+class UploadPhotoRequestBody(ContractModel):
     file: Annotated[bytes, Field(description="The image.")]
     caption: Annotated[str | MISSING, Field(max_length=200)] = MISSING
 
 
-class Visit(BaseModel):
-    petId: StrictInt
+class Visit(ContractModel):
+    pet_id: Annotated[StrictInt, Field(alias="petId")]
     date: date_aliased
     reason: str | MISSING = MISSING

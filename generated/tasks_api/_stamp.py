@@ -2,7 +2,7 @@
 # Change the contract and run `specfirst generate` instead.
 """What this package was generated from, and by what: `specfirst generate` stops early and `specfirst check` passes when all of it still holds."""
 
-GENERATOR = "specfirst 0.1.0 ab76ade80cc7d7f83bd682555aac229c"
+GENERATOR = "specfirst 0.1.0 2dfdab3f0fbd16f3faa85d038c7c6926"
 INPUTS: dict[str, str] = {
     "../../specs/tasks/components/headers.yaml": "51b37b90a2260dc5cf3d301654e07ba81a94ee7e02c499b82b9bf59066d27125",
     "../../specs/tasks/components/parameters.yaml": "f6171d625d2c4d6b13a27e90fc5875bc989a1342883d13bfe742ce4e83209ead",
@@ -17,7 +17,7 @@ INPUTS: dict[str, str] = {
 OUTPUTS: dict[str, str] = {
     "__init__.py": "7336973db2a1f36d218d71d2c9e71af5aa3ec4200cd75723f5126af55468ef30",
     "app.py": "b5ad7bde75f10a51252eb94e4f27899d3f5646fbdf9da26acd1cf5da13489ce0",
-    "models.py": "d2df106a1dc2d5a7327f9b22bb78251c1a9931bacb7ce0a94161ff6410321751",
+    "models.py": "f10caad16f48e7f3c22aa9b0268e9695bfd2153daf05cf3a9627a4b57ef498b0",
     "openapi.json": "ffe30aadabd570e5053cd959cdf1c5422b045f833e2779f05488336dc3d090f5",
     "responses.py": "b6d6d1fc424a526d3010cd64428ce87dbc5c07e7fde51f7137f54a131c490a1b",
     "routers/__init__.py": "2c236e9e4b69ab5555aa8bc57aceefc092e025bc6f0bd58292b86d40a2a29df1",

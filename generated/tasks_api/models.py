@@ -7,12 +7,13 @@ from enum import Enum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import MISSING, ConfigDict, Field, StrictBool
 from specfirst_runtime.dates import AwareDatetime
+from specfirst_runtime.models import ContractModel
 from specfirst_runtime.values import StrictInt
 
 
-class Health(BaseModel):
+class Health(ContractModel):
     """
     The process is up.
     """
@@ -27,7 +28,7 @@ class HealthStatus(Enum):
     ok = "ok"
 
 
-class LogoutRequest(BaseModel):
+class LogoutRequest(ContractModel):
     """
     The session to end, named by its current refresh token.
     """
@@ -45,7 +46,7 @@ class LogoutRequest(BaseModel):
     ]
 
 
-class Problem(BaseModel):
+class Problem(ContractModel):
     """
     An RFC 9457 problem document, sent as `application/problem+json` for every error the API returns, including the framework's own (validation, routing, unexpected failures). Clients branch on `type` (a stable URI reference) and `status`; `title` and `detail` are for humans. Further members may be present (for example `errors` on validation problems).
     """
@@ -89,7 +90,7 @@ class Problem(BaseModel):
     ] = MISSING
 
 
-class Readiness(BaseModel):
+class Readiness(ContractModel):
     """
     The service can serve requests (its database answers).
     """
@@ -111,7 +112,7 @@ class ReadinessStatus(Enum):
     ok = "ok"
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(ContractModel):
     """
     A refresh token to exchange for a new token pair.
     """
@@ -129,7 +130,7 @@ class RefreshRequest(BaseModel):
     ]
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(ContractModel):
     """
     A new account. The email is the login name (case-insensitive).
     """
@@ -164,7 +165,7 @@ class RegisterRequest(BaseModel):
     ] = MISSING
 
 
-class Task(BaseModel):
+class Task(ContractModel):
     """
     A task owned by one account.
     """
@@ -196,7 +197,7 @@ class Task(BaseModel):
     ]
 
 
-class TaskCreate(BaseModel):
+class TaskCreate(ContractModel):
     """
     A new task. Only `title` is required.
     """
@@ -223,7 +224,7 @@ class TaskCreate(BaseModel):
     ] = MISSING
 
 
-class TaskPage(BaseModel):
+class TaskPage(ContractModel):
     """
     One page of tasks in the requested order.
     """
@@ -244,7 +245,7 @@ class TaskPage(BaseModel):
     ]
 
 
-class TaskPatch(BaseModel):
+class TaskPatch(ContractModel):
     """
     The fields to change; absent fields keep their value. `{"status": "completed"}` completes a task, `{"status": "pending"}` reopens it, `{"due_at": null}` removes the due date.
     """
@@ -261,7 +262,7 @@ class TaskPatch(BaseModel):
     due_at: AwareDatetime | None | MISSING = MISSING
 
 
-class TaskReplace(BaseModel):
+class TaskReplace(ContractModel):
     """
     Every writable field of a task (PUT replaces the whole task).
     """
@@ -287,7 +288,7 @@ class TaskStatus(Enum):
     completed = "completed"
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(ContractModel):
     """
     OAuth2 resource-owner password credentials (RFC 6749 section 4.3), form-encoded. This is what the "Authorize" button of `/docs` sends.
     """
@@ -330,7 +331,7 @@ class TokenRequestGrantType(Enum):
     password = "password"
 
 
-class TokenResponse(BaseModel):
+class TokenResponse(ContractModel):
     """
     A short-lived access token (JWT) and a single-use refresh token.
     """
@@ -356,7 +357,7 @@ class TokenResponseTokenType(Enum):
     bearer = "bearer"
 
 
-class User(BaseModel):
+class User(ContractModel):
     """
     An account. Never includes the password or its hash.
     """
@@ -380,7 +381,7 @@ class User(BaseModel):
     created_at: AwareDatetime
 
 
-class UserPage(BaseModel):
+class UserPage(ContractModel):
     """
     One page of accounts, oldest first.
     """

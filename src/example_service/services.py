@@ -21,7 +21,7 @@ def _to_api(record: PetRecord) -> models.PetResponse:
     if record.nickname_set:
         pet.nickname = record.nickname
     if record.weight_kg is not None:
-        pet.weightKg = record.weight_kg
+        pet.weight_kg = record.weight_kg
     return pet
 
 
@@ -30,7 +30,7 @@ def _apply(record: PetRecord, body: models.PetRequest) -> None:
     record.species = body.species.value
     record.nickname_set = body.nickname is not MISSING
     record.nickname = body.nickname if body.nickname is not MISSING else None
-    record.weight_kg = body.weightKg if body.weightKg is not MISSING else None
+    record.weight_kg = body.weight_kg if body.weight_kg is not MISSING else None
     record.microchip = body.microchip if body.microchip is not MISSING else None
 
 
@@ -111,7 +111,7 @@ class PetsService:
         photo_id = uuid.uuid4().hex
         caption = body.caption if body.caption is not MISSING else None
         self.store.photos[photo_id] = (pet_id, len(body.file), caption)
-        photo = models.Photo(id=photo_id, petId=pet_id, size=len(body.file))
+        photo = models.Photo(id=photo_id, pet_id=pet_id, size=len(body.file))
         if caption is not None:
             photo.caption = caption
         return photo
@@ -130,7 +130,7 @@ class ClinicService:
         limit: int = 50,
     ) -> list[models.Visit]:
         return [
-            models.Visit(petId=pet_id, date=since, reason=f"check-up at {x_clinic_id}")
+            models.Visit(pet_id=pet_id, date=since, reason=f"check-up at {x_clinic_id}")
             for pet_id in sorted(self.store.pets)[:limit]
         ]
 
@@ -138,8 +138,8 @@ class ClinicService:
         self, *, body: models.AdoptionRequest, principal: security.Principal
     ) -> responses.CreateAdoption201Response:
         adoption_id = uuid.uuid4().hex
-        self.store.adoptions[adoption_id] = body.petId
-        adoption = models.Adoption(id=adoption_id, petId=body.petId, adopter=body.adopter)
+        self.store.adoptions[adoption_id] = body.pet_id
+        adoption = models.Adoption(id=adoption_id, pet_id=body.pet_id, adopter=body.adopter)
         return responses.CreateAdoption201Response(
             body=adoption, location=f"/adoptions/{adoption_id}"
         )

@@ -21,6 +21,7 @@ from specfirst.errors import ConfigError
 
 __all__ = [
     "API_KEYS",
+    "FIELD_NAMES",
     "MODEL_SCOPES",
     "PROJECT_KEYS",
     "ApiConfig",
@@ -32,6 +33,9 @@ __all__ = [
 
 
 MODEL_SCOPES = ("all", "operations")
+# How model fields are named in Python: snake_case with the wire name as alias, or the wire name
+# itself (aliased only where it is no identifier).
+FIELD_NAMES = ("snake_case", "wire")
 
 _TYPE_NAMES: dict[type, str] = {str: "a string", dict: "a table", list: "an array of tables"}
 
@@ -60,6 +64,7 @@ API_KEYS: tuple[Key, ...] = (
     Key("package", str, required=True, identifier=True),
     Key("out", str, default="generated"),
     Key("models", str, default="all", choices=MODEL_SCOPES),
+    Key("field_names", str, default="snake_case", choices=FIELD_NAMES),
     Key("services", str),
     Key("contract_test", dict, open_table=True),  # specfirst.contract_test.settings reads it
 )
@@ -76,6 +81,9 @@ class ApiConfig:
     models: str = "all"
     # The package folder of the hand-written service classes (`specfirst scaffold`), if any.
     services: Path | None = None
+    # "snake_case": model fields are snake_case, aliased to the contract's names (`weight_kg`,
+    # alias `weightKg`); "wire": fields keep the contract's names where they are identifiers.
+    field_names: str = "snake_case"
 
     @property
     def package_dir(self) -> Path:
@@ -139,6 +147,7 @@ def load_config(pyproject: Path | None = None) -> ProjectConfig:
                 out=_relative(root / entry.get("out", "generated")),
                 models=entry.get("models", "all"),
                 services=_relative(root / services) if services else None,
+                field_names=entry.get("field_names", "snake_case"),
             )
         )
     return ProjectConfig(root=root, apis=tuple(apis), lint=table.get("lint", {}))

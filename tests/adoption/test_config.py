@@ -21,6 +21,7 @@ package = "shop_api"
 out = "src"
 services = "src/shop_service/services"
 models = "operations"
+field_names = "wire"
 
 [tool.specfirst.apis.contract_test]
 app = "shop_service.app:create_app"
@@ -44,6 +45,7 @@ def test_a_full_table_is_read(tmp_path: Path) -> None:
     assert api.package_dir == (tmp_path / "src" / "shop_api").resolve()
     assert api.services == (tmp_path / "src" / "shop_service" / "services").resolve()
     assert api.models == "operations"
+    assert api.field_names == "wire"
     assert config.lint == {"rules": {"operation-summary": "warning"}}
 
 
@@ -53,6 +55,7 @@ def test_defaults(tmp_path: Path) -> None:
     ).apis
     assert api.out == tmp_path.resolve() / "generated"
     assert api.models == "all"
+    assert api.field_names == "snake_case"
     assert api.services is None
 
 
@@ -88,6 +91,11 @@ def test_defaults(tmp_path: Path) -> None:
             '[tool.specfirst.apis.contract_test]\n[[tool.specfirst.apis]]\nname = "a"\n'
             'contract = "b"\npackage = "b"\n',
             "tool.specfirst.apis[1].name: 'a' is configured twice",
+        ),
+        (
+            '[[tool.specfirst.apis]]\nname = "a"\ncontract = "a"\npackage = "a"\n'
+            'field_names = "camel"\n',
+            "tool.specfirst.apis[0].field_names: expected one of 'snake_case', 'wire', got 'camel'",
         ),
         ("[tool.specfirst]\nlint = 1\n", "tool.specfirst.lint: expected a table, got an integer"),
         ('[tool]\nspecfirst = "x"\n', "tool.specfirst must be a table, got a string"),

@@ -97,6 +97,20 @@ def test_invalid_body_is_a_422_problem(
     assert where in [error["loc"] for error in response.json()["errors"]]
 
 
+def test_bodies_carry_the_contract_names_both_ways(client: TestClient) -> None:
+    created = client.post(
+        "/pets", json={"name": "Rex", "species": "dog", "weightKg": 4.5}, headers=AUTH
+    )
+    assert created.status_code == 201
+    pet_id = created.json()["id"]
+    shown = client.get(f"/pets/{pet_id}", headers=AUTH).json()
+    assert shown["weightKg"] == 4.5  # the service set `weight_kg`; the wire says `weightKg`
+    assert "weight_kg" not in shown
+    python_name = client.post("/adoptions", json={"pet_id": 1, "adopter": {}}, headers=AUTH)
+    assert python_name.status_code == 422
+    assert ["body", "petId"] in [error["loc"] for error in python_name.json()["errors"]]
+
+
 def test_malformed_json_is_a_400_problem(client: TestClient) -> None:
     response = client.post(
         "/pets", content=b"{not json", headers={**AUTH, "Content-Type": "application/json"}
@@ -200,6 +214,7 @@ def test_discriminated_union_body(client: TestClient) -> None:
     response = client.post("/adoptions", json={"petId": 1, "adopter": shelter}, headers=AUTH)
     assert response.status_code == 201
     assert response.json()["adopter"] == shelter
+    assert response.json()["petId"] == 1
     assert response.headers["location"].startswith("/adoptions/")
     wrong_tag = client.post(
         "/adoptions", json={"petId": 1, "adopter": {"kind": "alien"}}, headers=AUTH

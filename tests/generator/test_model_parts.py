@@ -203,7 +203,7 @@ def test_clashing_inline_names_are_renamed_apart() -> None:
     joined = models.join_part_sources(sources, parts)
     assert joined is not None
     types = sorted(re.findall(r"^class (Type\d*)\((\w+)", joined, re.MULTILINE))
-    assert ("Type", "BaseModel") in types  # the component keeps its name
+    assert ("Type", "ContractModel") in types  # the component keeps its name
     enums = [name for name, base in types if base == "Enum"]
     assert len(set(enums)) == len(enums) == 4  # four inline enums, four names
 
@@ -283,6 +283,6 @@ def test_a_failing_worker_falls_back_to_one_run(monkeypatch: pytest.MonkeyPatch)
         models.run_in_processes([p.document for p in plan_parts(document)])
     source = models.generate_models(document, "# head", cache_dir=None)
     assert source == models.generate_models(document, "# head", cache_dir=None)
-    assert "class ZooOwner(BaseModel):" in source
+    assert "class ZooOwner(ContractModel):" in source
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")  # no worker can start
     assert models.generate_models(document, "# head", cache_dir=None) == source

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from specfirst.generator import pipeline, state
 from specfirst.generator.pydantic_models.driver import unmark
 from specfirst.generator.schemas import COMPONENT_MARK as M
 from specfirst.generator.schemas import ModelPlan, TypeNamer
@@ -72,3 +77,78 @@ def test_a_split_component_is_found_by_its_variants_before_an_inline_namesake() 
     plain = ModelPlan()
     plain.name_components({"Pet": {"type": "object"}, "PetRequest": {"type": "object"}})
     assert TypeNamer({}, plain, {"Pet", "PetRequest"}).class_for("Pet", "request") == "Pet"
+
+
+FIELDS_CONTRACT = """\
+openapi: 3.1.0
+info: {title: fields, version: "1"}
+paths: {}
+components:
+  schemas:
+    Pet:
+      type: object
+      required: [weightKg]
+      properties:
+        weightKg: {type: number}
+        a.b: {type: string}
+"""
+
+
+def test_the_field_names_option_shapes_models_and_the_stamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contract = tmp_path / "api.yaml"
+    contract.write_text(FIELDS_CONTRACT)
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "state"))  # one warm models cache
+    out = tmp_path / "out"
+    models = out / "fields_api" / "models.py"
+
+    pipeline.generate_package(contract, "fields_api", out)
+    assert 'weight_kg: Annotated[StrictFloat, Field(alias="weightKg")]' in models.read_text()
+    assert pipeline.stale_reason(out / "fields_api", field_names="wire") == (
+        "generated with other options"
+    )
+
+    assert pipeline.generate_package(contract, "fields_api", out, field_names="wire").changed
+    assert "    weightKg: StrictFloat\n" in models.read_text()
+    assert 'a_b: Annotated[str | MISSING, Field(alias="a.b")]' in models.read_text()
+    assert pipeline.stale_reason(out / "fields_api", field_names="wire") is None
+    assert pipeline.stale_reason(out / "fields_api") == "generated with other options"
+
+    assert pipeline.generate_package(contract, "fields_api", out).changed
+    assert "weight_kg:" in models.read_text()
+
+
+def test_inline_constrained_items_are_written_in_place() -> None:
+    from specfirst.generator.pydantic_models.scalar_items import inline_scalar_items
+
+    source = (
+        HEAD + "\n\nclass Note(BaseModel):\n"
+        "    text: Annotated[str, Field(description='Text of the note')]\n"
+        "    Text: list[Text] | MISSING = MISSING\n"
+        "    tags: dict[str, Tag] | list[Text]\n\n\n"
+        "class Text(RootModel[str]):\n    root: Annotated[str, Field(max_length=5)]\n\n\n"
+        "class Tag(RootModel[str]):\n    root: Annotated[str, Field(min_length=1)]\n\n\n"
+        "class Kept(RootModel[str]):\n    root: Annotated[str, Field(min_length=1)]\n\n"
+        "    def __str__(self) -> str:\n        return self.root\n"
+    )
+    result = inline_scalar_items(source, components={"Tag", "Note"})
+    assert "class Text(" not in result  # inline, scalar: written where it was named
+    assert "    Text: list[Annotated[str, Field(max_length=5)]] | MISSING = MISSING\n" in result
+    assert "description='Text of the note'" in result  # not inside strings
+    assert "dict[str, Tag] | list[Annotated[str, Field(max_length=5)]]" in result
+    assert "class Tag(RootModel[str])" in result  # a component keeps its class
+    assert "class Kept(RootModel[str])" in result  # more than its root in the body
+
+
+def test_variants_keep_their_components_spelling() -> None:
+    from specfirst.generator.pydantic_models.variant_names import restore_variant_names
+
+    source = (
+        HEAD + f"\n\nclass {M}MongoDbThingRequest(BaseModel):\n    name: str\n\n\n"
+        f"class {M}Box(BaseModel):\n    thing: {M}MongoDbThingRequest\n"
+    )
+    result = restore_variant_names(source, {f"{M}MongoDBThing", f"{M}Box"})
+    assert f"class {M}MongoDBThingRequest(BaseModel):" in result
+    assert f"thing: {M}MongoDBThingRequest\n" in result
+    assert restore_variant_names(result, {f"{M}MongoDBThing", f"{M}Box"}) == result

@@ -131,3 +131,63 @@ def test_a_golden_mismatch_shows_the_diff_and_the_refresh_command(tmp_path: Path
     assert "-x = 1" in diff
     assert "+x = 2" in diff
     assert "make golden" in REFRESH
+
+
+WIRE_RECORD = {
+    "weightKg": 4.5,
+    "foo": "a",
+    "Foo": "b",
+    "fooBar": "c",
+    "foo_bar": "d",
+    "HTTPStatus": 200,
+    "_links": {"self": "/records/1"},
+    "@type": "record",
+    "$ref": "#/x",
+    "class": "k",
+    "a.b": "e",
+    "123abc": "f",
+    "model_config": "g",
+    "schema": "h",
+    "self": "i",
+    "Tier": "paid",
+    "tags": ["x"],
+    "codes": [1, 2],
+    "grid": [["ab"]],
+    "scores": {"math": 9.5},
+    "labels": ["first"],
+}
+
+
+@pytest.mark.usefixtures("golden_on_path")
+def test_awkward_field_names_keep_their_wire_names_on_the_wire() -> None:
+    module = importlib.import_module("fields_api")
+    with TestClient(module.create_app()) as client:
+        served = client.post("/records", json=WIRE_RECORD)
+        snake = client.post("/records", json={"weight_kg": 1})
+        too_long = client.post("/records", json={"weightKg": 1, "tags": ["x" * 21]})
+    assert served.status_code == 501  # no service bound: the body was read, then refused
+    assert snake.status_code == too_long.status_code == 422
+    models = importlib.import_module("fields_api.models")
+    record = models.Record.model_validate(WIRE_RECORD)
+    assert (record.weight_kg, record.foo_1, record.foo_bar, record.foo_bar_1) == (
+        4.5,
+        "b",
+        "c",
+        "d",
+    )
+    assert (record.field_type, record.field_ref, record.class_, record.self) == (
+        "record",
+        "#/x",
+        "k",
+        "i",
+    )
+    assert record.tags == ["x"]  # plain values, not one class per item
+    assert record.labels[0].root == "first"  # a named component keeps its class
+    assert record.model_dump(mode="json", by_alias=True) == WIRE_RECORD
+    built = models.Record(weight_kg=1.0, foo_bar_1="d", class_="k", tags=["y"])
+    assert built.model_dump(mode="json", by_alias=True, exclude_unset=True) == {
+        "weightKg": 1.0,
+        "foo_bar": "d",
+        "class": "k",
+        "tags": ["y"],
+    }

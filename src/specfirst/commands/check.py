@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     stale = 0
     for api in selected_apis(args):
-        reason = None if args.full else stale_reason(api.package_dir, api.models)
+        reason = None if args.full else stale_reason(api.package_dir, api.models, api.field_names)
         if not args.full and reason is None:
             print(f"{api.package_dir}: up to date (stamp)")
             continue
@@ -84,7 +84,9 @@ def _regenerate_and_compare(api: Any, reason: str | None) -> int:
         issues = validation_issues(contract)
         if issues:
             raise InvalidContractError(contract.path, issues)
-        staging = stage_package(contract, api.package, api.package_dir, models=api.models)
+        staging = stage_package(
+            contract, api.package, api.package_dir, models=api.models, field_names=api.field_names
+        )
     except ContractLoadError as exc:
         error(str(exc))
         return _UNREADABLE

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 allow_invalid=args.allow_invalid,
                 force=args.force,
                 models=api.models,
+                field_names=api.field_names,
                 on_warning=lambda text: print(f"warning: {text}", file=sys.stderr),
             )
         except (ContractLoadError, UsageError) as exc:

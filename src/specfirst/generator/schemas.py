@@ -42,10 +42,14 @@ from specfirst.openapi import walk_objects as walk_objects  # imports these two 
 # field alone (`Type`), which can take a component's name; no field-derived name starts so.
 COMPONENT_MARK = "ZzSpecfirst"
 MARK_KEY = "x-specfirst-mark"  # in the info object of the models document
+# How fields are named (`config.FIELD_NAMES`), in the same info object: datamodel-code-generator's
+# options follow it, and every cache key over the document changes with it.
+FIELD_NAMES_KEY = "x-specfirst-field-names"
 
 # Names that models.py (or the modules importing it) use for something else.
 _RESERVED = """
-    Any Annotated AnyUrl AnyHttpUrl AwareDatetime Base64Str BaseModel ClassVar ConfigDict Decimal
+    Any Annotated AnyUrl AnyHttpUrl AwareDatetime Base64Str BaseModel ClassVar ConfigDict
+    ContractModel Decimal
     Dict EmailStr Enum Field FilePath HttpUrl IntEnum IPv4Address IPv6Address Json List Literal
     MISSING NaiveDatetime Optional Path RootModel SecretStr StrEnum StrictBool StrictBytes
     StrictFloat StrictInt StrictStr Union UUID date datetime time timedelta
@@ -129,10 +133,15 @@ class ModelPlan:
         if schema_types(schema).names == ("array",) and isinstance(schema.get("items"), dict):
             self.hoist(schema["items"], pointer + "/items", wanted + "Item")
 
-    def build(self, document: dict[str, Any], keep: set[str] | None = None) -> dict[str, Any]:
+    def build(
+        self,
+        document: dict[str, Any],
+        keep: set[str] | None = None,
+        field_names: str = "snake_case",
+    ) -> dict[str, Any]:
         """The document datamodel-code-generator gets: renamed components (those in `keep`, or
         all) plus hoisted schemas, each name behind `COMPONENT_MARK` (unless the contract itself
-        spells the mark)."""
+        spells the mark); `field_names` goes in its info object (`FIELD_NAMES_KEY`)."""
         components = openapi_components(document, "schemas")
         self.mark = "" if COMPONENT_MARK in json.dumps(components) else COMPONENT_MARK
         schemas: dict[str, Any] = {}
@@ -144,7 +153,12 @@ class ModelPlan:
             schemas[self.mark + name] = self._rewrite(node_at(document, pointer))
         return {
             "openapi": document.get("openapi", "3.1.0"),
-            "info": {"title": "models", "version": "0", MARK_KEY: self.mark},
+            "info": {
+                "title": "models",
+                "version": "0",
+                MARK_KEY: self.mark,
+                FIELD_NAMES_KEY: field_names,
+            },
             "paths": {},
             "components": {"schemas": schemas},
         }

@@ -32,12 +32,16 @@ from typing import Any
 from specfirst.errors import SpecfirstError
 from specfirst.generator import string_keywords
 from specfirst.generator.pydantic_models.result import ModelsModule
-from specfirst.generator.schemas import MARK_KEY
+from specfirst.generator.pydantic_models.scalar_items import inline_scalar_items
+from specfirst.generator.pydantic_models.variant_names import restore_variant_names
+from specfirst.generator.schemas import FIELD_NAMES_KEY, MARK_KEY
 
 CACHE_SUBDIR = "models-cache"
 CACHE_MAX_ENTRIES = 1024  # parts and whole documents; the least recently used go first
 CACHE_MAX_BYTES = 256 * 1024 * 1024
 _HEADER_SLOT = "# specfirst: generated-file header"
+# Every object model's base (`specfirst_runtime.models`): validated by alias, built by name.
+MODEL_BASE = "specfirst_runtime.models.ContractModel"
 
 
 class ModelGenerationError(SpecfirstError):
@@ -101,9 +105,12 @@ def generate_models_module(
     return ModelsModule.from_source(source.replace(_HEADER_SLOT, header, 1))
 
 
-def planned_inputs(document: dict[str, Any], plan: Any, keep: set[str] | None) -> str:
+def planned_inputs(
+    document: dict[str, Any], plan: Any, keep: set[str] | None, field_names: str = "snake_case"
+) -> str:
     """Everything `ModelPlan.build` reads: the component schemas, the hoisted inline schemas
-    with their names, the class names and the model scope (the code is in the cache key)."""
+    with their names, the class names, the model scope and how fields are named (the code is in
+    the cache key)."""
     from specfirst.loader import split_pointer
 
     hoisted = []
@@ -119,6 +126,7 @@ def planned_inputs(document: dict[str, Any], plan: Any, keep: set[str] | None) -
             hoisted,
             plan.class_names,
             sorted(keep) if keep is not None else None,
+            field_names,
         ],
         ensure_ascii=False,
     )
@@ -246,7 +254,10 @@ def _run_datamodel_codegen(document: dict[str, Any]) -> str:
         except ModelGenerationError:
             raise split_error from None
         output = output.replace(_HEADER_SLOT, f"{_HEADER_SLOT}\n{VARIANTS_FALLBACK}", 1)
-    return unmark(string_keywords.restore_keywords(strict_temporal_imports(output)), mark)
+    output = string_keywords.restore_keywords(strict_temporal_imports(output))
+    components = set(document["components"]["schemas"])
+    output = inline_scalar_items(restore_variant_names(output, components), components)
+    return unmark(output, mark)
 
 
 def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:
@@ -260,6 +271,7 @@ def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:
         TargetPydanticVersion,
     )
 
+    info = document.get("info", {})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -284,6 +296,10 @@ def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:
                 keep_model_order=True,
                 set_default_enum_member=True,
                 naming_strategy=NamingStrategy.FullPath,
+                # snake_case fields aliased to the wire names (`weight_kg`, alias `weightKg`);
+                # the base reads the wire by alias only and takes Python names in Python
+                snake_case_field=info.get(FIELD_NAMES_KEY, "snake_case") == "snake_case",
+                base_class=MODEL_BASE,
                 formatters=[],
                 field_extra_keys={string_keywords.EXTENSION},
                 custom_file_header=_HEADER_SLOT,

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool, StrictFloat
+from pydantic import MISSING, ConfigDict, Field, StrictBool, StrictFloat
 from specfirst_runtime.dates import AwareDatetime
 from specfirst_runtime.dates import IsoDate as date
+from specfirst_runtime.models import ContractModel
 from specfirst_runtime.values import StrictInt
 
 
-class CreateItem200ResponseBody(BaseModel):
+class CreateItem200ResponseBody(ContractModel):
     id: StrictInt | MISSING = MISSING
 
 
-class CreateItem201ResponseBody(BaseModel):
+class CreateItem201ResponseBody(ContractModel):
     id: StrictInt | MISSING = MISSING
 
 
-class CreateItemRequestBodyRequest(BaseModel):
+class CreateItemRequestBodyRequest(ContractModel):
     name: Annotated[str, Field(max_length=10)]
     code: Annotated[str | MISSING, Field(pattern="^[0-9]{3}-[A-Za-z0-9_]+$")] = MISSING
     due: AwareDatetime | MISSING = MISSING
@@ -29,7 +30,7 @@ class CreateItemRequestBodyRequest(BaseModel):
     secret: str | MISSING = MISSING
 
 
-class CreateItemRequestBodyResponse(BaseModel):
+class CreateItemRequestBodyResponse(ContractModel):
     name: Annotated[str, Field(max_length=10)]
     code: Annotated[str | MISSING, Field(pattern="^[0-9]{3}-[A-Za-z0-9_]+$")] = MISSING
     due: AwareDatetime | MISSING = MISSING
@@ -39,13 +40,13 @@ class CreateItemRequestBodyResponse(BaseModel):
     id: StrictInt | MISSING = MISSING
 
 
-class SubmitForm200ResponseBody(BaseModel):
+class SubmitForm200ResponseBody(ContractModel):
     model_config = ConfigDict(
         extra="allow",
     )
 
 
-class SubmitFormRequestBody(BaseModel):
+class SubmitFormRequestBody(ContractModel):
     count: StrictInt | MISSING = MISSING
     ratio: StrictFloat | MISSING = MISSING
     flag: StrictBool | MISSING = MISSING
@@ -53,5 +54,5 @@ class SubmitFormRequestBody(BaseModel):
     meta: SubmitFormRequestBodyMeta | MISSING = MISSING
 
 
-class SubmitFormRequestBodyMeta(BaseModel):
+class SubmitFormRequestBodyMeta(ContractModel):
     a: str | MISSING = MISSING

@@ -6,7 +6,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from pydantic import MISSING, BaseModel, Field
+from pydantic import MISSING, Field
+from specfirst_runtime.models import ContractModel
 from specfirst_runtime.values import StrictInt
 
 
@@ -24,7 +25,7 @@ class Kind1(Enum):
     square = "square"
 
 
-class Class(BaseModel):
+class Class(ContractModel):
     message: str | MISSING = MISSING
 
 
@@ -33,25 +34,25 @@ class FieldModel(Enum):
     b = "b"
 
 
-class Kind(BaseModel):
+class Kind(ContractModel):
     """
     A component whose name the inline `kind` enum in Shape's allOf would take.
     """
 
     label: str | MISSING = MISSING
-    Mode_1: Annotated[Mode | None, Field(alias="Mode")] = Mode.fast
+    mode: Annotated[Mode | None, Field(alias="Mode")] = Mode.fast
 
 
-class ListPets200ResponseBodyItem(BaseModel):
+class ListPets200ResponseBodyItem(ContractModel):
     id: StrictInt | MISSING = MISSING
 
 
-class PetCategory(BaseModel):
+class PetCategory(ContractModel):
     name: str
     parent: PetCategory | MISSING = MISSING
 
 
-class Query(BaseModel):
+class Query(ContractModel):
     a_b: Annotated[str | MISSING, Field(alias="a.b")] = MISSING
     class_: Annotated[StrictInt | MISSING, Field(alias="class")] = MISSING
 

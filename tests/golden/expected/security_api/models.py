@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from pydantic import MISSING, BaseModel
+from pydantic import MISSING
+from specfirst_runtime.models import ContractModel
 
 
-class OptionalAuth200ResponseBody(BaseModel):
+class OptionalAuth200ResponseBody(ContractModel):
     subject: str | None | MISSING = MISSING

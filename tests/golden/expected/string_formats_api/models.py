@@ -7,9 +7,10 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import MISSING, AnyUrl, BaseModel, ConfigDict, EmailStr, Field, RootModel, SecretStr
+from pydantic import MISSING, AnyUrl, ConfigDict, EmailStr, Field, RootModel, SecretStr
 from specfirst_runtime.dates import AwareDatetime
 from specfirst_runtime.dates import IsoDate as date
+from specfirst_runtime.models import ContractModel
 from specfirst_runtime.values import StringKeywords
 
 
@@ -17,7 +18,7 @@ class Day(RootModel[date]):
     root: Annotated[date, StringKeywords(pattern="^20[0-9][0-9]-")]
 
 
-class Link(BaseModel):
+class Link(ContractModel):
     model_config = ConfigDict(
         extra="forbid",
     )

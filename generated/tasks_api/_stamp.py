@@ -2,7 +2,7 @@
 # Change the contract and run `specfirst generate` instead.
 """What this package was generated from, and by what: `specfirst generate` stops early and `specfirst check` passes when all of it still holds."""
 
-GENERATOR = "specfirst 0.1.0 0a382da5ad04b2357b6e05dcfc5a6073"
+GENERATOR = "specfirst 0.1.0 e524f2cfa1865bfe9b81bd3410fde4e2"
 INPUTS: dict[str, str] = {
     "../../specs/tasks/components/headers.yaml": "51b37b90a2260dc5cf3d301654e07ba81a94ee7e02c499b82b9bf59066d27125",
     "../../specs/tasks/components/parameters.yaml": "f6171d625d2c4d6b13a27e90fc5875bc989a1342883d13bfe742ce4e83209ead",
@@ -20,7 +20,7 @@ OUTPUTS: dict[str, str] = {
     "models.py": "d2df106a1dc2d5a7327f9b22bb78251c1a9931bacb7ce0a94161ff6410321751",
     "openapi.json": "ffe30aadabd570e5053cd959cdf1c5422b045f833e2779f05488336dc3d090f5",
     "responses.py": "b6d6d1fc424a526d3010cd64428ce87dbc5c07e7fde51f7137f54a131c490a1b",
-    "routers/__init__.py": "b16f5d8d2a18b636fccbf0555676527d7bbd3fcaab16c0153a5b98c8527e66e4",
+    "routers/__init__.py": "68b93828c3f8949f327645cf103d51fd3a85f0024b305f145168bcb49b7144b5",
     "routers/admin.py": "e2efe5a5fce5a9e555f229bd776277c3931240f57ecedb5a46621c8b37db3b02",
     "routers/auth.py": "1ed8c863a208ec111fa0d8b7b5530293e5713c75ae690d5e5bb25a2b4ed6fb56",
     "routers/health.py": "f2e54a0e796d710d167b3d458bb03b6418bfbbd9f65d6caf2a0382a4371711ec",

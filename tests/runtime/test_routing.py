@@ -88,20 +88,16 @@ async def list_users(request: Request) -> Response:
     )
 """
 
-PET_OPERATIONS = (
-    Operation(name="get_pet", operation_id="getPet", method="GET", path="/pets/{pet_id}"),
-    Operation(name="get_mine", operation_id="getMine", method="GET", path="/pets/mine"),
-)
-ADMIN_OPERATIONS = (
-    Operation(
-        name="delete_pet",
-        operation_id="deletePet",
-        method="DELETE",
-        path="/pets/{pet_id}",
-        schemes=("bearer",),
+PET_OPERATIONS = {
+    "get_pet": Operation(route="GET /pets/{pet_id}", operation_id="getPet"),
+    "get_mine": Operation(route="GET /pets/mine", operation_id="getMine"),
+}
+ADMIN_OPERATIONS = {
+    "delete_pet": Operation(
+        route="DELETE /pets/{pet_id}", operation_id="deletePet", schemes=("bearer",)
     ),
-    Operation(name="list_users", operation_id="listUsers", method="GET", path="/users"),
-)
+    "list_users": Operation(route="GET /users", operation_id="listUsers"),
+}
 
 
 class PetsService(Protocol):

@@ -7,73 +7,44 @@ from __future__ import annotations
 
 from specfirst_runtime.routing import Operation
 
-OPERATIONS: dict[str, tuple[Operation, ...]] = {
-    "meta": (Operation(name="get_health", operation_id="getHealth", method="GET", path="/health"),),
-    "pets": (
-        Operation(
-            name="list_pets",
-            operation_id="listPets",
-            method="GET",
-            path="/pets",
-            schemes=("bearerAuth", "apiKey"),
+# tag module: {method name: Operation(route="METHOD /path", operationId, security schemes)}
+OPERATIONS: dict[str, dict[str, Operation]] = {
+    "meta": {
+        "get_health": Operation(route="GET /health", operation_id="getHealth"),
+    },
+    "pets": {
+        "list_pets": Operation(
+            route="GET /pets", operation_id="listPets", schemes=("bearerAuth", "apiKey")
         ),
-        Operation(
-            name="create_pet",
-            operation_id="createPet",
-            method="POST",
-            path="/pets",
-            schemes=("bearerAuth",),
+        "create_pet": Operation(
+            route="POST /pets", operation_id="createPet", schemes=("bearerAuth",)
         ),
-        Operation(
-            name="get_pet",
-            operation_id="getPet",
-            method="GET",
-            path="/pets/{pet_id}",
-            schemes=("bearerAuth", "apiKey"),
+        "get_pet": Operation(
+            route="GET /pets/{pet_id}", operation_id="getPet", schemes=("bearerAuth", "apiKey")
         ),
-        Operation(
-            name="update_pet",
-            operation_id="updatePet",
-            method="PUT",
-            path="/pets/{pet_id}",
-            schemes=("bearerAuth", "apiKey"),
+        "update_pet": Operation(
+            route="PUT /pets/{pet_id}", operation_id="updatePet", schemes=("bearerAuth", "apiKey")
         ),
-        Operation(
-            name="delete_pet",
+        "delete_pet": Operation(
+            route="DELETE /pets/{pet_id}",
             operation_id="deletePet",
-            method="DELETE",
-            path="/pets/{pet_id}",
             schemes=("bearerAuth", "apiKey"),
         ),
-        Operation(
-            name="upload_photo",
+        "upload_photo": Operation(
+            route="POST /pets/{pet_id}/photos",
             operation_id="uploadPhoto",
-            method="POST",
-            path="/pets/{pet_id}/photos",
             schemes=("bearerAuth", "apiKey"),
         ),
-    ),
-    "clinic": (
-        Operation(
-            name="list_visits",
-            operation_id="listVisits",
-            method="GET",
-            path="/visits",
-            schemes=("bearerAuth", "apiKey"),
+    },
+    "clinic": {
+        "list_visits": Operation(
+            route="GET /visits", operation_id="listVisits", schemes=("bearerAuth", "apiKey")
         ),
-        Operation(
-            name="create_adoption",
-            operation_id="createAdoption",
-            method="POST",
-            path="/adoptions",
-            schemes=("bearerAuth", "apiKey"),
+        "create_adoption": Operation(
+            route="POST /adoptions", operation_id="createAdoption", schemes=("bearerAuth", "apiKey")
         ),
-        Operation(
-            name="send_feedback",
-            operation_id="sendFeedback",
-            method="POST",
-            path="/feedback",
-            schemes=("bearerAuth", "apiKey"),
+        "send_feedback": Operation(
+            route="POST /feedback", operation_id="sendFeedback", schemes=("bearerAuth", "apiKey")
         ),
-    ),
+    },
 }

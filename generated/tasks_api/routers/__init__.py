@@ -7,107 +7,62 @@ from __future__ import annotations
 
 from specfirst_runtime.routing import Operation
 
-OPERATIONS: dict[str, tuple[Operation, ...]] = {
-    "auth": (
-        Operation(
-            name="register_user",
-            operation_id="registerUser",
-            method="POST",
-            path="/api/auth/register",
+# tag module: {method name: Operation(route="METHOD /path", operationId, security schemes)}
+OPERATIONS: dict[str, dict[str, Operation]] = {
+    "auth": {
+        "register_user": Operation(route="POST /api/auth/register", operation_id="registerUser"),
+        "issue_token": Operation(route="POST /api/auth/token", operation_id="issueToken"),
+        "refresh_token": Operation(route="POST /api/auth/refresh", operation_id="refreshToken"),
+        "logout": Operation(
+            route="POST /api/auth/logout", operation_id="logout", schemes=("oauth2",)
         ),
-        Operation(
-            name="issue_token", operation_id="issueToken", method="POST", path="/api/auth/token"
+        "get_current_user": Operation(
+            route="GET /api/me", operation_id="getCurrentUser", schemes=("oauth2",)
         ),
-        Operation(
-            name="refresh_token",
-            operation_id="refreshToken",
-            method="POST",
-            path="/api/auth/refresh",
+    },
+    "tasks": {
+        "list_tasks": Operation(
+            route="GET /api/{user_id}/tasks", operation_id="listTasks", schemes=("oauth2",)
         ),
-        Operation(
-            name="logout",
-            operation_id="logout",
-            method="POST",
-            path="/api/auth/logout",
-            schemes=("oauth2",),
+        "create_task": Operation(
+            route="POST /api/{user_id}/tasks", operation_id="createTask", schemes=("oauth2",)
         ),
-        Operation(
-            name="get_current_user",
-            operation_id="getCurrentUser",
-            method="GET",
-            path="/api/me",
-            schemes=("oauth2",),
+        "get_task": Operation(
+            route="GET /api/{user_id}/tasks/{task_id}", operation_id="getTask", schemes=("oauth2",)
         ),
-    ),
-    "tasks": (
-        Operation(
-            name="list_tasks",
-            operation_id="listTasks",
-            method="GET",
-            path="/api/{user_id}/tasks",
-            schemes=("oauth2",),
-        ),
-        Operation(
-            name="create_task",
-            operation_id="createTask",
-            method="POST",
-            path="/api/{user_id}/tasks",
-            schemes=("oauth2",),
-        ),
-        Operation(
-            name="get_task",
-            operation_id="getTask",
-            method="GET",
-            path="/api/{user_id}/tasks/{task_id}",
-            schemes=("oauth2",),
-        ),
-        Operation(
-            name="replace_task",
+        "replace_task": Operation(
+            route="PUT /api/{user_id}/tasks/{task_id}",
             operation_id="replaceTask",
-            method="PUT",
-            path="/api/{user_id}/tasks/{task_id}",
             schemes=("oauth2",),
         ),
-        Operation(
-            name="delete_task",
+        "delete_task": Operation(
+            route="DELETE /api/{user_id}/tasks/{task_id}",
             operation_id="deleteTask",
-            method="DELETE",
-            path="/api/{user_id}/tasks/{task_id}",
             schemes=("oauth2",),
         ),
-        Operation(
-            name="update_task",
+        "update_task": Operation(
+            route="PATCH /api/{user_id}/tasks/{task_id}",
             operation_id="updateTask",
-            method="PATCH",
-            path="/api/{user_id}/tasks/{task_id}",
             schemes=("oauth2",),
         ),
-        Operation(
-            name="restore_task",
+        "restore_task": Operation(
+            route="POST /api/{user_id}/tasks/{task_id}/restore",
             operation_id="restoreTask",
-            method="POST",
-            path="/api/{user_id}/tasks/{task_id}/restore",
             schemes=("oauth2",),
         ),
-    ),
-    "admin": (
-        Operation(
-            name="list_users",
-            operation_id="listUsers",
-            method="GET",
-            path="/api/admin/users",
-            schemes=("oauth2",),
+    },
+    "admin": {
+        "list_users": Operation(
+            route="GET /api/admin/users", operation_id="listUsers", schemes=("oauth2",)
         ),
-        Operation(
-            name="deactivate_user",
+        "deactivate_user": Operation(
+            route="POST /api/admin/users/{user_id}/deactivate",
             operation_id="deactivateUser",
-            method="POST",
-            path="/api/admin/users/{user_id}/deactivate",
             schemes=("oauth2",),
         ),
-    ),
-    "health": (
-        Operation(name="get_health", operation_id="getHealth", method="GET", path="/healthz"),
-        Operation(name="get_readiness", operation_id="getReadiness", method="GET", path="/readyz"),
-    ),
+    },
+    "health": {
+        "get_health": Operation(route="GET /healthz", operation_id="getHealth"),
+        "get_readiness": Operation(route="GET /readyz", operation_id="getReadiness"),
+    },
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -57,26 +57,24 @@ class Tag:
 
     protocol: type
     router: APIRouter | str
-    operations: tuple[Operation, ...] = ()
+    operations: Mapping[str, Operation] = field(default_factory=dict)  # by method name
     service: object | None = None
 
-    def table(self) -> tuple[Operation, ...]:
-        """The tag's operations: as given, or read from an `APIRouter`'s routes."""
+    def table(self) -> Mapping[str, Operation]:
+        """The tag's operations by method name: as given, or read from an `APIRouter`."""
         if isinstance(self.router, str):
             return self.operations
-        return tuple(
-            Operation(
-                name=route.name,
+        return {
+            route.name: Operation(
+                route=f"{min(route.methods or {''})} {route.path}",
                 operation_id=route.operation_id or route.name,
-                method=sorted(route.methods or ())[0] if route.methods else "",
-                path=route.path,
                 schemes=tuple(
                     dict.fromkeys(s for r in _requirements(route.dependant) for s in r.scheme_names)
                 ),
             )
             for route in self.router.routes
             if isinstance(route, APIRoute)
-        )
+        }
 
 
 def load_contract(*, package: str | None) -> dict[str, Any]:
@@ -144,14 +142,14 @@ def check_services(tags: Mapping[str, Tag], verifiers: Mapping[str, Any]) -> Non
         owner = type(tag.service).__name__
         table = tag.table()
         # Each handler is named after its method: name problems by the contract's operationId.
-        ids = {op.name: op.operation_id for op in table}
+        ids = {name: op.operation_id for name, op in table.items()}
         for name, wanted in protocol_methods(tag.protocol):
             operation = ids.get(name) or name
             problems += [
                 f"{operation}: {problem}"
                 for problem in _method_problems(tag.service, owner, name, wanted)
             ]
-        for op in table:
+        for op in table.values():
             if op.schemes and not set(op.schemes) & set(verifiers):
                 problems.append(
                     f"{op.operation_id}: no verifier for security scheme"
@@ -252,7 +250,7 @@ def build_app(
     app.state.specfirst_verifiers = dict(verifiers)
     # The tag routers' routes go into the app itself (FastAPI's include_router keeps them
     # nested, which would match routers in inclusion order), concrete paths before templated.
-    modules = [(_module(name, tag), tag.table()) for name, tag in tags.items()]
+    modules = [(_module(name, tag), tag.table().values()) for name, tag in tags.items()]
     lazy = LazyRouters(app=app, modules=modules, package=package)
     for name, tag in tags.items():
         if not isinstance(tag.router, str):

@@ -3,8 +3,8 @@
 FastAPI does real work for every route it adds (the dependant, a Pydantic field per parameter,
 the body field), and importing a router imports the models it names. For a contract with
 a thousand operations that is seconds before the first request, on every `uvicorn --reload`.
-So a generated app starts with a table of its operations only (`Operation`: name, method,
-path, security schemes); the start-up conformance check reads that table and the Protocols.
+So a generated app starts with a table of its operations only (`Operation`: method and
+path, operation id, security schemes); the start-up conformance check reads that table and the Protocols.
 `LazyRouters` imports a tag's router module when a request's path matches one of the tag's
 paths, and adds its routes to the app exactly as they would have been added at start:
 in the same order (concrete paths before templated ones), with the app as their dependency
@@ -32,13 +32,20 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 @dataclass(frozen=True, kw_only=True)
 class Operation:
-    """One operation of a tag's router, as the app needs it before the router is imported."""
+    """One operation of a tag's router, as the app needs it before the router is imported
+    (a tag's table maps each router function, the Protocol's method, to its operation)."""
 
-    name: str  # the router's function and the Protocol's method
+    route: str  # "GET /pets/{pet_id}": the method and the route path (Python parameter names)
     operation_id: str
-    method: str  # upper case
-    path: str  # the route path (Python parameter names)
     schemes: tuple[str, ...] = ()  # every security scheme its requirement names
+
+    @property
+    def method(self) -> str:
+        return self.route.split(" ", 1)[0]
+
+    @property
+    def path(self) -> str:
+        return self.route.split(" ", 1)[1]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +105,7 @@ class LazyRouters:
         self,
         *,
         app: FastAPI,
-        modules: Iterable[tuple[str, Sequence[Operation]]],
+        modules: Iterable[tuple[str, Iterable[Operation]]],
         package: str | None,
     ) -> None:
         self._app = app

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from specfirst_runtime.routing import Operation
 
-OPERATIONS: dict[str, tuple[Operation, ...]] = {
-    "default": (
-        Operation(name="create_item", operation_id="createItem", method="POST", path="/items"),
-        Operation(name="upload", operation_id="upload", method="POST", path="/upload"),
-        Operation(name="submit_form", operation_id="submitForm", method="POST", path="/form"),
-    ),
+# tag module: {method name: Operation(route="METHOD /path", operationId, security schemes)}
+OPERATIONS: dict[str, dict[str, Operation]] = {
+    "default": {
+        "create_item": Operation(route="POST /items", operation_id="createItem"),
+        "upload": Operation(route="POST /upload", operation_id="upload"),
+        "submit_form": Operation(route="POST /form", operation_id="submitForm"),
+    },
 }

@@ -7,20 +7,18 @@ from __future__ import annotations
 
 from specfirst_runtime.routing import Operation
 
-OPERATIONS: dict[str, tuple[Operation, ...]] = {
-    "file_sharing": (
-        Operation(
-            name="put_files_id_add_shared_link",
-            operation_id="put_files_id#add_shared_link",
-            method="PUT",
-            path="/files/{file_id}",
+# tag module: {method name: Operation(route="METHOD /path", operationId, security schemes)}
+OPERATIONS: dict[str, dict[str, Operation]] = {
+    "file_sharing": {
+        "put_files_id_add_shared_link": Operation(
+            route="PUT /files/{file_id}", operation_id="put_files_id#add_shared_link"
         ),
-        Operation(name="meta_root", operation_id="meta/root", method="GET", path="/meta/root"),
-    ),
-    "default": (
-        Operation(name="import_", operation_id="import", method="POST", path="/import"),
-        Operation(name="list_pets", operation_id="listPets", method="GET", path="/listPets"),
-        Operation(name="list_pets_2", operation_id="list_pets", method="GET", path="/list_pets"),
-        Operation(name="create_kind", operation_id="createKind", method="POST", path="/kinds"),
-    ),
+        "meta_root": Operation(route="GET /meta/root", operation_id="meta/root"),
+    },
+    "default": {
+        "import_": Operation(route="POST /import", operation_id="import"),
+        "list_pets": Operation(route="GET /listPets", operation_id="listPets"),
+        "list_pets_2": Operation(route="GET /list_pets", operation_id="list_pets"),
+        "create_kind": Operation(route="POST /kinds", operation_id="createKind"),
+    },
 }

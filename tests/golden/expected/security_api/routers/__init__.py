@@ -7,50 +7,25 @@ from __future__ import annotations
 
 from specfirst_runtime.routing import Operation
 
-OPERATIONS: dict[str, tuple[Operation, ...]] = {
-    "default": (
-        Operation(
-            name="uses_default",
-            operation_id="usesDefault",
-            method="GET",
-            path="/default",
-            schemes=("bearer",),
+# tag module: {method name: Operation(route="METHOD /path", operationId, security schemes)}
+OPERATIONS: dict[str, dict[str, Operation]] = {
+    "default": {
+        "uses_default": Operation(
+            route="GET /default", operation_id="usesDefault", schemes=("bearer",)
         ),
-        Operation(name="is_public", operation_id="isPublic", method="GET", path="/public"),
-        Operation(
-            name="either_key",
+        "is_public": Operation(route="GET /public", operation_id="isPublic"),
+        "either_key": Operation(
+            route="GET /either",
             operation_id="eitherKey",
-            method="GET",
-            path="/either",
             schemes=("headerKey", "queryKey", "cookieKey"),
         ),
-        Operation(
-            name="both_bearer_and_key",
-            operation_id="bothBearerAndKey",
-            method="GET",
-            path="/both",
-            schemes=("bearer", "headerKey"),
+        "both_bearer_and_key": Operation(
+            route="GET /both", operation_id="bothBearerAndKey", schemes=("bearer", "headerKey")
         ),
-        Operation(
-            name="optional_auth",
-            operation_id="optionalAuth",
-            method="GET",
-            path="/optional",
-            schemes=("bearer",),
+        "optional_auth": Operation(
+            route="GET /optional", operation_id="optionalAuth", schemes=("bearer",)
         ),
-        Operation(
-            name="basic_auth",
-            operation_id="basicAuth",
-            method="GET",
-            path="/basic",
-            schemes=("basic",),
-        ),
-        Operation(
-            name="admin_only",
-            operation_id="adminOnly",
-            method="GET",
-            path="/admin",
-            schemes=("oauth",),
-        ),
-    ),
+        "basic_auth": Operation(route="GET /basic", operation_id="basicAuth", schemes=("basic",)),
+        "admin_only": Operation(route="GET /admin", operation_id="adminOnly", schemes=("oauth",)),
+    },
 }

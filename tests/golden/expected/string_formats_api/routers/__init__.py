@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from specfirst_runtime.routing import Operation
 
-OPERATIONS: dict[str, tuple[Operation, ...]] = {
-    "default": (
-        Operation(name="create_link", operation_id="createLink", method="POST", path="/links"),
-    ),
+# tag module: {method name: Operation(route="METHOD /path", operationId, security schemes)}
+OPERATIONS: dict[str, dict[str, Operation]] = {
+    "default": {
+        "create_link": Operation(route="POST /links", operation_id="createLink"),
+    },
 }

@@ -2,20 +2,20 @@
 # Change the contract and run `specfirst generate` instead.
 """What this package was generated from, and by what: `specfirst generate` stops early and `specfirst check` passes when all of it still holds."""
 
-GENERATOR = "specfirst 0.1.0 2dfdab3f0fbd16f3faa85d038c7c6926"
+GENERATOR = "specfirst 0.1.0 aa263c7e9f0bebade8980886975a4f75"
 INPUTS: dict[str, str] = {
     "../../specs/example/openapi.yaml": "8aae25e7b6b621a26a96b68b9f40a226129b87e7eb0800f1d72e4a028192356c",
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "7470db235328aaadebaed9cda4cb521dac477cb3b4dd4566112a615672b0e19d",
-    "app.py": "44367577d6f0fa7a2c8d584b211f33e640fda1e9208e130bb2bbda32ee6774cc",
+    "app.py": "54cea48233b008b58447dcebe9b0a8c191d3317b335a6282b20fc1e32e4b9542",
     "models.py": "97847f753cbbb8cd3a74808eb310870dc0a4498854aa9632a8099fdcb0b2fcfc",
     "openapi.json": "5f8b7a922913b40ff75c95f8b5cf7a299ccd43a311cffa59a20c2b17b85c9107",
     "responses.py": "e3e5da075f47ff7c99ca36814d749c26222ddd1813af103322953c2c5d6fad9b",
-    "routers/__init__.py": "58f823fb6ce70e0496901c001bb8a4c038e8169717fd5688a8d9786e8aa025a0",
-    "routers/clinic.py": "7e4456f2655d7d175121d8b52b4009daa4ebc801c8e079b198f023a35daf3d05",
-    "routers/meta.py": "07d60a8e8da4254d5e7cea9713000d233711d5d72deec6e40c93d8a7d1bce264",
-    "routers/pets.py": "e423fc0427af51ff41527c98e667ae17e220ceda984192428500b0fc3fce607c",
+    "routers/__init__.py": "aea84ab7d68555f75621ef800331cc97a290dc0e85ed6732828727809cf7bf5e",
+    "routers/clinic.py": "834fdda31b363a85f7af65e479f8ace95b34271e0fa7d040a96283e02f037372",
+    "routers/meta.py": "8bbced66c8541f189f2c9bb9cb8097b1c3182af060d3423e39a878029cca95f8",
+    "routers/pets.py": "c7a3f1c78fd7f199e8e802cc1a8ba2cec98718d470adcea0a2a67a3b2b2b4ce0",
     "security.py": "3abcb50ba25645acebdbd80301980ff2b2b424a344e5957b5cd34f91257abe65",
-    "services.py": "07eea4278656dc15e416e869e72088d73b2eac0462d39d886c73abbe56307dca",
+    "services.py": "829a40903eff01e7a2c7efcd1143c156ac5aea2e1fe28ce91dfea3755cc020dd",
 }

@@ -22,21 +22,32 @@ def create_app(
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """Build the app. Operations of unbound services answer 501; extra keywords go to FastAPI().
+    Each tag's router is imported on the first request to one of its paths.
 
     Raises `ServiceMismatchError` when a bound service does not match its Protocol or a secured
     operation has no verifier for its scheme.
     """
     return runtime.build_app(
         contract=runtime.load_contract(package=__package__),
+        package=__package__,
         tags={
             "meta": runtime.Tag(
-                protocol=services.MetaService, router=routers.meta.router, service=meta
+                protocol=services.MetaService,
+                router=".routers.meta",
+                operations=routers.OPERATIONS["meta"],
+                service=meta,
             ),
             "pets": runtime.Tag(
-                protocol=services.PetsService, router=routers.pets.router, service=pets
+                protocol=services.PetsService,
+                router=".routers.pets",
+                operations=routers.OPERATIONS["pets"],
+                service=pets,
             ),
             "clinic": runtime.Tag(
-                protocol=services.ClinicService, router=routers.clinic.router, service=clinic
+                protocol=services.ClinicService,
+                router=".routers.clinic",
+                operations=routers.OPERATIONS["clinic"],
+                service=clinic,
             ),
         },
         verifiers=verifiers or {},

@@ -9,9 +9,12 @@ several successes need one); a declared error response class may be returned or 
 from __future__ import annotations
 
 import datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from . import models, responses, security
+from . import security
+
+if TYPE_CHECKING:  # annotations only: the app starts without importing the models
+    from . import models, responses
 
 
 class MetaService(Protocol):

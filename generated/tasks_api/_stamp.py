@@ -2,7 +2,7 @@
 # Change the contract and run `specfirst generate` instead.
 """What this package was generated from, and by what: `specfirst generate` stops early and `specfirst check` passes when all of it still holds."""
 
-GENERATOR = "specfirst 0.1.0 2dfdab3f0fbd16f3faa85d038c7c6926"
+GENERATOR = "specfirst 0.1.0 aa263c7e9f0bebade8980886975a4f75"
 INPUTS: dict[str, str] = {
     "../../specs/tasks/components/headers.yaml": "51b37b90a2260dc5cf3d301654e07ba81a94ee7e02c499b82b9bf59066d27125",
     "../../specs/tasks/components/parameters.yaml": "f6171d625d2c4d6b13a27e90fc5875bc989a1342883d13bfe742ce4e83209ead",
@@ -16,15 +16,15 @@ INPUTS: dict[str, str] = {
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "7336973db2a1f36d218d71d2c9e71af5aa3ec4200cd75723f5126af55468ef30",
-    "app.py": "b5ad7bde75f10a51252eb94e4f27899d3f5646fbdf9da26acd1cf5da13489ce0",
+    "app.py": "978096e2bfd52a927353fdf587a3b19bfb8f78f7ccd4be33000febc5d0b3fd69",
     "models.py": "f10caad16f48e7f3c22aa9b0268e9695bfd2153daf05cf3a9627a4b57ef498b0",
     "openapi.json": "ffe30aadabd570e5053cd959cdf1c5422b045f833e2779f05488336dc3d090f5",
     "responses.py": "b6d6d1fc424a526d3010cd64428ce87dbc5c07e7fde51f7137f54a131c490a1b",
-    "routers/__init__.py": "2c236e9e4b69ab5555aa8bc57aceefc092e025bc6f0bd58292b86d40a2a29df1",
-    "routers/admin.py": "ccf1461ddacd0068e41eb429a1c485aeeecef1da8fc58c8cbc00b26da31b3f0b",
-    "routers/auth.py": "6e86ae143e997d6554425b5f5a4a3b3b12176b448045af754ce62bc4ff8d4550",
-    "routers/health.py": "2b2517a5e0f6d4b042cef784010dcfe8425e73e70a3e2c9fa955f4eccbc9d05d",
-    "routers/tasks.py": "b70204d2f10c04d2c494d7df73fda19a37300b4d29412af24ebb9500e8deee8a",
+    "routers/__init__.py": "68b93828c3f8949f327645cf103d51fd3a85f0024b305f145168bcb49b7144b5",
+    "routers/admin.py": "e2efe5a5fce5a9e555f229bd776277c3931240f57ecedb5a46621c8b37db3b02",
+    "routers/auth.py": "1ed8c863a208ec111fa0d8b7b5530293e5713c75ae690d5e5bb25a2b4ed6fb56",
+    "routers/health.py": "f2e54a0e796d710d167b3d458bb03b6418bfbbd9f65d6caf2a0382a4371711ec",
+    "routers/tasks.py": "3a6e3a2c119f083c50cfd13c489990820bb71684c0853c772717c97448de084e",
     "security.py": "a373de6ddd032f9fb6fbd65fc0b4288c54e4eeb05854682b7a8aff654a2ada7c",
-    "services.py": "3f427822d8061c8ce5bdcba6b3d216754c8017f686e68dba938b2f78b71ca456",
+    "services.py": "645975c258aca6caa49efef017d1e034456071c834c6fe4d71bf2189f8303786",
 }

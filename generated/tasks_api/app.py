@@ -23,24 +23,38 @@ def create_app(
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """Build the app. Operations of unbound services answer 501; extra keywords go to FastAPI().
+    Each tag's router is imported on the first request to one of its paths.
 
     Raises `ServiceMismatchError` when a bound service does not match its Protocol or a secured
     operation has no verifier for its scheme.
     """
     return runtime.build_app(
         contract=runtime.load_contract(package=__package__),
+        package=__package__,
         tags={
             "auth": runtime.Tag(
-                protocol=services.AuthService, router=routers.auth.router, service=auth
+                protocol=services.AuthService,
+                router=".routers.auth",
+                operations=routers.OPERATIONS["auth"],
+                service=auth,
             ),
             "tasks": runtime.Tag(
-                protocol=services.TasksService, router=routers.tasks.router, service=tasks
+                protocol=services.TasksService,
+                router=".routers.tasks",
+                operations=routers.OPERATIONS["tasks"],
+                service=tasks,
             ),
             "admin": runtime.Tag(
-                protocol=services.AdminService, router=routers.admin.router, service=admin
+                protocol=services.AdminService,
+                router=".routers.admin",
+                operations=routers.OPERATIONS["admin"],
+                service=admin,
             ),
             "health": runtime.Tag(
-                protocol=services.HealthService, router=routers.health.router, service=health
+                protocol=services.HealthService,
+                router=".routers.health",
+                operations=routers.OPERATIONS["health"],
+                service=health,
             ),
         },
         verifiers=verifiers or {},

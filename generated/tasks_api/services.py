@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from . import models, responses, security
+from . import security
+
+if TYPE_CHECKING:  # annotations only: the app starts without importing the models
+    from . import models, responses
 
 
 class AuthService(Protocol):

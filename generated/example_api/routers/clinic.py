@@ -7,16 +7,18 @@ from __future__ import annotations
 import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from fastapi import Body, Depends, Header, Query, Request
 from specfirst_runtime.app import bound_service
 from specfirst_runtime.dates import ISO_TEXT
 from specfirst_runtime.forms import FormField, read_form
 from specfirst_runtime.responses import Bare, respond
+from specfirst_runtime.routing import DeferredRouter
 from starlette.responses import Response
 
 from .. import models, responses, security, services
 
-router = APIRouter()
+# FastAPI builds these routes (`add_api_route`) on the app, on the first request to one of them.
+router = DeferredRouter()
 
 
 @router.api_route("/visits", methods=["GET"], operation_id="listVisits")

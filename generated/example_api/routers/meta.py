@@ -4,14 +4,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from specfirst_runtime.app import bound_service
 from specfirst_runtime.responses import Bare, respond
+from specfirst_runtime.routing import DeferredRouter
 from starlette.responses import Response
 
 from .. import services
 
-router = APIRouter()
+# FastAPI builds these routes (`add_api_route`) on the app, on the first request to one of them.
+router = DeferredRouter()
 
 
 @router.api_route("/health", methods=["GET"], operation_id="getHealth")

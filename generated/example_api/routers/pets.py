@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Cookie, Depends, Header, Path, Query, Request
+from fastapi import Body, Cookie, Depends, Header, Path, Query, Request
 from specfirst_runtime.app import bound_service
 from specfirst_runtime.forms import FormField, read_form
 from specfirst_runtime.responses import Bare, respond
+from specfirst_runtime.routing import DeferredRouter
 from starlette.responses import Response
 
 from .. import models, responses, security, services
 
-router = APIRouter()
+# FastAPI builds these routes (`add_api_route`) on the app, on the first request to one of them.
+router = DeferredRouter()
 
 
 @router.api_route("/pets", methods=["GET"], operation_id="listPets")

@@ -7,14 +7,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from specfirst_runtime.app import bound_service
 from specfirst_runtime.responses import Bare, respond
+from specfirst_runtime.routing import DeferredRouter
 from starlette.responses import Response
 
 from .. import responses, security, services
 
-router = APIRouter()
+# FastAPI builds these routes (`add_api_route`) on the app, on the first request to one of them.
+router = DeferredRouter()
 
 
 @router.api_route("/api/admin/users", methods=["GET"], operation_id="listUsers")

@@ -1,8 +1,9 @@
 """The app: the contract's routes bound to services, checked against their Protocols at start.
 
 `build_app` is what a generated `create_app` calls. The conformance check reads the generated
-Protocols themselves (method names, `async`, keyword arguments), so there is no second table
-of operations to keep in step with them.
+Protocols themselves (method names, `async`, keyword arguments) and each tag's table of
+operations (names, operation ids, security schemes); the routers themselves are imported on
+the first request to one of their paths (`specfirst_runtime.routing`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -18,14 +19,17 @@ from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIRouter
-from starlette.responses import Response
+from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
 from specfirst_runtime.docs import install_docs
 from specfirst_runtime.problems import ProblemException, install_problem_handlers
+from specfirst_runtime.routing import LazyRouters, Operation
 
 __all__ = [
     "ContractApp",
+    "Operation",
     "ServiceMismatchError",
     "Tag",
     "bound_service",
@@ -44,11 +48,33 @@ class ServiceMismatchError(TypeError):
 
 @dataclass(frozen=True, kw_only=True)
 class Tag:
-    """One tag of the contract: its Protocol, its router and the service bound to it (if any)."""
+    """One tag of the contract: its Protocol, its router and the service bound to it (if any).
+
+    `router` is the module holding the tag's `router` (relative to the app's package), imported
+    on the first request to one of `operations`' paths; or an `APIRouter`, whose routes are
+    added at start (its operations are then read from its routes).
+    """
 
     protocol: type
-    router: APIRouter
+    router: APIRouter | str
+    operations: Mapping[str, Operation] = field(default_factory=dict)  # by method name
     service: object | None = None
+
+    def table(self) -> Mapping[str, Operation]:
+        """The tag's operations by method name: as given, or read from an `APIRouter`."""
+        if isinstance(self.router, str):
+            return self.operations
+        return {
+            route.name: Operation(
+                route=f"{min(route.methods or {''})} {route.path}",
+                operation_id=route.operation_id or route.name,
+                schemes=tuple(
+                    dict.fromkeys(s for r in _requirements(route.dependant) for s in r.scheme_names)
+                ),
+            )
+            for route in self.router.routes
+            if isinstance(route, APIRoute)
+        }
 
 
 def load_contract(*, package: str | None) -> dict[str, Any]:
@@ -61,14 +87,43 @@ def load_contract(*, package: str | None) -> dict[str, Any]:
 
 
 class ContractApp(FastAPI):
-    """A FastAPI app whose OpenAPI document is the source contract, not one FastAPI derives."""
+    """A FastAPI app whose OpenAPI document is the source contract, not one FastAPI derives,
+    and whose tag routers are imported on the first request to one of their paths."""
 
     def __init__(self, *, contract: dict[str, Any], **kwargs: Any) -> None:
         self.contract = contract
+        self.lazy_routers: LazyRouters | None = None
         super().__init__(**kwargs)
 
     def openapi(self) -> dict[str, Any]:
         return self.contract
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lazy = self.lazy_routers
+        if lazy is not None and lazy.pending and scope["type"] in ("http", "websocket"):
+            lazy.load_matching(_route_path(scope))
+        await super().__call__(scope, receive, send)
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """Every route, as an app built eagerly has them (pending routers are imported)."""
+        if self.lazy_routers is not None:
+            self.lazy_routers.load_all()
+        return self.router.routes
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        if self.lazy_routers is not None:
+            self.lazy_routers.load_all()
+        return super().url_path_for(name, **path_params)
+
+
+def _route_path(scope: Scope) -> str:
+    """The request's path below the app's `root_path` (as Starlette's routes match it)."""
+    path: str = scope["path"]
+    root = str(scope.get("root_path", ""))
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :]
+    return path
 
 
 def protocol_methods(protocol: type) -> Iterator[tuple[str, inspect.Signature]]:
@@ -85,22 +140,21 @@ def check_services(tags: Mapping[str, Tag], verifiers: Mapping[str, Any]) -> Non
         if tag.service is None:
             continue
         owner = type(tag.service).__name__
+        table = tag.table()
         # Each handler is named after its method: name problems by the contract's operationId.
-        ids = {r.name: r.operation_id for r in tag.router.routes if isinstance(r, APIRoute)}
+        ids = {name: op.operation_id for name, op in table.items()}
         for name, wanted in protocol_methods(tag.protocol):
             operation = ids.get(name) or name
             problems += [
                 f"{operation}: {problem}"
                 for problem in _method_problems(tag.service, owner, name, wanted)
             ]
-        for route in tag.router.routes:
-            if isinstance(route, APIRoute):
-                schemes = {s for r in _requirements(route.dependant) for s in r.scheme_names}
-                if schemes and not schemes & set(verifiers):
-                    problems.append(
-                        f"{route.operation_id}: no verifier for security scheme"
-                        f" {', '.join(sorted(schemes))}"
-                    )
+        for op in table.values():
+            if op.schemes and not set(op.schemes) & set(verifiers):
+                problems.append(
+                    f"{op.operation_id}: no verifier for security scheme"
+                    f" {', '.join(sorted(op.schemes))}"
+                )
     if problems:
         raise ServiceMismatchError(
             "services do not match the contract:\n  " + "\n  ".join(problems)
@@ -170,19 +224,16 @@ async def read_raw(*, request: Request, required: bool) -> bytes | None:
     return content
 
 
-def _route_order(route: BaseRoute) -> tuple[int, ...]:
-    """Literal path segments before templated ones, as OpenAPI says concrete paths win."""
-    path = getattr(route, "path", "")
-    return tuple(1 if "{" in segment else 0 for segment in path.split("/"))
-
-
 def build_app(
     *,
     contract: dict[str, Any],
     tags: Mapping[str, Tag],
     verifiers: Mapping[str, Callable[..., Any]],
     fastapi_kwargs: Mapping[str, Any],
+    package: str | None = None,
 ) -> FastAPI:
+    """The app of `tags`. Router modules (`Tag.router` a module name, relative to `package`)
+    are imported on the first request to one of their paths; `APIRouter`s are added now."""
     check_services(tags, verifiers)
     info = contract.get("info", {})
     options: dict[str, Any] = {
@@ -197,21 +248,20 @@ def build_app(
     app = ContractApp(contract=contract, docs_url=None, redoc_url=None, **options)
     app.state.specfirst_services = {name: tag.service for name, tag in tags.items()}
     app.state.specfirst_verifiers = dict(verifiers)
-    # Flatten the tag routers into the app (FastAPI's include_router keeps them nested, which
-    # would match routers in inclusion order), then put concrete paths before templated ones.
-    for tag in tags.values():
-        for route in tag.router.routes:
-            if isinstance(route, APIRoute):
-                app.router.add_api_route(
-                    route.path,
-                    route.endpoint,
-                    methods=sorted(route.methods or ()),
-                    operation_id=route.operation_id,
-                    response_class=Response,
-                    name=route.name,
-                )
+    # The tag routers' routes go into the app itself (FastAPI's include_router keeps them
+    # nested, which would match routers in inclusion order), concrete paths before templated.
+    modules = [(_module(name, tag), tag.table().values()) for name, tag in tags.items()]
+    lazy = LazyRouters(app=app, modules=modules, package=package)
+    for name, tag in tags.items():
+        if not isinstance(tag.router, str):
+            lazy.add_router(_module(name, tag), tag.router.routes)
     if app.openapi_url is not None:
         install_docs(app, docs_url=docs_url, redoc_url=redoc_url, openapi_url=app.openapi_url)
-    app.router.routes.sort(key=_route_order)
+    lazy.start()
+    app.lazy_routers = lazy
     install_problem_handlers(app)
     return app
+
+
+def _module(name: str, tag: Tag) -> str:
+    return tag.router if isinstance(tag.router, str) else f"<router of tag {name}>"

@@ -168,6 +168,8 @@ RESERVED_METHOD_NAMES = frozenset(
         "Any",
         "Literal",
         "APIRouter",
+        "DeferredRouter",
+        "TYPE_CHECKING",
         "Body",
         "Cookie",
         "Depends",

@@ -251,3 +251,13 @@ class ApiView:
     @property
     def uses_forms(self) -> bool:
         return any(tag.uses_forms for tag in self.tags)
+
+    @property
+    def enum_defaults(self) -> bool:
+        """Whether a parameter defaults to a member of a model enum (`models.Sort("asc")`):
+        then `services.py` needs the models at run time, not for its annotations only."""
+        return any(
+            p.default is not None and p.default.enum is not None
+            for op in self.operations
+            for p in op.parameters
+        )

@@ -18,14 +18,19 @@ def create_app(
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """Build the app. Operations of unbound services answer 501; extra keywords go to FastAPI().
+    Each tag's router is imported on the first request to one of its paths.
 
     Raises `ServiceMismatchError` when a bound service does not match its Protocol.
     """
     return runtime.build_app(
         contract=runtime.load_contract(package=__package__),
+        package=__package__,
         tags={
             "default": runtime.Tag(
-                protocol=services.DefaultService, router=routers.default.router, service=default
+                protocol=services.DefaultService,
+                router=".routers.default",
+                operations=routers.OPERATIONS["default"],
+                service=default,
             ),
         },
         verifiers={},

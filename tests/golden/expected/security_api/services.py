@@ -8,9 +8,12 @@ several successes need one); a declared error response class may be returned or 
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from . import models, security
+from . import security
+
+if TYPE_CHECKING:  # annotations only: the app starts without importing the models
+    from . import models
 
 
 class DefaultService(Protocol):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from . import models
+if TYPE_CHECKING:  # annotations only: the app starts without importing the models
+    from . import models
 
 
 class DefaultService(Protocol):

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request
+from fastapi import Body, Request
 from specfirst_runtime.app import bound_service, read_raw
 from specfirst_runtime.forms import FormField, read_form
 from specfirst_runtime.responses import Bare, respond
+from specfirst_runtime.routing import DeferredRouter
 from starlette.responses import Response
 
 from .. import models, services
 
-router = APIRouter()
+# FastAPI builds these routes (`add_api_route`) on the app, on the first request to one of them.
+router = DeferredRouter()
 
 
 @router.api_route("/items", methods=["POST"], operation_id="createItem")

@@ -8,16 +8,18 @@ import datetime
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi import Body, Header, Query, Request
 from specfirst_runtime.app import bound_service
 from specfirst_runtime.dates import ISO_TEXT
 from specfirst_runtime.responses import Bare, respond
+from specfirst_runtime.routing import DeferredRouter
 from specfirst_runtime.values import StringKeywords
 from starlette.responses import Response
 
 from .. import models, responses, services
 
-router = APIRouter()
+# FastAPI builds these routes (`add_api_route`) on the app, on the first request to one of them.
+router = DeferredRouter()
 
 
 @router.api_route("/links", methods=["POST"], operation_id="createLink")

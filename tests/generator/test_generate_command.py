@@ -266,6 +266,25 @@ def test_models_scope_is_read_from_the_project_and_checked(
     )
 
 
+def test_field_names_are_read_from_the_project_overridden_and_checked(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(
+        ROOT / "tests" / "golden" / "fixtures" / "fields.yaml", project / "specs" / "api.yaml"
+    )
+    pyproject = project / "pyproject.toml"
+    models = project / "generated" / "demo_api" / "models.py"
+    pyproject.write_text(pyproject.read_text() + 'field_names = "wire"\n')
+    assert main(["generate"]) == 0
+    assert "    weightKg: StrictFloat\n" in models.read_text()
+    assert main(["check"]) == 0
+    assert main(["generate", "--field-names", "snake_case"]) == 0
+    assert 'weight_kg: Annotated[StrictFloat, Field(alias="weightKg")]' in models.read_text()
+    capsys.readouterr()
+    assert main(["check"]) == 1  # the project says "wire"
+    assert "stale" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("package", "phrase"),
     [

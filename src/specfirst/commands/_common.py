@@ -18,7 +18,17 @@ def selected_apis(args: argparse.Namespace) -> list[ApiConfig]:
         package = getattr(args, "package", None) or _package_name(path)
         out = Path(getattr(args, "out", None) or "generated")
         models = getattr(args, "models", None) or "all"
-        return [ApiConfig(name=package, contract=path, package=package, out=out, models=models)]
+        fields = getattr(args, "field_names", None) or "snake_case"
+        return [
+            ApiConfig(
+                name=package,
+                contract=path,
+                package=package,
+                out=out,
+                models=models,
+                field_names=fields,
+            )
+        ]
     apis = list(load_config().apis)
     wanted: str | None = getattr(args, "api", None)
     if wanted:
@@ -26,6 +36,9 @@ def selected_apis(args: argparse.Namespace) -> list[ApiConfig]:
     models_override: str | None = getattr(args, "models", None)
     if models_override:
         apis = [dataclasses.replace(a, models=models_override) for a in apis]
+    fields_override: str | None = getattr(args, "field_names", None)
+    if fields_override:
+        apis = [dataclasses.replace(a, field_names=fields_override) for a in apis]
     return apis
 
 

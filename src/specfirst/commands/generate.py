@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from specfirst.commands._common import error, selected_apis
+from specfirst.config import FIELD_NAMES
 from specfirst.errors import ContractLoadError, SpecfirstError, UsageError
 
 
@@ -36,6 +37,12 @@ def add_parser(sub: Any) -> None:
         choices=("all", "operations"),
         help="models for every component schema (all), or only for those the operations "
         "reach (operations); default: the API's `models` setting, else all",
+    )
+    parser.add_argument(
+        "--field-names",
+        choices=FIELD_NAMES,
+        help="model fields in snake_case aliased to the contract's names (snake_case), or the "
+        "contract's names (wire); default: the API's `field_names` setting, else snake_case",
     )
     parser.set_defaults(func=run)
 

@@ -103,6 +103,17 @@ def test_the_floors_agree_with_specfirst_s_own() -> None:
     assert f"pydantic[email]>={FLOORS['pydantic']}" in requirements
 
 
+def test_a_new_project_depends_on_the_runtime_its_package_imports(tmp_path: Path) -> None:
+    """A deployed app installs the project's dependencies only: the runtime must be one of them,
+    in the range specfirst itself depends on (the releases serving the generated code's API)."""
+    create_project(tmp_path, names_for("shop"))
+    project = tomllib.loads((tmp_path / "pyproject.toml").read_text())["project"]
+    own = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    runtime = [r for r in project["dependencies"] if r.startswith("specfirst-runtime")]
+    assert runtime == [r for r in own if r.startswith("specfirst-runtime")]
+    assert not [r for r in project["dependencies"] if r.startswith("specfirst[")]
+
+
 def test_every_template_is_rendered() -> None:
     files = render_files(names_for("shop"))
     assert all(not str(path).endswith(".j2") for path in files)

@@ -60,6 +60,14 @@ def header(api: ApiView) -> str:
 # The specfirst-runtime API (`major.minor`) these templates are written against; generated
 # packages check at import that the installed runtime serves it.
 RUNTIME_API = "0.1"
+
+
+def runtime_requirement() -> str:
+    """The requirement a project that ships a generated package declares: the runtime releases
+    that serve `RUNTIME_API` (below 1.0 only its own minor, from 1.0 its major)."""
+    major, minor = (int(part) for part in RUNTIME_API.split("."))
+    upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
+    return f"specfirst-runtime>={RUNTIME_API},<{upper}"
 CONTRACT_FILE = "openapi.json"  # the served contract, package data beside the modules
 
 

@@ -18,6 +18,7 @@ import jinja2
 
 from specfirst import __version__
 from specfirst.errors import SpecfirstError
+from specfirst.generator.render import runtime_requirement
 from specfirst.names import pascal_case, snake_case
 
 __all__ = ["FLOORS", "InitError", "StarterNames", "create_project", "names_for", "render_files"]
@@ -49,6 +50,7 @@ class StarterNames:
     service_package: str  # the hand-written one
     token_variable: str  # the environment variable holding the starter's bearer token
     versions: dict[str, str]
+    runtime_requirement: str  # what the generated package imports besides FastAPI and Pydantic
 
 
 def names_for(name: str) -> StarterNames:
@@ -66,6 +68,7 @@ def names_for(name: str) -> StarterNames:
         service_package=f"{snake}_service",
         token_variable=f"{snake.upper()}_API_TOKEN",
         versions={**FLOORS, "specfirst": _release(__version__)},
+        runtime_requirement=runtime_requirement(),
     )
 
 

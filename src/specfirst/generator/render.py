@@ -68,6 +68,8 @@ def runtime_requirement() -> str:
     major, minor = (int(part) for part in RUNTIME_API.split("."))
     upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
     return f"specfirst-runtime>={RUNTIME_API},<{upper}"
+
+
 CONTRACT_FILE = "openapi.json"  # the served contract, package data beside the modules
 
 

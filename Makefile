@@ -72,7 +72,7 @@ corpus: install ## Generate, import and serve every contract in CORPUS (default 
 	$(RUN) specfirst corpus $(or $(CORPUS),../shared/corpus/specs)
 
 .PHONY: bench
-bench: install ## Time specfirst generate against peer generators on small..huge contracts
+bench: install ## Time specfirst generate against peer generators on small..huge contracts; app start-up
 	$(RUN) python bench/bench_generate.py $(or $(CORPUS),../shared/corpus/specs)
 	$(RUN) python bench/bench_app_start.py $(or $(CORPUS),../shared/corpus/specs)
 	$(RUN) python bench/lines_per_operation.py

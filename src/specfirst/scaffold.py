@@ -127,9 +127,21 @@ def _is_protocol(node: ast.ClassDef) -> bool:
     return any(isinstance(b, ast.Name) and b.id == "Protocol" for b in node.bases)
 
 
+def _is_type_checking(node: ast.If) -> bool:
+    return isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+
+
 def _import_statements(tree: ast.Module, package: str) -> dict[str, str]:
     found: dict[str, str] = {}
-    for node in tree.body:
+    # `services.py` imports the models for annotations only (`if TYPE_CHECKING:`); the
+    # hand-written module, which builds them, imports them as usual.
+    nodes: list[ast.stmt] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.If) and _is_type_checking(statement):
+            nodes += statement.body
+        else:
+            nodes.append(statement)
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 bound = alias.asname or alias.name.partition(".")[0]

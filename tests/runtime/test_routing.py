@@ -138,6 +138,7 @@ def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     (routers / "__init__.py").write_text("", encoding="utf-8")
     (routers / "pets.py").write_text(textwrap.dedent(PETS), encoding="utf-8")
     (routers / "admin.py").write_text(textwrap.dedent(ADMIN), encoding="utf-8")
+    (routers / "broken.py").write_text("raise RuntimeError('no such router')\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     yield name
     for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
@@ -283,6 +284,25 @@ def test_a_secured_operation_of_a_lazy_router_needs_a_verifier_at_start(package:
 def test_paths_below_a_root_path_find_their_router(package: str) -> None:
     client = TestClient(make_app(package, admin=Admin()), root_path="/api")
     assert client.get("/api/users").json() == ["ann"]
+
+
+def test_a_router_that_fails_to_import_answers_a_500_problem(package: str) -> None:
+    app = build_app(
+        contract=CONTRACT,
+        package=package,
+        tags={
+            "broken": Tag(
+                protocol=AdminService,
+                router=".routers.broken",
+                operations={"list_users": Operation(route="GET /broken", operation_id="x")},
+            )
+        },
+        verifiers={},
+        fastapi_kwargs={},
+    )
+    answer = TestClient(app, raise_server_exceptions=False).get("/broken")
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
 
 
 def test_a_deferred_router_declares_without_building() -> None:

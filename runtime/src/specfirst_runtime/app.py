@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIRouter
 from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from specfirst_runtime.docs import install_docs
 from specfirst_runtime.problems import ProblemException, install_problem_handlers
@@ -98,12 +98,6 @@ class ContractApp(FastAPI):
     def openapi(self) -> dict[str, Any]:
         return self.contract
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        lazy = self.lazy_routers
-        if lazy is not None and lazy.pending and scope["type"] in ("http", "websocket"):
-            lazy.load_matching(_route_path(scope))
-        await super().__call__(scope, receive, send)
-
     @property
     def routes(self) -> list[BaseRoute]:
         """Every route, as an app built eagerly has them (pending routers are imported)."""
@@ -115,6 +109,19 @@ class ContractApp(FastAPI):
         if self.lazy_routers is not None:
             self.lazy_routers.load_all()
         return super().url_path_for(name, **path_params)
+
+
+class _LoadRouters:
+    """Middleware (innermost of the app's own, so an import that fails is answered as any
+    unhandled error: a 500 problem) importing the routers a request's path needs."""
+
+    def __init__(self, app: ASGIApp, *, routers: LazyRouters) -> None:
+        self.app, self.routers = app, routers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.routers.pending and scope["type"] in ("http", "websocket"):
+            self.routers.load_matching(_route_path(scope))
+        await self.app(scope, receive, send)
 
 
 def _route_path(scope: Scope) -> str:
@@ -259,6 +266,7 @@ def build_app(
         install_docs(app, docs_url=docs_url, redoc_url=redoc_url, openapi_url=app.openapi_url)
     lazy.start()
     app.lazy_routers = lazy
+    app.add_middleware(_LoadRouters, routers=lazy)
     install_problem_handlers(app)
     return app
 

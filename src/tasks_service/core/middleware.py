@@ -70,6 +70,8 @@ class RequestContextMiddleware:
         client = scope.get("client")
         id_token = context.request_id.set(rid)
         addr_token = context.client_address.set(client[0] if client else "unknown")
+        db_session = context.RequestSession()
+        session_token = context.request_session.set(db_session)
         status = 500
         started = False
         began = time.perf_counter()
@@ -123,18 +125,34 @@ class RequestContextMiddleware:
                         self.retry_after,
                     )
         finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - began) * 1000, 2),
-                    "client": context.client_address.get(),
-                },
-            )
+            context.request_session.reset(session_token)
+            await _close_quietly(db_session)
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - began) * 1000, 2),
+                        "client": context.client_address.get(),
+                    },
+                )
             context.request_id.reset(id_token)
             context.client_address.reset(addr_token)
+
+
+async def _close_quietly(db_session: context.RequestSession) -> None:
+    """End the request's read session (outside the deadline, shielded from cancellation: the
+    connection goes back to the pool, or is invalidated by SQLAlchemy if it broke). The
+    response is already sent, so a failure here is only logged."""
+    if db_session.session is None:
+        return
+    try:
+        with anyio.CancelScope(shield=True):
+            await db_session.close()
+    except Exception as exc:
+        log.warning("closing the request's database session failed", extra={"error": repr(exc)})
 
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"

@@ -756,7 +756,9 @@ def profile(bench: Bench, db: Database, app: str, seconds: float) -> dict[str, A
             stacks = parse_collapsed(raw.read_text())
             out[endpoint] = {"groups": group_samples(stacks), "top": top_frames(stacks, 15)}
             if bench.args.keep_profiles:
-                shutil.copy(raw, Path(bench.args.keep_profiles) / raw.name)
+                keep = Path(bench.args.keep_profiles)
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(raw, keep / raw.name)
     finally:
         if (db.name, app) not in bench.servers:
             server.stop()
@@ -789,7 +791,7 @@ CONTEXT_GROUPS = (
     ("SQLAlchemy: pre-ping", ("_do_ping_w_event", "_async_ping", "do_ping (")),
     (
         "SQLAlchemy: new connections",
-        ("__connect (", "connect_utils", "_connect_addr", "on_connect"),
+        ("__connect (", "connect_utils", "_connect_addr", "on_connect ("),
     ),
     (
         "SQLAlchemy: pool checkout/return, BEGIN/ROLLBACK",

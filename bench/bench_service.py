@@ -67,6 +67,8 @@ VARIANT_ENV: dict[str, dict[str, str]] = {
     "pool20": {"TASKS_DATABASE_POOL_SIZE": "20"},
     "pool40": {"TASKS_DATABASE_POOL_SIZE": "40"},
     "plain-log": {"TASKS_JSON_LOGS": "false"},
+    "httptools": {"TASKS_HTTP_PARSER": "httptools"},  # upper bound: h11 bounds the request head
+    "no-log": {"TASKS_LOG_LEVEL": "WARNING"},  # upper bound: no access log
     "no-redis": {"REDIS_URL": ""},  # upper bound: revocation check in-process
 }
 VARIANT_PATCHES = (

@@ -79,6 +79,7 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
             cursor.close()
 
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
+        _rollback_only_when_open(engine)
     ping_when_idle(engine)
     return engine
 
@@ -109,6 +110,22 @@ def ping_when_idle(engine: AsyncEngine, idle_seconds: float = IDLE_PING_SECONDS)
 
     event.listen(sync_engine, "checkin", checkin)
     event.listen(sync_engine, "checkout", checkout)
+
+
+def _rollback_only_when_open(engine: AsyncEngine) -> None:
+    """SQLite: skip a ROLLBACK when the connection has no transaction open (its driver begins
+    none for a SELECT). Each ROLLBACK is a hop to aiosqlite's thread even when there is nothing
+    to undo, and ending a read session made two of them: a tenth of a GET's CPU time."""
+    dialect = engine.sync_engine.dialect
+    rollback = dialect.do_rollback
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)  # aiosqlite.Connection
+        if driver is not None and not driver.in_transaction:
+            return
+        rollback(dbapi_connection)
+
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -196,6 +196,21 @@ def _no_account_lookup(_app: Any) -> None:
         importlib.import_module("tasks_service.repositories.users").get = active
 
 
+def _session_per_read() -> None:
+    """Contrast (NOT a fix): a session per read block instead of one per request, so the
+    connection goes back to the pool as soon as each read is done."""
+    import contextlib
+
+    from tasks_service import deps
+
+    @contextlib.asynccontextmanager
+    async def reading(self: Any) -> Any:
+        async with self.readers() as session:
+            yield session
+
+    deps.Deps.reading = reading  # type: ignore[method-assign,assignment]
+
+
 # name -> (before the app is built, after it is built)
 PATCHES: dict[str, tuple[Callable[[], None] | None, Callable[[Any], None] | None]] = {
     "no-overflow": (lambda: _engine_kwargs(max_overflow=0), None),
@@ -207,6 +222,7 @@ PATCHES: dict[str, tuple[Callable[[], None] | None, Callable[[Any], None] | None
     "no-middleware": (None, _no_middleware),
     "no-gzip": (None, _no_gzip),
     "no-account-lookup": (None, _no_account_lookup),
+    "session-per-read": (_session_per_read, None),
 }
 
 

@@ -9,7 +9,7 @@ on crashes and on their own rejections, which Starlette's error middleware would
 from __future__ import annotations
 
 import logging
-import os
+import random
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -73,7 +73,7 @@ class RequestContextMiddleware:
             ),
             "",
         )
-        rid = incoming if _REQUEST_ID.match(incoming) else os.urandom(16).hex()
+        rid = incoming if _REQUEST_ID.match(incoming) else f"{random.getrandbits(128):032x}"
         client = scope.get("client")
         id_token = context.request_id.set(rid)
         addr_token = context.client_address.set(client[0] if client else "unknown")

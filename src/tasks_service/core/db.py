@@ -6,8 +6,9 @@ a free connection. SQLite: the busy timeout. A dependency that does not answer w
 raises a driver error, which `tasks_service.errors` answers 503.
 
 The pool is fixed (`database_pool_size` connections, `database_max_overflow` more, 0 by
-default: no connections opened and closed under load). A pooled connection is pinged only when
-it sat unused for over `IDLE_PING_SECONDS` (`ping_when_idle`), instead of on every checkout
+default: no connections opened and closed under load). At checkout a pooled connection is
+replaced when the driver knows it closed (asyncpg, no round trip) and pinged only when it sat
+unused for over `IDLE_PING_SECONDS` (`ping_when_idle`), instead of on every checkout
 (`pool_pre_ping` costs three round trips per checkout on asyncpg); a connection that breaks
 while in use is caught by SQLAlchemy's disconnect handling, which invalidates the pool.
 
@@ -101,6 +102,11 @@ def ping_when_idle(engine: AsyncEngine, idle_seconds: float = IDLE_PING_SECONDS)
         record: ConnectionPoolEntry,
         _proxy: PoolProxiedConnection,
     ) -> None:
+        # A connection the server (or a proxy) closed is known to the driver without a round
+        # trip (asyncpg saw the socket close while it sat in the pool): replace it at once.
+        is_closed = getattr(record.driver_connection, "is_closed", None)
+        if callable(is_closed) and is_closed():
+            raise exc.DisconnectionError("the connection was closed while idle in the pool")
         since = record.info.get("idle_since")
         if since is not None and time.monotonic() - since > idle_seconds:
             try:

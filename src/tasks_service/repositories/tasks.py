@@ -255,6 +255,22 @@ async def get(
     return result.scalar_one_or_none()
 
 
+_READ = select(*_TASK_COLUMNS).where(
+    TaskRow.id == bindparam("task_id"),
+    TaskRow.owner_id == bindparam("owner_id"),
+    TaskRow.deleted_at.is_(None),
+)
+
+
+async def read(session: AsyncSession, owner_id: uuid.UUID, task_id: uuid.UUID) -> TaskFields | None:
+    """`get` for reading only: the live task's fields as a plain result row (no ORM object,
+    nothing to write back), in one statement built once."""
+    connection = await session.connection()
+    result = await connection.execute(_READ, {"task_id": task_id, "owner_id": owner_id})
+    row: TaskFields | None = result.first()
+    return row
+
+
 async def purge_deleted(session: AsyncSession, before: datetime) -> int:
     """Delete for good the tasks deleted before `before`."""
     result = await session.execute(

@@ -33,7 +33,7 @@ from tasks_service.errors import (
 from tasks_service.orm.tables import TaskRow
 from tasks_service.orm.types import utcnow
 from tasks_service.repositories import tasks as task_repo
-from tasks_service.services.access import ensure_access, task_of
+from tasks_service.services.access import ensure_access, task_of, task_to_read
 from tasks_service.services.convert import etag, if_match_ok, if_none_match_hit, task_out
 
 RESTORE_WINDOW = timedelta(days=30)  # the contract promises 30 days
@@ -155,7 +155,7 @@ class TasksService:
         if_none_match: str | None = None,
     ) -> responses.GetTask200Response | responses.GetTask304Response:
         async with self._deps.reading() as session:
-            row = await task_of(session, principal, user_id, task_id)
+            row = await task_to_read(session, principal, user_id, task_id)
         if if_none_match_hit(if_none_match, row):
             return responses.GetTask304Response(etag=etag(row))
         return responses.GetTask200Response(body=task_out(row), etag=etag(row))

@@ -30,6 +30,10 @@ from tasks_service.errors import (
 
 log = logging.getLogger("tasks_service.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Request ids need to be unique, not unpredictable: random bits of a generator of our own
+# (seeded from the OS once) cost no system call per request, unlike uuid4 / os.urandom, and
+# leave the global `random` state alone.
+_ids = random.Random()
 
 
 async def send_problem(
@@ -73,7 +77,7 @@ class RequestContextMiddleware:
             ),
             "",
         )
-        rid = incoming if _REQUEST_ID.match(incoming) else f"{random.getrandbits(128):032x}"
+        rid = incoming if _REQUEST_ID.match(incoming) else f"{_ids.getrandbits(128):032x}"
         client = scope.get("client")
         id_token = context.request_id.set(rid)
         addr_token = context.client_address.set(client[0] if client else "unknown")

@@ -63,10 +63,13 @@ P99_CONNECTIONS = 64
 # patches applied by bench/serve_app.py without editing the service. "upper bound" ones remove
 # work that must stay (they bound what restructuring can gain) and are never fixes as such.
 VARIANT_ENV: dict[str, dict[str, str]] = {
+    "pool5": {"TASKS_DATABASE_POOL_SIZE": "5"},
     "pool10": {"TASKS_DATABASE_POOL_SIZE": "10"},
     "pool20": {"TASKS_DATABASE_POOL_SIZE": "20"},
     "pool40": {"TASKS_DATABASE_POOL_SIZE": "40"},
     "plain-log": {"TASKS_JSON_LOGS": "false"},
+    "httptools": {"TASKS_HTTP_PARSER": "httptools"},  # upper bound: h11 bounds the request head
+    "no-log": {"TASKS_LOG_LEVEL": "WARNING"},  # upper bound: no access log
     "no-redis": {"REDIS_URL": ""},  # upper bound: revocation check in-process
 }
 VARIANT_PATCHES = (
@@ -79,6 +82,7 @@ VARIANT_PATCHES = (
     "no-middleware",  # upper bound: the whole middleware stack
     "no-gzip",
     "no-account-lookup",  # upper bound: account state without its own session
+    "session-per-read",  # contrast: a session per read block, not one per request
 )
 
 
@@ -756,7 +760,9 @@ def profile(bench: Bench, db: Database, app: str, seconds: float) -> dict[str, A
             stacks = parse_collapsed(raw.read_text())
             out[endpoint] = {"groups": group_samples(stacks), "top": top_frames(stacks, 15)}
             if bench.args.keep_profiles:
-                shutil.copy(raw, Path(bench.args.keep_profiles) / raw.name)
+                keep = Path(bench.args.keep_profiles)
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(raw, keep / raw.name)
     finally:
         if (db.name, app) not in bench.servers:
             server.stop()
@@ -789,7 +795,7 @@ CONTEXT_GROUPS = (
     ("SQLAlchemy: pre-ping", ("_do_ping_w_event", "_async_ping", "do_ping (")),
     (
         "SQLAlchemy: new connections",
-        ("__connect (", "connect_utils", "_connect_addr", "on_connect"),
+        ("__connect (", "connect_utils", "_connect_addr", "on_connect ("),
     ),
     (
         "SQLAlchemy: pool checkout/return, BEGIN/ROLLBACK",
@@ -1083,6 +1089,12 @@ def main() -> int:
                     )
                     profiles[f"{name} {app}"] = profile(bench, db, app, args.profile_seconds)
                     print_profile(f"{name} {app}", profiles[f"{name} {app}"])
+        for (db_name, app_name), server in sorted(bench.servers.items()):
+            problems = log_problems(server.log)
+            if problems:
+                print(f"\nwarnings and errors logged by {app_name} on {db_name}:")
+                for line, n in problems.most_common(8):
+                    print(f"  {n:>6} x {line}")
         print(f"\nbench-service took {time.monotonic() - started:.0f} s")
         if args.json:
             figures = {
@@ -1093,6 +1105,26 @@ def main() -> int:
             }
             Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 1 if args.strict and not all(c.met for c in checks) else 0
+
+
+def log_problems(log: Path) -> collections.Counter[str]:
+    """The warnings and errors a server logged (JSON lines or plain text), counted by message."""
+    found: collections.Counter[str] = collections.Counter()
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return found
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if "Traceback" in line or "ERROR" in line or "WARNING" in line:
+                found[line.strip()[:160]] += 1
+            continue
+        if isinstance(entry, dict) and entry.get("level") in ("warning", "error", "critical"):
+            detail = " ".join(str(entry[k]) for k in ("dependency", "error") if entry.get(k))
+            found[f"{entry['level']}: {entry.get('msg')} {detail[:140]}".strip()] += 1
+    return found
 
 
 def print_results(

@@ -161,37 +161,11 @@ def _engine_kwargs(after: Callable[[Any], None] | None = None, **extra: Any) -> 
             module.create_async_engine = patched
 
 
-IDLE_PING_SECONDS = 1.0
+def ping_when_idle(engine: Any) -> None:
+    """The Tasks API's own idle-only pinging (`tasks_service.core.db`), for the peer variants."""
+    from tasks_service.core.db import ping_when_idle as ping
 
-
-def ping_when_idle(engine: Any, idle_seconds: float = IDLE_PING_SECONDS) -> None:
-    """The cheap alternative to `pool_pre_ping`: ping a pooled connection at checkout only when
-    it sat unused for over `idle_seconds` (a restart or idle cut may have broken it meanwhile);
-    a failed ping makes the pool replace it (DisconnectionError), as pre-ping does. Under load a
-    connection is never idle that long, so the ping's round trips (BEGIN, `;`, ROLLBACK on
-    asyncpg) disappear from the hot path; a connection broken while busy is caught by
-    SQLAlchemy's disconnect handling, which invalidates the pool."""
-    import time
-
-    from sqlalchemy import event, exc
-
-    sync_engine = engine.sync_engine
-    dialect = sync_engine.dialect
-
-    def checkin(_dbapi_connection: Any, record: Any) -> None:
-        if record is not None:
-            record.info["idle_since"] = time.monotonic()
-
-    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        since = record.info.get("idle_since")
-        if since is not None and time.monotonic() - since > idle_seconds:
-            try:
-                dialect.do_ping(dbapi_connection)
-            except Exception as error:
-                raise exc.DisconnectionError(str(error)) from error
-
-    event.listen(sync_engine, "checkin", checkin)
-    event.listen(sync_engine, "checkout", checkout)
+    ping(engine)
 
 
 def _no_access_log(_app: Any) -> None:
@@ -222,6 +196,21 @@ def _no_account_lookup(_app: Any) -> None:
         importlib.import_module("tasks_service.repositories.users").get = active
 
 
+def _session_per_read() -> None:
+    """Contrast (NOT a fix): a session per read block instead of one per request, so the
+    connection goes back to the pool as soon as each read is done."""
+    import contextlib
+
+    from tasks_service import deps
+
+    @contextlib.asynccontextmanager
+    async def reading(self: Any) -> Any:
+        async with self.readers() as session:
+            yield session
+
+    deps.Deps.reading = reading  # type: ignore[method-assign,assignment]
+
+
 # name -> (before the app is built, after it is built)
 PATCHES: dict[str, tuple[Callable[[], None] | None, Callable[[Any], None] | None]] = {
     "no-overflow": (lambda: _engine_kwargs(max_overflow=0), None),
@@ -233,6 +222,7 @@ PATCHES: dict[str, tuple[Callable[[], None] | None, Callable[[Any], None] | None
     "no-middleware": (None, _no_middleware),
     "no-gzip": (None, _no_gzip),
     "no-account-lookup": (None, _no_account_lookup),
+    "session-per-read": (_session_per_read, None),
 }
 
 

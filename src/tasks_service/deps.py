@@ -1,13 +1,22 @@
-"""What the services share, built once per app: settings, database, credentials, rate limits."""
+"""What the services share, built once per app: settings, database, credentials, rate limits.
+
+Database access goes through `reading()` (one session per request, shared by the token verifier
+and the service, without a transaction on PostgreSQL) and `transaction()` (a write transaction
+of its own, on the same pool). A request therefore holds at most one pooled connection at a
+time, and an authenticated GET costs one checkout and no BEGIN/ROLLBACK.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tasks_service.core import context
 from tasks_service.core.config import Settings
-from tasks_service.core.db import create_engine, create_sessionmaker
+from tasks_service.core.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from tasks_service.core.ratelimit import RateLimiter
 from tasks_service.core.security import CursorSigner, Passwords, Tokens
 
@@ -17,6 +26,7 @@ class Deps:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    readers: async_sessionmaker[AsyncSession]
     passwords: Passwords
     tokens: Tokens
     limiter: RateLimiter
@@ -35,11 +45,36 @@ class Deps:
             settings=settings,
             engine=engine,
             sessions=create_sessionmaker(engine),
+            readers=create_read_sessionmaker(engine),
             passwords=Passwords(settings),
             tokens=Tokens(settings),
             limiter=limiter or RateLimiter.from_settings(settings),
             cursors=CursorSigner(settings.cursor_keys),
         )
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads: the request's own (opened here on first use, closed by the
+        request middleware at the end), or outside a request one closed on leaving."""
+        scope = context.request_session.get()
+        if scope is None:
+            async with self.readers() as session:
+                yield session
+            return
+        if scope.session is None:
+            scope.session = self.readers()
+        yield scope.session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction, committed on leaving (rolled back on an error). The
+        request's read session gives its connection back first, so a request never holds two
+        (which could exhaust the pool with every request waiting for a second one)."""
+        scope = context.request_session.get()
+        if scope is not None:
+            await scope.close()
+        async with self.sessions() as session, session.begin():
+            yield session
 
     async def close(self) -> None:
         await self.limiter.close()

@@ -1,38 +1,23 @@
-"""`ping_when_idle` (bench/serve_app.py), the candidate replacement for `pool_pre_ping`: no ping
-for a connection reused at once, a ping after it sat idle, and a broken idle connection replaced
-without the caller seeing an error."""
+"""`ping_when_idle` (tasks_service.core.db), the Tasks API's replacement for `pool_pre_ping`: no
+ping for a connection reused at once, a ping after it sat idle, and a broken idle connection
+replaced without the caller seeing an error. Also how the engine is configured with it."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-SERVE_APP = Path(__file__).resolve().parents[2] / "bench" / "serve_app.py"
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_serve_app", SERVE_APP)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_serve_app", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-serve_app = _load()
+from tasks_service.core.config import Settings
+from tasks_service.core.db import create_engine, ping_when_idle
 
 
 async def _scenario(database: Path) -> tuple[int, int, bool]:
     engine = create_async_engine(f"sqlite+aiosqlite:///{database}", pool_size=1, max_overflow=0)
-    serve_app.ping_when_idle(engine, idle_seconds=0.2)
+    ping_when_idle(engine, idle_seconds=0.2)
     pings: list[Any] = []
     dialect = engine.sync_engine.dialect
     real_ping = dialect.do_ping
@@ -64,3 +49,17 @@ def test_idle_connections_are_pinged_and_broken_ones_replaced(tmp_path: Path) ->
     assert quick == 0
     assert after_idle == 1
     assert replaced
+
+
+def test_the_engine_pings_only_idle_connections_and_keeps_a_fixed_pool(tmp_path: Path) -> None:
+    settings = Settings.model_validate(
+        {"environment": "test", "database_url": f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}"}
+    )
+    engine = create_engine(settings)
+    try:
+        pool: Any = engine.sync_engine.pool
+        assert not pool._pre_ping
+        assert pool.size() == settings.database_pool_size == 20
+        assert pool._max_overflow == settings.database_max_overflow == 0
+    finally:
+        asyncio.run(engine.dispose())

@@ -43,8 +43,14 @@ class Settings(BaseSettings):
         description="PostgreSQL schema to use (search_path); ignored on SQLite.",
     )
     database_echo: bool = False
-    database_pool_size: int = Field(default=5, ge=1)
-    database_max_overflow: int = Field(default=10, ge=0)
+    database_pool_size: int = Field(
+        default=20, ge=1, description="pooled connections per process, opened as needed and kept"
+    )
+    database_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        description="connections beyond the pool, closed again after use (churn under load)",
+    )
     database_connect_timeout_seconds: float = Field(
         default=2.0, gt=0, le=60, description="opening a connection (asyncpg connect)"
     )

@@ -6,11 +6,12 @@ query strings, passwords and tokens never are.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from tasks_service.core import context
 from tasks_service.core.config import Settings
@@ -36,9 +37,57 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class LoopBatchedStreamHandler(logging.StreamHandler[TextIO]):
+    """A stream handler that, on an event loop's thread, writes the lines of one loop iteration
+    together at the start of the next one: under load, one write for many access-log lines
+    instead of one per request. Each write is a system call that lets other threads take the
+    GIL (SQLite's driver threads), and winning it back cost a tenth of a GET's CPU time on
+    SQLite. A line waits one loop iteration at most; warnings and errors, and lines logged off
+    the loop, are written at once (after what is pending, so the order holds)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+        self._scheduled = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or record.levelno >= logging.WARNING:
+            self._write_pending()
+            super().emit(record)
+            return
+        try:
+            self._pending.append(self.format(record) + self.terminator)
+        except Exception:
+            self.handleError(record)
+            return
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._write_pending)
+
+    def _write_pending(self) -> None:
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            self._scheduled = False
+            if not self._pending:
+                return
+            text, self._pending = "".join(self._pending), []
+            try:
+                self.stream.write(text)
+                self.stream.flush()
+            except Exception:
+                self.handleError(logging.makeLogRecord({"msg": "writing log lines failed"}))
+
+    def flush(self) -> None:
+        self._write_pending()
+        super().flush()
+
+
 def configure_logging(settings: Settings) -> None:
     """Route the root logger (and uvicorn's) to stderr in JSON (or plain text if disabled)."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = LoopBatchedStreamHandler(sys.stderr)
     if settings.json_logs:
         handler.setFormatter(JsonFormatter())
     else:

@@ -8,17 +8,19 @@ COUNT with the same filters. Tasks without a due date come last in both directio
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tasks_service.orm.tables import TaskRow
+from tasks_service.orm.tables import TaskFields, TaskRow
 
 SORTS = ("created_at", "-created_at", "due_at", "-due_at", "title", "-title")
 
@@ -94,42 +96,54 @@ def _storable(text: str) -> bool:
     return True
 
 
-def _key_of(row: TaskRow, field: str) -> str | None:
+def _key_of(row: TaskFields, field: str) -> str | None:
     if field == "title":
         return row.title
     value: datetime | None = row.created_at if field == "created_at" else row.due_at
     return value.isoformat() if value is not None else None
 
 
-def _filtered(query: Select[Any], flt: TaskFilter) -> Select[Any]:
-    query = query.where(TaskRow.owner_id == flt.owner_id, TaskRow.deleted_at.is_(None))
-    if flt.status is not None:
-        query = query.where(TaskRow.status == flt.status)
-    if flt.due_after is not None:
-        query = query.where(TaskRow.due_at >= flt.due_after)
-    if flt.due_before is not None:
-        query = query.where(TaskRow.due_at < flt.due_before)
-    if flt.text:
-        escaped = flt.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        query = query.where(
+@dataclass(frozen=True)
+class _Shape:
+    """What a page's statements depend on besides parameter values: the sort, which filters
+    are given, and whether (and how) the page continues after a cursor."""
+
+    sort: str
+    status: bool
+    due_after: bool
+    due_before: bool
+    text: bool
+    after: Literal["none", "key", "null"]
+
+
+def _filters(shape: _Shape) -> list[ColumnElement[bool]]:
+    conditions = [TaskRow.owner_id == bindparam("owner_id"), TaskRow.deleted_at.is_(None)]
+    if shape.status:
+        conditions.append(TaskRow.status == bindparam("status"))
+    if shape.due_after:
+        conditions.append(TaskRow.due_at >= bindparam("due_after"))
+    if shape.due_before:
+        conditions.append(TaskRow.due_at < bindparam("due_before"))
+    if shape.text:
+        pattern: Any = bindparam("pattern")
+        conditions.append(
             or_(
                 TaskRow.title.ilike(pattern, escape="\\"),
                 TaskRow.description.ilike(pattern, escape="\\"),
             )
         )
-    return query
+    return conditions
 
 
-def _after(cursor: Cursor, field: str, descending: bool) -> ColumnElement[bool]:
+def _after(shape: _Shape) -> ColumnElement[bool]:
     """Rows strictly after the cursor in the order `(key, id)` (`due_at`: nulls last)."""
+    field, descending = shape.sort.lstrip("-"), shape.sort.startswith("-")
     column: Any = getattr(TaskRow, field)
-    key: Any = cursor.key
-    if field != "title" and key is not None:
-        key = datetime.fromisoformat(key).astimezone(UTC)
-    tie_only = TaskRow.id < cursor.id if descending else TaskRow.id > cursor.id
-    if key is None:  # only `due_at`: already among the tasks without due date, which come last
+    after_id: Any = bindparam("after_id")
+    tie_only = TaskRow.id < after_id if descending else TaskRow.id > after_id
+    if shape.after == "null":  # only `due_at`: already among the tasks without due date
         return and_(TaskRow.due_at.is_(None), tie_only)
+    key: Any = bindparam("after_key")
     beyond = (
         or_(column < key, and_(column == key, tie_only))
         if descending
@@ -140,27 +154,88 @@ def _after(cursor: Cursor, field: str, descending: bool) -> ColumnElement[bool]:
     return or_(and_(TaskRow.due_at.is_not(None), beyond), TaskRow.due_at.is_(None))
 
 
-async def page(
-    session: AsyncSession, flt: TaskFilter, *, sort: str, limit: int, after: Cursor | None
-) -> tuple[list[TaskRow], int, Cursor | None]:
-    """One page of tasks, the total matching the filters, and where the next page starts."""
-    field, descending = sort.lstrip("-"), sort.startswith("-")
+_TASK_COLUMNS = tuple(TaskRow.__table__.c)
+
+
+@functools.cache
+def _page_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
+    """The page and count statements of one shape, built once: a statement object keeps its
+    SQLAlchemy cache key, so a request neither rebuilds nor re-keys it (6 sorts x 16 filter
+    combinations x 3 cursor kinds at most)."""
+    field, descending = shape.sort.lstrip("-"), shape.sort.startswith("-")
     column: Any = getattr(TaskRow, field)
     order: list[Any] = []
     if field == "due_at":
         order.append(TaskRow.due_at.is_(None))
     order += [column.desc(), TaskRow.id.desc()] if descending else [column, TaskRow.id]
-    query = _filtered(select(TaskRow), flt).order_by(*order).limit(limit + 1)
+    conditions = _filters(shape)
+    count = select(func.count()).select_from(TaskRow).where(*conditions)
+    if shape.after != "none":
+        conditions.append(_after(shape))
+    rows = select(*_TASK_COLUMNS).where(*conditions).order_by(*order).limit(bindparam("limit"))
+    return rows, count
+
+
+async def page(
+    session: AsyncSession, flt: TaskFilter, *, sort: str, limit: int, after: Cursor | None
+) -> tuple[Sequence[TaskFields], int, Cursor | None]:
+    """One page of tasks (read-only rows, not ORM objects: nothing of a page is written), the
+    total matching the filters, and where the next page starts."""
+    field = sort.lstrip("-")
+    shape = _Shape(
+        sort=sort,
+        status=flt.status is not None,
+        due_after=flt.due_after is not None,
+        due_before=flt.due_before is not None,
+        text=bool(flt.text),
+        after="none" if after is None else "null" if after.key is None else "key",
+    )
+    params: dict[str, Any] = {"owner_id": flt.owner_id}
+    if flt.status is not None:
+        params["status"] = flt.status
+    if flt.due_after is not None:
+        params["due_after"] = flt.due_after
+    if flt.due_before is not None:
+        params["due_before"] = flt.due_before
+    if flt.text:
+        escaped = flt.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["pattern"] = f"%{escaped}%"
+    count_params = dict(params)
     if after is not None:
-        query = query.where(_after(after, field, descending))
-    rows = list(await session.scalars(query))
-    total = await session.scalar(_filtered(select(func.count()).select_from(TaskRow), flt))
+        params["after_id"] = after.id
+        if after.key is not None:
+            params["after_key"] = (
+                after.key if field == "title" else datetime.fromisoformat(after.key).astimezone(UTC)
+            )
+    params["limit"] = limit + 1
+    rows_statement, count_statement = _page_statements(shape)
+    connection = await session.connection()
+    rows: Sequence[TaskFields] = (await connection.execute(rows_statement, params)).all()
+    total = (await connection.execute(count_statement, count_params)).scalar_one()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = Cursor(sort=sort, key=_key_of(last, field), id=last.id)
     return rows, int(total or 0), next_cursor
+
+
+def _get_statement(*, deleted_too: bool, for_update: bool) -> Select[TaskRow]:
+    query = select(TaskRow).where(
+        TaskRow.id == bindparam("task_id"), TaskRow.owner_id == bindparam("owner_id")
+    )
+    if not deleted_too:
+        query = query.where(TaskRow.deleted_at.is_(None))
+    if for_update:
+        query = query.with_for_update()
+    return query
+
+
+_GET = {
+    (deleted_too, for_update): _get_statement(deleted_too=deleted_too, for_update=for_update)
+    for deleted_too in (False, True)
+    for for_update in (False, True)
+}
 
 
 async def get(
@@ -174,13 +249,26 @@ async def get(
     """The task if it exists and belongs to `owner_id` (anything else looks like absence).
     Deleted tasks count as absent unless `deleted_too`. `for_update` locks the row until the
     transaction ends (`SELECT … FOR UPDATE` on PostgreSQL; SQLite has one writer anyway)."""
-    query = select(TaskRow).where(TaskRow.id == task_id, TaskRow.owner_id == owner_id)
-    if not deleted_too:
-        query = query.where(TaskRow.deleted_at.is_(None))
-    if for_update:
-        query = query.with_for_update()
-    result = await session.execute(query)
+    result = await session.execute(
+        _GET[deleted_too, for_update], {"task_id": task_id, "owner_id": owner_id}
+    )
     return result.scalar_one_or_none()
+
+
+_READ = select(*_TASK_COLUMNS).where(
+    TaskRow.id == bindparam("task_id"),
+    TaskRow.owner_id == bindparam("owner_id"),
+    TaskRow.deleted_at.is_(None),
+)
+
+
+async def read(session: AsyncSession, owner_id: uuid.UUID, task_id: uuid.UUID) -> TaskFields | None:
+    """`get` for reading only: the live task's fields as a plain result row (no ORM object,
+    nothing to write back), in one statement built once."""
+    connection = await session.connection()
+    result = await connection.execute(_READ, {"task_id": task_id, "owner_id": owner_id})
+    row: TaskFields | None = result.first()
+    return row
 
 
 async def purge_deleted(session: AsyncSession, before: datetime) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasks_api.security import Principal
 from tasks_service.errors import NotFoundError
-from tasks_service.orm.tables import TaskRow
+from tasks_service.orm.tables import TaskFields, TaskRow
 from tasks_service.repositories import tasks as task_repo
 from tasks_service.repositories import users
 
@@ -26,6 +26,20 @@ async def ensure_access(session: AsyncSession, principal: Principal, user_id: uu
     if "admin" in principal.scopes and await users.get(session, user_id) is not None:
         return
     raise NotFoundError("account")
+
+
+async def task_to_read(
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID, task_id: uuid.UUID
+) -> TaskFields:
+    """`task_of` for reading only (the live task's fields, no ORM object)."""
+    try:
+        await ensure_access(session, principal, user_id)
+    except NotFoundError:
+        raise NotFoundError() from None
+    row = await task_repo.read(session, user_id, task_id)
+    if row is None:
+        raise NotFoundError()
+    return row
 
 
 async def task_of(

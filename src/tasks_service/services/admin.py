@@ -22,7 +22,7 @@ class AdminService:
     async def list_users(
         self, *, principal: Principal, limit: int = 20, offset: int = 0
     ) -> models.UserPage:
-        async with self._deps.sessions() as session:
+        async with self._deps.reading() as session:
             rows, total = await users.page(session, limit=limit, offset=offset)
         return models.UserPage(
             items=[user_out(row) for row in rows], total=total, limit=limit, offset=offset
@@ -32,7 +32,7 @@ class AdminService:
         if str(user_id) == principal.subject:
             raise ConflictError("Admins cannot deactivate their own account.", "self-deactivation")
         now = utcnow()
-        async with self._deps.sessions() as session, session.begin():
+        async with self._deps.transaction() as session:
             user = await users.get(session, user_id)
             if user is None:
                 raise NotFoundError("account")

@@ -85,7 +85,7 @@ class AuthService:
         display_name = body.display_name if isinstance(body.display_name, str) else None
         password_hash = await self._deps.passwords.hash(body.password)
         try:
-            async with self._deps.sessions() as session, session.begin():
+            async with self._deps.transaction() as session:
                 if await users.get_by_email(session, email) is not None:
                     raise taken
                 row = await users.add(
@@ -110,7 +110,7 @@ class AuthService:
             "login attempts",
         )
         await self._limit(account_key, *account_limit, "login attempts")
-        async with self._deps.sessions() as session, session.begin():
+        async with self._deps.transaction() as session:
             user = await users.get_by_email(session, body.username)
             ok, new_hash = await self._deps.passwords.verify(
                 body.password, user.password_hash if user else None
@@ -151,7 +151,7 @@ class AuthService:
             "refresh attempts",
         )
         now = utcnow()
-        async with self._deps.sessions() as session, session.begin():
+        async with self._deps.transaction() as session:
             row = await refresh_tokens.get_by_hash(
                 session, self._deps.tokens.fingerprint(body.refresh_token)
             )
@@ -196,7 +196,7 @@ class AuthService:
     async def logout(self, *, body: models.LogoutRequest, principal: Principal) -> None:
         claims = principal.claims
         now = utcnow()
-        async with self._deps.sessions() as session, session.begin():
+        async with self._deps.transaction() as session:
             await revocations.revoke(
                 session, str(claims["jti"]), datetime.fromtimestamp(int(claims["exp"]), UTC)
             )
@@ -208,7 +208,7 @@ class AuthService:
         log.info("logout", extra={"user_id": principal.subject})
 
     async def get_current_user(self, *, principal: Principal) -> models.User:
-        async with self._deps.sessions() as session:
+        async with self._deps.reading() as session:
             user = await users.get(session, uuid.UUID(principal.subject))
         if user is None:  # deleted between verification and now
             raise UnauthorizedError("The account no longer exists.")
@@ -238,7 +238,7 @@ class BearerVerifier:
             session_id: uuid.UUID | None = uuid.UUID(claims.session_id)
         except ValueError:  # not a session this service opened: nothing of it can be revoked
             session_id = None
-        async with self._deps.sessions() as session:
+        async with self._deps.reading() as session:
             user = await revocations.account_unless_revoked(
                 session, user_id, claims.jti, session_id
             )

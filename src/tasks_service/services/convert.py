@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks_api import models
-from tasks_service.orm.tables import TaskRow, UserRow
+from tasks_service.orm.tables import TaskFields, UserRow
 
 
 def user_out(row: UserRow) -> models.User:
@@ -17,7 +17,7 @@ def user_out(row: UserRow) -> models.User:
     )
 
 
-def task_out(row: TaskRow) -> models.Task:
+def task_out(row: TaskFields) -> models.Task:
     return models.Task(
         id=row.id,
         owner_id=row.owner_id,
@@ -32,7 +32,7 @@ def task_out(row: TaskRow) -> models.Task:
     )
 
 
-def etag(row: TaskRow) -> str:
+def etag(row: TaskFields) -> str:
     return f'"{row.version}"'
 
 
@@ -40,7 +40,7 @@ def _tags(header: str) -> list[str]:
     return [part.strip() for part in header.split(",") if part.strip()]
 
 
-def if_match_ok(header: str | None, row: TaskRow) -> bool:
+def if_match_ok(header: str | None, row: TaskFields) -> bool:
     """RFC 9110 If-Match: `*` or a strong match with one of the listed tags."""
     if header is None:
         return True
@@ -48,7 +48,7 @@ def if_match_ok(header: str | None, row: TaskRow) -> bool:
     return "*" in tags or etag(row) in tags
 
 
-def if_none_match_hit(header: str | None, row: TaskRow) -> bool:
+def if_none_match_hit(header: str | None, row: TaskFields) -> bool:
     """RFC 9110 If-None-Match (weak comparison): whether the client's copy is current."""
     if header is None:
         return False

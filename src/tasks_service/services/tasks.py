@@ -33,7 +33,7 @@ from tasks_service.errors import (
 from tasks_service.orm.tables import TaskRow
 from tasks_service.orm.types import utcnow
 from tasks_service.repositories import tasks as task_repo
-from tasks_service.services.access import ensure_access, task_of
+from tasks_service.services.access import ensure_access, task_of, task_to_read
 from tasks_service.services.convert import etag, if_match_ok, if_none_match_hit, task_out
 
 RESTORE_WINDOW = timedelta(days=30)  # the contract promises 30 days
@@ -108,7 +108,7 @@ class TasksService:
                 after = task_repo.Cursor.from_payload(self._deps.cursors.open(cursor), sort)
             except (InvalidSignatureError, task_repo.InvalidCursorError) as exc:
                 raise InvalidCursorError(str(exc)) from None
-        async with self._deps.sessions() as session:
+        async with self._deps.reading() as session:
             await ensure_access(session, principal, user_id)
             rows, total, next_at = await task_repo.page(
                 session, flt, sort=sort, limit=limit, after=after
@@ -127,7 +127,7 @@ class TasksService:
         status = body.status if isinstance(body.status, models.TaskStatus) else None
         status = status or models.TaskStatus.pending
         due_at = _utc(body.due_at) if isinstance(body.due_at, datetime) else None
-        async with self._deps.sessions() as session, session.begin():
+        async with self._deps.transaction() as session:
             await ensure_access(session, principal, user_id)
             row = TaskRow(
                 id=uuid.uuid4(),
@@ -154,8 +154,8 @@ class TasksService:
         principal: Principal,
         if_none_match: str | None = None,
     ) -> responses.GetTask200Response | responses.GetTask304Response:
-        async with self._deps.sessions() as session:
-            row = await task_of(session, principal, user_id, task_id)
+        async with self._deps.reading() as session:
+            row = await task_to_read(session, principal, user_id, task_id)
         if if_none_match_hit(if_none_match, row):
             return responses.GetTask304Response(etag=etag(row))
         return responses.GetTask200Response(body=task_out(row), etag=etag(row))
@@ -172,7 +172,7 @@ class TasksService:
         due_at = _utc(fields.get("due_at"))
 
         async def attempt() -> TaskRow:
-            async with self._deps.sessions() as session, session.begin():
+            async with self._deps.transaction() as session:
                 row = await task_of(session, principal, user_id, task_id, for_update=True)
                 if not if_match_ok(if_match, row):
                     raise PreconditionFailedError()
@@ -227,7 +227,7 @@ class TasksService:
         if_match: str | None = None,
     ) -> None:
         async def attempt() -> None:
-            async with self._deps.sessions() as session, session.begin():
+            async with self._deps.transaction() as session:
                 row = await task_of(session, principal, user_id, task_id, for_update=True)
                 if not if_match_ok(if_match, row):
                     raise PreconditionFailedError()
@@ -241,7 +241,7 @@ class TasksService:
     ) -> responses.RestoreTask200Response:
         now = utcnow()
         try:
-            async with self._deps.sessions() as session, session.begin():
+            async with self._deps.transaction() as session:
                 row = await task_of(
                     session, principal, user_id, task_id, deleted_too=True, for_update=True
                 )

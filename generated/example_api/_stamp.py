@@ -2,14 +2,14 @@
 # Change the contract and run `specfirst generate` instead.
 """What this package was generated from, and by what: `specfirst generate` stops early and `specfirst check` passes when all of it still holds."""
 
-GENERATOR = "specfirst 0.1.0 4abdb000621cff21ff576793bab432d4"
+GENERATOR = "specfirst 0.1.0 c3ab7cc3928afae92f8cbc78ccbcbaf2"
 INPUTS: dict[str, str] = {
     "../../specs/example/openapi.yaml": "8aae25e7b6b621a26a96b68b9f40a226129b87e7eb0800f1d72e4a028192356c",
 }
 OUTPUTS: dict[str, str] = {
     "__init__.py": "7470db235328aaadebaed9cda4cb521dac477cb3b4dd4566112a615672b0e19d",
     "app.py": "54cea48233b008b58447dcebe9b0a8c191d3317b335a6282b20fc1e32e4b9542",
-    "models.py": "924d34ea057bdb439acafa5795a10df3d5e06460a677b08ee4e450502b0271f8",
+    "models.py": "2dc6b82d1cae890927563918b206eac87764154ba113c966fe0735327e9ad9ec",
     "openapi.json": "5f8b7a922913b40ff75c95f8b5cf7a299ccd43a311cffa59a20c2b17b85c9107",
     "responses.py": "e3e5da075f47ff7c99ca36814d749c26222ddd1813af103322953c2c5d6fad9b",
     "routers/__init__.py": "aea84ab7d68555f75621ef800331cc97a290dc0e85ed6732828727809cf7bf5e",

@@ -6,8 +6,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import MISSING, BaseModel, Field, RootModel, StrictFloat
+from pydantic import MISSING, Field, RootModel, StrictFloat
 from specfirst_runtime.dates import IsoDate as date_aliased
+from specfirst_runtime.deferred import BaseModel
 from specfirst_runtime.values import StrictInt
 
 

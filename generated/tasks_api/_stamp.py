@@ -2,7 +2,7 @@
 # Change the contract and run `specfirst generate` instead.
 """What this package was generated from, and by what: `specfirst generate` stops early and `specfirst check` passes when all of it still holds."""
 
-GENERATOR = "specfirst 0.1.0 4abdb000621cff21ff576793bab432d4"
+GENERATOR = "specfirst 0.1.0 c3ab7cc3928afae92f8cbc78ccbcbaf2"
 INPUTS: dict[str, str] = {
     "../../specs/tasks/components/headers.yaml": "51b37b90a2260dc5cf3d301654e07ba81a94ee7e02c499b82b9bf59066d27125",
     "../../specs/tasks/components/parameters.yaml": "f6171d625d2c4d6b13a27e90fc5875bc989a1342883d13bfe742ce4e83209ead",
@@ -17,7 +17,7 @@ INPUTS: dict[str, str] = {
 OUTPUTS: dict[str, str] = {
     "__init__.py": "7336973db2a1f36d218d71d2c9e71af5aa3ec4200cd75723f5126af55468ef30",
     "app.py": "978096e2bfd52a927353fdf587a3b19bfb8f78f7ccd4be33000febc5d0b3fd69",
-    "models.py": "d2df106a1dc2d5a7327f9b22bb78251c1a9931bacb7ce0a94161ff6410321751",
+    "models.py": "4a7225bbb2f753f01d2a38366b874cc6f3d3f28c9a6a11096694c3762ef6dfd2",
     "openapi.json": "ffe30aadabd570e5053cd959cdf1c5422b045f833e2779f05488336dc3d090f5",
     "responses.py": "b6d6d1fc424a526d3010cd64428ce87dbc5c07e7fde51f7137f54a131c490a1b",
     "routers/__init__.py": "68b93828c3f8949f327645cf103d51fd3a85f0024b305f145168bcb49b7144b5",

@@ -7,8 +7,9 @@ from enum import Enum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import MISSING, ConfigDict, Field, StrictBool
 from specfirst_runtime.dates import AwareDatetime
+from specfirst_runtime.deferred import BaseModel
 from specfirst_runtime.values import StrictInt
 
 

@@ -106,6 +106,7 @@ def build_files(
     """Every file of the package (unformatted), from a valid contract; `models` is the
     API's model scope (`config.MODEL_SCOPES`), `state` the state folder for caches (None: none)."""
     from specfirst.generator.build import ViewBuilder, plan_models
+    from specfirst.generator.deferred_models import defer_models
     from specfirst.generator.pydantic_models import ModelGenerationError
     from specfirst.generator.pydantic_models.driver import (
         CACHE_SUBDIR,
@@ -138,7 +139,7 @@ def build_files(
         contract_sha256=contract.sha256,
     ).build()
     files = render_package(api, document)
-    files["models.py"] = module.source
+    files["models.py"] = defer_models(module.source)
     return files
 
 

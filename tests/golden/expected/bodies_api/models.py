@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool, StrictFloat
+from pydantic import MISSING, ConfigDict, Field, StrictBool, StrictFloat
 from specfirst_runtime.dates import AwareDatetime
 from specfirst_runtime.dates import IsoDate as date
+from specfirst_runtime.deferred import BaseModel
 from specfirst_runtime.values import StrictInt
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from pydantic import MISSING, BaseModel, Field
+from pydantic import MISSING, Field
+from specfirst_runtime.deferred import BaseModel
 from specfirst_runtime.values import StrictInt
 
 

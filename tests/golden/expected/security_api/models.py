@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from pydantic import MISSING, BaseModel
+from pydantic import MISSING
+from specfirst_runtime.deferred import BaseModel
 
 
 class OptionalAuth200ResponseBody(BaseModel):

@@ -7,9 +7,10 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import MISSING, AnyUrl, BaseModel, ConfigDict, EmailStr, Field, RootModel, SecretStr
+from pydantic import MISSING, AnyUrl, ConfigDict, EmailStr, Field, RootModel, SecretStr
 from specfirst_runtime.dates import AwareDatetime
 from specfirst_runtime.dates import IsoDate as date
+from specfirst_runtime.deferred import BaseModel
 from specfirst_runtime.values import StringKeywords
 
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import importlib
 import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic.warnings import UnsupportedFieldAttributeWarning
 from starlette.responses import Response
 from starlette.routing import BaseRoute, compile_path
 
@@ -84,6 +86,29 @@ class DeferredRouter:
 class _Pending:
     module: str
     patterns: tuple[re.Pattern[str], ...]
+
+
+def _build_fields(route: APIRoute) -> None:
+    """Build the validators of a route's parameters and body now, while FastAPI's own filter
+    for pydantic's `UnsupportedFieldAttributeWarning` would apply.
+
+    FastAPI validates a body with `TypeAdapter(Annotated[Model, Field(alias="body")])` and
+    silences pydantic's warning about that alias while it makes the adapter; but an adapter
+    of a model with `defer_build` (the generated models, `specfirst_runtime.deferred`) is
+    built on first use, on the first request, where the warning is no longer silenced.
+    Validating once here builds it (and the deferred models it reaches) with the same filter.
+    """
+    fields = [route.body_field] if route.body_field is not None else []
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        fields += dependant.path_params + dependant.query_params
+        fields += dependant.header_params + dependant.cookie_params + dependant.body_params
+        pending += dependant.dependencies
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UnsupportedFieldAttributeWarning)
+        for field in fields:
+            field.validate(None, {}, loc=(field.name,))
 
 
 def route_order(route: BaseRoute) -> tuple[int, ...]:
@@ -180,6 +205,9 @@ class LazyRouters:
                 )
         copies = table[start:]
         del table[start:]
+        for copy in copies:
+            if isinstance(copy, APIRoute):
+                _build_fields(copy)
         return copies
 
     def _place(self) -> None:

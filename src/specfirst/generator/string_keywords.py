@@ -51,8 +51,13 @@ def move_keywords(node: Any) -> Any:
         return node
     changed = {key: move_keywords(value) for key, value in node.items()}
     out = changed if any(changed[k] is not node[k] for k in node) else node
+    # The walk also meets maps that are not schemas: a `properties` map with a property named
+    # `format` (asana's CustomFieldBase, kubernetes' JSONSchemaProps) holds a schema (a dict)
+    # there, which a frozenset lookup cannot hash. Only a string names a format.
+    form = out.get("format")
     if (
-        out.get("format") in SPECIAL_FORMATS
+        isinstance(form, str)
+        and form in SPECIAL_FORMATS
         and _is_string(out)
         and any(isinstance(out.get(key), int | str) for key in KEYWORDS)
     ):

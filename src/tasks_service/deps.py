@@ -12,11 +12,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from tasks_service.core import context
 from tasks_service.core.config import Settings
-from tasks_service.core.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from tasks_service.core.db import (
+    create_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+    reads_of,
+)
 from tasks_service.core.ratelimit import RateLimiter
 from tasks_service.core.security import CursorSigner, Passwords, Tokens
 
@@ -26,6 +31,7 @@ class Deps:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    read_engine: AsyncEngine
     readers: async_sessionmaker[AsyncSession]
     passwords: Passwords
     tokens: Tokens
@@ -45,6 +51,7 @@ class Deps:
             settings=settings,
             engine=engine,
             sessions=create_sessionmaker(engine),
+            read_engine=reads_of(engine),
             readers=create_read_sessionmaker(engine),
             passwords=Passwords(settings),
             tokens=Tokens(settings),
@@ -53,16 +60,33 @@ class Deps:
         )
 
     @asynccontextmanager
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for plain (Core) reads: the request's own (opened here on first use,
+        closed by the request middleware at the end), or outside a request one closed on
+        leaving. The hot path (verifier, GET of a task, a list page) reads only through it: no
+        ORM session is made for them."""
+        scope = context.request_session.get()
+        if scope is None:
+            async with self.read_engine.connect() as connection:
+                yield connection
+            return
+        if scope.connection is None:
+            scope.connection = await self.read_engine.connect()
+        yield scope.connection
+
+    @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads: the request's own (opened here on first use, closed by the
-        request middleware at the end), or outside a request one closed on leaving."""
+        """An ORM session for reads, on the request's read connection (or outside a request a
+        session of its own, closed on leaving)."""
         scope = context.request_session.get()
         if scope is None:
             async with self.readers() as session:
                 yield session
             return
         if scope.session is None:
-            scope.session = self.readers()
+            if scope.connection is None:
+                scope.connection = await self.read_engine.connect()
+            scope.session = self.readers(bind=scope.connection)
         yield scope.session
 
     @asynccontextmanager

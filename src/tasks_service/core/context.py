@@ -8,22 +8,29 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
 class RequestSession:
-    """The one read session of a request, shared by the token verifier and the service: opened
-    on first use (`Deps.reading`), closed by the request middleware when the request ends."""
+    """The one read connection of a request, shared by the token verifier and the service, and
+    an ORM session on it when a read needs one: opened on first use (`Deps.read_connection`,
+    `Deps.reading`), closed by the request middleware when the request ends."""
 
-    __slots__ = ("session",)
+    __slots__ = ("connection", "session")
 
     def __init__(self) -> None:
+        self.connection: AsyncConnection | None = None
         self.session: AsyncSession | None = None
 
     async def close(self) -> None:
         session, self.session = self.session, None
-        if session is not None:
-            await session.close()
+        connection, self.connection = self.connection, None
+        try:
+            if session is not None:
+                await session.close()
+        finally:
+            if connection is not None:
+                await connection.close()
 
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)

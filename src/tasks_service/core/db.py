@@ -139,9 +139,14 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for reads only, on the same pool: no transaction on PostgreSQL (autocommit, no
-    BEGIN or ROLLBACK round trip); SQLite's driver begins none for reads by itself."""
+def reads_of(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for reads only, on the same pool: no transaction on PostgreSQL (autocommit,
+    no BEGIN or ROLLBACK round trip); SQLite's driver begins none for reads by itself."""
     if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """ORM sessions for reads only (`reads_of(engine)`)."""
+    return async_sessionmaker(reads_of(engine), expire_on_commit=False, autoflush=False)

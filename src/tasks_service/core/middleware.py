@@ -155,10 +155,10 @@ class RequestContextMiddleware:
 
 
 async def _close_quietly(db_session: context.RequestSession) -> None:
-    """End the request's read session (outside the deadline, shielded from cancellation: the
-    connection goes back to the pool, or is invalidated by SQLAlchemy if it broke). The
-    response is already sent, so a failure here is only logged."""
-    if db_session.session is None:
+    """End the request's read connection and session (outside the deadline, shielded from
+    cancellation: the connection goes back to the pool, or is invalidated by SQLAlchemy if it
+    broke). The response is already sent, so a failure here is only logged."""
+    if db_session.session is None and db_session.connection is None:
         return
     try:
         with anyio.CancelScope(shield=True):

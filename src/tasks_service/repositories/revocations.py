@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tasks_service.orm.tables import RefreshTokenRow, RevokedTokenRow, UserRow
 
@@ -54,12 +54,11 @@ _ACCOUNT_BY_TOKEN_AND_SESSION = _account_query(with_session=True)
 
 
 async def account_unless_revoked(
-    session: AsyncSession, user_id: uuid.UUID, jti: str, session_id: uuid.UUID | None
+    connection: AsyncConnection, user_id: uuid.UUID, jti: str, session_id: uuid.UUID | None
 ) -> AccountState | None:
     """The account's role and state, unless the token (`jti`) or its login session
     (`session_id`, a refresh token family revoked by logout, reuse or deactivation) is revoked.
     One statement, read as plain columns (no ORM object)."""
-    connection = await session.connection()
     if session_id is None:  # sessions are refresh-token families, named by a UUID
         result = await connection.execute(_ACCOUNT_BY_TOKEN, {"user_id": user_id, "jti": jti})
     else:

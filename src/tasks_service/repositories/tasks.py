@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tasks_service.orm.tables import TaskFields, TaskRow
 
@@ -177,7 +177,7 @@ def _page_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
 
 
 async def page(
-    session: AsyncSession, flt: TaskFilter, *, sort: str, limit: int, after: Cursor | None
+    connection: AsyncConnection, flt: TaskFilter, *, sort: str, limit: int, after: Cursor | None
 ) -> tuple[Sequence[TaskFields], int, Cursor | None]:
     """One page of tasks (read-only rows, not ORM objects: nothing of a page is written), the
     total matching the filters, and where the next page starts."""
@@ -209,7 +209,6 @@ async def page(
             )
     params["limit"] = limit + 1
     rows_statement, count_statement = _page_statements(shape)
-    connection = await session.connection()
     rows: Sequence[TaskFields] = (await connection.execute(rows_statement, params)).all()
     total = (await connection.execute(count_statement, count_params)).scalar_one()
     next_cursor = None
@@ -262,10 +261,11 @@ _READ = select(*_TASK_COLUMNS).where(
 )
 
 
-async def read(session: AsyncSession, owner_id: uuid.UUID, task_id: uuid.UUID) -> TaskFields | None:
+async def read(
+    connection: AsyncConnection, owner_id: uuid.UUID, task_id: uuid.UUID
+) -> TaskFields | None:
     """`get` for reading only: the live task's fields as a plain result row (no ORM object,
     nothing to write back), in one statement built once."""
-    connection = await session.connection()
     result = await connection.execute(_READ, {"task_id": task_id, "owner_id": owner_id})
     row: TaskFields | None = result.first()
     return row

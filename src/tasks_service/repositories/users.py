@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tasks_service.orm.tables import UserRow
 from tasks_service.orm.types import utcnow
@@ -17,6 +17,15 @@ def normalise_email(email: str) -> str:
 
 async def get(session: AsyncSession, user_id: uuid.UUID) -> UserRow | None:
     return await session.get(UserRow, user_id)
+
+
+_EXISTS = select(UserRow.id).where(UserRow.id == bindparam("user_id"))
+
+
+async def exists(connection: AsyncConnection, user_id: uuid.UUID) -> bool:
+    """Whether the account exists (one primary-key lookup, no ORM object)."""
+    result = await connection.execute(_EXISTS, {"user_id": user_id})
+    return result.first() is not None
 
 
 async def get_by_email(session: AsyncSession, email: str) -> UserRow | None:

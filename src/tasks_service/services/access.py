@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tasks_api.security import Principal
 from tasks_service.errors import NotFoundError
@@ -17,26 +17,28 @@ from tasks_service.repositories import tasks as task_repo
 from tasks_service.repositories import users
 
 
-async def ensure_access(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> None:
+async def ensure_access(
+    connection: AsyncConnection, principal: Principal, user_id: uuid.UUID
+) -> None:
     """Raise NotFoundError unless the caller may see `user_id`'s tasks (its own; any account if admin).
 
     The caller's own path costs no query; an admin's costs one primary-key lookup."""
     if principal.subject == str(user_id):
         return
-    if "admin" in principal.scopes and await users.get(session, user_id) is not None:
+    if "admin" in principal.scopes and await users.exists(connection, user_id):
         return
     raise NotFoundError("account")
 
 
 async def task_to_read(
-    session: AsyncSession, principal: Principal, user_id: uuid.UUID, task_id: uuid.UUID
+    connection: AsyncConnection, principal: Principal, user_id: uuid.UUID, task_id: uuid.UUID
 ) -> TaskFields:
     """`task_of` for reading only (the live task's fields, no ORM object)."""
     try:
-        await ensure_access(session, principal, user_id)
+        await ensure_access(connection, principal, user_id)
     except NotFoundError:
         raise NotFoundError() from None
-    row = await task_repo.read(session, user_id, task_id)
+    row = await task_repo.read(connection, user_id, task_id)
     if row is None:
         raise NotFoundError()
     return row
@@ -53,7 +55,7 @@ async def task_of(
 ) -> TaskRow:
     """The task, when the caller may see it; NotFoundError ("No such task.") for anything else."""
     try:
-        await ensure_access(session, principal, user_id)
+        await ensure_access(await session.connection(), principal, user_id)
     except NotFoundError:
         raise NotFoundError() from None
     row = await task_repo.get(

@@ -238,9 +238,9 @@ class BearerVerifier:
             session_id: uuid.UUID | None = uuid.UUID(claims.session_id)
         except ValueError:  # not a session this service opened: nothing of it can be revoked
             session_id = None
-        async with self._deps.reading() as session:
+        async with self._deps.read_connection() as connection:
             user = await revocations.account_unless_revoked(
-                session, user_id, claims.jti, session_id
+                connection, user_id, claims.jti, session_id
             )
         if user is None or not user.is_active:
             return None

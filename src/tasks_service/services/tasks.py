@@ -108,10 +108,10 @@ class TasksService:
                 after = task_repo.Cursor.from_payload(self._deps.cursors.open(cursor), sort)
             except (InvalidSignatureError, task_repo.InvalidCursorError) as exc:
                 raise InvalidCursorError(str(exc)) from None
-        async with self._deps.reading() as session:
-            await ensure_access(session, principal, user_id)
+        async with self._deps.read_connection() as connection:
+            await ensure_access(connection, principal, user_id)
             rows, total, next_at = await task_repo.page(
-                session, flt, sort=sort, limit=limit, after=after
+                connection, flt, sort=sort, limit=limit, after=after
             )
         return models.TaskPage(
             items=[task_out(row) for row in rows],
@@ -128,7 +128,7 @@ class TasksService:
         status = status or models.TaskStatus.pending
         due_at = _utc(body.due_at) if isinstance(body.due_at, datetime) else None
         async with self._deps.transaction() as session:
-            await ensure_access(session, principal, user_id)
+            await ensure_access(await session.connection(), principal, user_id)
             row = TaskRow(
                 id=uuid.uuid4(),
                 owner_id=user_id,
@@ -154,8 +154,8 @@ class TasksService:
         principal: Principal,
         if_none_match: str | None = None,
     ) -> responses.GetTask200Response | responses.GetTask304Response:
-        async with self._deps.reading() as session:
-            row = await task_to_read(session, principal, user_id, task_id)
+        async with self._deps.read_connection() as connection:
+            row = await task_to_read(connection, principal, user_id, task_id)
         if if_none_match_hit(if_none_match, row):
             return responses.GetTask304Response(etag=etag(row))
         return responses.GetTask200Response(body=task_out(row), etag=etag(row))

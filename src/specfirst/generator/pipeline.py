@@ -56,12 +56,10 @@ class GenerationResult:
 
 
 # What shapes the output, besides the contract: these parts of the specfirst package (the
-# generator, the runtime it copies, the OpenAPI access and validation it relies on) and these
-# distributions. `tests/generator/test_check.py` checks that every specfirst module a
+# generator, the OpenAPI access and validation it relies on) and these distributions. `tests/generator/test_check.py` checks that every specfirst module a
 # generation imports is covered, so the fingerprint cannot miss code that shapes the output.
 FINGERPRINTED = (
     "generator",
-    "runtime",
     "openapi",
     "validation",
     "loader.py",

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -266,6 +267,82 @@ def stage_package(
     return staging
 
 
+def _stage_validated(contract: Contract, package: str, target: Path, models: str) -> Path:
+    """`stage_package` of a contract that must be valid: `InvalidContractError` (and nothing
+    staged) when it is not. Validation runs beside generation where it can (`validation_aside`),
+    so it costs no wall time on a machine with a core to spare; its verdict is waited for
+    before anything is returned, and it wins over any error generation ran into."""
+    verdict = validation_aside(contract)
+    try:
+        staging = stage_package(contract, package, target, models)
+    except BaseException:
+        issues = verdict()
+        if issues:
+            raise InvalidContractError(contract.path, issues) from None
+        raise
+    try:
+        issues = verdict()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if issues:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise InvalidContractError(contract.path, issues)
+    return staging
+
+
+def validation_aside(contract: Contract) -> Callable[[], list[Any]]:
+    """`validation_issues(contract)`, started now in a forked child process where that is safe
+    (Linux, and this process has no other threads: fork copies only the calling thread); the
+    returned function waits for its result (and may be called once). Elsewhere, or when the
+    child fails in any way, validation runs here, which also reports a crash as before. The
+    child computes exactly what this process would: it is a copy of it."""
+    import threading
+
+    if sys.platform != "linux" or threading.active_count() != 1:
+        issues = validation_issues(contract)
+        return lambda: issues
+    import pickle
+
+    reader, writer = os.pipe()
+    try:
+        child = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        issues = validation_issues(contract)
+        return lambda: issues
+    if child == 0:  # pragma: no cover - the child process (coverage does not follow a fork)
+        status = 0
+        try:
+            os.close(reader)
+            try:
+                data = pickle.dumps(validation_issues(contract))
+            except BaseException:
+                data, status = b"", 1
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(data)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(writer)
+
+    def verdict() -> list[Any]:
+        with os.fdopen(reader, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(child, 0)
+        if os.waitstatus_to_exitcode(status) == 0 and data:
+            try:
+                issues: list[Any] = pickle.loads(data)
+                return issues
+            except Exception:  # validated here instead, below
+                pass
+        return validation_issues(contract)
+
+    return verdict
+
+
 def check_target(out: Path, package: str) -> None:
     """`UsageError` unless `out/package` can be a package folder: a valid package name, and no
     file where a folder has to be."""
@@ -304,15 +381,17 @@ def generate_package(
         return GenerationResult(target, changed=False, seconds=time.perf_counter() - started)
     contract = load_contract(contract_path)
     warnings: list[str] = []
-    issues = validation_issues(contract)
-    if issues:
-        if not allow_invalid or contract.unresolved:  # nothing to generate where a $ref leads
+    if allow_invalid:
+        issues = validation_issues(contract)
+        if issues and contract.unresolved:  # nothing to generate where a $ref leads
             raise InvalidContractError(contract.path, issues)
         warnings = [str(issue) for issue in issues]
         for warning in warnings:
             if on_warning is not None:
                 on_warning(warning)
-    staging = stage_package(contract, package, target, models, invalid=bool(issues))
+        staging = stage_package(contract, package, target, models, invalid=bool(issues))
+    else:
+        staging = _stage_validated(contract, package, target, models)
     from specfirst.generator.pydantic_models.driver import (
         VARIANTS_FALLBACK,  # loaded by staging already
     )

@@ -13,12 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specfirst.errors import SpecfirstError, UsageError
 from specfirst.generator.state import state_dir
 from specfirst.generator.write import tree_files
 from specfirst.loader import Contract, load_contract
+
+if TYPE_CHECKING:
+    from specfirst.generator.pydantic_models.result import ModelsModule
+    from specfirst.generator.schemas import ModelPlan
 
 STAMP_FILE = "_stamp.py"
 _GENERATOR_DIR = Path(__file__).parent
@@ -104,14 +108,27 @@ def build_files(
 ) -> dict[str, str]:
     """Every file of the package (unformatted), from a valid contract; `models` is the
     API's model scope (`config.MODEL_SCOPES`), `state` the state folder for caches (None: none)."""
-    from specfirst.generator.build import ViewBuilder, plan_models
+    plan, module = _models_stage(contract, models, state)
+    files = _render_stage(contract, package, plan, module)
+    files[MODELS_FILE] = module.source
+    return files
+
+
+MODELS_FILE = "models.py"
+
+
+def _models_stage(
+    contract: Contract, models: str, state: Path | None
+) -> tuple[ModelPlan, ModelsModule]:
+    """The model plan and the models module."""
+    from specfirst.generator.build import plan_models
     from specfirst.generator.pydantic_models import ModelGenerationError
     from specfirst.generator.pydantic_models.driver import (
         CACHE_SUBDIR,
         generate_models_module,
         planned_inputs,
     )
-    from specfirst.generator.render import make_header, render_package
+    from specfirst.generator.render import make_header
     from specfirst.generator.schemas import operation_schemas
 
     document = contract.document
@@ -128,17 +145,25 @@ def build_files(
         )
     except ModelGenerationError as exc:
         raise ModelsRefusedError(contract, plan.class_names, exc) from None
+    return plan, module
+
+
+def _render_stage(
+    contract: Contract, package: str, plan: ModelPlan, module: ModelsModule
+) -> dict[str, str]:
+    """Every file but models.py (unformatted), from the view model."""
+    from specfirst.generator.build import ViewBuilder
+    from specfirst.generator.render import render_package
+
     api = ViewBuilder(
-        document,
+        contract.document,
         plan,
         set(module.classes),
         package=package,
         contract_path=contract.path.as_posix(),
         contract_sha256=contract.sha256,
     ).build()
-    files = render_package(api, document)
-    files["models.py"] = module.source
-    return files
+    return render_package(api, contract.document)
 
 
 def _hash(data: bytes) -> str:
@@ -258,8 +283,15 @@ def stage_package(
     from specfirst.generator.write import FORMAT_CACHE_SUBDIR, render_to_temp
 
     state = state_dir(near.parent)
-    files = build_files(contract, package, models, state)
-    staging = render_to_temp(files, near, state / FORMAT_CACHE_SUBDIR)
+    plan, module = _models_stage(contract, models, state)
+    # models.py is formatted (ruff, in the background) while the view model is built and the
+    # other files rendered: it imports none of them, so it formats as in a run over all files.
+    staging = render_to_temp(
+        {MODELS_FILE: module.source},
+        near,
+        state / FORMAT_CACHE_SUBDIR,
+        then=lambda: _render_stage(contract, package, plan, module),
+    )
     outputs = {name: _hash(data) for name, data in tree_files(staging).items()}
     head = make_header(contract.path.as_posix(), contract.sha256)
     stamp = _stamp_text(contract, outputs, head, _options(models, invalid), near)

@@ -11,6 +11,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from specfirst.errors import SpecfirstError
@@ -68,31 +70,78 @@ FORMAT_CACHE_SUBDIR = "format-cache"
 FORMAT_CACHE_MAX_BYTES = 512 * 1024 * 1024
 
 
-def render_to_temp(files: dict[str, str], near: Path, cache: Path | None = None) -> Path:
+def render_to_temp(
+    files: dict[str, str],
+    near: Path,
+    cache: Path | None = None,
+    then: Callable[[], dict[str, str]] | None = None,
+) -> Path:
     """A formatted copy of the package in a temporary folder beside `near`.
 
     With `cache` (a folder), each file's formatted text is kept under a hash of its unformatted
     text and ruff's version, and ruff runs only on the files not found there: an edit to one
     operation reformats one router instead of the whole package.
+
+    `then`: the rest of the files, computed while `files` are formatted (ruff runs in its own
+    processes, waited for by a thread). `files` must then import none of them: isort tells first
+    party from third party by the modules present in the folder.
     """
     near.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{near.name}.", dir=near.parent))
     try:
         # mkdtemp makes the folder 0700; the package gets the mode any new folder would get.
         staging.chmod(0o777 & ~current_umask())
-        keys = {name: _format_key(name, text) for name, text in files.items()} if cache else {}
-        cached = {name: _read_formatted(cache, key) for name, key in keys.items()} if cache else {}
-        write_tree({n: cached.get(n) or text for n, text in files.items()}, staging)
-        missing = [n for n in files if n.endswith(".py") and cached.get(n) is None]
-        format_tree(staging, missing if cache else None)
+        if then is None:
+            _write_and_format(files, staging, cache, everything=cache is None)
+        else:
+            early = _Background(lambda: _write_and_format(files, staging, cache))
+            try:
+                late = then()
+            finally:
+                early.wait()
+            _write_and_format(late, staging, cache)
         if cache is not None:
-            for name in missing:
-                _write_formatted(cache, keys[name], (staging / name).read_bytes())
             _evict(cache)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging
+
+
+class _Background:
+    """`work()` in a thread; `wait()` gives back its exception, if any, in the caller."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, name="specfirst-format", daemon=True)
+        self.thread.start()
+
+    def wait(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _write_and_format(
+    files: dict[str, str], staging: Path, cache: Path | None, everything: bool = False
+) -> None:
+    """Write `files` into `staging`, taking formatted texts from `cache` where it has them, and
+    run ruff on the Python files it has not (`everything`: on the whole folder instead)."""
+    keys = {name: _format_key(name, text) for name, text in files.items()} if cache else {}
+    cached = {name: _read_formatted(cache, key) for name, key in keys.items()} if cache else {}
+    write_tree({n: cached.get(n) or text for n, text in files.items()}, staging)
+    missing = [n for n in files if n.endswith(".py") and cached.get(n) is None]
+    format_tree(staging, None if everything else missing)
+    if cache is not None:
+        for name in missing:
+            _write_formatted(cache, keys[name], (staging / name).read_bytes())
 
 
 def _format_key(name: str, text: str) -> str:

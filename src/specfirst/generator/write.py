@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from specfirst.errors import SpecfirstError
@@ -68,31 +71,114 @@ FORMAT_CACHE_SUBDIR = "format-cache"
 FORMAT_CACHE_MAX_BYTES = 512 * 1024 * 1024
 
 
-def render_to_temp(files: dict[str, str], near: Path, cache: Path | None = None) -> Path:
+def render_to_temp(
+    files: dict[str, str],
+    near: Path,
+    cache: Path | None = None,
+    then: Callable[[], dict[str, str]] | None = None,
+) -> Path:
     """A formatted copy of the package in a temporary folder beside `near`.
 
     With `cache` (a folder), each file's formatted text is kept under a hash of its unformatted
     text and ruff's version, and ruff runs only on the files not found there: an edit to one
     operation reformats one router instead of the whole package.
+
+    `then`: the rest of the files, computed while `files` are formatted (ruff runs in its own
+    processes, waited for by a thread). `files` must then import none of them: isort tells first
+    party from third party by the modules present in the folder.
     """
     near.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{near.name}.", dir=near.parent))
     try:
         # mkdtemp makes the folder 0700; the package gets the mode any new folder would get.
         staging.chmod(0o777 & ~current_umask())
-        keys = {name: _format_key(name, text) for name, text in files.items()} if cache else {}
-        cached = {name: _read_formatted(cache, key) for name, key in keys.items()} if cache else {}
-        write_tree({n: cached.get(n) or text for n, text in files.items()}, staging)
-        missing = [n for n in files if n.endswith(".py") and cached.get(n) is None]
-        format_tree(staging, missing if cache else None)
+        if then is None:
+            _write_and_format(files, staging, cache, everything=cache is None)
+        else:
+            early = _Background(lambda: _write_and_format(files, staging, cache))
+            try:
+                late = then()
+            finally:
+                early.wait()
+            _write_and_format(late, staging, cache)
         if cache is not None:
-            for name in missing:
-                _write_formatted(cache, keys[name], (staging / name).read_bytes())
             _evict(cache)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging
+
+
+class _Background:
+    """`work()` in a thread; `wait()` gives back its exception, if any, in the caller."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, name="specfirst-format", daemon=True)
+        self.thread.start()
+
+    def wait(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _write_and_format(
+    files: dict[str, str], staging: Path, cache: Path | None, everything: bool = False
+) -> None:
+    """Write `files` into `staging`, taking formatted texts from `cache` where it has them, and
+    run ruff on the Python files it has not (`everything`: on the whole folder instead).
+
+    The cache holds each file with its header's contract hash neutralised (`_neutral`): every
+    edit changes that hash in every file, and would otherwise reformat the whole package."""
+    if cache is None:
+        write_tree(files, staging)
+        format_tree(staging, None if everything else [n for n in files if n.endswith(".py")])
+        return
+    neutral = {name: _neutral(text) for name, text in files.items()}
+    keys = {name: _format_key(name, text) for name, (text, _) in neutral.items()}
+    cached = {name: _read_formatted(cache, key) for name, key in keys.items()}
+    write_tree({n: cached.get(n) or text for n, (text, _) in neutral.items()}, staging)
+    missing = [n for n in files if n.endswith(".py") and cached.get(n) is None]
+    format_tree(staging, missing)
+    for name in missing:
+        _write_formatted(cache, keys[name], (staging / name).read_bytes())
+    unrestored = []
+    for name, (text, first_line) in neutral.items():
+        if first_line is None:
+            continue
+        path = staging / name
+        formatted = path.read_text(encoding="utf-8")
+        if not formatted.startswith(text.partition("\n")[0] + "\n"):
+            unrestored.append(name)  # never seen: ruff leaves comments as they are
+            continue
+        path.write_text(first_line + formatted[formatted.index("\n") :], encoding="utf-8")
+    if unrestored:  # format those with their own header, and cache nothing for them
+        write_tree({name: files[name] for name in unrestored}, staging)
+        format_tree(staging, unrestored)
+
+
+# The contract's hash in the first line of every generated file (`render.make_header`).
+_HEADER_HASH = re.compile(r"\(sha256 [0-9a-f]{16}\)")
+_NEUTRAL_HASH = "(sha256 " + "0" * 16 + ")"
+
+
+def _neutral(text: str) -> tuple[str, str | None]:
+    """`text` with the contract hash of its first line (a comment) replaced by zeros of the same
+    length, and the first line as it was (None when there is no such line). ruff keeps
+    comments as they are, so the two format alike but for that line."""
+    first, newline, rest = text.partition("\n")
+    found = _HEADER_HASH.search(first) if first.startswith("#") and newline else None
+    if found is None:
+        return text, None
+    return first[: found.start()] + _NEUTRAL_HASH + first[found.end() :] + newline + rest, first
 
 
 def _format_key(name: str, text: str) -> str:

@@ -21,6 +21,9 @@ import io
 import json
 import os
 import re
+import shutil
+import subprocess
+import sys
 import tempfile
 import tokenize
 import warnings
@@ -62,21 +65,26 @@ VARIANTS_FALLBACK = (
 _DMCG_MARKER = re.compile(r"#?-?datamodel-code-generator-#-(?:[\w-]*?-#-special-#|[\w-]*)")
 
 
-def generate_models(document: dict[str, Any], header: str, cache_dir: Path | None = None) -> str:
+def generate_models(
+    document: dict[str, Any],
+    header: str,
+    cache_dir: Path | None = None,
+    worker: PrestartedWorker | None = None,
+) -> str:
     """Pydantic v2 source for `document["components"]["schemas"]`; `cache_dir` is the models
     cache (None: no cache).
 
     Strictness, as the contract says it: optional fields are `X | MISSING` so `null` is refused
     where the contract does not allow it; `StrictFloat`/`StrictBool` refuse `false` for a number
     and `1` for a boolean; readOnly/writeOnly split request and response variants; discriminators
-    become tagged unions.
+    become tagged unions. `worker`: a worker process already started (see `PrestartedWorker`).
     """
     if not document["components"]["schemas"]:
         return f"{header}\n\nfrom __future__ import annotations\n"
     key = cache_key(document)
     body = _read_cache(cache_dir, key) if cache_dir is not None else None
     if body is None:
-        body = enums_before_defaults(_models_source(document, cache_dir))
+        body = enums_before_defaults(_models_source(document, cache_dir, worker))
         if cache_dir is not None:
             _write_cache(cache_dir, key, body)
             _evict(cache_dir)
@@ -99,7 +107,15 @@ def generate_models_module(
         body = _read_cache(cache_dir, alias)
         if body is not None:
             return ModelsModule.from_source(body.replace(_HEADER_SLOT, header, 1))
-    source = generate_models(build(), _HEADER_SLOT, cache_dir)
+    # Some part will likely run: a worker starts now, and is ready when the parts are known.
+    from specfirst.generator.pydantic_models.parts import MIN_BYTES
+
+    worker = PrestartedWorker.start() if inputs is not None and len(inputs) > MIN_BYTES else None
+    try:
+        source = generate_models(build(), _HEADER_SLOT, cache_dir, worker)
+    finally:
+        if worker is not None:
+            worker.close()
     if alias is not None and cache_dir is not None:
         _write_cache(cache_dir, alias, source)
     return ModelsModule.from_source(source.replace(_HEADER_SLOT, header, 1))
@@ -132,7 +148,9 @@ def planned_inputs(
     )
 
 
-def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
+def _models_source(
+    document: dict[str, Any], cache_dir: Path | None, worker: PrestartedWorker | None = None
+) -> str:
     """datamodel-code-generator's module for the document: in parts when it is large (see
     `parts`), each part cached on its own; in one run otherwise, or when the join refuses."""
     from specfirst.generator.pydantic_models.parts import plan_parts
@@ -147,7 +165,11 @@ def _models_source(document: dict[str, Any], cache_dir: Path | None) -> str:
     first = {key: keys.index(key) for key in missing}
     try:
         fresh = dict(
-            zip(missing, run_in_processes([parts[first[k]].document for k in missing]), strict=True)
+            zip(
+                missing,
+                run_in_processes([parts[first[k]].document for k in missing], worker),
+                strict=True,
+            )
         )
     except (ModelGenerationError, OSError):  # a part failed, or no worker: one run says why
         return _run_datamodel_codegen(document)
@@ -179,29 +201,89 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def run_in_processes(documents: list[dict[str, Any]]) -> list[str]:
-    """`_run_datamodel_codegen` on each document, spread over one process per core: this one
-    and `worker` subprocesses, each given a share balanced by size (largest first). Which process
-    runs a document never changes its module, so the output does not depend on the cores."""
-    workers_wanted = min(usable_cores(), len(documents))
-    if workers_wanted < 2:
-        return [_run_datamodel_codegen(d) for d in documents]
-    import subprocess
-    import sys
+class PrestartedWorker:
+    """A `worker` process started before its documents are known: it loads
+    datamodel-code-generator (about 0.6 s: imports, its first run) while this process plans the
+    parts, and then takes its share through its stdin. `close()` ends it if it got none."""
 
-    texts = [json.dumps(d) for d in documents]
-    shares: list[list[int]] = [[] for _ in range(workers_wanted)]
-    loads = [0] * workers_wanted
-    for index in sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i)):
-        least = min(range(workers_wanted), key=lambda w: (loads[w], w))
-        shares[least].append(index)
-        loads[least] += len(texts[index])
+    def __init__(self, process: subprocess.Popen[bytes], error: Path, folder: Path) -> None:
+        self.process = process
+        self.error = error
+        self.folder = folder  # its own temporary folder, removed by `close`
+
+    @classmethod
+    def start(cls) -> PrestartedWorker | None:
+        """None on one core (this process is the only one to run parts) or when it fails."""
+        if usable_cores() < 2:
+            return None
+        folder = Path(tempfile.mkdtemp(prefix="specfirst-worker-"))
+        error = folder / "worker.err"
+        try:
+            with error.open("wb") as err:
+                process = subprocess.Popen(
+                    _worker_command("-"),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    env=_worker_env(),
+                )
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        return cls(process, error, folder)
+
+    def give(self, listing: Path) -> None:
+        """Its share: the listing file (see `worker`); OSError when it is gone."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(str(listing).encode() + b"\n")
+        self.process.stdin.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _worker_command(listing: str) -> list[str]:
+    return [sys.executable, "-m", "specfirst.generator.pydantic_models.worker", listing]
+
+
+def _worker_env() -> dict[str, str]:
     package_root = str(Path(__file__).resolve().parents[3])
     path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONPATH": path}
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def run_in_processes(
+    documents: list[dict[str, Any]], prestarted: PrestartedWorker | None = None
+) -> list[str]:
+    """`_run_datamodel_codegen` on each document, spread over one process per core: this one
+    and `worker` subprocesses, each given a share balanced by size (largest first). Which process
+    runs a document never changes its module, so the output does not depend on the cores.
+    `prestarted`: a worker already loaded, given the first worker share (or, with a single
+    document, that document: it is ready sooner than this process would be)."""
+    workers_wanted = min(usable_cores(), len(documents))
+    if prestarted is not None and documents:
+        workers_wanted = max(workers_wanted, 2)
+    if workers_wanted < 2:
+        return [_run_datamodel_codegen(d) for d in documents]
+    texts = [json.dumps(d) for d in documents]
+    shares: list[list[int]] = [[] for _ in range(workers_wanted)]
+    if prestarted is not None and len(documents) == 1:
+        shares[1] = [0]
+    else:
+        loads = [0] * workers_wanted
+        for index in sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i)):
+            least = min(range(workers_wanted), key=lambda w: (loads[w], w))
+            shares[least].append(index)
+            loads[least] += len(texts[index])
+    env = _worker_env()
     results: dict[int, str] = {}
     with tempfile.TemporaryDirectory(prefix="specfirst-models-") as folder:
-        workers = []
+        workers: list[tuple[subprocess.Popen[bytes], Path, list[int]]] = []
         try:
             for number, share in enumerate(shares[1:]):
                 manifest = []
@@ -211,19 +293,27 @@ def run_in_processes(documents: list[dict[str, Any]]) -> list[str]:
                     manifest.append([str(source), str(Path(folder, f"{index}.py"))])
                 listing = Path(folder, f"worker-{number}.json")
                 listing.write_text(json.dumps(manifest), encoding="utf-8")
-                with Path(folder, f"worker-{number}.err").open("wb") as err:
-                    command = [sys.executable, "-m", "specfirst.generator.pydantic_models.worker"]
+                if number == 0 and prestarted is not None:
+                    try:
+                        prestarted.give(listing)
+                        workers.append((prestarted.process, prestarted.error, share))
+                        continue
+                    except OSError:
+                        pass  # it is gone: a fresh one instead
+                error = Path(folder, f"worker-{number}.err")
+                with error.open("wb") as err:
                     worker = subprocess.Popen(
-                        [*command, str(listing)], stdout=subprocess.DEVNULL, stderr=err, env=env
+                        _worker_command(str(listing)),
+                        stdout=subprocess.DEVNULL,
+                        stderr=err,
+                        env=env,
                     )
-                workers.append((worker, number, share))
+                workers.append((worker, error, share))
             for index in shares[0]:
                 results[index] = _run_datamodel_codegen(documents[index])
-            for worker, number, share in workers:
+            for worker, error, share in workers:
                 if worker.wait() != 0:
-                    message = Path(folder, f"worker-{number}.err").read_text(
-                        encoding="utf-8", errors="replace"
-                    )
+                    message = error.read_text(encoding="utf-8", errors="replace")
                     raise ModelGenerationError(
                         message.strip() or f"models worker exited with {worker.returncode}"
                     )

@@ -129,8 +129,11 @@ def fresh_name(name: str, taken: set[str]) -> str:
 
 def _rename(module: _Module, old: str, new: str) -> None:
     blocks = {}
+    # Only a block that spells `old` as a whole word can name it (`Type`, not `ContentType`):
+    # tokenizing the others would find nothing to rename.
+    word = re.compile(rf"(?<!\w){re.escape(old)}(?!\w)")
     for name, text in module.blocks.items():
-        renamed = rename_identifier(text, old, new) if old in text else text
+        renamed = rename_identifier(text, old, new) if word.search(text) else text
         blocks[new if name == old else name] = renamed
     module.blocks = blocks
     module.rebuilds = [new if name == old else name for name in module.rebuilds]

@@ -1,6 +1,7 @@
 """`python -m specfirst.generator.pydantic_models.worker LISTING`: models runs in their own process.
 
-LISTING is a JSON file of `[input, output]` path pairs: each input is a models document (JSON),
+LISTING is a JSON file of `[input, output]` path pairs (`-`: first load datamodel-code-generator,
+then read LISTING's path from stdin; `driver.PrestartedWorker`): each input is a models document (JSON),
 and datamodel-code-generator's module for it is written to its output. On failure, the message
 goes to stderr and the exit status is 1. A plain subprocess rather than multiprocessing, whose
 spawn start re-runs the caller's main script and whose fork start copies whatever threads the
@@ -15,9 +16,23 @@ from pathlib import Path
 
 from specfirst.generator.pydantic_models.driver import ModelGenerationError, _run_datamodel_codegen
 
+# A trivial document: running it once loads what datamodel-code-generator loads on first use.
+_WARM_UP = {
+    "openapi": "3.0.3",
+    "info": {"title": "warm-up", "version": "0"},
+    "paths": {},
+    "components": {"schemas": {"A": {"type": "object", "properties": {"a": {"type": "string"}}}}},
+}
+
 
 def main() -> int:
-    pairs = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    listing = sys.argv[1]
+    if listing == "-":  # prestarted: load everything first, then read the listing's path
+        _run_datamodel_codegen(_WARM_UP)
+        listing = sys.stdin.readline().strip()
+        if not listing:
+            return 0  # not needed after all
+    pairs = json.loads(Path(listing).read_text(encoding="utf-8"))
     for source, target in pairs:
         document = json.loads(Path(source).read_text(encoding="utf-8"))
         try:

@@ -16,11 +16,17 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
-import psycopg
 import pytest
 from pydantic import SecretStr
 from redis import Redis, RedisError
-from tasks.conftest import PG_DSN, REDIS_URL, Api, make_settings, service_missing
+from tasks.conftest import (
+    PG_DSN,
+    REDIS_URL,
+    Api,
+    make_settings,
+    private_schema,
+    service_missing,
+)
 
 from tasks_service import migrate
 from tasks_service.app import build_app
@@ -70,18 +76,8 @@ def _with_query(url: str, query: str) -> str:
 
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
-    try:
-        conn = psycopg.connect(PG_DSN, connect_timeout=3, autocommit=True)
-    except psycopg.OperationalError as exc:
-        service_missing(f"PostgreSQL at {PG_DSN}", str(exc).strip())
-    schema = f"tasks_faults_{uuid.uuid4().hex[:12]}"
-    with conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
+    with private_schema(f"tasks_faults_{uuid.uuid4().hex[:12]}") as schema:
         yield schema
-    finally:
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,23 +90,30 @@ class Database:
         return make_settings(database_url=self.url, database_schema=self.schema, **overrides)
 
 
-@pytest.fixture(scope="session")
-def pg_schema() -> Iterator[str]:
-    """A schema of its own for this test run, dropped afterwards."""
+@contextmanager
+def private_schema(name: str) -> Iterator[str]:
+    """A PostgreSQL schema named `name` on the shared server, dropped on leaving (skips, or
+    fails in CI, when the server does not answer). The tasks and faults tiers both use it."""
     import psycopg
 
     try:
         conn = psycopg.connect(PG_DSN, connect_timeout=3, autocommit=True)
     except psycopg.OperationalError as exc:
         service_missing(f"PostgreSQL at {PG_DSN}", str(exc).strip())
-    schema = f"tasks_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'CREATE SCHEMA "{name}"')
     try:
-        yield schema
+        yield name
     finally:
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """A schema of its own for this test run, dropped afterwards."""
+    with private_schema(f"tasks_test_{os.getpid()}_{uuid.uuid4().hex[:8]}") as schema:
+        yield schema
 
 
 def _migrate(settings: Settings) -> None:

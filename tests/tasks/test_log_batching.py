@@ -64,9 +64,9 @@ def test_flush_writes_what_is_pending() -> None:
     stream = CountingStream()
     log = _logger(stream)
 
-    async def scenario() -> None:
+    async def scenario() -> str:
         log.info("pending")
         log.handlers[0].flush()
+        return stream.getvalue()  # before the loop runs (or closes and runs) the batch
 
-    asyncio.run(scenario())
-    assert stream.getvalue() == "pending\n"
+    assert asyncio.run(scenario()) == "pending\n"

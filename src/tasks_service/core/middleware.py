@@ -69,14 +69,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = next(
-            (
-                value.decode("latin-1")
-                for name, value in scope["headers"]
-                if name == b"x-request-id"
-            ),
-            "",
-        )
+        incoming = Headers(scope=scope).get("x-request-id", "")
         rid = incoming if _REQUEST_ID.match(incoming) else f"{_ids.getrandbits(128):032x}"
         client = scope.get("client")
         id_token = context.request_id.set(rid)
@@ -187,7 +180,6 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
-        self.hsts = hsts
         pairs = (*_SECURITY_HEADERS, _HSTS) if hsts else _SECURITY_HEADERS
         self._raw = [(name.lower().encode(), value.encode()) for name, value in pairs]
 

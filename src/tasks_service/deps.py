@@ -47,12 +47,13 @@ class Deps:
         limiter: RateLimiter | None = None,
     ) -> Deps:
         engine = engine or create_engine(settings)
+        read_engine = reads_of(engine)
         return cls(
             settings=settings,
             engine=engine,
             sessions=create_sessionmaker(engine),
-            read_engine=reads_of(engine),
-            readers=create_read_sessionmaker(engine),
+            read_engine=read_engine,
+            readers=create_read_sessionmaker(read_engine),
             passwords=Passwords(settings),
             tokens=Tokens(settings),
             limiter=limiter or RateLimiter.from_settings(settings),
@@ -70,9 +71,7 @@ class Deps:
             async with self.read_engine.connect() as connection:
                 yield connection
             return
-        if scope.connection is None:
-            scope.connection = await self.read_engine.connect()
-        yield scope.connection
+        yield await self._request_connection(scope)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
@@ -84,10 +83,14 @@ class Deps:
                 yield session
             return
         if scope.session is None:
-            if scope.connection is None:
-                scope.connection = await self.read_engine.connect()
-            scope.session = self.readers(bind=scope.connection)
+            scope.session = self.readers(bind=await self._request_connection(scope))
         yield scope.session
+
+    async def _request_connection(self, scope: context.RequestSession) -> AsyncConnection:
+        """The request's read connection, opened on first use."""
+        if scope.connection is None:
+            scope.connection = await self.read_engine.connect()
+        return scope.connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

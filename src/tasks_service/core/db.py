@@ -147,6 +147,7 @@ def reads_of(engine: AsyncEngine) -> AsyncEngine:
     return engine
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """ORM sessions for reads only (`reads_of(engine)`)."""
-    return async_sessionmaker(reads_of(engine), expire_on_commit=False, autoflush=False)
+def create_read_sessionmaker(read_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """ORM sessions for reads only, on `read_engine` (`reads_of(engine)`, built once by the
+    caller so sessions and plain reads share one engine object)."""
+    return async_sessionmaker(read_engine, expire_on_commit=False, autoflush=False)

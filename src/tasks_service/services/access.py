@@ -30,14 +30,21 @@ async def ensure_access(
     raise NotFoundError("account")
 
 
-async def task_to_read(
-    connection: AsyncConnection, principal: Principal, user_id: uuid.UUID, task_id: uuid.UUID
-) -> TaskFields:
-    """`task_of` for reading only (the live task's fields, no ORM object)."""
+async def _ensure_task_access(
+    connection: AsyncConnection, principal: Principal, user_id: uuid.UUID
+) -> None:
+    """`ensure_access`, answering "No such task." rather than naming the account."""
     try:
         await ensure_access(connection, principal, user_id)
     except NotFoundError:
         raise NotFoundError() from None
+
+
+async def task_to_read(
+    connection: AsyncConnection, principal: Principal, user_id: uuid.UUID, task_id: uuid.UUID
+) -> TaskFields:
+    """`task_of` for reading only (the live task's fields, no ORM object)."""
+    await _ensure_task_access(connection, principal, user_id)
     row = await task_repo.read(connection, user_id, task_id)
     if row is None:
         raise NotFoundError()
@@ -54,10 +61,7 @@ async def task_of(
     for_update: bool = False,
 ) -> TaskRow:
     """The task, when the caller may see it; NotFoundError ("No such task.") for anything else."""
-    try:
-        await ensure_access(await session.connection(), principal, user_id)
-    except NotFoundError:
-        raise NotFoundError() from None
+    await _ensure_task_access(await session.connection(), principal, user_id)
     row = await task_repo.get(
         session, user_id, task_id, deleted_too=deleted_too, for_update=for_update
     )

@@ -109,22 +109,19 @@ class _Shape:
     are given, and whether (and how) the page continues after a cursor."""
 
     sort: str
-    status: bool
-    due_after: bool
-    due_before: bool
-    text: bool
+    filters: frozenset[str]  # the filter parameters given: status, due_after, due_before, pattern
     after: Literal["none", "key", "null"]
 
 
 def _filters(shape: _Shape) -> list[ColumnElement[bool]]:
     conditions = [TaskRow.owner_id == bindparam("owner_id"), TaskRow.deleted_at.is_(None)]
-    if shape.status:
+    if "status" in shape.filters:
         conditions.append(TaskRow.status == bindparam("status"))
-    if shape.due_after:
+    if "due_after" in shape.filters:
         conditions.append(TaskRow.due_at >= bindparam("due_after"))
-    if shape.due_before:
+    if "due_before" in shape.filters:
         conditions.append(TaskRow.due_at < bindparam("due_before"))
-    if shape.text:
+    if "pattern" in shape.filters:
         pattern: Any = bindparam("pattern")
         conditions.append(
             or_(
@@ -182,15 +179,7 @@ async def page(
     """One page of tasks (read-only rows, not ORM objects: nothing of a page is written), the
     total matching the filters, and where the next page starts."""
     field = sort.lstrip("-")
-    shape = _Shape(
-        sort=sort,
-        status=flt.status is not None,
-        due_after=flt.due_after is not None,
-        due_before=flt.due_before is not None,
-        text=bool(flt.text),
-        after="none" if after is None else "null" if after.key is None else "key",
-    )
-    params: dict[str, Any] = {"owner_id": flt.owner_id}
+    params: dict[str, Any] = {}
     if flt.status is not None:
         params["status"] = flt.status
     if flt.due_after is not None:
@@ -200,6 +189,12 @@ async def page(
     if flt.text:
         escaped = flt.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params["pattern"] = f"%{escaped}%"
+    shape = _Shape(
+        sort=sort,
+        filters=frozenset(params),  # derived, so the statements and the parameters agree
+        after="none" if after is None else "null" if after.key is None else "key",
+    )
+    params["owner_id"] = flt.owner_id
     count_params = dict(params)
     if after is not None:
         params["after_id"] = after.id

@@ -73,9 +73,6 @@ VARIANT_ENV: dict[str, dict[str, str]] = {
     "no-redis": {"REDIS_URL": ""},  # upper bound: revocation check in-process
 }
 VARIANT_PATCHES = (
-    "no-overflow",
-    "no-pre-ping",
-    "idle-ping",
     "recycle",
     "autocommit-reads",  # upper bound: no BEGIN/ROLLBACK around reads
     "no-access-log",
@@ -977,7 +974,7 @@ def main() -> int:
         "--max-duration", type=int, default=12, help="longest run for an app slow to serve"
     )
     parser.add_argument(
-        "--variants", default="", help="comma-separated, `+` combines: pool20+no-pre-ping"
+        "--variants", default="", help="comma-separated, `+` combines: pool40+no-log"
     )
     parser.add_argument(
         "--no-lean", action="store_true", help="(with --variants) skip lean and bare"

@@ -140,32 +140,21 @@ def with_counts_endpoint(app: Any) -> Any:
 # -- candidate fixes ---------------------------------------------------------------------------
 
 
-def _engine_kwargs(after: Callable[[Any], None] | None = None, **extra: Any) -> None:
+def _engine_kwargs(**extra: Any) -> None:
     """Add keyword arguments to every `create_async_engine` call the Tasks API makes, wherever
-    its engine module lives (the module that imported the name is patched); `after` gets each
-    engine made."""
+    its engine module lives (the module that imported the name is patched)."""
     import sqlalchemy.ext.asyncio
 
     original = sqlalchemy.ext.asyncio.create_async_engine
 
     def patched(url: Any, **kwargs: Any) -> Any:
         kwargs.update(extra)
-        engine = original(url, **kwargs)
-        if after is not None:
-            after(engine)
-        return engine
+        return original(url, **kwargs)
 
     for module in list(sys.modules.values()):
         name = getattr(module, "__name__", "")
         if name.startswith("tasks_service") and hasattr(module, "create_async_engine"):
             module.create_async_engine = patched
-
-
-def ping_when_idle(engine: Any) -> None:
-    """The Tasks API's own idle-only pinging (`tasks_service.core.db`), for the peer variants."""
-    from tasks_service.core.db import ping_when_idle as ping
-
-    ping(engine)
 
 
 def _no_access_log(_app: Any) -> None:
@@ -213,10 +202,7 @@ def _session_per_read() -> None:
 
 # name -> (before the app is built, after it is built)
 PATCHES: dict[str, tuple[Callable[[], None] | None, Callable[[Any], None] | None]] = {
-    "no-overflow": (lambda: _engine_kwargs(max_overflow=0), None),
-    "no-pre-ping": (lambda: _engine_kwargs(pool_pre_ping=False), None),
     "recycle": (lambda: _engine_kwargs(pool_pre_ping=False, pool_recycle=1800), None),
-    "idle-ping": (lambda: _engine_kwargs(ping_when_idle, pool_pre_ping=False), None),
     "autocommit-reads": (lambda: _engine_kwargs(isolation_level="AUTOCOMMIT"), None),
     "no-access-log": (None, _no_access_log),
     "no-middleware": (None, _no_middleware),

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+# Where a schema object holds schemas: maps of them, lists of them, and single ones (or a
+# draft-4 tuple `items` list). Every other value is data: examples, defaults, enums...
 # Extensions passed on when well formed: a list of strings, one per enum value.
 _ENUM_LISTS = ("x-enum-varnames", "x-enumNames", "x-enum-descriptions")
-_SCHEMA_MAPS = frozenset(
+SCHEMA_MAPS = frozenset(
     ("properties", "patternProperties", "definitions", "$defs", "dependentSchemas")
 )
-_SCHEMA_LISTS = frozenset(("allOf", "anyOf", "oneOf", "prefixItems"))
-_SCHEMA_VALUES = frozenset(
+SCHEMA_LISTS = frozenset(("allOf", "anyOf", "oneOf", "prefixItems"))
+SCHEMA_VALUES = frozenset(
     (
         "items",
         "additionalItems",
@@ -63,11 +65,11 @@ def _clean(node: Any, schema: bool) -> Any:
             or (isinstance(value, list) and all(isinstance(k, str) for k in value))
         ):
             continue
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
+        if key in SCHEMA_MAPS and isinstance(value, dict):
             result[key] = {name: _clean(member, True) for name, member in value.items()}
-        elif key in _SCHEMA_LISTS and isinstance(value, list):
+        elif key in SCHEMA_LISTS and isinstance(value, list):
             result[key] = [_clean(member, True) for member in value]
-        elif key in _SCHEMA_VALUES:
+        elif key in SCHEMA_VALUES:
             result[key] = _clean(value, True)  # a list too: draft-4 tuple `items`
         else:
             result[key] = _clean(value, False)

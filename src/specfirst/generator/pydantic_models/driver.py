@@ -366,7 +366,7 @@ def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:
         warnings.simplefilter("ignore")
         try:
             output = generate(
-                string_keywords.move_keywords(document),
+                string_keywords.move_document_keywords(document),
                 input_file_type=InputFileType.OpenAPI,
                 output_model_type=DataModelType.PydanticV2BaseModel,
                 target_pydantic_version=TargetPydanticVersion.V2_14,

@@ -46,6 +46,14 @@ def test_a_properties_map_with_a_format_property_is_not_taken_for_a_schema() -> 
     assert document["properties"]["format"]["maxLength"] == 30  # the input is left as it was
 
 
+def test_data_shaped_like_a_schema_is_left_as_it_is() -> None:
+    """Only schema objects are rewritten: an example or default that looks like a special-format
+    string schema is data, and keeps its keywords."""
+    data = {"type": "string", "format": "uri", "maxLength": 30}
+    document = {"type": "object", "example": data, "default": [data], "properties": {}}
+    assert move_keywords(document) is document
+
+
 class Echo:
     async def create_column(self, *, body: Any) -> Any:
         return body

@@ -97,7 +97,7 @@ def test_keywords_move_only_off_special_formats() -> None:
         "c": {"type": "string", "maxLength": 5},
         "d": {"type": "integer", "format": "date-time", "maximum": 5},
     }
-    moved = move_keywords(document)
+    moved = {name: move_keywords(schema) for name, schema in document.items()}
     assert moved["a"] == {
         "type": "string",
         "format": "uri",

@@ -6,39 +6,31 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 from specfirst.config import ApiConfig, load_config
+
+# Generation options a command line may set; they override each configured API's own.
+_OPTIONS = ("models", "field_names")
 
 
 def selected_apis(args: argparse.Namespace) -> list[ApiConfig]:
     """The API given on the command line, or every API configured in pyproject.toml."""
+    overrides: dict[str, Any] = {
+        key: value for key in _OPTIONS if (value := getattr(args, key, None))
+    }
     contract: str | None = getattr(args, "contract", None)
     if contract:
         path = Path(contract)
         package = getattr(args, "package", None) or _package_name(path)
         out = Path(getattr(args, "out", None) or "generated")
-        models = getattr(args, "models", None) or "all"
-        fields = getattr(args, "field_names", None) or "snake_case"
-        return [
-            ApiConfig(
-                name=package,
-                contract=path,
-                package=package,
-                out=out,
-                models=models,
-                field_names=fields,
-            )
-        ]
+        return [ApiConfig(name=package, contract=path, package=package, out=out, **overrides)]
     apis = list(load_config().apis)
     wanted: str | None = getattr(args, "api", None)
     if wanted:
         apis = [a for a in apis if a.name == wanted]
-    models_override: str | None = getattr(args, "models", None)
-    if models_override:
-        apis = [dataclasses.replace(a, models=models_override) for a in apis]
-    fields_override: str | None = getattr(args, "field_names", None)
-    if fields_override:
-        apis = [dataclasses.replace(a, field_names=fields_override) for a in apis]
+    if overrides:
+        apis = [dataclasses.replace(a, **overrides) for a in apis]
     return apis
 
 

@@ -103,22 +103,6 @@ def validation_issues(contract: Contract) -> list[Any]:
     return list(validate_contract(contract))
 
 
-def build_files(
-    contract: Contract,
-    package: str,
-    models: str = "all",
-    state: Path | None = None,
-    field_names: str = "snake_case",
-) -> dict[str, str]:
-    """Every file of the package (unformatted), from a valid contract; `models` is the
-    API's model scope (`config.MODEL_SCOPES`), `state` the state folder for caches (None: none),
-    `field_names` how model fields are named (`config.FIELD_NAMES`)."""
-    plan, module = _models_stage(contract, models, state, field_names)
-    files = _render_stage(contract, package, plan, module)
-    files[MODELS_FILE] = module.source
-    return files
-
-
 MODELS_FILE = "models.py"
 
 

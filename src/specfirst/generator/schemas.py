@@ -126,7 +126,8 @@ class ModelPlan:
         if not isinstance(schema, dict) or pointer in self.hoisted:
             return
         if needs_class(schema):
-            splits = _has_read_write(schema) or bool(_component_refs(schema) & self.splitting)
+            read_write, refs = _read_write_and_refs(schema)
+            splits = read_write or bool(refs & self.splitting)
             self.hoisted[pointer] = self._class_name(wanted, ("h", pointer), splits)
             return
         if schema_types(schema).names == ("array",) and isinstance(schema.get("items"), dict):
@@ -194,21 +195,19 @@ class ModelPlan:
         return "#" + "".join("/" + escape_pointer_token(t) for t in tokens)
 
 
-def _has_read_write(schema: Any) -> bool:
-    return any(
-        n.get("readOnly") is True or n.get("writeOnly") is True for n in walk_objects(schema)
-    )
-
-
-def _component_refs(schema: Any) -> set[str]:
-    """The component schemas the `$ref`s in `schema` point at or into."""
+def _read_write_and_refs(schema: Any) -> tuple[bool, set[str]]:
+    """Whether `schema` has a readOnly/writeOnly node, and the component schemas its `$ref`s
+    point at or into: one walk."""
+    read_write = False
     names: set[str] = set()
     for node in walk_objects(schema):
+        if node.get("readOnly") is True or node.get("writeOnly") is True:
+            read_write = True
         ref = node.get("$ref")
         found = enclosing_component(ref) if isinstance(ref, str) else None
         if found is not None and found[0] == "schemas":
             names.add(found[1])
-    return names
+    return read_write, names
 
 
 def splitting_components(components: dict[str, Any]) -> set[str]:
@@ -216,14 +215,12 @@ def splitting_components(components: dict[str, Any]) -> set[str]:
     readOnly/writeOnly properties, and those referring to one (an over-estimate is harmless)."""
     splitting: set[str] = set()
     users: dict[str, set[str]] = {}
-    for name, schema in components.items():  # one walk each: `_has_read_write`, `_component_refs`
-        for node in walk_objects(schema):
-            if node.get("readOnly") is True or node.get("writeOnly") is True:
-                splitting.add(name)
-            ref = node.get("$ref")
-            found = enclosing_component(ref) if isinstance(ref, str) else None
-            if found is not None and found[0] == "schemas":
-                users.setdefault(found[1], set()).add(name)
+    for name, schema in components.items():
+        read_write, refs = _read_write_and_refs(schema)
+        if read_write:
+            splitting.add(name)
+        for target in refs:
+            users.setdefault(target, set()).add(name)
     pending = list(splitting)
     while pending:
         for user in users.get(pending.pop(), ()):

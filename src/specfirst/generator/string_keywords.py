@@ -18,8 +18,10 @@ import ast
 import io
 import re
 import tokenize
+from collections.abc import Iterable
 from typing import Any
 
+from specfirst.generator.extensions import SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_VALUES
 from specfirst.generator.patterns import ecma_to_python
 
 EXTENSION = "x-specfirst-string"
@@ -41,23 +43,38 @@ def _is_string(schema: dict[str, Any]) -> bool:
     return kind == "string" or (isinstance(kind, list) and "string" in kind)
 
 
-def move_keywords(node: Any) -> Any:
-    """A copy of `node` with the string keywords of special-format strings in `EXTENSION`
-    (untouched parts are shared, not copied)."""
-    if isinstance(node, list):
-        items = [move_keywords(item) for item in node]
-        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
-    if not isinstance(node, dict):
-        return node
-    changed = {key: move_keywords(value) for key, value in node.items()}
-    out = changed if any(changed[k] is not node[k] for k in node) else node
-    # The walk also meets maps that are not schemas: a `properties` map with a property named
-    # `format` (asana's CustomFieldBase, kubernetes' JSONSchemaProps) holds a schema (a dict)
-    # there, which a frozenset lookup cannot hash. Only a string names a format.
-    form = out.get("format")
+def move_document_keywords(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the models document with `move_keywords` applied to each component schema
+    (the document itself when none changes)."""
+    schemas = document["components"]["schemas"]
+    moved = {name: move_keywords(schema) for name, schema in schemas.items()}
+    if all(moved[name] is schemas[name] for name in schemas):
+        return document
+    return {**document, "components": {**document["components"], "schemas": moved}}
+
+
+def move_keywords(schema: Any) -> Any:
+    """A copy of `schema` with the string keywords of special-format strings in `EXTENSION`
+    (untouched parts are shared, not copied). Only schema objects are looked at, never data
+    (an `example` or `default` shaped like a schema) nor a `properties` map (whose property
+    named `format` is a schema)."""
+    if not isinstance(schema, dict):
+        return schema
+    out = schema
+    for key, value in schema.items():
+        if key in SCHEMA_MAPS and isinstance(value, dict):
+            members = {name: move_keywords(member) for name, member in value.items()}
+            changed: Any = value if _same(members.values(), value.values()) else members
+        elif (key in SCHEMA_LISTS and isinstance(value, list)) or key in SCHEMA_VALUES:
+            changed = _move_one_or_list(value)
+        else:
+            continue
+        if changed is not value:
+            out = dict(out) if out is schema else out
+            out[key] = changed
     if (
-        isinstance(form, str)
-        and form in SPECIAL_FORMATS
+        isinstance(out.get("format"), str)
+        and out["format"] in SPECIAL_FORMATS
         and _is_string(out)
         and any(isinstance(out.get(key), int | str) for key in KEYWORDS)
     ):
@@ -71,6 +88,17 @@ def move_keywords(node: Any) -> Any:
                 kept[argument] = value
         out[EXTENSION] = kept
     return out
+
+
+def _move_one_or_list(value: Any) -> Any:
+    if not isinstance(value, list):  # a list: `allOf`..., or a draft-4 tuple `items`
+        return move_keywords(value)
+    items = [move_keywords(item) for item in value]
+    return value if _same(items, value) else items
+
+
+def _same(new: Iterable[Any], old: Iterable[Any]) -> bool:
+    return all(a is b for a, b in zip(new, old, strict=True))
 
 
 _START = re.compile(r"json_schema_extra=\{'" + re.escape(EXTENSION) + r"': ")

@@ -12,8 +12,8 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from specfirst.errors import SpecfirstError
@@ -95,11 +95,12 @@ def render_to_temp(
         if then is None:
             _write_and_format(files, staging, cache, everything=cache is None)
         else:
-            early = _Background(lambda: _write_and_format(files, staging, cache))
-            try:
-                late = then()
-            finally:
-                early.wait()
+            with ThreadPoolExecutor(1, thread_name_prefix="specfirst-format") as pool:
+                early = pool.submit(_write_and_format, files, staging, cache)
+                try:
+                    late = then()
+                finally:
+                    early.result()  # its exception, if any, raised here
             _write_and_format(late, staging, cache)
         if cache is not None:
             _evict(cache)
@@ -107,27 +108,6 @@ def render_to_temp(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging
-
-
-class _Background:
-    """`work()` in a thread; `wait()` gives back its exception, if any, in the caller."""
-
-    def __init__(self, work: Callable[[], None]) -> None:
-        self.error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                work()
-            except BaseException as exc:
-                self.error = exc
-
-        self.thread = threading.Thread(target=run, name="specfirst-format", daemon=True)
-        self.thread.start()
-
-    def wait(self) -> None:
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
 
 
 def _write_and_format(

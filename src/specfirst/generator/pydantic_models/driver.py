@@ -366,7 +366,7 @@ def _datamodel_codegen(document: dict[str, Any], *, split: bool) -> str:
         warnings.simplefilter("ignore")
         try:
             output = generate(
-                string_keywords.move_keywords(document),
+                string_keywords.move_document_keywords(document),
                 input_file_type=InputFileType.OpenAPI,
                 output_model_type=DataModelType.PydanticV2BaseModel,
                 target_pydantic_version=TargetPydanticVersion.V2_14,
@@ -443,15 +443,17 @@ def _without_variants(document: dict[str, Any]) -> dict[str, Any]:
     return copy
 
 
-_TOP_LEVEL_PIECE = re.compile(r"^(?=\S)", re.MULTILINE)
-
-
 def unmark(source: str, mark: str) -> str:
     """Give component classes back their names (see `schemas.COMPONENT_MARK`). An inline class
     that took a component's name gives it up for the next free number (`Type` → `Type4`)."""
     if not mark:
         return source
-    from specfirst.generator.pydantic_models.join import DEFINITION, fresh_name, rename_identifier
+    from specfirst.generator.pydantic_models.join import (
+        DEFINITION,
+        TOP_LEVEL_PIECE,
+        fresh_name,
+        rename_identifier,
+    )
 
     defined = sorted({a or b for a, b in DEFINITION.findall(source)})
     # The mark also stands inside the names of inline classes named after a component's path
@@ -461,7 +463,7 @@ def unmark(source: str, mark: str) -> str:
     for name in defined:
         groups.setdefault(name.replace(mark, ""), []).append(name)
     taken = set(defined) | set(groups)
-    pieces = _TOP_LEVEL_PIECE.split(source)
+    pieces = TOP_LEVEL_PIECE.split(source)
     for target, names in sorted(groups.items()):
         if len(names) < 2:
             continue
@@ -471,7 +473,7 @@ def unmark(source: str, mark: str) -> str:
                 continue
             fresh = fresh_name(target, taken)
             taken.add(fresh)
-            pieces = [rename_identifier(p, name, fresh) if name in p else p for p in pieces]
+            pieces = [rename_identifier(p, name, fresh) for p in pieces]
     source = "".join(_alias_fields_named_as_their_type(piece, mark) for piece in pieces)
     source = _import_for_aliases(source)
     return source.replace(mark, "")  # the contract never spells it (`ModelPlan.build`)

@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 from specfirst.generator.schemas import reachable
 
 # A top-level class or type alias, and its name (one of the two groups).
+# Where a module splits into its top-level statements (each `class`, alias, rebuild...): a
+# rename tokenizes only the pieces that name what it renames.
+TOP_LEVEL_PIECE = re.compile(r"^(?=\S)", re.MULTILINE)
 DEFINITION = re.compile(r"^(?:class (\w+)\b|(\w+) = )", re.MULTILINE)
 _IMPORT = re.compile(r"^from (\S+) import (.+)$")
 _REBUILD = re.compile(r"^(\w+)\.model_rebuild\(\)$")
@@ -129,12 +132,8 @@ def fresh_name(name: str, taken: set[str]) -> str:
 
 def _rename(module: _Module, old: str, new: str) -> None:
     blocks = {}
-    # Only a block that spells `old` as a whole word can name it (`Type`, not `ContentType`):
-    # tokenizing the others would find nothing to rename.
-    word = re.compile(rf"(?<!\w){re.escape(old)}(?!\w)")
     for name, text in module.blocks.items():
-        renamed = rename_identifier(text, old, new) if word.search(text) else text
-        blocks[new if name == old else name] = renamed
+        blocks[new if name == old else name] = rename_identifier(text, old, new)
     module.blocks = blocks
     module.rebuilds = [new if name == old else name for name in module.rebuilds]
     if old in module.components:
@@ -143,7 +142,11 @@ def _rename(module: _Module, old: str, new: str) -> None:
 
 def rename_identifier(text: str, old: str, new: str) -> str:
     """`old` → `new` where it names the class: not in strings, not after a dot, not as a field,
-    enum member or keyword argument (a name followed by `:` or `=`), except the definition."""
+    enum member or keyword argument (a name followed by `:` or `=`), except the definition.
+    Only a text that spells `old` as a whole word can name it (`Type`, not `ContentType`): the
+    others are given back untokenized."""
+    if not re.search(rf"(?<!\w){re.escape(old)}(?!\w)", text):
+        return text
     tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     lines = text.split("\n")
     edits: list[tuple[int, int]] = []

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from specfirst.generator.pydantic_models.join import DEFINITION
+
 _ROOT_CLASS = re.compile(
     r"^class (\w+)\(RootModel\[[^\n]*\]\):\n"
     r'(?:    """\n(?:    [^\n]*\n|\n)*?    """\n\n)?'  # a docstring (the item's description)
@@ -23,7 +25,6 @@ _ROOT_CLASS = re.compile(
     re.MULTILINE,
 )
 _TYPE_ALIAS = re.compile(r'^(\w+) = TypeAliasType\("\1", ([^\n]+)\)\n', re.MULTILINE)
-_CLASS_NAMES = re.compile(r"^class (\w+)\b", re.MULTILINE)
 _NEXT_TOP_LEVEL = re.compile(r"^\S", re.MULTILINE)
 
 
@@ -31,7 +32,7 @@ def inline_scalar_items(source: str, components: set[str]) -> str:
     """`source` with inline scalar root classes and aliases written where they are named.
     `components`: the component class names as datamodel-code-generator was given them (marked,
     like the inline classes named after them: only this set tells them apart)."""
-    defined = set(_CLASS_NAMES.findall(source)) | {m.group(1) for m in _TYPE_ALIAS.finditer(source)}
+    defined = {a or b for a, b in DEFINITION.findall(source)}  # as `ModelsModule` reads them
     inlined: dict[str, str] = {}
     spans: list[tuple[int, int]] = []
     for match in [*_ROOT_CLASS.finditer(source), *_TYPE_ALIAS.finditer(source)]:

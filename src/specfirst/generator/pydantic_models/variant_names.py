@@ -9,12 +9,13 @@ variants need theirs back.
 
 from __future__ import annotations
 
-import re
-
-from specfirst.generator.pydantic_models.join import DEFINITION, rename_identifier
+from specfirst.generator.pydantic_models.join import (
+    DEFINITION,
+    TOP_LEVEL_PIECE,
+    rename_identifier,
+)
 
 _VARIANTS = ("Request", "Response")
-_TOP_LEVEL_PIECE = re.compile(r"^(?=\S)", re.MULTILINE)
 
 
 def restore_variant_names(source: str, components: set[str]) -> str:
@@ -36,9 +37,9 @@ def restore_variant_names(source: str, components: set[str]) -> str:
             defined.add(matches[0])
     if not renames:
         return source
-    pieces = _TOP_LEVEL_PIECE.split(source)  # tokenized one by one, and only where named
+    pieces = TOP_LEVEL_PIECE.split(source)  # tokenized one by one, and only where named
     for old, new in renames.items():
-        pieces = [rename_identifier(p, old, new) if old in p else p for p in pieces]
+        pieces = [rename_identifier(p, old, new) for p in pieces]
     return "".join(pieces)
 
 

@@ -38,7 +38,7 @@ def test_a_forked_validation_gives_the_verdict(tmp_path: Path) -> None:
         assert threading.active_count() == 1
         calls = []
         real = pipeline.validation_issues
-        pipeline.validation_issues = lambda c: calls.append(os.getpid()) or real(c)
+        pipeline.validation_issues = lambda c, s=None: calls.append(os.getpid()) or real(c, s)
         issues = pipeline.validation_aside(contract)()
         assert calls == [], calls  # this process did not validate: the child did
         assert [str(i) for i in issues] == [str(i) for i in real(contract)], issues

@@ -97,10 +97,15 @@ def generator_fingerprint() -> str:
     return _FINGERPRINT[0]
 
 
-def validation_issues(contract: Contract) -> list[Any]:
+def validation_issues(contract: Contract, state: Path | None = None) -> list[Any]:
+    """Every issue of `contract`; with `state`, the validation cache lives there (the issues are
+    the same without it)."""
     from specfirst.validation import validate_contract
 
-    return list(validate_contract(contract))
+    return list(validate_contract(contract, state / VALIDATION_CACHE_SUBDIR if state else None))
+
+
+VALIDATION_CACHE_SUBDIR = "validation"
 
 
 MODELS_FILE = "models.py"
@@ -304,7 +309,7 @@ def _stage_validated(
     staged) when it is not. Validation runs beside generation where it can (`validation_aside`),
     so it costs no wall time on a machine with a core to spare; its verdict is waited for
     before anything is returned, and it wins over any error generation ran into."""
-    verdict = validation_aside(contract)
+    verdict = validation_aside(contract, state_dir(target.parent))
     try:
         staging = stage_package(contract, package, target, models, field_names=field_names)
     except BaseException:
@@ -323,16 +328,17 @@ def _stage_validated(
     return staging
 
 
-def validation_aside(contract: Contract) -> Callable[[], list[Any]]:
-    """`validation_issues(contract)`, started now in a forked child process where that is safe
+def validation_aside(contract: Contract, state: Path | None = None) -> Callable[[], list[Any]]:
+    """`validation_issues(contract, state)`, started now in a forked child process where that is safe
     (Linux, and this process has no other threads: fork copies only the calling thread); the
     returned function waits for its result (and may be called once). Elsewhere, or when the
     child fails in any way, validation runs here, which also reports a crash as before. The
     child computes exactly what this process would: it is a copy of it."""
+    import gc
     import threading
 
     if sys.platform != "linux" or threading.active_count() != 1:
-        issues = validation_issues(contract)
+        issues = validation_issues(contract, state)
         return lambda: issues
     import pickle
 
@@ -342,14 +348,17 @@ def validation_aside(contract: Contract) -> Callable[[], list[Any]]:
     except OSError:
         os.close(reader)
         os.close(writer)
-        issues = validation_issues(contract)
+        issues = validation_issues(contract, state)
         return lambda: issues
     if child == 0:  # pragma: no cover - the child process (coverage does not follow a fork)
         status = 0
         try:
+            # A short life that ends in os._exit: no collection needed, and none that would
+            # walk (and so copy) every page of the parent's objects.
+            gc.disable()
             os.close(reader)
             try:
-                data = pickle.dumps(validation_issues(contract))
+                data = pickle.dumps(validation_issues(contract, state))
             except BaseException:
                 data, status = b"", 1
             with os.fdopen(writer, "wb") as pipe:
@@ -370,7 +379,7 @@ def validation_aside(contract: Contract) -> Callable[[], list[Any]]:
                 return issues
             except Exception:  # validated here instead, below
                 pass
-        return validation_issues(contract)
+        return validation_issues(contract, state)
 
     return verdict
 
@@ -415,7 +424,7 @@ def generate_package(
     contract = load_contract(contract_path)
     warnings: list[str] = []
     if allow_invalid:
-        issues = validation_issues(contract)
+        issues = validation_issues(contract, state_dir(out))
         if issues and contract.unresolved:  # nothing to generate where a $ref leads
             raise InvalidContractError(contract.path, issues)
         warnings = [str(issue) for issue in issues]

@@ -11,12 +11,15 @@ large contracts; see docs/validation.md for how that is checked.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from specfirst.loader import Contract
 from specfirst.openapi import References
+from specfirst.validation.cache import VerdictCache
 from specfirst.validation.issues import Finding, ValidationIssue
 from specfirst.validation.refs import broken_refs
+from specfirst.validation.scan import scan
 from specfirst.validation.schema_checks import SchemaChecks
 from specfirst.validation.semantic import SemanticWalker
 from specfirst.validation.structure import structure_findings
@@ -34,8 +37,11 @@ def openapi_version(document: dict[str, Any]) -> str | None:
     return None
 
 
-def find_problems(document: dict[str, Any], base_uri: str = "") -> list[Finding]:
-    """Every finding for a bundled document, in discovery order (refs, structure, semantics)."""
+def find_problems(
+    document: dict[str, Any], base_uri: str = "", verdicts: VerdictCache | None = None
+) -> list[Finding]:
+    """Every finding for a bundled document, in discovery order (refs, structure, semantics);
+    `verdicts` keeps the `default` checks' verdicts between runs (the findings are the same)."""
     version = openapi_version(document)
     if version is None:
         value = document.get("openapi")
@@ -50,20 +56,29 @@ def find_problems(document: dict[str, Any], base_uri: str = "") -> list[Finding]
         message = f"unsupported OpenAPI version {value!r}: specfirst reads 3.0.x and 3.1.x"
         return [Finding("/openapi", message, message)]
     refs = References(document)
-    findings = broken_refs(refs)
+    everything = scan(document)
+    findings = broken_refs(refs, everything.refs)
     findings += structure_findings(document, version)
-    checks = SchemaChecks(document, version, base_uri)
+    checks = SchemaChecks(document, version, base_uri, verdicts, everything)
     findings += SemanticWalker(refs, checks).walk(document)
     return findings
 
 
-def validate_contract(contract: Contract) -> list[ValidationIssue]:
-    """Every problem of `contract`, sorted by file and line (stable for equal input)."""
+def validate_contract(contract: Contract, state: Path | None = None) -> list[ValidationIssue]:
+    """Every problem of `contract`, sorted by file and line (stable for equal input).
+
+    With `state` (a state folder, `generator.state`), verdicts of the `default` checks are kept
+    there between runs (`cache.py`); the issues are exactly those found without it.
+    """
     base_uri = contract.path.resolve().as_uri()
+    verdicts = VerdictCache(state) if state is not None else None
     # refs the loader could not follow come first; the rest of the document is still checked
     issues = [ValidationIssue(r.pointer, r.message, r.location) for r in contract.unresolved]
     seen: set[tuple[str, str]] = set()
-    for finding in find_problems(contract.document, base_uri):
+    findings = find_problems(contract.document, base_uri, verdicts)
+    if verdicts is not None:
+        verdicts.save()
+    for finding in findings:
         if (finding.pointer, finding.message) in seen:
             continue  # a schema error found by both the meta-schema pass and the schema check
         seen.add((finding.pointer, finding.message))

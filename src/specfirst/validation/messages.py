@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import reprlib
 from collections.abc import Iterable
-from typing import Any
-
-from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
+from typing import TYPE_CHECKING, Any
 
 from specfirst.loader import join_pointer
+
+if TYPE_CHECKING:  # jsonschema itself is imported only when there is an error to explain
+    from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 
 _SHORT = reprlib.Repr()
 _SHORT.maxstring = 30
@@ -41,6 +42,8 @@ def most_useful(error: ValidationError) -> ValidationError:
     """For `oneOf`/`anyOf` failures, the sub-error that best explains them (jsonschema's best_match)."""
     if not error.context:
         return error
+    from jsonschema.exceptions import best_match
+
     # Given the failing error itself, best_match descends into its context towards the deepest,
     # most specific sub-error (given only the context it would prefer the shallowest one, e.g.
     # "'$ref' is a required property" from the Reference branch of a Schema-or-Reference oneOf).

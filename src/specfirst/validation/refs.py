@@ -8,7 +8,7 @@ local ref is found here first and reported at the line of the `$ref` itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from specfirst.loader import escape_pointer_token
@@ -42,12 +42,17 @@ def _containers(document: Any) -> Iterator[tuple[Any, str, bool]]:
                     stack.append((value, f"{pointer}/{index}", False))
 
 
-def broken_refs(refs: References) -> list[Finding]:
-    """A finding for each `$ref` that is dangling or part of a loop, at the `$ref` itself."""
+def broken_refs(refs: References, unique: Iterable[str] | None = None) -> list[Finding]:
+    """A finding for each `$ref` that is dangling or part of a loop, at the `$ref` itself.
+
+    `unique`: every distinct `$ref` string of the document (data included), when a scan has
+    them already (`scan.scan`).
+    """
     bad: dict[str, str] = {}
     # First pass: the distinct ref strings, cheaply.
-    unique = {n["$ref"] for n in walk_objects(refs.document) if isinstance(n.get("$ref"), str)}
-    for ref in unique:
+    if unique is None:
+        unique = {n["$ref"] for n in walk_objects(refs.document) if isinstance(n.get("$ref"), str)}
+    for ref in sorted(unique):
         try:
             refs.follow({"$ref": ref}, "")
         except RefError as exc:

@@ -21,13 +21,26 @@ import string
 from collections.abc import Iterator
 from typing import Any
 
-from specfirst.openapi import HTTP_METHODS, References, RefError, is_ref
+from specfirst.openapi import HTTP_METHODS, References, RefError
 from specfirst.openapi import child as _child_pointer
 from specfirst.validation.issues import Finding
 from specfirst.validation.messages import one_line
 from specfirst.validation.schema_checks import SchemaChecks
 
 Node = tuple[Any, str]  # a resolved value and the pointer where it is written
+
+_MISSING: Any = object()
+# The keywords `schema` acts on; a schema with none of them has nothing below it to check.
+_SCHEMA_WORK = frozenset({"allOf", "anyOf", "oneOf", "not", "items", "properties", "default"})
+
+
+def _pointer(pointer: str, key: Any) -> str:
+    """`pointer` extended by one token (`openapi.child(pointer, key)`, inlined: it runs for every
+    node the walk reaches)."""
+    token = key if isinstance(key, str) else str(key)
+    if "~" in token or "/" in token:
+        token = token.replace("~", "~0").replace("/", "~1")
+    return f"{pointer}/{token}"
 
 
 class SemanticWalker:
@@ -45,8 +58,8 @@ class SemanticWalker:
     # -- navigation (SchemaPath semantics: every step follows `$ref`s) ------------------------
 
     def resolve(self, value: Any, pointer: str) -> Node | None:
-        if not is_ref(value):
-            return value, pointer  # the common case, without building a Target
+        if not isinstance(value, dict) or not isinstance(value.get("$ref"), str):
+            return value, pointer  # the common case (no reference), without building a Target
         try:
             found = self.refs.follow(value, pointer)
         except RefError:
@@ -54,10 +67,13 @@ class SemanticWalker:
         return None if found is None else (found.node, found.pointer)
 
     def child(self, node: Node, key: str) -> Node | None:
-        value, pointer = node
-        if not isinstance(value, dict) or key not in value:
+        value = node[0]
+        if not isinstance(value, dict):
             return None
-        return self.resolve(value[key], _child_pointer(pointer, key))
+        item = value.get(key, _MISSING)
+        if item is _MISSING:
+            return None
+        return self.resolve(item, _pointer(node[1], key))
 
     def children(self, node: Node) -> Iterator[tuple[str | int, Node]]:
         value, pointer = node
@@ -68,8 +84,9 @@ class SemanticWalker:
             items = enumerate(value)
         else:
             return
+        resolve = self.resolve
         for key, item in items:
-            resolved = self.resolve(item, _child_pointer(pointer, key))
+            resolved = resolve(item, _pointer(pointer, key))
             if resolved is not None:
                 yield key, resolved
 
@@ -242,7 +259,7 @@ class SemanticWalker:
         if schema_id in self.visited:
             return
         self.visited.add(schema_id)
-        if not isinstance(value, dict):
+        if not isinstance(value, dict) or value.keys().isdisjoint(_SCHEMA_WORK):
             return
 
         nested_properties: set[str] = set()
@@ -272,7 +289,9 @@ class SemanticWalker:
         if default is not None:
             nullable = self.child(schema, "nullable")
             if default[0] is not None or (nullable is None or nullable[0] is not True):
-                for suffix, message, raw in self.checks.default_problems(pointer, default[0]):
+                for suffix, message, raw in self.checks.default_problems(
+                    pointer, value, default[0]
+                ):
                     self.findings.append(
                         Finding(default[1] + suffix, f"default value: {message}", raw)
                     )

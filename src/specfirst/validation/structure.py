@@ -1,7 +1,7 @@
 """The document against the OpenAPI meta-schema (openapi-spec-validator's own schema files).
 
 jsonschema-rs answers "valid?" for a 13 MB document in milliseconds; only when it says no does the
-pure-Python jsonschema validator run, because its errors carry `context` (for `best_match`) and
+pure-Python jsonschema validator run (and only then is it imported), because its errors carry `context` (for `best_match`) and
 readable one-line messages. The Python validator is built exactly as openapi-spec-validator's
 `jsonschema` backend builds it, so the errors are the ones the library reports with that backend,
 whatever `OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND` says.
@@ -13,28 +13,29 @@ import re
 from functools import cache
 from typing import Any
 
-import jsonschema_rs
-from jsonschema.validators import validator_for  # type: ignore[import-untyped]
-from openapi_spec_validator.schemas.utils import get_schema_content
-
 from specfirst.openapi import node_at
 from specfirst.validation.issues import Finding
 from specfirst.validation.messages import readable
+from specfirst.validation.metaschemas import openapi_schema
 
 
 @cache
 def _meta_schema(version: str) -> dict[str, Any]:
-    return dict(get_schema_content(version))
+    return openapi_schema(version)
 
 
 @cache
 def _python_validator(version: str) -> Any:
+    from jsonschema.validators import validator_for  # type: ignore[import-untyped]
+
     meta = _meta_schema(version)
     return validator_for(meta)(meta)
 
 
 @cache
 def _fast_validator(version: str) -> Any:
+    import jsonschema_rs
+
     # Formats off: the library's jsonschema backend does not assert them either.
     return jsonschema_rs.validator_for(_meta_schema(version), validate_formats=False)
 

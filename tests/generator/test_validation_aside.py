@@ -26,6 +26,29 @@ def test_the_aside_verdict_is_the_in_process_one(contract: Path) -> None:
     assert bool(expected) == (contract == INVALID)
 
 
+@pytest.mark.parametrize("contract", ["shared_components.yaml", "valid30/openapi.yaml"])
+def test_with_a_validation_cache_the_verdict_is_the_same_cold_and_warm(
+    contract: str, tmp_path: Path
+) -> None:
+    """Both contracts have defaults to judge; the first has invalid ones."""
+    loaded = load_contract(ROOT / "tests" / "validate" / "fixtures" / contract)
+    expected = pipeline.validation_issues(loaded)
+    assert bool(expected) == (contract == "shared_components.yaml")
+    assert pipeline.validation_aside(loaded, tmp_path)() == expected  # cold: fills the cache
+    assert list((tmp_path / pipeline.VALIDATION_CACHE_SUBDIR).iterdir())
+    assert pipeline.validation_aside(loaded, tmp_path)() == expected  # warm
+    assert pipeline.validation_issues(loaded, tmp_path) == expected
+
+
+def test_an_invalid_contract_is_refused_with_every_error_on_a_warm_cache(tmp_path: Path) -> None:
+    expected = [str(i) for i in pipeline.validation_issues(load_contract(INVALID))]
+    for _ in range(2):
+        with pytest.raises(pipeline.InvalidContractError) as refused:
+            pipeline.generate_package(INVALID, "bad_api", tmp_path / "out")
+        assert [str(i) for i in refused.value.issues] == expected
+        assert not (tmp_path / "out" / "bad_api").exists()
+
+
 def test_a_forked_validation_gives_the_verdict(tmp_path: Path) -> None:
     """In a fresh interpreter (one thread: the fork is taken), for an invalid contract: the
     issues come back through the pipe, and the child is reaped."""

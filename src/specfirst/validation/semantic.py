@@ -54,17 +54,31 @@ class SemanticWalker:
         self.visited: set[int] = set()
         self.operation_ids: dict[Any, str] = {}
         self.unhashable_operation_ids: list[Any] = []
+        self.targets: dict[str, Node | None] = {}
 
     # -- navigation (SchemaPath semantics: every step follows `$ref`s) ------------------------
 
     def resolve(self, value: Any, pointer: str) -> Node | None:
-        if not isinstance(value, dict) or not isinstance(value.get("$ref"), str):
-            return value, pointer  # the common case (no reference), without building a Target
+        if isinstance(value, dict):
+            ref = value.get("$ref")
+            if isinstance(ref, str):
+                return self.target(ref)
+        return value, pointer  # the common case (no reference)
+
+    def target(self, ref: str) -> Node | None:
+        """Where the chain of refs starting at `ref` ends (None when it cannot be followed);
+        followed once per ref string (the result depends on the string alone)."""
         try:
-            found = self.refs.follow(value, pointer)
+            return self.targets[ref]
+        except KeyError:
+            pass
+        try:
+            found = self.refs.follow({"$ref": ref}, "")
         except RefError:
-            return None  # reported once by refs.broken_refs
-        return None if found is None else (found.node, found.pointer)
+            found = None  # reported once by refs.broken_refs
+        node = None if found is None else (found.node, found.pointer)
+        self.targets[ref] = node
+        return node
 
     def child(self, node: Node, key: str) -> Node | None:
         value = node[0]
@@ -73,7 +87,11 @@ class SemanticWalker:
         item = value.get(key, _MISSING)
         if item is _MISSING:
             return None
-        return self.resolve(item, _pointer(node[1], key))
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                return self.target(ref)
+        return item, _pointer(node[1], key)
 
     def children(self, node: Node) -> Iterator[tuple[str | int, Node]]:
         value, pointer = node
@@ -84,11 +102,16 @@ class SemanticWalker:
             items = enumerate(value)
         else:
             return
-        resolve = self.resolve
+        target = self.target
         for key, item in items:
-            resolved = resolve(item, _pointer(pointer, key))
-            if resolved is not None:
-                yield key, resolved
+            if isinstance(item, dict):
+                ref = item.get("$ref")
+                if isinstance(ref, str):
+                    resolved = target(ref)
+                    if resolved is not None:
+                        yield key, resolved
+                    continue
+            yield key, (item, _pointer(pointer, key))
 
     def add(self, pointer: str, message: str, related: str | None = None) -> None:
         self.findings.append(Finding(pointer, message, message, related))
@@ -263,30 +286,31 @@ class SemanticWalker:
             return
 
         nested_properties: set[str] = set()
-        all_of = self.child(schema, "allOf")
+        all_of = self.child(schema, "allOf") if "allOf" in value else None
         if all_of is not None:
             for _, inner in self.children(all_of):
                 self.schema(inner, require_properties=False, meta_checked=True)
                 nested_properties |= self.collect_properties(inner)
         for keyword in ("anyOf", "oneOf"):
-            group = self.child(schema, keyword)
+            group = self.child(schema, keyword) if keyword in value else None
             if group is not None:
                 for _, inner in self.children(group):
                     self.schema(inner, require_properties=False, meta_checked=True)
         for keyword in ("not", "items"):
-            inner_schema = self.child(schema, keyword)
+            inner_schema = self.child(schema, keyword) if keyword in value else None
             if inner_schema is not None:
                 self.schema(inner_schema, require_properties=False, meta_checked=True)
-        properties = self.child(schema, "properties")
+        properties = self.child(schema, "properties") if "properties" in value else None
         if properties is not None:
-            for _, prop in self.children(properties):
-                self.schema(prop, require_properties=False, meta_checked=True)
+            self.inner_schemas(properties)
 
         if all_of is not None and require_properties:
             self.required_properties(schema, properties, nested_properties)
 
-        default = self.child(schema, "default")
-        if default is not None:
+        if "default" in value:
+            default = self.child(schema, "default")
+            if default is None:
+                return
             nullable = self.child(schema, "nullable")
             if default[0] is not None or (nullable is None or nullable[0] is not True):
                 for suffix, message, raw in self.checks.default_problems(
@@ -295,6 +319,32 @@ class SemanticWalker:
                     self.findings.append(
                         Finding(default[1] + suffix, f"default value: {message}", raw)
                     )
+
+    def inner_schemas(self, container: Node) -> None:
+        """`schema(member, require_properties=False, meta_checked=True)` for each member of
+        `container` (`children` order); a member with nothing below it to check (most
+        properties) is only marked visited, as `schema` would, without a call or a pointer."""
+        value, pointer = container
+        items: Any
+        if isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            return
+        visited = self.visited
+        for key, item in items:
+            if isinstance(item, dict):
+                ref = item.get("$ref")
+                if isinstance(ref, str):
+                    resolved = self.target(ref)
+                    if resolved is not None:
+                        self.schema(resolved, require_properties=False, meta_checked=True)
+                    continue
+                if item.keys().isdisjoint(_SCHEMA_WORK):
+                    visited.add(id(item))
+                    continue
+            self.schema((item, _pointer(pointer, key)), require_properties=False, meta_checked=True)
 
     def required_properties(self, schema: Node, properties: Node | None, nested: set[str]) -> None:
         required = self.child(schema, "required")

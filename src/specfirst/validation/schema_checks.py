@@ -18,7 +18,7 @@ import importlib.util
 import json
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from specfirst.loader import split_pointer
@@ -54,7 +54,7 @@ def _fast_meta_validator(version: str) -> Any:
     )
 
 
-@cache
+@lru_cache(maxsize=4096)
 def is_valid_regex(pattern: str) -> bool:
     """`openapi_schema_validator._regex.is_valid_regex`: `regress` when it is installed (the
     library itself is asked then), else whether Python's `re` compiles the pattern."""

@@ -6,7 +6,8 @@ of what the key names, and nothing else:
 - the schema's own JSON text, the default's JSON text, the OpenAPI version and `jsonSchemaDialect`;
 - for every local `$ref` the schema reaches, transitively, the ref and the JSON text of its target
   (or that it has none);
-- this package's validation code and the versions of the libraries that judge.
+- this package's validation code (with `openapi/` and `loader.py`, which follow the refs) and the
+  versions of the libraries that judge.
 A schema whose verdict could depend on anything else is never cached (`SchemaChecks`): a
 `discriminator` (its implicit mapping names a component from the default's value), identifiers
 (`$id`, `id`, anchors, dynamic or recursive refs: they change what a ref resolves to), a ref that is
@@ -51,8 +52,16 @@ Problem = tuple[str, str, str]
 def fingerprint() -> str:
     """This package's validation code and the judging libraries' versions."""
     digest = hashlib.sha256(f"format {FORMAT}\n".encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    package = Path(__file__).parents[1]
+    # this package, and how it follows refs to build keys (`openapi.References`, the pointers)
+    sources = [
+        *package.glob("validation/*.py"),
+        *package.glob("openapi/*.py"),
+        package / "loader.py",
+    ]
+    for source in sorted(sources):
+        name = source.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
     for dist in _JUDGES:
         try:
             version = metadata.version(dist)

@@ -234,15 +234,15 @@ class SchemaChecks:
     def default_problems(self, pointer: str, schema: Any, value: Any) -> list[Problem]:
         """Errors of `value` (a `default`) against `schema`, the schema at `pointer`, as the
         library finds them (or as it found them for the same key, from `verdicts`)."""
-        key = self._default_key(schema, value) if self.verdicts is not None else None
-        if key is not None and self.verdicts is not None:
-            known = self.verdicts.get(key)
-            if known is not None:
-                return known
-        problems = self._library_default_problems(pointer, value)
-        if key is not None and self.verdicts is not None:
-            self.verdicts.put(key, problems)
-        return problems
+        verdicts = self.verdicts
+        key = self._default_key(verdicts, schema, value) if verdicts is not None else None
+        if verdicts is None or key is None:
+            return self._library_default_problems(pointer, value)
+        known = verdicts.get(key)
+        if known is None:
+            known = self._library_default_problems(pointer, value)
+            verdicts.put(key, known)
+        return known
 
     def _library_default_problems(self, pointer: str, value: Any) -> list[Problem]:
         from referencing.exceptions import Unresolvable
@@ -274,9 +274,8 @@ class SchemaChecks:
             self._targets[ref] = found
         return found
 
-    def _default_key(self, schema: Any, value: Any) -> str | None:
+    def _default_key(self, verdicts: VerdictCache, schema: Any, value: Any) -> str | None:
         """The cache key of a `default`'s verdict, or None when it must not be cached."""
-        assert self.verdicts is not None
         try:
             parts = [self.version, self.default_dialect, _json(schema), _json(value)]
             seen: set[str] = set()
@@ -290,4 +289,4 @@ class SchemaChecks:
                 parts += [ref, self._target(ref)[0]]
         except _UncacheableError:
             return None
-        return self.verdicts.key(parts)
+        return verdicts.key(parts)

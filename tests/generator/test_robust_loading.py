@@ -8,6 +8,8 @@ no traceback.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import shutil
 from pathlib import Path
@@ -137,3 +139,25 @@ def test_yaml_12_document_validates_like_its_json_twin(
     twin.write_text(json.dumps(document), encoding="utf-8")
     assert load_contract(twin).document == document
     assert main(["validate", "yaml12.yaml"]) == 0
+
+
+@pytest.mark.parametrize("text", ["5", '"openapi"', "null", "[1, [2]]"])
+def test_a_json_document_that_is_no_mapping_is_refused_as_such(text: str, tmp_path: Path) -> None:
+    # The depth check once iterated a top-level number (TypeError) instead of refusing it.
+    contract = tmp_path / "scalar.json"
+    contract.write_text(text, encoding="utf-8")
+    with pytest.raises(ContractLoadError, match="a contract must be a mapping"):
+        load_contract(contract)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("name", ["duplicate_keys.json", "../../../../specs/example/openapi.yaml"])
+def test_loading_leaves_the_garbage_collector_as_it_found_it(name: str, enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        with contextlib.suppress(ContractLoadError):
+            load_contract(name)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

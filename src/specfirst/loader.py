@@ -60,10 +60,16 @@ def unescape_pointer_token(token: str) -> str:
 def split_pointer(pointer: str) -> list[str]:
     if pointer in ("", "/"):
         return []
-    return [unescape_pointer_token(t) for t in pointer.lstrip("/").split("/")]
+    tokens = pointer.lstrip("/").split("/")
+    if "~" not in pointer:  # nothing escaped (most pointers): the tokens as they are
+        return tokens
+    return [unescape_pointer_token(t) for t in tokens]
 
 
 def join_pointer(tokens: list[str] | tuple[str, ...]) -> str:
+    joined = "/".join(tokens)
+    if "~" not in joined and joined.count("/") == len(tokens) - 1:
+        return "/" + joined if tokens else ""  # no token holds `~` or `/`: nothing to escape
     return "".join("/" + escape_pointer_token(t) for t in tokens)
 
 

@@ -243,14 +243,38 @@ def read_source(path: Path) -> SourceFile:
 def _collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while a file is parsed: the parser makes a tree of fresh
     objects (GitHub's: about a million) that the collector would traverse again and again for
-    nothing; anything left over is collected as usual once it runs again."""
+    nothing; anything left over is collected as usual once it runs again. Inside
+    `loaded_trees_frozen`, the tree then goes to the collector's permanent generation."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
+        if _FREEZING:
+            gc.freeze()
     finally:
         if enabled:
             gc.enable()
+
+
+_FREEZING: list[bool] = []
+
+
+@contextmanager
+def loaded_trees_frozen() -> Iterator[None]:
+    """For a command that loads a contract and then works on it until it ends (`specfirst
+    generate`): every file loaded inside goes to the garbage collector's permanent generation
+    (`gc.freeze`), so the collections of the later stages, and of a child forked for validation
+    (which would also copy the pages it touches), skip its million objects (on GitHub's
+    contract: about 0.07 s of CPU in this process, more in the child). A tree has no cycles, so
+    the collector had nothing to find in it; its objects are still freed when unreferenced.
+    On leaving, everything frozen is handed back to the collector (`gc.unfreeze`)."""
+    _FREEZING.append(True)
+    try:
+        yield
+    finally:
+        _FREEZING.pop()
+        if not _FREEZING:
+            gc.unfreeze()
 
 
 @dataclass(frozen=True)

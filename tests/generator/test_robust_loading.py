@@ -23,6 +23,7 @@ from specfirst.loader import load_contract
 HERE = Path(__file__).parent
 ROBUSTNESS = HERE / "fixtures" / "robustness"
 LOADING = ROBUSTNESS / "loading"
+EXAMPLE = HERE.parents[1] / "specs" / "example" / "openapi.yaml"
 
 # fixture → (line, column) of the fault, and a phrase of the message
 REFUSED = {
@@ -151,7 +152,7 @@ def test_a_json_document_that_is_no_mapping_is_refused_as_such(text: str, tmp_pa
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-@pytest.mark.parametrize("name", ["duplicate_keys.json", "../../../../specs/example/openapi.yaml"])
+@pytest.mark.parametrize("name", ["duplicate_keys.json", str(EXAMPLE)], ids=["refused", "loaded"])
 def test_loading_leaves_the_garbage_collector_as_it_found_it(name: str, enabled: bool) -> None:
     was = gc.isenabled()
     try:
@@ -161,3 +162,24 @@ def test_loading_leaves_the_garbage_collector_as_it_found_it(name: str, enabled:
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_files_loaded_inside_loaded_trees_frozen_stay_out_of_collections() -> None:
+    from specfirst.loader import loaded_trees_frozen
+
+    assert gc.get_freeze_count() == 0
+    load_contract(str(EXAMPLE))
+    assert gc.get_freeze_count() == 0  # outside: nothing frozen
+    with loaded_trees_frozen():
+        contract = load_contract(str(EXAMPLE))
+        assert gc.get_freeze_count() > 0
+        assert not any(gc.is_tracked(o) and o is contract.document for o in gc.get_objects())
+        with pytest.raises(ContractLoadError), loaded_trees_frozen():
+            load_contract("duplicate_keys.json")
+        assert gc.get_freeze_count() > 0  # the inner exit leaves the outer's freeze alone
+    assert gc.get_freeze_count() == 0  # handed back on leaving
+
+
+def test_generate_hands_frozen_objects_back(tmp_path: Path) -> None:
+    assert main(["generate", str(EXAMPLE), "--out", str(tmp_path)]) == 0
+    assert gc.get_freeze_count() == 0

@@ -22,13 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
-
 from specfirst.errors import ContractLoadError, Location
 from specfirst.jsontext import load_json
-from specfirst.yaml12 import load_yaml
 
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+# PyYAML (and `yaml12`) are imported when a YAML file is read or located, not for a JSON contract.
 
 # Starts with the literal `$ref` (a leading optional quote would change no answer of `search` but
 # makes the engine try every offset: 0.1 s on a 7 MB text instead of 5 ms).
@@ -84,8 +81,10 @@ class SourceFile:
     @cached_property
     def positions(self) -> dict[str, tuple[int, int]]:
         """JSON pointer → (line, column), 1-based, for every node of the file."""
+        import yaml
+
         text = self.raw.decode("utf-8", errors="replace")
-        root = yaml.compose(text, Loader=_BaseLoader)
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         found: dict[str, tuple[int, int]] = {}
         if root is None:
             return found
@@ -235,7 +234,12 @@ def read_source(path: Path) -> SourceFile:
     except OSError as exc:
         raise ContractLoadError(f"cannot read file: {exc.strerror}", file=path) from None
     with _collector_paused():
-        data = load_json(raw, path) if path.suffix.lower() == ".json" else load_yaml(raw, path)
+        if path.suffix.lower() == ".json":
+            data = load_json(raw, path)
+        else:
+            from specfirst.yaml12 import load_yaml
+
+            data = load_yaml(raw, path)
     return SourceFile(path=path, raw=raw, data=data)
 
 

@@ -183,3 +183,19 @@ def test_files_loaded_inside_loaded_trees_frozen_stay_out_of_collections() -> No
 def test_generate_hands_frozen_objects_back(tmp_path: Path) -> None:
     assert main(["generate", str(EXAMPLE), "--out", str(tmp_path)]) == 0
     assert gc.get_freeze_count() == 0
+
+
+def test_a_json_contract_loads_without_importing_yaml(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    contract = tmp_path / "api.json"
+    contract.write_text(json.dumps({"openapi": "3.1.0", "info": {}, "paths": {}}))
+    code = (
+        "import sys; from specfirst.loader import load_contract;"
+        f"load_contract({str(contract)!r});"
+        "print(sorted(m for m in sys.modules if m == 'yaml' or m.endswith('yaml12')))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
+    assert load_contract(str(EXAMPLE)).document["openapi"]  # YAML still loads (imported then)

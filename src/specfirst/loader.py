@@ -67,6 +67,10 @@ def join_pointer(tokens: list[str] | tuple[str, ...]) -> str:
     joined = "/".join(tokens)
     if "~" not in joined and joined.count("/") == len(tokens) - 1:
         return "/" + joined if tokens else ""  # no token holds `~` or `/`: nothing to escape
+    # Escaped all at once, joined by a character no token holds (checked by counting it).
+    joined = "\0".join(tokens)
+    if joined.count("\0") == len(tokens) - 1:
+        return "/" + joined.replace("~", "~0").replace("/", "~1").replace("\0", "/")
     return "".join("/" + escape_pointer_token(t) for t in tokens)
 
 

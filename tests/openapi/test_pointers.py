@@ -47,6 +47,8 @@ def test_components_and_tolerant_accessors() -> None:
         ["a/b"],
         ["a", "b/c", "d"],
         ["caf\u00e9", "0", "1"],
+        ["a/b", "\0", "~/\0"],
+        ["/x", "\0"],
     ],
 )
 def test_pointers_join_and_split_back_token_for_token(tokens: list[str]) -> None:

@@ -23,7 +23,11 @@ _SINGLE_CAPITAL_PREFIX = re.compile(r"(?<![A-Za-z])([A-Z])([A-Z])(?=[a-z])")
 
 
 def _words(text: str) -> list[str]:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    ascii_text = (
+        text  # NFKD leaves ASCII as it is
+        if text.isascii()
+        else unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    )
     ascii_text = _SINGLE_CAPITAL_PREFIX.sub(lambda m: m.group(1) + m.group(2).lower(), ascii_text)
     return _WORD.findall(ascii_text)
 

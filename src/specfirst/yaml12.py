@@ -26,17 +26,15 @@ from typing import Any
 import yaml
 
 from specfirst.errors import ContractLoadError
+from specfirst.jsontext import MAX_DEPTH as MAX_DEPTH  # nesting limit, JSON and YAML alike
+from specfirst.jsontext import MAX_INT_DIGITS as MAX_INT_DIGITS
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 
-# Nested collections: the deepest contract of the corpus has 24 levels; jsonschema-rs stops with
-# "Recursion limit reached" on invalid documents from about 250.
-MAX_DEPTH = 128
 # What aliases may add to a document when expanded (JSON has no aliases: a document's size is its
 # expansion there). A 13 KB "billion laughs" expands to 10^9 nodes; real contracts add a few thousand.
 MAX_ALIAS_NODES = 1_000_000
 MAX_ALIAS_CHARS = 16_000_000
-MAX_INT_DIGITS = 4300  # Python's int-from-string limit (sys.get_int_max_str_digits)
 
 _TAG = "tag:yaml.org,2002:"
 _NULL, _BOOL, _INT, _FLOAT, _STR = (_TAG + t for t in ("null", "bool", "int", "float", "str"))

@@ -8,6 +8,8 @@ no traceback.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import shutil
 from pathlib import Path
@@ -21,6 +23,7 @@ from specfirst.loader import load_contract
 HERE = Path(__file__).parent
 ROBUSTNESS = HERE / "fixtures" / "robustness"
 LOADING = ROBUSTNESS / "loading"
+EXAMPLE = HERE.parents[1] / "specs" / "example" / "openapi.yaml"
 
 # fixture → (line, column) of the fault, and a phrase of the message
 REFUSED = {
@@ -137,3 +140,62 @@ def test_yaml_12_document_validates_like_its_json_twin(
     twin.write_text(json.dumps(document), encoding="utf-8")
     assert load_contract(twin).document == document
     assert main(["validate", "yaml12.yaml"]) == 0
+
+
+@pytest.mark.parametrize("text", ["5", '"openapi"', "null", "[1, [2]]"])
+def test_a_json_document_that_is_no_mapping_is_refused_as_such(text: str, tmp_path: Path) -> None:
+    # The depth check once iterated a top-level number (TypeError) instead of refusing it.
+    contract = tmp_path / "scalar.json"
+    contract.write_text(text, encoding="utf-8")
+    with pytest.raises(ContractLoadError, match="a contract must be a mapping"):
+        load_contract(contract)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("name", ["duplicate_keys.json", str(EXAMPLE)], ids=["refused", "loaded"])
+def test_loading_leaves_the_garbage_collector_as_it_found_it(name: str, enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        with contextlib.suppress(ContractLoadError):
+            load_contract(name)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_files_loaded_inside_loaded_trees_frozen_stay_out_of_collections() -> None:
+    from specfirst.loader import loaded_trees_frozen
+
+    assert gc.get_freeze_count() == 0
+    load_contract(str(EXAMPLE))
+    assert gc.get_freeze_count() == 0  # outside: nothing frozen
+    with loaded_trees_frozen():
+        contract = load_contract(str(EXAMPLE))
+        assert gc.get_freeze_count() > 0
+        assert not any(gc.is_tracked(o) and o is contract.document for o in gc.get_objects())
+        with pytest.raises(ContractLoadError), loaded_trees_frozen():
+            load_contract("duplicate_keys.json")
+        assert gc.get_freeze_count() > 0  # the inner exit leaves the outer's freeze alone
+    assert gc.get_freeze_count() == 0  # handed back on leaving
+
+
+def test_generate_hands_frozen_objects_back(tmp_path: Path) -> None:
+    assert main(["generate", str(EXAMPLE), "--out", str(tmp_path)]) == 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_json_contract_loads_without_importing_yaml(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    contract = tmp_path / "api.json"
+    contract.write_text(json.dumps({"openapi": "3.1.0", "info": {}, "paths": {}}))
+    code = (
+        "import sys; from specfirst.loader import load_contract;"
+        f"load_contract({str(contract)!r});"
+        "print(sorted(m for m in sys.modules if m == 'yaml' or m.endswith('yaml12')))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
+    assert load_contract(str(EXAMPLE)).document["openapi"]  # YAML still loads (imported then)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from specfirst.loader import join_pointer, split_pointer
 from specfirst.openapi import as_dict, as_list, child, components, find, node_at, pointer_to
 
 DOCUMENT = {"paths": {"/a/{b}": {"get": {"tags": ["x", None]}}}, "components": {"schemas": []}}
@@ -30,3 +33,26 @@ def test_components_and_tolerant_accessors() -> None:
     assert components("junk", "schemas") == {}
     assert as_dict([1]) == {}
     assert as_list({"a": 1}) == []
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    [
+        [],
+        [""],
+        ["", ""],
+        ["paths", "/pets/{id}", "get"],
+        ["components", "schemas", "a~b"],
+        ["x", "~1", "/~0/", "plain"],
+        ["a/b"],
+        ["a", "b/c", "d"],
+        ["caf\u00e9", "0", "1"],
+        ["a/b", "\0", "~/\0"],
+        ["/x", "\0"],
+    ],
+)
+def test_pointers_join_and_split_back_token_for_token(tokens: list[str]) -> None:
+    pointer = join_pointer(tokens)
+    assert pointer == "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens)
+    if tokens[:1] != [""]:  # split_pointer reads leading slashes as the root (as it always did)
+        assert split_pointer(pointer) == tokens

@@ -62,37 +62,41 @@ def run(args: argparse.Namespace) -> int:
         ModelsRefusedError,
         generate_package,
     )
+    from specfirst.loader import loaded_trees_frozen
 
     status = 0
-    for api in selected_apis(args):
-        try:
-            result = generate_package(
-                api.contract,
-                api.package,
-                api.out,
-                allow_invalid=args.allow_invalid,
-                force=args.force,
-                models=api.models,
-                field_names=api.field_names,
-                on_warning=lambda text: print(f"warning: {text}", file=sys.stderr),
-            )
-        except (ContractLoadError, UsageError) as exc:
-            error(str(exc))
-            return 2
-        except InvalidContractError as exc:
-            for issue in exc.issues:
-                print(issue, file=sys.stderr)
-            error(str(exc))
-            status = 1
-            continue
-        except ModelsRefusedError as exc:  # already located in the contract
-            error(str(exc))
-            status = 1
-            continue
-        except SpecfirstError as exc:
-            error(f"{api.contract}: {exc}")
-            status = 1
-            continue
-        state = "generated" if result.changed else "up to date"
-        print(f"{api.package}: {state} ({result.package_dir}, {result.seconds:.2f} s)")
+    # One contract loaded, then worked on until the end: its tree is kept out of the
+    # collector's way (see `loaded_trees_frozen`).
+    with loaded_trees_frozen():
+        for api in selected_apis(args):
+            try:
+                result = generate_package(
+                    api.contract,
+                    api.package,
+                    api.out,
+                    allow_invalid=args.allow_invalid,
+                    force=args.force,
+                    models=api.models,
+                    field_names=api.field_names,
+                    on_warning=lambda text: print(f"warning: {text}", file=sys.stderr),
+                )
+            except (ContractLoadError, UsageError) as exc:
+                error(str(exc))
+                return 2
+            except InvalidContractError as exc:
+                for issue in exc.issues:
+                    print(issue, file=sys.stderr)
+                error(str(exc))
+                status = 1
+                continue
+            except ModelsRefusedError as exc:  # already located in the contract
+                error(str(exc))
+                status = 1
+                continue
+            except SpecfirstError as exc:
+                error(f"{api.contract}: {exc}")
+                status = 1
+                continue
+            state = "generated" if result.changed else "up to date"
+            print(f"{api.package}: {state} ({result.package_dir}, {result.seconds:.2f} s)")
     return status

@@ -59,6 +59,14 @@ _SCALARS = {"string", "integer", "number", "boolean"}
 _COMPOSITE_KEYS = ("properties", "allOf", "oneOf", "anyOf", "additionalProperties", "not")
 
 
+def _dumps_each(components: dict[str, Any]) -> dict[str, str] | None:
+    """The `json.dumps` of each component (None when one is no JSON data)."""
+    try:
+        return {name: json.dumps(schema) for name, schema in components.items()}
+    except (TypeError, ValueError):
+        return None
+
+
 def needs_class(schema: Any) -> bool:
     """Whether an inline schema must become a model (objects, compositions, non-scalar enums)."""
     if not isinstance(schema, dict) or "$ref" in schema:
@@ -108,9 +116,17 @@ class ModelPlan:
         return name
 
     def name_components(self, components: dict[str, Any]) -> None:
-        # The mark goes before every class name, unless the contract itself spells it.
-        self.mark = "" if COMPONENT_MARK in json.dumps(components) else COMPONENT_MARK
-        self.splitting = splitting_components(components)
+        # The mark goes before every class name, unless the contract itself spells it (in a
+        # name or a schema: what `COMPONENT_MARK in json.dumps(components)` finds, as only a
+        # string token of that text can hold it).
+        texts = _dumps_each(components)
+        spelt = any(COMPONENT_MARK in name for name in components) or (
+            any(COMPONENT_MARK in text for text in texts.values())
+            if texts is not None
+            else COMPONENT_MARK in json.dumps(components)
+        )
+        self.mark = "" if spelt else COMPONENT_MARK
+        self.splitting = splitting_components(components, texts)
         # Splitting schemas first, then shorter names: `Linode` keeps its name, `LinodeRequest` yields.
         wanted = {name: pascal_case(name) for name in components}
         order = sorted(
@@ -197,26 +213,72 @@ class ModelPlan:
 
 def _read_write_and_refs(schema: Any) -> tuple[bool, set[str]]:
     """Whether `schema` has a readOnly/writeOnly node, and the component schemas its `$ref`s
-    point at or into: one walk."""
+    point at or into: read off its JSON text (`_scanned`), walked only when it has none."""
+    try:
+        text = json.dumps(schema)
+    except (TypeError, ValueError):  # not JSON data (a YAML oddity, a cycle)
+        return _walked(schema)
+    return _scanned(text)
+
+
+def _walked(schema: Any) -> tuple[bool, set[str]]:
     read_write = False
     names: set[str] = set()
     for node in walk_objects(schema):
         if node.get("readOnly") is True or node.get("writeOnly") is True:
             read_write = True
         ref = node.get("$ref")
-        found = enclosing_component(ref) if isinstance(ref, str) else None
-        if found is not None and found[0] == "schemas":
-            names.add(found[1])
+        if isinstance(ref, str):
+            _add_schema_name(names, ref)
     return read_write, names
 
 
-def splitting_components(components: dict[str, Any]) -> set[str]:
+# In `json.dumps` text (its default separators): a member `"readOnly": true`, and a `$ref` with a
+# string value. Inside a string every `"` is escaped, so a match is a real member unless its
+# first quote is escaped (then the string it closes is a key such as `x"$ref`).
+_READ_WRITE_TRUE = ('"readOnly": true', '"writeOnly": true')
+_STRING_REF = '"$ref": "'
+_scanstring: Any = json.decoder.scanstring  # type: ignore[attr-defined]  # C accelerated
+
+
+def _scanned(text: str) -> tuple[bool, set[str]]:
+    """`_walked` of the data `text` is the `json.dumps` of, in C: a dict of the data is an object
+    of the text, `True` is `true`, and a string is written once, with its escapes."""
+    read_write = any(_members(text, member) for member in _READ_WRITE_TRUE)
+    names: set[str] = set()
+    for at in _members(text, _STRING_REF):
+        _add_schema_name(names, _scanstring(text, at + len(_STRING_REF))[0])
+    return read_write, names
+
+
+def _members(text: str, member: str) -> list[int]:
+    """Where `member` starts in `text` as a member (not inside a string)."""
+    found: list[int] = []
+    at = text.find(member)
+    while at >= 0:
+        if at == 0 or text[at - 1] != "\\":
+            found.append(at)
+        at = text.find(member, at + 1)
+    return found
+
+
+def _add_schema_name(names: set[str], ref: str) -> None:
+    found = enclosing_component(ref)
+    if found is not None and found[0] == "schemas":
+        names.add(found[1])
+
+
+def splitting_components(
+    components: dict[str, Any], texts: dict[str, str] | None = None
+) -> set[str]:
     """Components datamodel-code-generator may split into request/response variants: those with
-    readOnly/writeOnly properties, and those referring to one (an over-estimate is harmless)."""
+    readOnly/writeOnly properties, and those referring to one (an over-estimate is harmless).
+    `texts`: the `json.dumps` of every component, when the caller has them."""
     splitting: set[str] = set()
     users: dict[str, set[str]] = {}
     for name, schema in components.items():
-        read_write, refs = _read_write_and_refs(schema)
+        text = texts.get(name) if texts is not None else None
+        read_write, refs = _scanned(text) if text is not None else _read_write_and_refs(schema)
         if read_write:
             splitting.add(name)
         for target in refs:

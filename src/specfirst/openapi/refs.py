@@ -128,6 +128,8 @@ class References:
         None when a ref on the way is not followed (see the module docstring); raises `RefError`
         for a missing target or a loop.
         """
+        if not is_ref(node):
+            return Target(node, pointer)
         seen: set[str] = set()
         last: str | None = None
         while is_ref(node):
@@ -147,6 +149,8 @@ class References:
         The lenient form for readers of contracts that may be invalid (lint, diff, the generator
         under `--allow-invalid`): what the validator reports, they skip.
         """
+        if not is_ref(node):
+            return node, pointer
         try:
             found = self.follow(node, pointer)
         except RefError:

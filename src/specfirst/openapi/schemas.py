@@ -33,10 +33,27 @@ class SchemaTypes:
         return not self.declared
 
 
+# (one `type` name or none, nullable) → its types: SchemaTypes is immutable, so one is shared
+_SCALAR_TYPES: dict[tuple[str | None, bool], SchemaTypes] = {}
+_SCALAR_TYPES_MAX = 256  # a contract names a handful; odd `type` strings beyond are not kept
+
+
 def schema_types(schema: Mapping[str, Any]) -> SchemaTypes:
     raw = schema.get("type")
+    if raw is None or isinstance(raw, str):  # the common case, looked up
+        key = (raw, schema.get("nullable") is True)
+        found = _SCALAR_TYPES.get(key)
+        if found is None:
+            found = _schema_types(raw, key[1])
+            if len(_SCALAR_TYPES) < _SCALAR_TYPES_MAX:
+                _SCALAR_TYPES[key] = found
+        return found
+    return _schema_types(raw, schema.get("nullable") is True)
+
+
+def _schema_types(raw: Any, nullable_key: bool) -> SchemaTypes:
     listed = [raw] if isinstance(raw, str) else [t for t in as_list(raw) if isinstance(t, str)]
-    nullable = schema.get("nullable") is True or "null" in listed
+    nullable = nullable_key or "null" in listed
     declared = set(listed)
     if nullable and listed:
         declared.add("null")

@@ -139,7 +139,7 @@ def _models_stage(
 
 def _render_stage(
     contract: Contract, package: str, plan: ModelPlan, module: ModelsModule
-) -> dict[str, str]:
+) -> dict[str, str | bytes]:
     """Every file but models.py (unformatted), from the view model."""
     from specfirst.generator.build import ViewBuilder
     from specfirst.generator.render import render_package
@@ -278,19 +278,20 @@ def stage_package(
     """Render, format and stamp the package into a temporary folder beside `near` (the package
     folder it is meant to replace)."""
     from specfirst.generator.render import make_header
-    from specfirst.generator.write import FORMAT_CACHE_SUBDIR, render_to_temp
+    from specfirst.generator.write import FORMAT_CACHE_SUBDIR, stage_files
 
     state = state_dir(near.parent)
     plan, module = _models_stage(contract, models, state, field_names)
     # models.py is formatted (ruff, in the background) while the view model is built and the
     # other files rendered: it imports none of them, so it formats as in a run over all files.
-    staging = render_to_temp(
+    staging, written = stage_files(
         {MODELS_FILE: module.source},
         near,
         state / FORMAT_CACHE_SUBDIR,
         then=lambda: _render_stage(contract, package, plan, module),
     )
-    outputs = {name: _hash(data) for name, data in tree_files(staging).items()}
+    # Hashed as written: every file of the staging folder, read from memory, not from disk.
+    outputs = {name: _hash(data) for name, data in written.items()}
     head = make_header(contract.path.as_posix(), contract.sha256)
     stamp = _stamp_text(contract, outputs, head, _options(models, invalid, field_names), near)
     (staging / STAMP_FILE).write_text(stamp, encoding="utf-8")

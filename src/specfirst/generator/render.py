@@ -73,13 +73,15 @@ def runtime_requirement() -> str:
 CONTRACT_FILE = "openapi.json"  # the served contract, package data beside the modules
 
 
-def render_package(api: ApiView, contract: dict[str, Any]) -> dict[str, str]:
-    """Relative path → file text, for everything except models.py."""
+def render_package(api: ApiView, contract: dict[str, Any]) -> dict[str, str | bytes]:
+    """Relative path → file text (bytes for the contract), for everything except models.py."""
     context = {"api": api, "header": header(api), "runtime_api": RUNTIME_API}
     templates = ["__init__.py", "responses.py", "services.py", "app.py"]
     if api.secured:
         templates.append("security.py")
-    files = {name: _ENV.get_template(name + ".j2").render(context) for name in templates}
+    files: dict[str, str | bytes] = {
+        name: _ENV.get_template(name + ".j2").render(context) for name in templates
+    }
     files["routers/__init__.py"] = _ENV.get_template("routers_init.py.j2").render(context)
     router = _ENV.get_template("router.py.j2")
     for tag in api.tags:
@@ -88,7 +90,8 @@ def render_package(api: ApiView, contract: dict[str, Any]) -> dict[str, str]:
     return files
 
 
-def render_contract(contract: dict[str, Any]) -> str:
-    """The bundled contract as JSON text: what `/openapi.json` serves (loaded with
-    `importlib.resources`, so it travels with the package as package data)."""
-    return pydantic_core.to_json(contract, indent=2).decode() + "\n"
+def render_contract(contract: dict[str, Any]) -> bytes:
+    """The bundled contract as JSON (UTF-8): what `/openapi.json` serves (loaded with
+    `importlib.resources`, so it travels with the package as package data). Bytes, as written:
+    13 MB of GitHub's contract are not decoded and encoded again."""
+    return pydantic_core.to_json(contract, indent=2) + b"\n"

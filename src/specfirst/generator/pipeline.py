@@ -138,19 +138,32 @@ def _models_stage(
 
 
 def _render_stage(
-    contract: Contract, package: str, plan: ModelPlan, module: ModelsModule
+    contract: Contract,
+    package: str,
+    plan: ModelPlan,
+    module: ModelsModule,
+    state: Path | None = None,
 ) -> dict[str, str | bytes]:
-    """Every file but models.py (unformatted), from the view model."""
+    """Every file but models.py (unformatted), from the view model (its operation drafts kept
+    under `state`, see `view_cache`)."""
     from specfirst.generator.build import ViewBuilder
     from specfirst.generator.render import render_package
+    from specfirst.generator.view_cache import VIEW_CACHE_SUBDIR, DraftStore, cache_file
 
+    path = contract.path.as_posix()
+    store = None
+    if state is not None:
+        store = DraftStore(
+            cache_file(state / VIEW_CACHE_SUBDIR, package, path), generator_fingerprint()
+        )
     api = ViewBuilder(
         contract.document,
         plan,
         set(module.classes),
         package=package,
-        contract_path=contract.path.as_posix(),
+        contract_path=path,
         contract_sha256=contract.sha256,
+        store=store,
     ).build()
     return render_package(api, contract.document)
 
@@ -288,7 +301,7 @@ def stage_package(
         {MODELS_FILE: module.source},
         near,
         state / FORMAT_CACHE_SUBDIR,
-        then=lambda: _render_stage(contract, package, plan, module),
+        then=lambda: _render_stage(contract, package, plan, module, state),
     )
     # Hashed as written: every file of the staging folder, read from memory, not from disk.
     outputs = {name: _hash(data) for name, data in written.items()}

@@ -76,6 +76,7 @@ def test_warm_runs_after_edits_equal_a_cold_run(
         assert warm[name] == cold[name], name
     assert (tmp_path / "warm-state" / "models-cache").is_dir()
     assert any((tmp_path / "warm-state" / "format-cache").iterdir())
+    assert any((tmp_path / "warm-state" / "view-cache").iterdir())
 
 
 def test_state_goes_beside_the_project_or_to_the_user_cache(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import json
 import os
@@ -147,25 +148,35 @@ def _render_stage(
     """Every file but models.py (unformatted), from the view model (its operation drafts kept
     under `state`, see `view_cache`)."""
     from specfirst.generator.build import ViewBuilder
-    from specfirst.generator.render import render_package
+    from specfirst.generator.render import TEMPLATE_CACHE_SUBDIR, cache_templates, render_package
     from specfirst.generator.view_cache import VIEW_CACHE_SUBDIR, DraftStore, cache_file
 
     path = contract.path.as_posix()
-    store = None
-    if state is not None:
-        store = DraftStore(
-            cache_file(state / VIEW_CACHE_SUBDIR, package, path), generator_fingerprint()
-        )
-    api = ViewBuilder(
-        contract.document,
-        plan,
-        set(module.classes),
-        package=package,
-        contract_path=path,
-        contract_sha256=contract.sha256,
-        store=store,
-    ).build()
-    return render_package(api, contract.document)
+    # The view model and the rendered files hold no reference cycles: the cyclic collector
+    # would only walk the loaded contract again and again while they are made (half the
+    # time of reading the cached drafts, on GitHub's contract). Reference counting frees them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        store = None
+        if state is not None:
+            store = DraftStore(
+                cache_file(state / VIEW_CACHE_SUBDIR, package, path), generator_fingerprint()
+            )
+        api = ViewBuilder(
+            contract.document,
+            plan,
+            set(module.classes),
+            package=package,
+            contract_path=path,
+            contract_sha256=contract.sha256,
+            store=store,
+        ).build()
+        cache_templates(state / TEMPLATE_CACHE_SUBDIR if state is not None else None)
+        return render_package(api, contract.document)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _hash(data: bytes) -> str:

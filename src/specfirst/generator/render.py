@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import marshal
+import os
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import pydantic_core
 
 from specfirst.generator.source import FILTERS
@@ -43,6 +50,67 @@ _ENV.filters["pytuple"] = lambda items: repr(tuple(items))
 _ENV.filters["oneline"] = _docstring
 _ENV.filters["docstring"] = _docstring
 _ENV.filters.update(FILTERS)
+
+
+TEMPLATE_CACHE_SUBDIR = "template-cache"
+TEMPLATE_CACHE_FILES = 64  # at most this many compiled templates, the oldest written first out
+
+
+class _TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates, one file each, under the state folder (`cache_templates`).
+
+    A file holds this Python's bytecode magic, the template source's checksum and a SHA-256 of
+    the code that follows; anything that does not match is ignored (the template is compiled
+    again), so a damaged or stale file cannot change what is rendered. Written atomically."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _header(self, bucket: jinja2.bccache.Bucket, code: bytes) -> bytes:
+        return b"specfirst-template 1 %s %s %s\n" % (
+            importlib.util.MAGIC_NUMBER.hex().encode(),
+            str(bucket.checksum).encode(),
+            hashlib.sha256(code).hexdigest().encode(),
+        )
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            data = (self.folder / bucket.key).read_bytes()
+        except OSError:
+            return
+        header, _, code = data.partition(b"\n")
+        if header + b"\n" != self._header(bucket, code):
+            return
+        try:
+            bucket.code = marshal.loads(code)
+        except (EOFError, ValueError, TypeError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = marshal.dumps(bucket.code)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(self._header(bucket, code) + code)
+                os.replace(temporary, self.folder / bucket.key)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+            entries = sorted(
+                (p.stat().st_mtime, p) for p in self.folder.iterdir() if p.suffix != ".tmp"
+            )
+            for _, old in entries[:-TEMPLATE_CACHE_FILES]:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass  # only costs speed
+
+
+def cache_templates(folder: Path | None) -> None:
+    """Keep the compiled templates in `folder` (compiling them costs more than rendering most
+    of them); None: compile in memory only."""
+    _ENV.bytecode_cache = None if folder is None else _TemplateCache(folder)
 
 
 def make_header(contract_path: str, contract_sha256: str) -> str:

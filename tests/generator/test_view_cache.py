@@ -38,7 +38,7 @@ def _classes(document: Document) -> set[str]:
 
 
 def _view(document: Document, store: DraftStore | None, classes: set[str] | None = None) -> ApiView:
-    return ViewBuilder(
+    api = ViewBuilder(
         document,
         plan_models(document),
         _classes(document) if classes is None else classes,
@@ -47,6 +47,9 @@ def _view(document: Document, store: DraftStore | None, classes: set[str] | None
         contract_sha256="0" * 64,
         store=store,
     ).build()
+    if store is not None:
+        store.save()
+    return api
 
 
 def _operations(d: Document) -> list[Document]:

@@ -398,7 +398,8 @@ class ViewBuilder:
 
     Each operation is first drafted (everything that depends on it alone), then named in
     document order (what depends on the operations before it). With `store`, drafts come from
-    the last run wherever everything they read is unchanged (`view_cache`).
+    the last run wherever everything they read is unchanged (`view_cache`); the caller saves
+    the store once the view is built (`DraftStore.save`).
     """
 
     def __init__(
@@ -466,8 +467,6 @@ class ViewBuilder:
             draft = self._cached_draft(raw)
             python_name = method_names[tag_name].allocate(draft.method_name)
             operations[tag_name].append(self._operation(draft, python_name))
-        if self.store is not None:
-            self.store.save()
         views = tuple(
             TagView(**fields, operations=tuple(operations[name])) for name, fields in tags.items()
         )

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -144,9 +145,11 @@ def _render_stage(
     plan: ModelPlan,
     module: ModelsModule,
     state: Path | None = None,
+    savers: list[threading.Thread] | None = None,
 ) -> dict[str, str | bytes]:
     """Every file but models.py (unformatted), from the view model (its operation drafts kept
-    under `state`, see `view_cache`)."""
+    under `state`, see `view_cache`). The drafts are saved by a thread added to `savers`
+    (while ruff formats what changed), else before returning."""
     from specfirst.generator.build import ViewBuilder
     from specfirst.generator.render import TEMPLATE_CACHE_SUBDIR, cache_templates, render_package
     from specfirst.generator.view_cache import VIEW_CACHE_SUBDIR, DraftStore, cache_file
@@ -172,6 +175,13 @@ def _render_stage(
             contract_sha256=contract.sha256,
             store=store,
         ).build()
+        if store is not None:
+            if savers is None:
+                store.save()
+            else:
+                saver = threading.Thread(target=store.save, name="specfirst-view-cache")
+                saver.start()
+                savers.append(saver)
         cache_templates(state / TEMPLATE_CACHE_SUBDIR if state is not None else None)
         return render_package(api, contract.document)
     finally:
@@ -306,14 +316,17 @@ def stage_package(
 
     state = state_dir(near.parent)
     plan, module = _models_stage(contract, models, state, field_names)
+    savers: list[threading.Thread] = []
     # models.py is formatted (ruff, in the background) while the view model is built and the
     # other files rendered: it imports none of them, so it formats as in a run over all files.
     staging, written = stage_files(
         {MODELS_FILE: module.source},
         near,
         state / FORMAT_CACHE_SUBDIR,
-        then=lambda: _render_stage(contract, package, plan, module, state),
+        then=lambda: _render_stage(contract, package, plan, module, state, savers),
     )
+    for saver in savers:  # the view model's drafts, saved while the files were formatted
+        saver.join()
     # Hashed as written: every file of the staging folder, read from memory, not from disk.
     outputs = {name: _hash(data) for name, data in written.items()}
     head = make_header(contract.path.as_posix(), contract.sha256)

@@ -335,6 +335,18 @@ def stage_package(
     return staging
 
 
+def _holds(target: Path, files: dict[str, bytes]) -> bool:
+    """Whether the folder `target` holds exactly `files` (a staged package, stamp included).
+    The stamps first: a stamp names a hash of every input and output, so when they differ (on
+    every edit of the contract) the package differs, without reading 17 MB of it back."""
+    try:
+        if (target / STAMP_FILE).read_bytes() != files.get(STAMP_FILE):
+            return False
+    except OSError:
+        return False  # no stamp there: not what was staged, which has one
+    return files == tree_files(target)
+
+
 def _stage_validated(
     contract: Contract, package: str, target: Path, models: str, field_names: str
 ) -> Path:
@@ -479,7 +491,7 @@ def generate_package(
         warnings.append(warning)
         if on_warning is not None:
             on_warning(warning)
-    if fresh == tree_files(target):
+    if _holds(target, fresh):
         shutil.rmtree(staging, ignore_errors=True)
         return GenerationResult(target, False, time.perf_counter() - started, files, warnings)
     swap_into_place(staging, target)

@@ -280,7 +280,7 @@ def test_questions_are_recorded_for_every_channel(tmp_path: Path) -> None:
     document = copy.deepcopy(load_contract(CONTRACTS[0]).document)
     store = DraftStore(tmp_path / "drafts.pickle", "ctx")
     _view(document, store)
-    kinds = {kind for reads, _ in store.used.values() for kind, _, _ in reads}
+    kinds = {kind for reads, *_ in store.used.values() for kind, _, _ in reads}
     assert kinds >= {"ref", "class", "generated", "family", "schema"}
     builder = ViewBuilder(
         document, plan_models(document), set(), package="p", contract_path="", contract_sha256=""

@@ -436,21 +436,57 @@ class ViewBuilder:
         self._answers: dict[str, object] = {}
 
     def build(self) -> ApiView:
+        return self.assemble(self.drafts())
+
+    def drafts(self) -> list[tuple[str, OperationDraft, str | None]]:
+        """(tag, draft, its digest: None without a store) of every operation, in order."""
+        drafted = []
+        for raw in iter_operations(self.document, References(self.document)):
+            tag_list = raw.node.get("tags") or ["default"]
+            draft, identity = self._cached_draft(raw)
+            drafted.append((str(tag_list[0]), draft, identity))
+        return drafted
+
+    def view_key(self, drafted: list[tuple[str, OperationDraft, str | None]]) -> str | None:
+        """A digest of everything `assemble(drafted)` makes the view model of, but the contract's
+        hash (which only the files' headers show); None without a store. Every draft is named
+        by its digest (the operation and the answers to its questions, which make the draft)."""
+        if self.store is None or any(identity is None for _, _, identity in drafted):
+            return None
+        return digest(
+            (
+                self.store.context,
+                self.package,
+                self.contract_path,
+                self._info(),
+                self._descriptions(),
+                tuple(self._schemes()),
+                tuple((tag, identity) for tag, _, identity in drafted),
+            )
+        )
+
+    def _info(self) -> tuple[str, str]:
         info = self.document.get("info") or {}
+        return str(info.get("title", "")), str(info.get("version", ""))
+
+    def _descriptions(self) -> dict[str, str]:
+        return {
+            str(t.get("name")): str(t.get("description", ""))
+            for t in self.document.get("tags") or []
+            if isinstance(t, dict)
+        }
+
+    def assemble(self, drafted: list[tuple[str, OperationDraft, str | None]]) -> ApiView:
+        """The view model from the drafts: names handed out in document order."""
+        title, version = self._info()
         tags: dict[str, dict[str, Any]] = {}
         operations: dict[str, list[OperationView]] = {}
         tag_names = NameAllocator(RESERVED_TAG_NAMES)
         module_names = NameAllocator({"__init__"})
         protocol_names = NameAllocator()
-        descriptions = {
-            str(t.get("name")): str(t.get("description", ""))
-            for t in self.document.get("tags") or []
-            if isinstance(t, dict)
-        }
+        descriptions = self._descriptions()
         method_names: dict[str, NameAllocator] = {}
-        for raw in iter_operations(self.document, References(self.document)):
-            tag_list = raw.node.get("tags") or ["default"]
-            tag_name = str(tag_list[0])
+        for tag_name, draft, _ in drafted:
             if tag_name not in tags:
                 python = tag_names.allocate(snake_case(tag_name, fallback="tag"), key=tag_name)
                 tags[tag_name] = {
@@ -464,7 +500,6 @@ class ViewBuilder:
                 }
                 operations[tag_name] = []
                 method_names[tag_name] = NameAllocator(RESERVED_METHOD_NAMES)
-            draft = self._cached_draft(raw)
             python_name = method_names[tag_name].allocate(draft.method_name)
             operations[tag_name].append(self._operation(draft, python_name))
         views = tuple(
@@ -477,8 +512,8 @@ class ViewBuilder:
                     if response.is_error or response.type in op.returns:
                         used.setdefault(response.class_name, response)
         return ApiView(
-            title=str(info.get("title", "")),
-            version=str(info.get("version", "")),
+            title=title,
+            version=version,
             contract_path=self.contract_path,
             contract_sha256=self.contract_sha256,
             package=self.package,
@@ -490,10 +525,10 @@ class ViewBuilder:
 
     # -- drafts, and what they read ---------------------------------------------------------
 
-    def _cached_draft(self, raw: Operation) -> OperationDraft:
+    def _cached_draft(self, raw: Operation) -> tuple[OperationDraft, str | None]:
         store = self.store
         if store is None:
-            return self._draft(raw)
+            return self._draft(raw), None
         key = digest(
             (
                 raw.path,
@@ -508,7 +543,7 @@ class ViewBuilder:
             self._answer(kind, argument) == answer for kind, argument, answer in entry[0]
         ):
             store.keep(key, entry, fresh=False)
-            return entry[1]
+            return entry[1], entry[2]
         self.reads.current = {}
         try:
             draft = self._draft(raw)
@@ -516,8 +551,9 @@ class ViewBuilder:
         finally:
             self.reads.current = None
         reads = tuple((kind, argument, self._answer(kind, argument)) for kind, argument in asked)
-        store.keep(key, (reads, draft), fresh=True)
-        return draft
+        identity = digest((key, reads))
+        store.keep(key, (reads, draft, identity), fresh=True)
+        return draft, identity
 
     def _answer(self, kind: str, argument: Any) -> object:
         """What a draft's question (`_Reads`) gets now, asked of the real plan and document."""

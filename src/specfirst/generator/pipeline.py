@@ -146,13 +146,30 @@ def _render_stage(
     module: ModelsModule,
     state: Path | None = None,
     savers: list[threading.Thread] | None = None,
+    later: list[Callable[[dict[str, bytes]], None]] | None = None,
 ) -> dict[str, str | bytes]:
-    """Every file but models.py (unformatted), from the view model (its operation drafts kept
-    under `state`, see `view_cache`). The drafts are saved by a thread added to `savers`
-    (while ruff formats what changed), else before returning."""
+    """Every file but models.py (unformatted text; bytes for files that need no formatting),
+    from the view model. Under `state` (see `view_cache`): the operation drafts are kept, saved
+    by a thread added to `savers` (while ruff formats what changed), else before returning; and
+    when the view model is the last run's, its formatted files are taken as they were (bytes)
+    instead of rendered. A function added to `later` keeps the formatted files of this view
+    model once they are written (it takes every written file's bytes)."""
     from specfirst.generator.build import ViewBuilder
-    from specfirst.generator.render import TEMPLATE_CACHE_SUBDIR, cache_templates, render_package
-    from specfirst.generator.view_cache import VIEW_CACHE_SUBDIR, DraftStore, cache_file
+    from specfirst.generator.render import (
+        CONTRACT_FILE,
+        TEMPLATE_CACHE_SUBDIR,
+        cache_templates,
+        make_header,
+        render_contract,
+        render_package,
+    )
+    from specfirst.generator.view_cache import (
+        VIEW_CACHE_SUBDIR,
+        DraftStore,
+        RenderedStore,
+        cache_file,
+    )
+    from specfirst.generator.write import neutral_text, with_first_line
 
     path = contract.path.as_posix()
     # The view model and the rendered files hold no reference cycles: the cyclic collector
@@ -161,12 +178,12 @@ def _render_stage(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        store = None
+        store = rendered = None
         if state is not None:
-            store = DraftStore(
-                cache_file(state / VIEW_CACHE_SUBDIR, package, path), generator_fingerprint()
-            )
-        api = ViewBuilder(
+            drafts_file = cache_file(state / VIEW_CACHE_SUBDIR, package, path)
+            store = DraftStore(drafts_file, generator_fingerprint())
+            rendered = RenderedStore(drafts_file.with_suffix(".files"))
+        builder = ViewBuilder(
             contract.document,
             plan,
             set(module.classes),
@@ -174,7 +191,8 @@ def _render_stage(
             contract_path=path,
             contract_sha256=contract.sha256,
             store=store,
-        ).build()
+        )
+        drafted = builder.drafts()
         if store is not None:
             if savers is None:
                 store.save()
@@ -182,8 +200,35 @@ def _render_stage(
                 saver = threading.Thread(target=store.save, name="specfirst-view-cache")
                 saver.start()
                 savers.append(saver)
+        key = builder.view_key(drafted)
+        first_line = make_header(path, contract.sha256).partition("\n")[0]
+        kept = rendered.load(key) if rendered is not None and key is not None else None
+        if kept is not None:
+            files: dict[str, str | bytes] = {}
+            for name, neutral in kept.items():
+                text = with_first_line(neutral, first_line)
+                if text is None:
+                    break
+                files[name] = text.encode("utf-8")
+            else:
+                files[CONTRACT_FILE] = render_contract(contract.document)
+                return files
         cache_templates(state / TEMPLATE_CACHE_SUBDIR if state is not None else None)
-        return render_package(api, contract.document)
+        files = render_package(builder.assemble(drafted), contract.document)
+        if rendered is not None and key is not None and later is not None:
+            names = sorted(n for n in files if n != CONTRACT_FILE)
+
+            def keep(written: dict[str, bytes]) -> None:
+                kept: dict[str, str] = {}
+                for name in names:
+                    text, line = neutral_text(written[name].decode("utf-8"))
+                    if line != first_line:
+                        return  # no header to put back: keep nothing
+                    kept[name] = text
+                rendered.save(key, kept)
+
+            later.append(keep)
+        return files
     finally:
         if collecting:
             gc.enable()
@@ -317,16 +362,19 @@ def stage_package(
     state = state_dir(near.parent)
     plan, module = _models_stage(contract, models, state, field_names)
     savers: list[threading.Thread] = []
+    later: list[Callable[[dict[str, bytes]], None]] = []
     # models.py is formatted (ruff, in the background) while the view model is built and the
     # other files rendered: it imports none of them, so it formats as in a run over all files.
     staging, written = stage_files(
         {MODELS_FILE: module.source},
         near,
         state / FORMAT_CACHE_SUBDIR,
-        then=lambda: _render_stage(contract, package, plan, module, state, savers),
+        then=lambda: _render_stage(contract, package, plan, module, state, savers, later),
     )
     for saver in savers:  # the view model's drafts, saved while the files were formatted
         saver.join()
+    for keep in later:  # the formatted files of this view model, for the next run
+        keep(written)
     # Hashed as written: every file of the staging folder, read from memory, not from disk.
     outputs = {name: _hash(data) for name, data in written.items()}
     head = make_header(contract.path.as_posix(), contract.sha256)

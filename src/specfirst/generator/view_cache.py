@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import os
 import pickle
 import tempfile
@@ -37,8 +38,9 @@ from specfirst.generator import viewmodel
 from specfirst.generator.viewmodel import BodyView, HeaderView, ParameterView, TypeRef
 
 VIEW_CACHE_SUBDIR = "view-cache"
-VIEW_CACHE_FILES = 32  # at most this many packages' files, least recently used first out
-_MAGIC = b"specfirst-view-cache 1\n"
+VIEW_CACHE_FILES = 64  # at most this many files (two per package), least recently used first out
+_MAGIC = b"specfirst-view-cache 2\n"
+_RENDERED_MAGIC = b"specfirst-rendered 1"
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,9 @@ class OperationDraft:
 
 # A recorded question: (kind, argument, answer).
 Read = tuple[str, str, Any]
-Entry = tuple[tuple[Read, ...], OperationDraft]
+# The questions and their answers, the draft, and a digest of the operation and the answers
+# (what identifies the draft: `ViewBuilder.view_key` is made of them).
+Entry = tuple[tuple[Read, ...], OperationDraft, str]
 
 _ALLOWED = {
     (viewmodel.__name__, name)
@@ -208,3 +212,56 @@ def _evict(folder: Path) -> None:
             path.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+class RenderedStore:
+    """The formatted files the last run rendered from one view model (`ViewBuilder.view_key`),
+    with their headers' contract hash zeroed (`write.neutral_text`): when the next run's view
+    model has the same key (every draft from the cache, the same names, tags, info and
+    schemes), its files are these, and nothing is rendered or formatted. One file beside the
+    drafts, checked against a digest of its content; anything else is ignored."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self, key: str) -> dict[str, str] | None:
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return None
+        head, _, payload = data.partition(b"\n\n")
+        expected = b"%s %s %s" % (
+            _RENDERED_MAGIC,
+            key.encode(),
+            hashlib.sha256(payload).hexdigest().encode(),
+        )
+        if head != expected:
+            return None
+        try:
+            files = json.loads(payload)
+        except ValueError:
+            return None
+        if not isinstance(files, dict) or not all(isinstance(t, str) for t in files.values()):
+            return None
+        return files
+
+    def save(self, key: str, files: dict[str, str]) -> None:
+        """Atomic and best effort."""
+        payload = json.dumps(files, sort_keys=True).encode()
+        head = b"%s %s %s" % (
+            _RENDERED_MAGIC,
+            key.encode(),
+            hashlib.sha256(payload).hexdigest().encode(),
+        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(head + b"\n\n" + payload)
+                os.replace(temporary, self.path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass

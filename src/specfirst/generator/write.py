@@ -223,6 +223,20 @@ def _neutral(text: str) -> tuple[str, str | None]:
     return first[: found.start()] + _NEUTRAL_HASH + first[found.end() :] + newline + rest, first
 
 
+def neutral_text(text: str) -> tuple[str, str | None]:
+    """`_neutral`: the text with its header's contract hash zeroed, and its real first line."""
+    return _neutral(text)
+
+
+def with_first_line(neutral: str, first_line: str) -> str | None:
+    """A neutral text (`neutral_text`) with `first_line` as its real first line; None unless
+    that line neutralises to the neutral text's first line."""
+    wanted, _ = _neutral(first_line + "\n")
+    if not neutral.startswith(wanted):
+        return None
+    return first_line + neutral[len(wanted) - 1 :]
+
+
 def _format_key(name: str, text: str) -> str:
     digest = hashlib.sha256(f"{_ruff_version()}\0{' '.join(_RUFF_COMMON)}\0{name}\0".encode())
     digest.update(text.encode("utf-8"))

@@ -76,6 +76,7 @@ def test_warm_runs_after_edits_equal_a_cold_run(
         assert warm[name] == cold[name], name
     assert (tmp_path / "warm-state" / "models-cache").is_dir()
     assert any((tmp_path / "warm-state" / "format-cache").iterdir())
+    assert any((tmp_path / "warm-state" / "view-cache").iterdir())
 
 
 def test_state_goes_beside_the_project_or_to_the_user_cache(
@@ -118,3 +119,45 @@ def test_an_operation_edit_does_not_even_build_the_models_document(
     contract.write_text(yaml.safe_dump(document, sort_keys=False))
     with pytest.raises(AssertionError, match="was built"):
         pipeline.generate_package(contract, "zoo_api", tmp_path / "out")
+
+
+def test_a_view_model_like_the_last_runs_takes_its_files_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A schema's description is in models.py only: the view model is the last run's, so its
+    files are taken from the state folder (nothing rendered, nothing formatted) and are what a
+    cold run writes; a damaged copy of them is ignored."""
+    from specfirst.generator import render
+
+    document = yaml.safe_load(CONTRACT.read_text())
+    contract = tmp_path / "api.yaml"
+    out = tmp_path / "out"
+    contract.write_text(yaml.safe_dump(document, sort_keys=False))
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "warm-state"))
+    pipeline.generate_package(contract, "zoo_api", out)
+    edit_schema_description(document)
+    contract.write_text(yaml.safe_dump(document, sort_keys=False))
+    real = render.render_package
+
+    def no_render(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("rendered")
+
+    monkeypatch.setattr(render, "render_package", no_render)
+    assert pipeline.generate_package(contract, "zoo_api", out).changed
+    warm = tree_files(out / "zoo_api")
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "cold-state"))
+    monkeypatch.setattr(render, "render_package", real)
+    pipeline.generate_package(contract, "zoo_api", tmp_path / "cold")
+    assert warm == tree_files(tmp_path / "cold" / "zoo_api")
+
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "warm-state"))
+    (kept,) = (tmp_path / "warm-state" / "view-cache").glob("*.files")
+    good = kept.read_bytes()
+    head, _, payload = good.partition(b"\n\n")
+    edited = payload.replace(b"class ", b"klass ", 1)
+    assert edited != payload
+    for damaged in [b"", good[:-10], head + b"\n\n" + edited]:
+        kept.write_bytes(damaged)
+        pipeline.generate_package(contract, "zoo_api", out, force=True)
+        assert tree_files(out / "zoo_api") == warm
+        assert kept.read_bytes() == good  # rendered again, and kept again

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from specfirst.generator.patterns import ecma_to_python, needs_python_engine
 from specfirst.generator.schemas import ModelPlan, TypeNamer
+from specfirst.generator.view_cache import (
+    DraftStore,
+    OperationDraft,
+    ResponseDraft,
+    SecurityDraft,
+    digest,
+)
 from specfirst.generator.viewmodel import (
     BYTES,
     NONE,
@@ -41,7 +48,10 @@ from specfirst.openapi import (
     PATH_TEMPLATE,
     Operation,
     References,
+    RefError,
+    Target,
     child,
+    component_of,
     components,
     is_json_media,
     iter_operations,
@@ -200,6 +210,7 @@ _TEMPORAL_TYPES = frozenset(
     {TypeRef("datetime", module="datetime"), TypeRef("date", module="datetime")}
 )
 _FORMAT_TYPES = _TEMPORAL_TYPES | {TypeRef("UUID", module="uuid")}
+_ABSENT = ("absent",)  # the document's `security` when it has none
 
 
 def pick_media(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -282,8 +293,114 @@ def plan_models(document: dict[str, Any]) -> ModelPlan:
     return plan
 
 
+class _Reads:
+    """The questions the draft being made asks, `(kind, argument)` in order, each once."""
+
+    def __init__(self) -> None:
+        self.current: dict[tuple[str, Any], None] | None = None
+
+    def note(self, kind: str, argument: Any) -> None:
+        if self.current is not None:
+            self.current[(kind, argument)] = None
+
+
+class _RecordingReferences(References):
+    """`References` noting every `$ref` it looks up (each hop of a chain)."""
+
+    def __init__(self, document: Any, reads: _Reads) -> None:
+        super().__init__(document)
+        self.reads = reads
+
+    def target(self, ref: str) -> Target | None:
+        self.reads.note("ref", ref)
+        return super().target(ref)
+
+
+class _RecordingNames(dict[str, str]):
+    """A copy of `plan.class_names` or `plan.hoisted` noting every key looked up."""
+
+    def __init__(self, data: dict[str, str], kind: str, reads: _Reads) -> None:
+        super().__init__(data)
+        self.kind = kind
+        self.reads = reads
+
+    def __getitem__(self, key: str) -> str:
+        self.reads.note(self.kind, key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.reads.note(self.kind, key)
+        return super().__contains__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        self.reads.note(self.kind, key)
+        return super().get(key, default)
+
+
+class _RecordingSet(set[str]):
+    """A copy of `plan.families` noting every membership test."""
+
+    def __init__(self, data: Collection[str], reads: _Reads) -> None:
+        super().__init__(data)
+        self.reads = reads
+
+    def __contains__(self, key: object) -> bool:
+        self.reads.note("family", key)
+        return super().__contains__(key)
+
+
+class _RecordingClasses(Collection[str]):
+    """The generated class names, noting every membership test."""
+
+    def __init__(self, classes: Collection[str], reads: _Reads) -> None:
+        self.classes = classes
+        self.reads = reads
+
+    def __contains__(self, key: object) -> bool:
+        self.reads.note("generated", key)
+        return key in self.classes
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("a draft may only ask whether a class was generated")
+
+    def __len__(self) -> int:
+        raise TypeError("a draft may only ask whether a class was generated")
+
+
+class _RecordingTypes(TypeNamer):
+    """`TypeNamer` over recording plan, classes and references; notes which component schemas
+    it asks about (`annotation` takes only their names from `component`)."""
+
+    def __init__(
+        self, document: dict[str, Any], plan: ModelPlan, classes: Collection[str], reads: _Reads
+    ) -> None:
+        recording = ModelPlan(
+            class_names=_RecordingNames(plan.class_names, "class", reads),
+            hoisted=_RecordingNames(plan.hoisted, "hoisted", reads),
+            taken=plan.taken,
+            splitting=plan.splitting,
+            mark=plan.mark,
+            families=_RecordingSet(plan.families, reads),
+        )
+        super().__init__(document, recording, _RecordingClasses(classes, reads))
+        self.refs = _RecordingReferences(document, reads)
+        self.reads = reads
+
+    def component(self, ref: str) -> tuple[str, Any] | None:
+        found = component_of(ref)
+        if found is not None and found[0] == "schemas":
+            self.reads.note("schema", found[1])
+        return super().component(ref)
+
+
 class ViewBuilder:
-    """Builds the `ApiView` once model classes are known."""
+    """Builds the `ApiView` once model classes are known.
+
+    Each operation is first drafted (everything that depends on it alone), then named in
+    document order (what depends on the operations before it). With `store`, drafts come from
+    the last run wherever everything they read is unchanged (`view_cache`); the caller saves
+    the store once the view is built (`DraftStore.save`).
+    """
 
     def __init__(
         self,
@@ -294,10 +411,19 @@ class ViewBuilder:
         package: str,
         contract_path: str,
         contract_sha256: str,
+        store: DraftStore | None = None,
     ) -> None:
         self.document = document
-        self.refs = References(document)
-        self.types = TypeNamer(document, plan, classes)
+        self.plan = plan
+        self.classes = classes
+        self.store = store
+        self.reads = _Reads()
+        if store is None:
+            self.refs = References(document)
+            self.types = TypeNamer(document, plan, classes)
+        else:
+            self.types = _RecordingTypes(document, plan, classes, self.reads)
+            self.refs = self.types.refs
         self.package = package
         self.contract_path = contract_path
         self.contract_sha256 = contract_sha256
@@ -306,23 +432,61 @@ class ViewBuilder:
         self.operation_bases = NameAllocator()
         self.response_names = NameAllocator(RESERVED_RESPONSE_NAMES)
         self.shared_responses: dict[tuple[str, str], ResponseView] = {}
+        self.shared_components: set[str] = set()
+        self._answers: dict[str, object] = {}
 
     def build(self) -> ApiView:
+        return self.assemble(self.drafts())
+
+    def drafts(self) -> list[tuple[str, OperationDraft, str | None]]:
+        """(tag, draft, its digest: None without a store) of every operation, in order."""
+        drafted = []
+        for raw in iter_operations(self.document, References(self.document)):
+            tag_list = raw.node.get("tags") or ["default"]
+            draft, identity = self._cached_draft(raw)
+            drafted.append((str(tag_list[0]), draft, identity))
+        return drafted
+
+    def view_key(self, drafted: list[tuple[str, OperationDraft, str | None]]) -> str | None:
+        """A digest of everything `assemble(drafted)` makes the view model of, but the contract's
+        hash (which only the files' headers show); None without a store. Every draft is named
+        by its digest (the operation and the answers to its questions, which make the draft)."""
+        if self.store is None or any(identity is None for _, _, identity in drafted):
+            return None
+        return digest(
+            (
+                self.store.context,
+                self.package,
+                self.contract_path,
+                self._info(),
+                self._descriptions(),
+                tuple(self._schemes()),
+                tuple((tag, identity) for tag, _, identity in drafted),
+            )
+        )
+
+    def _info(self) -> tuple[str, str]:
         info = self.document.get("info") or {}
+        return str(info.get("title", "")), str(info.get("version", ""))
+
+    def _descriptions(self) -> dict[str, str]:
+        return {
+            str(t.get("name")): str(t.get("description", ""))
+            for t in self.document.get("tags") or []
+            if isinstance(t, dict)
+        }
+
+    def assemble(self, drafted: list[tuple[str, OperationDraft, str | None]]) -> ApiView:
+        """The view model from the drafts: names handed out in document order."""
+        title, version = self._info()
         tags: dict[str, dict[str, Any]] = {}
         operations: dict[str, list[OperationView]] = {}
         tag_names = NameAllocator(RESERVED_TAG_NAMES)
         module_names = NameAllocator({"__init__"})
         protocol_names = NameAllocator()
-        descriptions = {
-            str(t.get("name")): str(t.get("description", ""))
-            for t in self.document.get("tags") or []
-            if isinstance(t, dict)
-        }
+        descriptions = self._descriptions()
         method_names: dict[str, NameAllocator] = {}
-        for raw in iter_operations(self.document, self.refs):
-            tag_list = raw.node.get("tags") or ["default"]
-            tag_name = str(tag_list[0])
+        for tag_name, draft, _ in drafted:
             if tag_name not in tags:
                 python = tag_names.allocate(snake_case(tag_name, fallback="tag"), key=tag_name)
                 tags[tag_name] = {
@@ -336,10 +500,8 @@ class ViewBuilder:
                 }
                 operations[tag_name] = []
                 method_names[tag_name] = NameAllocator(RESERVED_METHOD_NAMES)
-            python_name = method_names[tag_name].allocate(
-                snake_case(operation_name(raw), fallback="operation")
-            )
-            operations[tag_name].append(self._operation(raw, python_name))
+            python_name = method_names[tag_name].allocate(draft.method_name)
+            operations[tag_name].append(self._operation(draft, python_name))
         views = tuple(
             TagView(**fields, operations=tuple(operations[name])) for name, fields in tags.items()
         )
@@ -350,8 +512,8 @@ class ViewBuilder:
                     if response.is_error or response.type in op.returns:
                         used.setdefault(response.class_name, response)
         return ApiView(
-            title=str(info.get("title", "")),
-            version=str(info.get("version", "")),
+            title=title,
+            version=version,
             contract_path=self.contract_path,
             contract_sha256=self.contract_sha256,
             package=self.package,
@@ -361,14 +523,71 @@ class ViewBuilder:
             responses=tuple(used.values()),
         )
 
-    # -- operations -------------------------------------------------------------------------
+    # -- drafts, and what they read ---------------------------------------------------------
 
-    def _operation(self, raw: Operation, python_name: str) -> OperationView:
-        op = raw.node
-        # `meta/root` and `metaRoot` are one name once Pascal-cased: response classes must differ.
-        base = self.operation_bases.allocate(
-            pascal_case(operation_name(raw), fallback="Operation"), key=(raw.path, raw.method)
+    def _cached_draft(self, raw: Operation) -> tuple[OperationDraft, str | None]:
+        store = self.store
+        if store is None:
+            return self._draft(raw), None
+        key = digest(
+            (
+                raw.path,
+                raw.method,
+                raw.pointer,
+                raw.node,
+                tuple((p.name, p.location, p.pointer, p.node) for p in raw.parameters),
+            )
         )
+        entry = store.get(key)
+        if entry is not None and all(
+            self._answer(kind, argument) == answer for kind, argument, answer in entry[0]
+        ):
+            store.keep(key, entry, fresh=False)
+            return entry[1], entry[2]
+        self.reads.current = {}
+        try:
+            draft = self._draft(raw)
+            asked = tuple(self.reads.current)
+        finally:
+            self.reads.current = None
+        reads = tuple((kind, argument, self._answer(kind, argument)) for kind, argument in asked)
+        identity = digest((key, reads))
+        store.keep(key, (reads, draft, identity), fresh=True)
+        return draft, identity
+
+    def _answer(self, kind: str, argument: Any) -> object:
+        """What a draft's question (`_Reads`) gets now, asked of the real plan and document."""
+        if kind == "ref":
+            try:
+                return self._answers["ref:" + argument]
+            except KeyError:
+                pass
+            try:
+                found = self.refs.target(argument)  # outside a draft: noted nowhere
+            except RefError:
+                answer: object = "missing"
+            else:
+                answer = "unfollowed" if found is None else (found.pointer, digest(found.node))
+            self._answers["ref:" + argument] = answer
+            return answer
+        if kind == "class":
+            return self.plan.class_names.get(argument)
+        if kind == "hoisted":
+            return self.plan.hoisted.get(argument)
+        if kind == "family":
+            return argument in self.plan.families
+        if kind == "generated":
+            return argument in self.classes
+        if kind == "schema":
+            return argument in self.types.components
+        if kind == "security":
+            if "security" not in self._answers:
+                self._answers["security"] = digest(self.document.get("security", _ABSENT))
+            return self._answers["security"]
+        raise ValueError(f"unknown question {kind!r}")  # a cache entry of another build
+
+    def _draft(self, raw: Operation) -> OperationDraft:
+        op = raw.node
         names = NameAllocator(RESERVED_ARGUMENTS)
         parameters = self._parameters(raw, names)
         route_path = raw.path
@@ -377,8 +596,32 @@ class ViewBuilder:
                 route_path = route_path.replace(
                     "{" + param.wire_name + "}", "{" + param.python_name + "}"
                 )
-        responses = self._responses(raw, base)
+        responses = self._responses(raw)
         body = self._body(raw)
+        name = operation_name(raw)
+        return OperationDraft(
+            operation_id=name,
+            method=raw.method,
+            path=raw.path,
+            route_path=route_path,
+            summary=" ".join(str(op.get("summary", "")).split()),
+            parameters=tuple(parameters),
+            body=body,
+            responses=tuple(responses),
+            security=self._security(op),
+            deprecated=bool(op.get("deprecated")),
+            base=pascal_case(name, fallback="Operation"),
+            method_name=snake_case(name, fallback="operation"),
+        )
+
+    # -- operations -------------------------------------------------------------------------
+
+    def _operation(self, draft: OperationDraft, python_name: str) -> OperationView:
+        # `meta/root` and `metaRoot` are one name once Pascal-cased: response classes must differ.
+        base = self.operation_bases.allocate(draft.base, key=(draft.path, draft.method))
+        parameters = draft.parameters
+        responses = self._named_responses(draft.responses, base)
+        body = draft.body
         bare = self._bare(responses)
         framework = set(_TRANSPORT_STATUSES)
         if body is not None:
@@ -394,21 +637,21 @@ class ViewBuilder:
         errors = tuple(r for r in responses if r.is_error)
         returns = ((bare.type,) if bare else ()) + tuple(r.type for r in returned)
         return OperationView(
-            operation_id=operation_name(raw),
-            method=raw.method,
-            path=raw.path,
-            route_path=route_path,
+            operation_id=draft.operation_id,
+            method=draft.method,
+            path=draft.path,
+            route_path=draft.route_path,
             python_name=python_name,
-            summary=" ".join(str(op.get("summary", "")).split()),
-            parameters=tuple(parameters),
+            summary=draft.summary,
+            parameters=parameters,
             body=body,
             responses=tuple(responses),
             bare=bare,
-            security=self._security(op),
+            security=self._named_security(draft.security),
             returns=returns or (NONE,),
             errors=errors,
             raise_only=tuple(r for r in errors if r not in returned),
-            deprecated=bool(op.get("deprecated")),
+            deprecated=draft.deprecated,
         )
 
     def _parameters(self, raw: Operation, names: NameAllocator) -> list[ParameterView]:
@@ -570,8 +813,8 @@ class ViewBuilder:
             fields.append(FormFieldView(name, _form_kind(prop_schema, types), many))
         return fields
 
-    def _responses(self, raw: Operation, base: str) -> list[ResponseView]:
-        views: list[ResponseView] = []
+    def _responses(self, raw: Operation) -> list[ResponseDraft]:
+        drafts: list[ResponseDraft] = []
         for key, response_node in (raw.node.get("responses") or {}).items():
             key = str(key)
             response, owner = self.refs.resolve(response_node, child(raw.pointer, "responses", key))
@@ -595,31 +838,53 @@ class ViewBuilder:
                 if media == "*/*":
                     media = "application/json"
             component = _response_component(response_node)
-            shared = self.shared_responses.get((component, key)) if component else None
+            drafts.append(
+                ResponseDraft(
+                    key=key,
+                    status=status,
+                    media_type=media,
+                    body_kind=body_kind,
+                    body=body_type,
+                    headers=tuple(self._headers(response.get("headers") or {})),
+                    description=" ".join(str(response.get("description", "")).split()),
+                    component=component,
+                    label=status_label(key),
+                    component_class=(
+                        pascal_case(component, fallback="Response") if component else ""
+                    ),
+                )
+            )
+        return drafts
+
+    def _named_responses(self, drafts: tuple[ResponseDraft, ...], base: str) -> list[ResponseView]:
+        views: list[ResponseView] = []
+        for draft in drafts:
+            component = draft.component
+            shared = self.shared_responses.get((component, draft.key)) if component else None
             if shared is not None:
                 views.append(shared)
                 continue
             if component is not None:
-                named = {c for c, _ in self.shared_responses}
-                wanted = pascal_case(component, fallback="Response")
-                if component in named:  # the same response under a second status
-                    wanted += status_label(key)
+                wanted = draft.component_class
+                if component in self.shared_components:  # the same response, a second status
+                    wanted += draft.label
                 class_name = self.response_names.allocate(wanted)
             else:
-                class_name = self.response_names.allocate(f"{base}{status_label(key)}Response")
+                class_name = self.response_names.allocate(f"{base}{draft.label}Response")
             view = ResponseView(
-                key=key,
+                key=draft.key,
                 class_name=class_name,
-                status=status,
-                media_type=media,
-                body_kind=body_kind,
-                body=body_type,
-                headers=tuple(self._headers(response.get("headers") or {})),
-                description=" ".join(str(response.get("description", "")).split()),
+                status=draft.status,
+                media_type=draft.media_type,
+                body_kind=draft.body_kind,
+                body=draft.body,
+                headers=draft.headers,
+                description=draft.description,
                 component=component,
             )
             if component is not None:
-                self.shared_responses[(component, key)] = view
+                self.shared_responses[(component, draft.key)] = view
+                self.shared_components.add(component)
             views.append(view)
         return views
 
@@ -664,7 +929,9 @@ class ViewBuilder:
 
     # -- security ---------------------------------------------------------------------------
 
-    def _security(self, op: dict[str, Any]) -> SecurityView | None:
+    def _security(self, op: dict[str, Any]) -> SecurityDraft | None:
+        if "security" not in op:
+            self.reads.note("security", "")
         requirements = op.get("security", self.document.get("security"))
         if not isinstance(requirements, list) or not requirements:
             return None
@@ -676,26 +943,37 @@ class ViewBuilder:
         optional = any(isinstance(req, dict) and not req for req in requirements)
         if not alternatives:
             return None
-        key = json.dumps([alternatives, optional], sort_keys=True)
-        requirement = self.requirements.get(key)
+        # After scheme and scopes: `oauth2_admin`, `bearer_auth_or_api_key`, `optional_...`.
+        words = "_or_".join(
+            "_and_".join(
+                "_".join(snake_case(part, fallback="scope") for part in (scheme, *scopes))
+                for scheme, scopes in alt
+            )
+            for alt in alternatives
+        )
+        if optional:
+            words = "optional_" + words
+        return SecurityDraft(
+            key=json.dumps([alternatives, optional], sort_keys=True),
+            wanted=safe_identifier(words[:80].rstrip("_"), RESERVED_SECURITY_NAMES),
+            alternatives=alternatives,
+            optional=optional,
+            schemes=tuple(dict.fromkeys(name for alt in alternatives for name, _ in alt)),
+        )
+
+    def _named_security(self, draft: SecurityDraft | None) -> SecurityView | None:
+        if draft is None:
+            return None
+        requirement = self.requirements.get(draft.key)
         if requirement is None:
-            # After scheme and scopes: `oauth2_admin`, `bearer_auth_or_api_key`, `optional_...`.
-            words = "_or_".join(
-                "_and_".join(
-                    "_".join(snake_case(part, fallback="scope") for part in (scheme, *scopes))
-                    for scheme, scopes in alt
-                )
-                for alt in alternatives
+            name = self.requirement_names.allocate(draft.wanted)
+            requirement = RequirementView(
+                name=name, alternatives=draft.alternatives, optional=draft.optional
             )
-            if optional:
-                words = "optional_" + words
-            name = self.requirement_names.allocate(
-                safe_identifier(words[:80].rstrip("_"), RESERVED_SECURITY_NAMES)
-            )
-            requirement = RequirementView(name=name, alternatives=alternatives, optional=optional)
-            self.requirements[key] = requirement
-        schemes = tuple(dict.fromkeys(name for alt in alternatives for name, _ in alt))
-        return SecurityView(dependency=requirement.name, optional=optional, schemes=schemes)
+            self.requirements[draft.key] = requirement
+        return SecurityView(
+            dependency=requirement.name, optional=draft.optional, schemes=draft.schemes
+        )
 
     def _schemes(self) -> list[SchemeView]:
         schemes = components(self.document, "securitySchemes")

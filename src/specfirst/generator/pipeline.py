@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -143,21 +145,98 @@ def _models_stage(
 
 
 def _render_stage(
-    contract: Contract, package: str, plan: ModelPlan, module: ModelsModule
-) -> dict[str, str]:
-    """Every file but models.py (unformatted), from the view model."""
+    contract: Contract,
+    package: str,
+    plan: ModelPlan,
+    module: ModelsModule,
+    state: Path | None = None,
+    savers: list[threading.Thread] | None = None,
+    later: list[Callable[[dict[str, bytes]], None]] | None = None,
+) -> dict[str, str | bytes]:
+    """Every file but models.py (unformatted text; bytes for files that need no formatting),
+    from the view model. Under `state` (see `view_cache`): the operation drafts are kept, saved
+    by a thread added to `savers` (while ruff formats what changed), else before returning; and
+    when the view model is the last run's, its formatted files are taken as they were (bytes)
+    instead of rendered. A function added to `later` keeps the formatted files of this view
+    model once they are written (it takes every written file's bytes)."""
     from specfirst.generator.build import ViewBuilder
-    from specfirst.generator.render import render_package
+    from specfirst.generator.render import (
+        CONTRACT_FILE,
+        TEMPLATE_CACHE_SUBDIR,
+        cache_templates,
+        make_header,
+        render_contract,
+        render_package,
+    )
+    from specfirst.generator.view_cache import (
+        VIEW_CACHE_SUBDIR,
+        DraftStore,
+        RenderedStore,
+        cache_file,
+    )
+    from specfirst.generator.write import neutral_text, with_first_line
 
-    api = ViewBuilder(
-        contract.document,
-        plan,
-        set(module.classes),
-        package=package,
-        contract_path=contract.path.as_posix(),
-        contract_sha256=contract.sha256,
-    ).build()
-    return render_package(api, contract.document)
+    path = contract.path.as_posix()
+    # The view model and the rendered files hold no reference cycles: the cyclic collector
+    # would only walk the loaded contract again and again while they are made (half the
+    # time of reading the cached drafts, on GitHub's contract). Reference counting frees them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        store = rendered = None
+        if state is not None:
+            drafts_file = cache_file(state / VIEW_CACHE_SUBDIR, package, path)
+            store = DraftStore(drafts_file, generator_fingerprint())
+            rendered = RenderedStore(drafts_file.with_suffix(".files"))
+        builder = ViewBuilder(
+            contract.document,
+            plan,
+            set(module.classes),
+            package=package,
+            contract_path=path,
+            contract_sha256=contract.sha256,
+            store=store,
+        )
+        drafted = builder.drafts()
+        if store is not None:
+            if savers is None:
+                store.save()
+            else:
+                saver = threading.Thread(target=store.save, name="specfirst-view-cache")
+                saver.start()
+                savers.append(saver)
+        key = builder.view_key(drafted)
+        first_line = make_header(path, contract.sha256).partition("\n")[0]
+        kept = rendered.load(key) if rendered is not None and key is not None else None
+        if kept is not None:
+            files: dict[str, str | bytes] = {}
+            for name, neutral in kept.items():
+                text = with_first_line(neutral, first_line)
+                if text is None:
+                    break
+                files[name] = text.encode("utf-8")
+            else:
+                files[CONTRACT_FILE] = render_contract(contract.document)
+                return files
+        cache_templates(state / TEMPLATE_CACHE_SUBDIR if state is not None else None)
+        files = render_package(builder.assemble(drafted), contract.document)
+        if rendered is not None and key is not None and later is not None:
+            names = sorted(n for n in files if n != CONTRACT_FILE)
+
+            def keep(written: dict[str, bytes]) -> None:
+                kept: dict[str, str] = {}
+                for name in names:
+                    text, line = neutral_text(written[name].decode("utf-8"))
+                    if line != first_line:
+                        return  # no header to put back: keep nothing
+                    kept[name] = text
+                rendered.save(key, kept)
+
+            later.append(keep)
+        return files
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _hash(data: bytes) -> str:
@@ -283,23 +362,42 @@ def stage_package(
     """Render, format and stamp the package into a temporary folder beside `near` (the package
     folder it is meant to replace)."""
     from specfirst.generator.render import make_header
-    from specfirst.generator.write import FORMAT_CACHE_SUBDIR, render_to_temp
+    from specfirst.generator.write import FORMAT_CACHE_SUBDIR, stage_files
 
     state = state_dir(near.parent)
     plan, module = _models_stage(contract, models, state, field_names)
+    savers: list[threading.Thread] = []
+    later: list[Callable[[dict[str, bytes]], None]] = []
     # models.py is formatted (ruff, in the background) while the view model is built and the
     # other files rendered: it imports none of them, so it formats as in a run over all files.
-    staging = render_to_temp(
+    staging, written = stage_files(
         {MODELS_FILE: module.source},
         near,
         state / FORMAT_CACHE_SUBDIR,
-        then=lambda: _render_stage(contract, package, plan, module),
+        then=lambda: _render_stage(contract, package, plan, module, state, savers, later),
     )
-    outputs = {name: _hash(data) for name, data in tree_files(staging).items()}
+    for saver in savers:  # the view model's drafts, saved while the files were formatted
+        saver.join()
+    for keep in later:  # the formatted files of this view model, for the next run
+        keep(written)
+    # Hashed as written: every file of the staging folder, read from memory, not from disk.
+    outputs = {name: _hash(data) for name, data in written.items()}
     head = make_header(contract.path.as_posix(), contract.sha256)
     stamp = _stamp_text(contract, outputs, head, _options(models, invalid, field_names), near)
     (staging / STAMP_FILE).write_text(stamp, encoding="utf-8")
     return staging
+
+
+def _holds(target: Path, files: dict[str, bytes]) -> bool:
+    """Whether the folder `target` holds exactly `files` (a staged package, stamp included).
+    The stamps first: a stamp names a hash of every input and output, so when they differ (on
+    every edit of the contract) the package differs, without reading 17 MB of it back."""
+    try:
+        if (target / STAMP_FILE).read_bytes() != files.get(STAMP_FILE):
+            return False
+    except OSError:
+        return False  # no stamp there: not what was staged, which has one
+    return files == tree_files(target)
 
 
 def _stage_validated(
@@ -450,7 +548,7 @@ def generate_package(
         warnings.append(warning)
         if on_warning is not None:
             on_warning(warning)
-    if fresh == tree_files(target):
+    if _holds(target, fresh):
         shutil.rmtree(staging, ignore_errors=True)
         return GenerationResult(target, False, time.perf_counter() - started, files, warnings)
     swap_into_place(staging, target)

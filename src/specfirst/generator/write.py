@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,12 +29,19 @@ def ruff_binary() -> str:
     return os.fsdecode(find_ruff_bin())
 
 
-def write_tree(files: dict[str, str], folder: Path) -> None:
-    """Write `files` (relative path → text) under `folder`, creating parents."""
-    for relative, text in sorted(files.items()):
+# A generated file's content: text to format (Python) or write as it is, or bytes written as they are.
+FileData = str | bytes
+
+
+def write_tree(files: Mapping[str, FileData], folder: Path) -> None:
+    """Write `files` (relative path → text or bytes) under `folder`, creating parents."""
+    made: set[Path] = set()
+    for relative, data in sorted(files.items()):
         path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 _RUFF_COMMON = ["--isolated", "--no-cache", "--target-version", "py311", "--line-length", "100"]
@@ -72,13 +79,25 @@ FORMAT_CACHE_MAX_BYTES = 512 * 1024 * 1024
 
 
 def render_to_temp(
-    files: dict[str, str],
+    files: Mapping[str, FileData],
     near: Path,
     cache: Path | None = None,
-    then: Callable[[], dict[str, str]] | None = None,
+    then: Callable[[], Mapping[str, FileData]] | None = None,
 ) -> Path:
-    """A formatted copy of the package in a temporary folder beside `near`.
+    """A formatted copy of the package in a temporary folder beside `near` (`stage_files`)."""
+    return stage_files(files, near, cache, then)[0]
 
+
+def stage_files(
+    files: Mapping[str, FileData],
+    near: Path,
+    cache: Path | None = None,
+    then: Callable[[], Mapping[str, FileData]] | None = None,
+) -> tuple[Path, dict[str, bytes]]:
+    """A formatted copy of the package in a temporary folder beside `near`, and the bytes of
+    every file written there (so callers hash and compare them without reading them back).
+
+    Python files (`.py`, given as text) are formatted; anything else is written as it is.
     With `cache` (a folder), each file's formatted text is kept under a hash of its unformatted
     text and ruff's version, and ruff runs only on the files not found there: an edit to one
     operation reformats one router instead of the whole package.
@@ -93,56 +112,99 @@ def render_to_temp(
         # mkdtemp makes the folder 0700; the package gets the mode any new folder would get.
         staging.chmod(0o777 & ~current_umask())
         if then is None:
-            _write_and_format(files, staging, cache, everything=cache is None)
+            written = _write_and_format(files, staging, cache, everything=cache is None)
         else:
             with ThreadPoolExecutor(1, thread_name_prefix="specfirst-format") as pool:
                 early = pool.submit(_write_and_format, files, staging, cache)
                 try:
                     late = then()
                 finally:
-                    early.result()  # its exception, if any, raised here
-            _write_and_format(late, staging, cache)
+                    written = early.result()  # its exception, if any, raised here
+            written.update(_write_and_format(late, staging, cache))
         if cache is not None:
             _evict(cache)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return staging
+    return staging, written
+
+
+def _formats(name: str, data: FileData) -> bool:
+    """Whether a file goes through ruff: Python source, given as text."""
+    return isinstance(data, str) and name.endswith(".py")
 
 
 def _write_and_format(
-    files: dict[str, str], staging: Path, cache: Path | None, everything: bool = False
-) -> None:
+    files: Mapping[str, FileData], staging: Path, cache: Path | None, everything: bool = False
+) -> dict[str, bytes]:
     """Write `files` into `staging`, taking formatted texts from `cache` where it has them, and
-    run ruff on the Python files it has not (`everything`: on the whole folder instead).
+    run ruff on the Python files it has not (`everything`: on the whole folder instead). The
+    bytes of each file as finally written.
 
     The cache holds each file with its header's contract hash neutralised (`_neutral`): every
     edit changes that hash in every file, and would otherwise reformat the whole package."""
     if cache is None:
         write_tree(files, staging)
-        format_tree(staging, None if everything else [n for n in files if n.endswith(".py")])
-        return
-    neutral = {name: _neutral(text) for name, text in files.items()}
-    keys = {name: _format_key(name, text) for name, (text, _) in neutral.items()}
-    cached = {name: _read_formatted(cache, key) for name, key in keys.items()}
-    write_tree({n: cached.get(n) or text for n, (text, _) in neutral.items()}, staging)
-    missing = [n for n in files if n.endswith(".py") and cached.get(n) is None]
-    format_tree(staging, missing)
-    for name in missing:
-        _write_formatted(cache, keys[name], (staging / name).read_bytes())
-    unrestored = []
-    for name, (text, first_line) in neutral.items():
-        if first_line is None:
+        format_tree(
+            staging, None if everything else [n for n, d in files.items() if _formats(n, d)]
+        )
+        return {name: (staging / name).read_bytes() for name in files}
+    written: dict[str, bytes] = {}
+    first_pass: dict[str, FileData] = {}
+    missing: dict[str, tuple[str, str | None, str]] = {}  # name → (neutral text, line, key)
+    unrestored: list[str] = []
+    for name, data in files.items():
+        if not _formats(name, data):
+            written[name] = data.encode("utf-8") if isinstance(data, str) else data
+            first_pass[name] = written[name]
             continue
+        assert isinstance(data, str)
+        text, first_line = _neutral(data)
+        key = _format_key(name, text)
+        formatted = _read_formatted(cache, key)
+        if formatted is None:
+            missing[name] = (text, first_line, key)
+            first_pass[name] = text
+            continue
+        final = _restored(formatted, text, first_line)
+        if final is None:
+            unrestored.append(name)
+            first_pass[name] = formatted
+        else:
+            written[name] = final.encode("utf-8")
+            first_pass[name] = written[name]
+    # Every file is in the folder before ruff runs, as in a run over the whole folder.
+    write_tree(first_pass, staging)
+    format_tree(staging, sorted(missing))
+    restored: dict[str, bytes] = {}
+    for name, (text, first_line, key) in missing.items():
         path = staging / name
-        formatted = path.read_text(encoding="utf-8")
-        if not formatted.startswith(text.partition("\n")[0] + "\n"):
-            unrestored.append(name)  # never seen: ruff leaves comments as they are
-            continue
-        path.write_text(first_line + formatted[formatted.index("\n") :], encoding="utf-8")
+        data = path.read_bytes()
+        _write_formatted(cache, key, data)
+        final = _restored(data.decode("utf-8"), text, first_line)
+        if final is None:
+            unrestored.append(name)
+        else:
+            written[name] = final.encode("utf-8")
+            if first_line is not None:
+                restored[name] = written[name]
+    write_tree(restored, staging)
     if unrestored:  # format those with their own header, and cache nothing for them
         write_tree({name: files[name] for name in unrestored}, staging)
         format_tree(staging, unrestored)
+        for name in unrestored:
+            written[name] = (staging / name).read_bytes()
+    return written
+
+
+def _restored(formatted: str, text: str, first_line: str | None) -> str | None:
+    """The formatted neutral `text` with its real first line back; None when ruff did not keep
+    the neutral first line (never seen: ruff leaves comments as they are)."""
+    if first_line is None:
+        return formatted
+    if not formatted.startswith(text.partition("\n")[0] + "\n"):
+        return None
+    return first_line + formatted[formatted.index("\n") :]
 
 
 # The contract's hash in the first line of every generated file (`render.make_header`).
@@ -159,6 +221,20 @@ def _neutral(text: str) -> tuple[str, str | None]:
     if found is None:
         return text, None
     return first[: found.start()] + _NEUTRAL_HASH + first[found.end() :] + newline + rest, first
+
+
+def neutral_text(text: str) -> tuple[str, str | None]:
+    """`_neutral`: the text with its header's contract hash zeroed, and its real first line."""
+    return _neutral(text)
+
+
+def with_first_line(neutral: str, first_line: str) -> str | None:
+    """A neutral text (`neutral_text`) with `first_line` as its real first line; None unless
+    that line neutralises to the neutral text's first line."""
+    wanted, _ = _neutral(first_line + "\n")
+    if not neutral.startswith(wanted):
+        return None
+    return first_line + neutral[len(wanted) - 1 :]
 
 
 def _format_key(name: str, text: str) -> str:

@@ -1,0 +1,267 @@
+"""The view model of each operation, kept between runs with a record of everything it read.
+
+`ViewBuilder` describes an operation in two steps: a *draft* (parameters, body, responses with
+their types, security), which depends on the operation and on what its `$ref`s and the model plan
+say, and then the names that depend on the operations before it (response classes, the
+requirement dependency, the method name), handed out in document order on every run. Only the
+drafts are cached.
+
+A draft is a function of the operation (its node, path, method, pointer and merged parameters)
+and of the answers to the questions the builder asked while drafting it, each recorded as it
+was asked: which node a `$ref` names (its pointer and a digest of its whole subtree), the class
+base name of a component, the hoisted class at a pointer, whether a class was generated, whether
+a component exists, the document's `security`. Nothing else reaches a draft (the builder reads
+the document only through those channels). A cached draft is used when the operation digests
+the same and every recorded question gets the same answer now; so an edit to one operation
+redrafts that one, and an edit to one schema only the operations whose drafts read it.
+
+The cache is one file per package and contract path under the state folder, holding the drafts
+of the last run only (bounded by the contract's size), written atomically, checked against a
+digest of its content and read with an unpickler that builds nothing but view-model classes: a
+corrupted or foreign file is ignored. Deleting it is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from specfirst.generator import viewmodel
+from specfirst.generator.viewmodel import BodyView, HeaderView, ParameterView, TypeRef
+
+VIEW_CACHE_SUBDIR = "view-cache"
+VIEW_CACHE_FILES = 64  # at most this many files (two per package), least recently used first out
+_MAGIC = b"specfirst-view-cache 2\n"
+_RENDERED_MAGIC = b"specfirst-rendered 1"
+
+
+@dataclass(frozen=True)
+class ResponseDraft:
+    """A response of one operation before its class is named."""
+
+    key: str
+    status: int | None
+    media_type: str | None
+    body_kind: str | None
+    body: TypeRef | None
+    headers: tuple[HeaderView, ...]
+    description: str
+    component: str | None
+    label: str  # `status_label(key)`
+    component_class: str  # the class name a shared response wants (its component's, Pascal-cased)
+
+
+@dataclass(frozen=True)
+class SecurityDraft:
+    """An operation's security requirement before its dependency is named."""
+
+    key: str  # what makes two requirements the same
+    wanted: str  # the dependency name it asks for
+    alternatives: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]
+    optional: bool
+    schemes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OperationDraft:
+    """Everything of an `OperationView` that does not depend on other operations."""
+
+    operation_id: str
+    method: str
+    path: str
+    route_path: str
+    summary: str
+    parameters: tuple[ParameterView, ...]
+    body: BodyView | None
+    responses: tuple[ResponseDraft, ...]
+    security: SecurityDraft | None
+    deprecated: bool
+    base: str  # the class-name base it asks for (`pascal_case` of its operationId)
+    method_name: str  # the method name it asks for (`snake_case` of its operationId)
+
+
+# A recorded question: (kind, argument, answer).
+Read = tuple[str, str, Any]
+# The questions and their answers, the draft, and a digest of the operation and the answers
+# (what identifies the draft: `ViewBuilder.view_key` is made of them).
+Entry = tuple[tuple[Read, ...], OperationDraft, str]
+
+_ALLOWED = {
+    (viewmodel.__name__, name)
+    for name in (
+        "TypeRef",
+        "Constraint",
+        "StyledPath",
+        "Default",
+        "ParameterView",
+        "FormFieldView",
+        "BodyView",
+        "HeaderView",
+    )
+} | {(__name__, name) for name in ("ResponseDraft", "SecurityDraft", "OperationDraft")}
+
+
+class _ViewUnpickler(pickle.Unpickler):
+    """Builds view-model classes and builtin containers, nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a view-model class")
+        return super().find_class(module, name)
+
+
+def digest(value: object) -> str:
+    """A digest of a loaded document's value: its pickle, which keeps order and types (`1`,
+    `1.0`, `True` and `"1"` differ) and loads back to an equal value, so equal digests mean
+    equal values. (The same value may pickle otherwise where it shares objects otherwise:
+    that costs a cache miss, never a wrong hit.)"""
+    try:
+        data = pickle.dumps(value, protocol=5)
+    except Exception:  # not picklable: its text, which a value has only one of
+        data = b"repr:" + repr(value).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()
+
+
+def cache_file(folder: Path, package: str, contract_path: str) -> Path:
+    name = hashlib.sha256(f"{package}\0{contract_path}".encode()).hexdigest()[:32]
+    return folder / f"{name}.pickle"
+
+
+class DraftStore:
+    """The drafts of the last run of one package (see the module docstring)."""
+
+    def __init__(self, path: Path, context: str) -> None:
+        self.path = path
+        self.context = context  # the generator's fingerprint: other code, other drafts
+        self.entries: dict[str, Entry] = self._load()
+        self.used: dict[str, Entry] = {}
+        self.missed = False  # a draft was made afresh
+
+    def _load(self) -> dict[str, Entry]:
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return {}
+        head, _, rest = data.partition(b"\n\n")
+        magic, _, recorded = head.partition(b"\n")
+        payload_digest = hashlib.sha256(rest).hexdigest().encode()
+        if magic + b"\n" != _MAGIC or recorded != payload_digest:
+            return {}
+        try:
+            context, entries = _ViewUnpickler(io.BytesIO(rest)).load()
+        except Exception:
+            return {}
+        if context != self.context or not isinstance(entries, dict):
+            return {}
+        return entries
+
+    def get(self, key: str) -> Entry | None:
+        return self.entries.get(key)
+
+    def keep(self, key: str, entry: Entry, fresh: bool) -> None:
+        self.used[key] = entry
+        self.missed = self.missed or fresh
+
+    def save(self) -> None:
+        """Write the drafts used by this run (atomic, best effort), unless nothing changed."""
+        if not self.missed and self.used.keys() == self.entries.keys():
+            _touch(self.path)
+            return
+        payload = pickle.dumps((self.context, self.used), protocol=5)
+        data = _MAGIC.rstrip(b"\n") + b"\n" + hashlib.sha256(payload).hexdigest().encode()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data + b"\n\n" + payload)
+                os.replace(temporary, self.path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+            _evict(self.path.parent)
+        except OSError:
+            pass
+
+
+def _touch(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def _evict(folder: Path) -> None:
+    try:
+        files = []
+        for path in folder.iterdir():
+            if path.name.endswith(".tmp"):
+                continue  # another run's entry, being written
+            try:
+                files.append((path.stat().st_mtime, path))
+            except OSError:
+                continue
+        files.sort(reverse=True)
+        for _, path in files[VIEW_CACHE_FILES:]:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+class RenderedStore:
+    """The formatted files the last run rendered from one view model (`ViewBuilder.view_key`),
+    with their headers' contract hash zeroed (`write.neutral_text`): when the next run's view
+    model has the same key (every draft from the cache, the same names, tags, info and
+    schemes), its files are these, and nothing is rendered or formatted. One file beside the
+    drafts, checked against a digest of its content; anything else is ignored."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self, key: str) -> dict[str, str] | None:
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return None
+        head, _, payload = data.partition(b"\n\n")
+        expected = b"%s %s %s" % (
+            _RENDERED_MAGIC,
+            key.encode(),
+            hashlib.sha256(payload).hexdigest().encode(),
+        )
+        if head != expected:
+            return None
+        try:
+            files = json.loads(payload)
+        except ValueError:
+            return None
+        if not isinstance(files, dict) or not all(isinstance(t, str) for t in files.values()):
+            return None
+        return files
+
+    def save(self, key: str, files: dict[str, str]) -> None:
+        """Atomic and best effort."""
+        payload = json.dumps(files, sort_keys=True).encode()
+        head = b"%s %s %s" % (
+            _RENDERED_MAGIC,
+            key.encode(),
+            hashlib.sha256(payload).hexdigest().encode(),
+        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(head + b"\n\n" + payload)
+                os.replace(temporary, self.path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass

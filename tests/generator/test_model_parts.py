@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -325,3 +326,32 @@ def test_an_unused_prestarted_worker_is_ended_and_a_dead_one_stands_in_for_nothi
     with pytest.raises(models.ModelGenerationError, match="exited with 1"):
         models.run_in_processes([document], dead)  # a fresh worker (also /bin/false) fails
     dead.close()
+
+
+@pytest.mark.usefixtures("always_split")
+def test_linked_parts_kept_in_the_cache_join_as_freshly_linked_ones(tmp_path: Path) -> None:
+    """Each part's linked module is kept beside its module; a join from kept ones (or from a
+    damaged entry, relinked) gives the bytes of a join that links every part afresh."""
+    document = models_document(CLASHES_FIXTURE)
+    parts = plan_parts(document)
+    sources = [models._run_datamodel_codegen(part.document) for part in parts]
+    keys = [models.cache_key(part.document) for part in parts]
+    fresh = models.join_part_sources(sources, parts)
+    assert fresh is not None
+    cache = tmp_path / "cache"
+    assert models.join_part_sources(sources, parts, cache, keys) == fresh
+    kept = sorted(cache.glob("*.link.json"))
+    assert len(kept) == len(set(zip(keys, (p.home for p in parts), strict=True)))
+    # The kept entries are what the second join reads: a wrong one would show in the output.
+    stamps = {path: path.stat().st_mtime_ns for path in kept}
+    assert models.join_part_sources(sources, parts, cache, keys) == fresh
+    assert all(path.stat().st_mtime_ns >= stamps[path] for path in kept)
+    kept[0].write_text("not json", encoding="utf-8")
+    assert models.join_part_sources(sources, parts, cache, keys) == fresh
+    # The join reads the kept entries (a valid but wrong one shows in its output).
+    [head, blocks, rebuilds, components] = json.loads(kept[0].read_text(encoding="utf-8"))
+    blocks.append(["Planted", "class Planted(ContractModel):\n    pass"])
+    kept[0].write_text(json.dumps([head, blocks, rebuilds, components]), encoding="utf-8")
+    planted = models.join_part_sources(sources, parts, cache, keys)
+    assert planted is not None
+    assert "class Planted(" in planted

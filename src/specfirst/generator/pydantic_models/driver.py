@@ -40,7 +40,7 @@ from specfirst.generator.pydantic_models.variant_names import restore_variant_na
 from specfirst.generator.schemas import FIELD_NAMES_KEY, MARK_KEY
 
 CACHE_SUBDIR = "models-cache"
-CACHE_MAX_ENTRIES = 1024  # parts and whole documents; the least recently used go first
+CACHE_MAX_ENTRIES = 2048  # parts, their linked modules, whole documents; least recently used out
 CACHE_MAX_BYTES = 256 * 1024 * 1024
 _HEADER_SLOT = "# specfirst: generated-file header"
 # Every object model's base (`specfirst_runtime.models`): validated by alias, built by name.
@@ -177,21 +177,44 @@ def _models_source(
         if cache_dir is not None:
             _write_cache(cache_dir, key, source)
     sources = [fresh[k] if s is None else s for k, s in zip(keys, sources, strict=True)]
-    joined = join_part_sources([s for s in sources if s is not None], parts)
+    joined = join_part_sources([s for s in sources if s is not None], parts, cache_dir, keys)
     return joined if joined is not None else _run_datamodel_codegen(document)
 
 
-def join_part_sources(sources: list[str], parts: list[Any]) -> str | None:
+def join_part_sources(
+    sources: list[str],
+    parts: list[Any],
+    cache_dir: Path | None = None,
+    keys: list[str] | None = None,
+) -> str | None:
     """The parts' modules as one (`join`), told which schemas each part is the home of and
-    which it holds (names without the mark)."""
-    from specfirst.generator.pydantic_models.join import join_modules
+    which it holds (names without the mark). With `cache_dir` and the parts' cache `keys`, each
+    part's linked module (`join.link_part`, a function of its module and home alone) is kept
+    beside the module: an edit relinks only the parts it re-ran."""
+    from specfirst.generator.pydantic_models.join import LinkedPart, join_linked, link_part
 
-    homes, held = [], []
-    for part in parts:
+    linked = []
+    for index, (source, part) in enumerate(zip(sources, parts, strict=True)):
         mark = part.document.get("info", {}).get(MARK_KEY, "")
-        homes.append({name.removeprefix(mark) for name in part.home})
-        held.append({name.removeprefix(mark) for name in part.document["components"]["schemas"]})
-    return join_modules(sources, homes, held)
+        home = {name.removeprefix(mark) for name in part.home}
+        link_key = None
+        if cache_dir is not None and keys is not None:
+            digest = hashlib.sha256(f"link\0{keys[index]}\0".encode())
+            digest.update("\0".join(sorted(home)).encode())
+            link_key = digest.hexdigest()
+            text = _read_cache(cache_dir, link_key, _LINKED_SUFFIX)
+            module = LinkedPart.from_json(text) if text is not None else None
+            if module is not None:
+                linked.append(module)
+                continue
+        held = {name.removeprefix(mark) for name in part.document["components"]["schemas"]}
+        module = link_part(source, home, held)
+        if module is None:
+            return None
+        if link_key is not None and cache_dir is not None:
+            _write_cache(cache_dir, link_key, module.to_json(), _LINKED_SUFFIX)
+        linked.append(module)
+    return join_linked(linked)
 
 
 def usable_cores() -> int:
@@ -614,17 +637,21 @@ def _code_fingerprint() -> str:
     return _FINGERPRINT[0]
 
 
-def _read_cache(folder: Path, key: str) -> str | None:
-    path = folder / f"{key}.py"
+# A part's linked module (`join_part_sources`) is kept beside the part's module, as JSON.
+_LINKED_SUFFIX = ".link.json"
+
+
+def _read_cache(folder: Path, key: str, suffix: str = ".py") -> str | None:
+    path = folder / f"{key}{suffix}"
     try:
         text = path.read_text(encoding="utf-8")
         os.utime(path)  # last use decides what is evicted
     except OSError:
         return None
-    return text if text.startswith(_HEADER_SLOT) else None
+    return text if suffix != ".py" or text.startswith(_HEADER_SLOT) else None
 
 
-def _write_cache(folder: Path, key: str, body: str) -> None:
+def _write_cache(folder: Path, key: str, body: str, suffix: str = ".py") -> None:
     """Atomic (a temporary file renamed into place, so readers see a whole entry or none) and
     best effort: a read-only or full disk only costs the next run its speed."""
     try:
@@ -633,7 +660,7 @@ def _write_cache(folder: Path, key: str, body: str) -> None:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(body)
-            os.replace(temporary, folder / f"{key}.py")
+            os.replace(temporary, folder / f"{key}{suffix}")
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -645,7 +672,7 @@ def _evict(folder: Path) -> None:
     """Keep the cache within `CACHE_MAX_ENTRIES` and `CACHE_MAX_BYTES`, newest uses first."""
     try:
         entries = []
-        for path in folder.glob("*.py"):
+        for path in [*folder.glob("*.py"), *folder.glob(f"*{_LINKED_SUFFIX}")]:
             try:
                 stat = path.stat()
             except OSError:

@@ -355,3 +355,77 @@ def test_linked_parts_kept_in_the_cache_join_as_freshly_linked_ones(tmp_path: Pa
     planted = models.join_part_sources(sources, parts, cache, keys)
     assert planted is not None
     assert "class Planted(" in planted
+
+
+def built_text(document: dict[str, Any], memo: Path | None, keep: set[str] | None = None) -> str:
+    """The models document `DocumentBuilder` builds (with the memo at `memo`), as JSON."""
+    from specfirst.generator.pydantic_models.document import DocumentBuilder
+
+    return DocumentBuilder(plan_models(document), document, keep, "snake_case", memo).build().text
+
+
+@pytest.mark.parametrize("contract", FIXTURES, ids=lambda p: p.stem)
+def test_the_document_built_per_schema_is_plan_build_s_bytes(
+    contract: Path, tmp_path: Path
+) -> None:
+    document = load_contract(contract).document
+    expected = json.dumps(plan_models(document).build(document), ensure_ascii=False)
+    memo = tmp_path / "memo.json"
+    assert built_text(document, None) == expected
+    assert built_text(document, memo) == expected  # memo cold
+    assert memo.exists() or not document.get("components", {}).get("schemas")
+    assert built_text(document, memo) == expected  # memo warm
+    keep = set(list(document.get("components", {}).get("schemas") or {})[::2])
+    plan = plan_models(document)
+    assert built_text(document, memo, keep) == json.dumps(
+        plan.build(document, keep), ensure_ascii=False
+    )
+    # The parts planned from the kept facts are those planned from the built document.
+    from specfirst.generator.pydantic_models.document import DocumentBuilder
+
+    built = DocumentBuilder(plan_models(document), document, None, "snake_case", memo).build()
+    from_facts = model_parts.plan_parts_of(built.header, built.texts, built.facts, 0, 1)
+    assert from_facts == plan_parts(json.loads(expected), 0, 1)
+    assert [p.text for p in from_facts] == [
+        json.dumps(p.document, ensure_ascii=False) for p in from_facts
+    ]
+
+
+def test_the_memo_follows_edits_renames_and_damage(tmp_path: Path) -> None:
+    """After any sequence of edits (one renaming a class other schemas refer to), with the memo
+    warm, stale or damaged, the built document is `ModelPlan.build`'s; and the memo is read."""
+    current = load_contract(PARTS_FIXTURE).document
+    memo = tmp_path / "memo.json"
+    schemas = current["components"]["schemas"]
+    assert "Mode" in schemas
+    steps: list[Any] = [
+        lambda s: s["Mode"].update(description="edited"),
+        lambda s: s["Zoo"]["properties"].update(nickname={"type": "string"}),
+        # `-mode` sorts before `Mode` and has its class name: `Mode` becomes `Mode2`, and every
+        # schema that refers to `Mode` must be rewritten, though its own JSON did not change.
+        lambda s: s.update({"-mode": {"type": "string"}}),
+        lambda s: s.pop("-mode"),
+        lambda s: s["Zoo"]["properties"].pop("nickname"),
+    ]
+    renamed = False
+    for step in steps:
+        step(schemas)
+        plan = plan_models(current)
+        renamed = renamed or plan.class_names["Mode"] != "Mode"
+        assert built_text(current, memo) == json.dumps(plan.build(current), ensure_ascii=False)
+    assert renamed, "the fixture no longer renames Mode: the test checks nothing"
+    expected = json.dumps(plan_models(current).build(current), ensure_ascii=False)
+    entries = json.loads(memo.read_text(encoding="utf-8"))
+    key, (lookups, text, facts) = next(iter(entries.items()))
+    for damaged in (
+        "not json",
+        json.dumps([1, 2]),
+        json.dumps({key: "short"}),
+        json.dumps({key: [lookups, None, facts]}),
+        json.dumps({key: [lookups, text, ["bad facts"]]}),
+        json.dumps({key: [[["Mode", "Elsewhere"]], '{"planted": 1}', facts]}),  # stale name
+    ):
+        memo.write_text(damaged, encoding="utf-8")
+        assert built_text(current, memo) == expected
+    memo.write_text(json.dumps({key: [lookups, '{"planted": 1}', facts]}), encoding="utf-8")
+    assert '{"planted": 1}' in built_text(current, memo)  # a valid entry is taken as it is

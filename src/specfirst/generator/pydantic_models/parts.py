@@ -47,8 +47,8 @@ from specfirst.generator.schemas import (
 )
 from specfirst.loader import split_pointer
 
-PART_BYTES = 40_000  # aimed-for mean part size (JSON of its home schemas)
-MAX_PARTS = 64
+PART_BYTES = 10_000  # aimed-for mean part size (JSON of its home schemas)
+MAX_PARTS = 256
 # Below this, one run (adyen-checkout, 397 kB, differs when split: see docs/speed.md).
 MIN_BYTES = 600_000
 # Keywords that may stand beside a `$ref` without changing what the reference means to a class.

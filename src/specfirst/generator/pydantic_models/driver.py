@@ -3,9 +3,10 @@
 datamodel-code-generator is by far the slowest stage (about 17 s of CPU for GitHub's 1,463
 schemas), so a large document is generated in many small parts (`parts`), spread over worker
 processes (`worker`), one per core, and linked back into one module (`join`). Each part's module
-is cached by content (the exact part document, this package's code and the tools' versions), and
-so is the whole result: an edit to one schema re-runs only the part that is its home, and an
-edit that leaves the schemas alone runs nothing. The cache lives in the state folder
+is cached by content (the exact part document, this package's code and the tools' versions), with
+its linked form for the join, and so is the whole result: an edit to one schema re-runs only the
+part that is its home, and an edit that leaves the schemas alone runs nothing. The models
+document itself is built schema by schema, from a memo of the last run's (`document`). The cache lives in the state folder
 (`state.state_dir`), is bounded (`CACHE_MAX_ENTRIES`, `CACHE_MAX_BYTES`, least recently used
 first out) and written atomically, so concurrent or interrupted runs only ever see whole
 entries; deleting it is safe.

@@ -429,3 +429,35 @@ def test_the_memo_follows_edits_renames_and_damage(tmp_path: Path) -> None:
         assert built_text(current, memo) == expected
     memo.write_text(json.dumps({key: [lookups, '{"planted": 1}', facts]}), encoding="utf-8")
     assert '{"planted": 1}' in built_text(current, memo)  # a valid entry is taken as it is
+
+
+@pytest.mark.usefixtures("always_split")
+def test_edits_through_the_memo_and_kept_links_equal_a_cold_run(tmp_path: Path) -> None:
+    """The models stage's own path (`generate_models_module`: the memo of built schemas, the
+    part and linked-part caches) after a sequence of edits, in two orders, gives the bytes of a
+    cold run of the final contract."""
+    from specfirst.generator.pydantic_models.document import DocumentBuilder
+
+    def module(document: dict[str, Any], cache: Path | None) -> str:
+        memo = models.memo_path(cache, "contract") if cache is not None else None
+        builder = DocumentBuilder(plan_models(document), document, None, "snake_case", memo)
+        return models.generate_models_module(builder, "# head", cache).source
+
+    steps = [
+        *((component, edit) for _, component, edit in EDITS),
+        ("", lambda s: s.update({"-mode": {"type": "string"}})),  # renames `Mode`
+        (
+            "",
+            lambda s: s.update(Added={"properties": {"m": {"$ref": "#/components/schemas/Mode"}}}),
+        ),
+    ]
+    for order in (steps, [steps[i] for i in (4, 5, 0, 2, 1, 3)]):
+        current = load_contract(PARTS_FIXTURE).document
+        cache = tmp_path / f"cache-{len(list(tmp_path.iterdir()))}"
+        for component, edit in order:
+            schemas = current["components"]["schemas"]
+            edit(schemas[component] if component else schemas)
+            warm = module(current, cache)
+        assert list(cache.glob("*.link.json")), "no part was linked through the cache"
+        assert list(cache.glob("*.memo.json"))
+        assert warm == module(copy.deepcopy(current), None)

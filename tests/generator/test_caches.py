@@ -100,7 +100,7 @@ def test_state_goes_beside_the_project_or_to_the_user_cache(
 def test_an_operation_edit_does_not_even_build_the_models_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from specfirst.generator.schemas import ModelPlan
+    from specfirst.generator.pydantic_models.document import DocumentBuilder
 
     document = yaml.safe_load(CONTRACT.read_text())
     contract = tmp_path / "api.yaml"
@@ -111,7 +111,7 @@ def test_an_operation_edit_does_not_even_build_the_models_document(
     def no_build(*args: object, **kwargs: object) -> None:
         raise AssertionError("the models document was built")
 
-    monkeypatch.setattr(ModelPlan, "build", no_build)
+    monkeypatch.setattr(DocumentBuilder, "build", no_build)
     edit_operation(document)
     contract.write_text(yaml.safe_dump(document, sort_keys=False))
     assert pipeline.generate_package(contract, "zoo_api", tmp_path / "out").changed

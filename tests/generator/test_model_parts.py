@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -137,7 +138,7 @@ def test_part_count_depends_on_size_alone_and_doubles() -> None:
     assert model_parts.part_count(model_parts.MIN_BYTES - 1) == 1
     counts = [model_parts.part_count(size) for size in range(300_000, 9_000_000, 100_000)]
     assert counts == sorted(counts)
-    assert set(counts) <= {2**n for n in range(7)}
+    assert set(counts) <= {2**n for n in range(model_parts.MAX_PARTS.bit_length())}
     assert max(counts) == model_parts.MAX_PARTS
 
 
@@ -325,3 +326,138 @@ def test_an_unused_prestarted_worker_is_ended_and_a_dead_one_stands_in_for_nothi
     with pytest.raises(models.ModelGenerationError, match="exited with 1"):
         models.run_in_processes([document], dead)  # a fresh worker (also /bin/false) fails
     dead.close()
+
+
+@pytest.mark.usefixtures("always_split")
+def test_linked_parts_kept_in_the_cache_join_as_freshly_linked_ones(tmp_path: Path) -> None:
+    """Each part's linked module is kept beside its module; a join from kept ones (or from a
+    damaged entry, relinked) gives the bytes of a join that links every part afresh."""
+    document = models_document(CLASHES_FIXTURE)
+    parts = plan_parts(document)
+    sources = [models._run_datamodel_codegen(part.document) for part in parts]
+    keys = [models.cache_key(part.document) for part in parts]
+    fresh = models.join_part_sources(sources, parts)
+    assert fresh is not None
+    cache = tmp_path / "cache"
+    assert models.join_part_sources(sources, parts, cache, keys) == fresh
+    kept = sorted(cache.glob("*.link.json"))
+    assert len(kept) == len(set(zip(keys, (p.home for p in parts), strict=True)))
+    # The kept entries are what the second join reads: a wrong one would show in the output.
+    stamps = {path: path.stat().st_mtime_ns for path in kept}
+    assert models.join_part_sources(sources, parts, cache, keys) == fresh
+    assert all(path.stat().st_mtime_ns >= stamps[path] for path in kept)
+    kept[0].write_text("not json", encoding="utf-8")
+    assert models.join_part_sources(sources, parts, cache, keys) == fresh
+    # The join reads the kept entries (a valid but wrong one shows in its output).
+    [head, blocks, rebuilds, components] = json.loads(kept[0].read_text(encoding="utf-8"))
+    blocks.append(["Planted", "class Planted(ContractModel):\n    pass"])
+    kept[0].write_text(json.dumps([head, blocks, rebuilds, components]), encoding="utf-8")
+    planted = models.join_part_sources(sources, parts, cache, keys)
+    assert planted is not None
+    assert "class Planted(" in planted
+
+
+def built_text(document: dict[str, Any], memo: Path | None, keep: set[str] | None = None) -> str:
+    """The models document `DocumentBuilder` builds (with the memo at `memo`), as JSON."""
+    from specfirst.generator.pydantic_models.document import DocumentBuilder
+
+    return DocumentBuilder(plan_models(document), document, keep, "snake_case", memo).build().text
+
+
+@pytest.mark.parametrize("contract", FIXTURES, ids=lambda p: p.stem)
+def test_the_document_built_per_schema_is_plan_build_s_bytes(
+    contract: Path, tmp_path: Path
+) -> None:
+    document = load_contract(contract).document
+    expected = json.dumps(plan_models(document).build(document), ensure_ascii=False)
+    memo = tmp_path / "memo.json"
+    assert built_text(document, None) == expected
+    assert built_text(document, memo) == expected  # memo cold
+    assert memo.exists() or not document.get("components", {}).get("schemas")
+    assert built_text(document, memo) == expected  # memo warm
+    keep = set(list(document.get("components", {}).get("schemas") or {})[::2])
+    plan = plan_models(document)
+    assert built_text(document, memo, keep) == json.dumps(
+        plan.build(document, keep), ensure_ascii=False
+    )
+    # The parts planned from the kept facts are those planned from the built document.
+    from specfirst.generator.pydantic_models.document import DocumentBuilder
+
+    built = DocumentBuilder(plan_models(document), document, None, "snake_case", memo).build()
+    from_facts = model_parts.plan_parts_of(built.header, built.texts, built.facts, 0, 1)
+    assert from_facts == plan_parts(json.loads(expected), 0, 1)
+    assert [p.text for p in from_facts] == [
+        json.dumps(p.document, ensure_ascii=False) for p in from_facts
+    ]
+
+
+def test_the_memo_follows_edits_renames_and_damage(tmp_path: Path) -> None:
+    """After any sequence of edits (one renaming a class other schemas refer to), with the memo
+    warm, stale or damaged, the built document is `ModelPlan.build`'s; and the memo is read."""
+    current = load_contract(PARTS_FIXTURE).document
+    memo = tmp_path / "memo.json"
+    schemas = current["components"]["schemas"]
+    assert "Mode" in schemas
+    steps: list[Any] = [
+        lambda s: s["Mode"].update(description="edited"),
+        lambda s: s["Zoo"]["properties"].update(nickname={"type": "string"}),
+        # `-mode` sorts before `Mode` and has its class name: `Mode` becomes `Mode2`, and every
+        # schema that refers to `Mode` must be rewritten, though its own JSON did not change.
+        lambda s: s.update({"-mode": {"type": "string"}}),
+        lambda s: s.pop("-mode"),
+        lambda s: s["Zoo"]["properties"].pop("nickname"),
+    ]
+    renamed = False
+    for step in steps:
+        step(schemas)
+        plan = plan_models(current)
+        renamed = renamed or plan.class_names["Mode"] != "Mode"
+        assert built_text(current, memo) == json.dumps(plan.build(current), ensure_ascii=False)
+    assert renamed, "the fixture no longer renames Mode: the test checks nothing"
+    expected = json.dumps(plan_models(current).build(current), ensure_ascii=False)
+    entries = json.loads(memo.read_text(encoding="utf-8"))
+    key, (lookups, text, facts) = next(iter(entries.items()))
+    for damaged in (
+        "not json",
+        json.dumps([1, 2]),
+        json.dumps({key: "short"}),
+        json.dumps({key: [lookups, None, facts]}),
+        json.dumps({key: [lookups, text, ["bad facts"]]}),
+        json.dumps({key: [[["Mode", "Elsewhere"]], '{"planted": 1}', facts]}),  # stale name
+    ):
+        memo.write_text(damaged, encoding="utf-8")
+        assert built_text(current, memo) == expected
+    memo.write_text(json.dumps({key: [lookups, '{"planted": 1}', facts]}), encoding="utf-8")
+    assert '{"planted": 1}' in built_text(current, memo)  # a valid entry is taken as it is
+
+
+@pytest.mark.usefixtures("always_split")
+def test_edits_through_the_memo_and_kept_links_equal_a_cold_run(tmp_path: Path) -> None:
+    """The models stage's own path (`generate_models_module`: the memo of built schemas, the
+    part and linked-part caches) after a sequence of edits, in two orders, gives the bytes of a
+    cold run of the final contract."""
+    from specfirst.generator.pydantic_models.document import DocumentBuilder
+
+    def module(document: dict[str, Any], cache: Path | None) -> str:
+        memo = models.memo_path(cache, "contract") if cache is not None else None
+        builder = DocumentBuilder(plan_models(document), document, None, "snake_case", memo)
+        return models.generate_models_module(builder, "# head", cache).source
+
+    steps = [
+        *((component, edit) for _, component, edit in EDITS),
+        ("", lambda s: s.update({"-mode": {"type": "string"}})),  # renames `Mode`
+        (
+            "",
+            lambda s: s.update(Added={"properties": {"m": {"$ref": "#/components/schemas/Mode"}}}),
+        ),
+    ]
+    for order in (steps, [steps[i] for i in (4, 5, 0, 2, 1, 3)]):
+        current = load_contract(PARTS_FIXTURE).document
+        cache = tmp_path / f"cache-{len(list(tmp_path.iterdir()))}"
+        for component, edit in order:
+            schemas = current["components"]["schemas"]
+            edit(schemas[component] if component else schemas)
+            warm = module(current, cache)
+        assert list(cache.glob("*.link.json")), "no part was linked through the cache"
+        assert list(cache.glob("*.memo.json"))
+        assert warm == module(copy.deepcopy(current), None)

@@ -119,10 +119,11 @@ def _models_stage(
     """The model plan and the models module."""
     from specfirst.generator.build import plan_models
     from specfirst.generator.pydantic_models import ModelGenerationError
+    from specfirst.generator.pydantic_models.document import DocumentBuilder
     from specfirst.generator.pydantic_models.driver import (
         CACHE_SUBDIR,
         generate_models_module,
-        planned_inputs,
+        memo_path,
     )
     from specfirst.generator.render import make_header
     from specfirst.generator.schemas import operation_schemas
@@ -132,12 +133,11 @@ def _models_stage(
     head = make_header(contract.path.as_posix(), contract.sha256)
     keep = operation_schemas(document) if models == "operations" else None
     cache = state / CACHE_SUBDIR if state is not None else None
+    # The memo keeps each schema's rewritten copy, so an edit rewrites the schemas it touched.
+    memo = memo_path(cache, contract.path.resolve().as_posix()) if cache is not None else None
     try:
         module = generate_models_module(
-            lambda: plan.build(document, keep, field_names),
-            head,
-            cache,
-            planned_inputs(document, plan, keep, field_names) if cache is not None else None,
+            DocumentBuilder(plan, document, keep, field_names, memo), head, cache
         )
     except ModelGenerationError as exc:
         raise ModelsRefusedError(contract, plan.class_names, exc) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import json
 import keyword
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,13 +179,17 @@ class ModelPlan:
             "components": {"schemas": schemas},
         }
 
-    def _rewrite(self, schema: Any) -> Any:
+    def _rewrite(self, schema: Any, names: Mapping[str, str] | None = None) -> Any:
+        """`schema` as datamodel-code-generator gets it. `names`: where the class names are read
+        (`class_names` by default; `pydantic_models.document` passes a mapping that records
+        which names a schema read, to keep its rewritten copy for as long as they hold)."""
+        names = self.class_names if names is None else names
         # x-… that datamodel-code-generator would trust or trip on, and malformed `type`s, go
         result = cleaned_copy(schema)
         for node in walk_objects(result):
             ref = node.get("$ref")
             if isinstance(ref, str):
-                node["$ref"] = self._renamed_ref(ref)
+                node["$ref"] = self._renamed_ref(ref, names)
             pattern = node.get("pattern")
             if isinstance(pattern, str):
                 node["pattern"] = ecma_to_python(pattern)
@@ -195,19 +199,19 @@ class ModelPlan:
             mapping = discriminator.get("mapping") if isinstance(discriminator, dict) else None
             if isinstance(mapping, dict):
                 for tag, target in mapping.items():
-                    if isinstance(target, str) and target in self.class_names:
+                    if isinstance(target, str) and target in names:
                         target = SCHEMA_PREFIX + escape_pointer_token(target)  # a bare name
                     if isinstance(target, str):
-                        mapping[tag] = self._renamed_ref(target)
+                        mapping[tag] = self._renamed_ref(target, names)
         return result
 
-    def _renamed_ref(self, ref: str) -> str:
+    def _renamed_ref(self, ref: str, names: Mapping[str, str]) -> str:
         if not ref.startswith(SCHEMA_PREFIX):
             return ref
         tokens = split_pointer(ref[len("#") :])
-        if len(tokens) < 3 or tokens[2] not in self.class_names:
+        if len(tokens) < 3 or tokens[2] not in names:
             return ref
-        tokens[2] = self.mark + self.class_names[tokens[2]]
+        tokens[2] = self.mark + names[tokens[2]]
         return "#" + "".join("/" + escape_pointer_token(t) for t in tokens)
 
 

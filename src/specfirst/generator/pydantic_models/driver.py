@@ -3,9 +3,10 @@
 datamodel-code-generator is by far the slowest stage (about 17 s of CPU for GitHub's 1,463
 schemas), so a large document is generated in many small parts (`parts`), spread over worker
 processes (`worker`), one per core, and linked back into one module (`join`). Each part's module
-is cached by content (the exact part document, this package's code and the tools' versions), and
-so is the whole result: an edit to one schema re-runs only the part that is its home, and an
-edit that leaves the schemas alone runs nothing. The cache lives in the state folder
+is cached by content (the exact part document, this package's code and the tools' versions), with
+its linked form for the join, and so is the whole result: an edit to one schema re-runs only the
+part that is its home, and an edit that leaves the schemas alone runs nothing. The models
+document itself is built schema by schema, from a memo of the last run's (`document`). The cache lives in the state folder
 (`state.state_dir`), is bounded (`CACHE_MAX_ENTRIES`, `CACHE_MAX_BYTES`, least recently used
 first out) and written atomically, so concurrent or interrupted runs only ever see whole
 entries; deleting it is safe.
@@ -27,10 +28,9 @@ import sys
 import tempfile
 import tokenize
 import warnings
-from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specfirst.errors import SpecfirstError
 from specfirst.generator import string_keywords
@@ -39,8 +39,11 @@ from specfirst.generator.pydantic_models.scalar_items import inline_scalar_items
 from specfirst.generator.pydantic_models.variant_names import restore_variant_names
 from specfirst.generator.schemas import FIELD_NAMES_KEY, MARK_KEY
 
+if TYPE_CHECKING:
+    from specfirst.generator.pydantic_models.document import DocumentBuilder, ModelsDocument
+
 CACHE_SUBDIR = "models-cache"
-CACHE_MAX_ENTRIES = 1024  # parts and whole documents; the least recently used go first
+CACHE_MAX_ENTRIES = 2048  # parts, their linked modules, whole documents; least recently used out
 CACHE_MAX_BYTES = 256 * 1024 * 1024
 _HEADER_SLOT = "# specfirst: generated-file header"
 # Every object model's base (`specfirst_runtime.models`): validated by alias, built by name.
@@ -66,7 +69,7 @@ _DMCG_MARKER = re.compile(r"#?-?datamodel-code-generator-#-(?:[\w-]*?-#-special-
 
 
 def generate_models(
-    document: dict[str, Any],
+    document: dict[str, Any] | ModelsDocument,
     header: str,
     cache_dir: Path | None = None,
     worker: PrestartedWorker | None = None,
@@ -79,12 +82,17 @@ def generate_models(
     and `1` for a boolean; readOnly/writeOnly split request and response variants; discriminators
     become tagged unions. `worker`: a worker process already started (see `PrestartedWorker`).
     """
-    if not document["components"]["schemas"]:
+    from specfirst.generator.pydantic_models.document import ModelsDocument
+
+    models = (
+        document if isinstance(document, ModelsDocument) else ModelsDocument.from_document(document)
+    )
+    if not models.texts:
         return f"{header}\n\nfrom __future__ import annotations\n"
-    key = cache_key(document)
+    key = text_key(models.text)
     body = _read_cache(cache_dir, key) if cache_dir is not None else None
     if body is None:
-        body = enums_before_defaults(_models_source(document, cache_dir, worker))
+        body = enums_before_defaults(_models_source(models, cache_dir, worker))
         if cache_dir is not None:
             _write_cache(cache_dir, key, body)
             _evict(cache_dir)
@@ -92,27 +100,24 @@ def generate_models(
 
 
 def generate_models_module(
-    build: Callable[[], dict[str, Any]],
-    header: str,
-    cache_dir: Path | None = None,
-    inputs: str | None = None,
+    builder: DocumentBuilder, header: str, cache_dir: Path | None = None
 ) -> ModelsModule:
-    """`generate_models` of the document `build()` makes, as the typed result the view builder
-    reads. `inputs`: a text that determines that document (`planned_inputs`); when the cache
-    has a module under it, the document is not even built (about a second on GitHub's)."""
+    """`generate_models` of the document `builder` builds, as the typed result the view
+    builder reads. When the cache has a module under the builder's `inputs()` (everything the
+    build reads), the document is not even built."""
     alias = None
-    if inputs is not None and cache_dir is not None:
+    if cache_dir is not None:
         digest = hashlib.sha256(f"inputs\0{_code_fingerprint()}\0".encode())
-        alias = digest.hexdigest() + hashlib.sha256(inputs.encode()).hexdigest()[:16]
+        alias = digest.hexdigest() + builder.inputs()[:16]
         body = _read_cache(cache_dir, alias)
         if body is not None:
             return ModelsModule.from_source(body.replace(_HEADER_SLOT, header, 1))
     # Some part will likely run: a worker starts now, and is ready when the parts are known.
     from specfirst.generator.pydantic_models.parts import MIN_BYTES
 
-    worker = PrestartedWorker.start() if inputs is not None and len(inputs) > MIN_BYTES else None
+    worker = PrestartedWorker.start() if alias is not None and builder.size > MIN_BYTES else None
     try:
-        source = generate_models(build(), _HEADER_SLOT, cache_dir, worker)
+        source = generate_models(builder.build(), _HEADER_SLOT, cache_dir, worker)
     finally:
         if worker is not None:
             worker.close()
@@ -121,44 +126,26 @@ def generate_models_module(
     return ModelsModule.from_source(source.replace(_HEADER_SLOT, header, 1))
 
 
-def planned_inputs(
-    document: dict[str, Any], plan: Any, keep: set[str] | None, field_names: str = "snake_case"
-) -> str:
-    """Everything `ModelPlan.build` reads: the component schemas, the hoisted inline schemas
-    with their names, the class names, the model scope and how fields are named (the code is in
-    the cache key)."""
-    from specfirst.loader import split_pointer
+def memo_path(cache_dir: Path, scope: str) -> Path:
+    """The memo of built schemas (`document.DocumentBuilder`) for one contract (`scope`, its
+    path: a name only, so two contracts of one project keep a memo each)."""
+    from specfirst.generator.pydantic_models.document import MEMO_SUFFIX
 
-    hoisted = []
-    for pointer, name in plan.hoisted.items():
-        node: Any = document
-        for token in split_pointer(pointer):
-            node = node[int(token)] if isinstance(node, list) else node[token]
-        hoisted.append([pointer, name, node])
-    return json.dumps(
-        [
-            document.get("openapi"),
-            (document.get("components") or {}).get("schemas") or {},
-            hoisted,
-            plan.class_names,
-            sorted(keep) if keep is not None else None,
-            field_names,
-        ],
-        ensure_ascii=False,
-    )
+    name = hashlib.sha256(f"memo\0{_code_fingerprint()}\0{scope}".encode()).hexdigest()
+    return cache_dir / f"{name}{MEMO_SUFFIX}"
 
 
 def _models_source(
-    document: dict[str, Any], cache_dir: Path | None, worker: PrestartedWorker | None = None
+    models: ModelsDocument, cache_dir: Path | None, worker: PrestartedWorker | None = None
 ) -> str:
     """datamodel-code-generator's module for the document: in parts when it is large (see
     `parts`), each part cached on its own; in one run otherwise, or when the join refuses."""
-    from specfirst.generator.pydantic_models.parts import plan_parts
+    from specfirst.generator.pydantic_models.parts import plan_parts_of
 
-    parts = plan_parts(document)
+    parts = plan_parts_of(models.header, models.texts, models.facts)
     if not parts:
-        return _run_datamodel_codegen(document)
-    keys = [cache_key(part.document) for part in parts]
+        return _run_datamodel_codegen(models.document)
+    keys = [text_key(part.text) for part in parts]
     sources = [_read_cache(cache_dir, k) if cache_dir is not None else None for k in keys]
     # Parts with the same document (the members of one discriminator, say) run once.
     missing = list(dict.fromkeys(keys[i] for i, source in enumerate(sources) if source is None))
@@ -172,26 +159,49 @@ def _models_source(
             )
         )
     except (ModelGenerationError, OSError):  # a part failed, or no worker: one run says why
-        return _run_datamodel_codegen(document)
+        return _run_datamodel_codegen(models.document)
     for key, source in fresh.items():
         if cache_dir is not None:
             _write_cache(cache_dir, key, source)
     sources = [fresh[k] if s is None else s for k, s in zip(keys, sources, strict=True)]
-    joined = join_part_sources([s for s in sources if s is not None], parts)
-    return joined if joined is not None else _run_datamodel_codegen(document)
+    joined = join_part_sources([s for s in sources if s is not None], parts, cache_dir, keys)
+    return joined if joined is not None else _run_datamodel_codegen(models.document)
 
 
-def join_part_sources(sources: list[str], parts: list[Any]) -> str | None:
+def join_part_sources(
+    sources: list[str],
+    parts: list[Any],
+    cache_dir: Path | None = None,
+    keys: list[str] | None = None,
+) -> str | None:
     """The parts' modules as one (`join`), told which schemas each part is the home of and
-    which it holds (names without the mark)."""
-    from specfirst.generator.pydantic_models.join import join_modules
+    which it holds (names without the mark). With `cache_dir` and the parts' cache `keys`, each
+    part's linked module (`join.link_part`, a function of its module and home alone) is kept
+    beside the module: an edit relinks only the parts it re-ran."""
+    from specfirst.generator.pydantic_models.join import LinkedPart, join_linked, link_part
 
-    homes, held = [], []
-    for part in parts:
-        mark = part.document.get("info", {}).get(MARK_KEY, "")
-        homes.append({name.removeprefix(mark) for name in part.home})
-        held.append({name.removeprefix(mark) for name in part.document["components"]["schemas"]})
-    return join_modules(sources, homes, held)
+    linked = []
+    for index, (source, part) in enumerate(zip(sources, parts, strict=True)):
+        mark = part.mark
+        home = {name.removeprefix(mark) for name in part.home}
+        link_key = None
+        if cache_dir is not None and keys is not None:
+            digest = hashlib.sha256(f"link\0{keys[index]}\0".encode())
+            digest.update("\0".join(sorted(home)).encode())
+            link_key = digest.hexdigest()
+            text = _read_cache(cache_dir, link_key, _LINKED_SUFFIX)
+            module = LinkedPart.from_json(text) if text is not None else None
+            if module is not None:
+                linked.append(module)
+                continue
+        held = {name.removeprefix(mark) for name in part.held}
+        module = link_part(source, home, held)
+        if module is None:
+            return None
+        if link_key is not None and cache_dir is not None:
+            _write_cache(cache_dir, link_key, module.to_json(), _LINKED_SUFFIX)
+        linked.append(module)
+    return join_linked(linked)
 
 
 def usable_cores() -> int:
@@ -589,8 +599,13 @@ def cache_key(document: dict[str, Any]) -> str:
     """Changes with the document (key order included: it orders the classes), the code of this
     package (options, how documents are split and joined, our passes), the planner, and the
     versions of the tools that shape the output."""
+    return text_key(json.dumps(document, ensure_ascii=False))
+
+
+def text_key(text: str) -> str:
+    """`cache_key` of the document whose `json.dumps(..., ensure_ascii=False)` is `text`."""
     digest = hashlib.sha256(_code_fingerprint().encode())
-    digest.update(json.dumps(document, ensure_ascii=False).encode())
+    digest.update(text.encode())
     return digest.hexdigest()
 
 
@@ -614,26 +629,39 @@ def _code_fingerprint() -> str:
     return _FINGERPRINT[0]
 
 
-def _read_cache(folder: Path, key: str) -> str | None:
-    path = folder / f"{key}.py"
+# A part's linked module (`join_part_sources`) is kept beside the part's module, as JSON.
+_LINKED_SUFFIX = ".link.json"
+
+
+def _read_cache(folder: Path, key: str, suffix: str = ".py") -> str | None:
+    text = read_entry(folder / f"{key}{suffix}")
+    return text if text is None or suffix != ".py" or text.startswith(_HEADER_SLOT) else None
+
+
+def read_entry(path: Path) -> str | None:
+    """A cache entry's text (None when there is none), marked as just used."""
     try:
         text = path.read_text(encoding="utf-8")
         os.utime(path)  # last use decides what is evicted
     except OSError:
         return None
-    return text if text.startswith(_HEADER_SLOT) else None
+    return text
 
 
-def _write_cache(folder: Path, key: str, body: str) -> None:
+def _write_cache(folder: Path, key: str, body: str, suffix: str = ".py") -> None:
+    write_entry(folder / f"{key}{suffix}", body)
+
+
+def write_entry(path: Path, body: str) -> None:
     """Atomic (a temporary file renamed into place, so readers see a whole entry or none) and
     best effort: a read-only or full disk only costs the next run its speed."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(body)
-            os.replace(temporary, folder / f"{key}.py")
+            os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -645,7 +673,7 @@ def _evict(folder: Path) -> None:
     """Keep the cache within `CACHE_MAX_ENTRIES` and `CACHE_MAX_BYTES`, newest uses first."""
     try:
         entries = []
-        for path in folder.glob("*.py"):
+        for path in [*folder.glob("*.py"), *folder.glob("*.json")]:  # links and memos too
             try:
                 stat = path.stat()
             except OSError:

@@ -22,6 +22,7 @@ is refused (`None`), and the caller generates the document in one run.
 from __future__ import annotations
 
 import io
+import json
 import re
 import tokenize
 from collections.abc import Iterable
@@ -40,11 +41,29 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass
-class _Module:
+class LinkedPart:
+    """A part's module as the join reads it: its head, its top-level blocks, its trailing
+    rebuilds, and which blocks are its home components' classes."""
+
     head: list[str]
     blocks: dict[str, str]  # class or alias name → its text, in order
     rebuilds: list[str]  # names with a trailing `X.model_rebuild()`
     components: set[str] = field(default_factory=set)  # names that are component classes here
+
+    def to_json(self) -> str:
+        return json.dumps(
+            [self.head, list(self.blocks.items()), self.rebuilds, sorted(self.components)],
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> LinkedPart | None:
+        """The part `to_json` wrote; None for any other text."""
+        try:
+            head, blocks, rebuilds, components = json.loads(text)
+            return cls(head, dict(blocks), rebuilds, set(components))
+        except (ValueError, TypeError):
+            return None
 
 
 def join_modules(sources: list[str], homes: list[set[str]], held: list[set[str]]) -> str | None:
@@ -54,13 +73,31 @@ def join_modules(sources: list[str], homes: list[set[str]], held: list[set[str]]
     inline classes only they used, so every class comes from its home part."""
     modules = []
     for source, home, names in zip(sources, homes, held, strict=True):
-        module = _split_module(source)
+        module = link_part(source, home, names)
         if module is None:
             return None
-        module.components = {n for n in module.blocks if _owner(n, names) in home}
-        foreign = {n for n in module.blocks if _owner(n, names) not in (None, *home)}
-        _drop(module, foreign)
         modules.append(module)
+    return join_linked(modules)
+
+
+def link_part(source: str, home: set[str], held: set[str]) -> LinkedPart | None:
+    """What the join takes from one part's module (`join_modules`): a function of the module
+    and of the part's home and held schemas alone, so it can be kept with the part (the
+    driver caches it beside the module). None: a layout the join does not know."""
+    module = _split_module(source)
+    if module is None:
+        return None
+    module.components = {n for n in module.blocks if _owner(n, held) in home}
+    foreign = {n for n in module.blocks if _owner(n, held) not in (None, *home)}
+    _drop(module, foreign)
+    return module
+
+
+def join_linked(modules: list[LinkedPart]) -> str | None:
+    """The parts' linked modules (`link_part`, in part order) as one module; None when they do
+    not fit together. The modules are renamed in place."""
+    if not modules:
+        return None
     plain_heads = {
         tuple(line for line in m.head if line and not _IMPORT.match(line)) for m in modules
     }
@@ -86,7 +123,7 @@ def _owner(name: str, held: set[str]) -> str | None:
     return base if base in held else None
 
 
-def _drop(module: _Module, dropped: set[str]) -> None:
+def _drop(module: LinkedPart, dropped: set[str]) -> None:
     """Remove `dropped` and the inline classes that only they use."""
     if not dropped:
         return
@@ -102,7 +139,7 @@ def _drop(module: _Module, dropped: set[str]) -> None:
     module.blocks = {n: t for n, t in module.blocks.items() if n in needed}
 
 
-def _conflicts(modules: list[_Module]) -> list[tuple[int, int, str]]:
+def _conflicts(modules: list[LinkedPart]) -> list[tuple[int, int, str]]:
     """(earlier part, later part, name) for each name two parts define differently."""
     seen: dict[str, int] = {}
     found = []
@@ -130,7 +167,7 @@ def fresh_name(name: str, taken: set[str]) -> str:
     return f"{stem}{number}"
 
 
-def _rename(module: _Module, old: str, new: str) -> None:
+def _rename(module: LinkedPart, old: str, new: str) -> None:
     blocks = {}
     for name, text in module.blocks.items():
         blocks[new if name == old else name] = rename_identifier(text, old, new)
@@ -145,7 +182,7 @@ def rename_identifier(text: str, old: str, new: str) -> str:
     enum member or keyword argument (a name followed by `:` or `=`), except the definition.
     Only a text that spells `old` as a whole word can name it (`Type`, not `ContentType`): the
     others are given back untokenized."""
-    if not re.search(rf"(?<!\w){re.escape(old)}(?!\w)", text):
+    if old not in text or not re.search(rf"(?<!\w){re.escape(old)}(?!\w)", text):
         return text
     tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     lines = text.split("\n")
@@ -191,7 +228,7 @@ def _starts_item(before: tokenize.TokenInfo | None) -> bool:
     )
 
 
-def _render(modules: list[_Module]) -> str:
+def _render(modules: list[LinkedPart]) -> str:
     imports: dict[str, list[str]] = {}
     for module in modules:
         for line in module.head:
@@ -247,7 +284,7 @@ def _bases_first(blocks: dict[str, str]) -> dict[str, str]:
     return ordered
 
 
-def _split_module(source: str) -> _Module | None:
+def _split_module(source: str) -> LinkedPart | None:
     starts = list(DEFINITION.finditer(source))
     if not starts:
         return None
@@ -277,4 +314,4 @@ def _split_module(source: str) -> _Module | None:
         if name in blocks:
             return None
         blocks[name] = "\n".join(body).rstrip()
-    return _Module(head, blocks, rebuilds)
+    return LinkedPart(head, blocks, rebuilds)

@@ -23,7 +23,7 @@ holds what shapes it:
   *stub* (`{}` gives `class X(RootModel[Any])`). The join drops stubs, and the copies of schemas
   that have another home, so every class comes from its home part.
 
-On GitHub's document, 64 parts hold 1.1 times the schema bytes of one run (no part above 150 kB).
+On GitHub's document, 256 parts hold 1.34 times the schema bytes of one run (none above 140 kB).
 Classes of inline schemas are named in the order datamodel-code-generator meets them, so two
 parts can give different classes one name: `join` links the parts' modules like object files.
 When it cannot, the caller generates the whole document in one run, so a refused join only
@@ -34,19 +34,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from specfirst.generator.schemas import (
     MARK_KEY,
     SCHEMA_PREFIX,
+    _read_write_and_refs,
     reachable,
-    splitting_components,
 )
 from specfirst.loader import split_pointer
 
-PART_BYTES = 40_000  # aimed-for mean part size (JSON of its home schemas)
-MAX_PARTS = 64
+PART_BYTES = 10_000  # aimed-for mean part size (JSON of its home schemas)
+MAX_PARTS = 256
 # Below this, one run (adyen-checkout, 397 kB, differs when split: see docs/speed.md).
 MIN_BYTES = 600_000
 # Keywords that may stand beside a `$ref` without changing what the reference means to a class.
@@ -73,9 +75,97 @@ _COMBINERS = frozenset({"oneOf", "anyOf", "allOf"})
 class Part:
     """One document for datamodel-code-generator, and what each of its schemas is to the join."""
 
-    document: dict[str, Any]
+    text: str  # the document as JSON (`json.dumps(document, ensure_ascii=False)`)
     home: frozenset[str]  # schema names (as in the models document) whose classes come from here
     stubs: frozenset[str]  # names put in as `{}`: only referred to
+    held: tuple[str, ...] = ()  # every schema name in the document, in its order
+    mark: str = ""  # the models document's `MARK_KEY`
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(self.text)
+        return document
+
+
+@dataclass(frozen=True)
+class SchemaFacts:
+    """What planning the parts reads of one schema of the models document (`schema_facts`): a
+    function of that schema alone, so it can be kept with it (`document`)."""
+
+    size: int  # len(json.dumps(schema)): the part count follows the sum
+    read_write: bool  # a readOnly/writeOnly node
+    refs: tuple[str, ...]  # the schemas its `$ref`s point at or into
+    leaks: bool  # its default or nullability is copied into referring fields
+    targets: tuple[tuple[str, bool], ...]  # (`$ref` target, needed whole whatever it is)
+    discriminated: tuple[str, ...]  # members of the discriminators it holds
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.size,
+            self.read_write,
+            list(self.refs),
+            self.leaks,
+            [list(t) for t in self.targets],
+            list(self.discriminated),
+        ]
+
+    @classmethod
+    def from_json(cls, data: Any) -> SchemaFacts:
+        size, read_write, refs, leaks, targets, discriminated = data
+        return cls(
+            int(size),
+            bool(read_write),
+            tuple(refs),
+            bool(leaks),
+            tuple((str(t), bool(w)) for t, w in targets),
+            tuple(discriminated),
+        )
+
+
+def schema_facts(schema: Any) -> SchemaFacts:
+    read_write, refs = _read_write_and_refs(schema)
+    targets: dict[tuple[str, bool], None] = {}
+    discriminated: dict[str, None] = {}
+
+    def visit(node: Any, in_all_of: bool) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item, in_all_of)
+            return
+        if not isinstance(node, dict):
+            return
+        ref = node.get("$ref")
+        target = _target(ref) if isinstance(ref, str) else None
+        if target is not None:
+            plain = node.keys() <= _ANNOTATIONS
+            targets[(target, not plain or in_all_of)] = None
+        discriminator = node.get("discriminator")
+        if isinstance(discriminator, dict):
+            discriminated.update(dict.fromkeys(sorted(_discriminated(node, discriminator))))
+        for key, value in node.items():
+            if isinstance(value, dict | list):
+                # A union inside an `allOf` member is merged with it: its members too are
+                # needed whole. Below a property or an item, a new schema starts.
+                visit(value, key == "allOf" or (in_all_of and key in _COMBINERS))
+
+    visit(schema, False)
+    return SchemaFacts(
+        len(json.dumps(schema)),
+        read_write,
+        tuple(sorted(refs)),
+        _leaks_into_referrers(schema),
+        tuple(targets),
+        tuple(discriminated),
+    )
+
+
+def document_text(header: dict[str, Any], schemas: Iterable[tuple[str, str]]) -> str:
+    """`json.dumps({**header, "components": {"schemas": ...}}, ensure_ascii=False)`, from the
+    schemas' JSON texts (`header` has no `components`)."""
+    body = ", ".join(f"{json.dumps(name, ensure_ascii=False)}: {text}" for name, text in schemas)
+    components = f'"components": {{"schemas": {{{body}}}}}'
+    head = json.dumps(header, ensure_ascii=False)
+    return f"{head[:-1]}, {components}}}" if header else f"{{{components}}}"
 
 
 def part_count(
@@ -102,14 +192,31 @@ def plan_parts(
 ) -> list[Part]:
     """Parts to generate separately, or `[]` when the document is better done in one run."""
     schemas: dict[str, Any] = document["components"]["schemas"]
-    total = sum(len(json.dumps(schema)) for schema in schemas.values())
-    count = part_count(total, min_bytes, part_bytes)
-    if count == 1 or len(schemas) < 2:
+    return plan_parts_of(
+        {key: value for key, value in document.items() if key != "components"},
+        {name: json.dumps(schema, ensure_ascii=False) for name, schema in schemas.items()},
+        {name: schema_facts(schema) for name, schema in schemas.items()},
+        min_bytes,
+        part_bytes,
+    )
+
+
+def plan_parts_of(
+    header: dict[str, Any],
+    texts: dict[str, str],
+    facts: dict[str, SchemaFacts],
+    min_bytes: int | None = None,
+    part_bytes: int | None = None,
+) -> list[Part]:
+    """`plan_parts` of the document `document_text(header, texts)`, whose schemas have the
+    `facts` (`schema_facts`): what is kept per schema is all it reads."""
+    count = part_count(sum(f.size for f in facts.values()), min_bytes, part_bytes)
+    if count == 1 or len(texts) < 2:
         return []
-    mark = document.get("info", {}).get(MARK_KEY, "")
-    strong, weak = _edges(schemas)
+    mark = header.get("info", {}).get(MARK_KEY, "")
+    strong, weak = _edges(facts)
     buckets: list[list[str]] = [[] for _ in range(count)]
-    for name in schemas:
+    for name in texts:
         buckets[home_of(name.removeprefix(mark), count)].append(name)
     parts = []
     for home in buckets:
@@ -117,62 +224,44 @@ def plan_parts(
             continue
         real = reachable(home, strong)
         stubs = {t for n in real for t in weak[n]} - real
-        part_schemas = {
-            name: (schema if name in real else {})
-            for name, schema in schemas.items()
-            if name in real or name in stubs
-        }
-        parts.append(
-            Part(
-                {
-                    **{key: value for key, value in document.items() if key != "components"},
-                    "components": {"schemas": part_schemas},
-                },
-                frozenset(home),
-                frozenset(stubs),
-            )
-        )
+        held = tuple(name for name in texts if name in real or name in stubs)
+        text = document_text(header, ((n, texts[n] if n in real else "{}") for n in held))
+        parts.append(Part(text, frozenset(home), frozenset(stubs), held, mark))
     return parts
 
 
-def _edges(schemas: dict[str, Any]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+def _edges(facts: dict[str, SchemaFacts]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """name → the schemas its class needs whole (strong), and those it only names (weak)."""
     # Targets whose class a reference cannot stand in for by name alone: datamodel-code-generator
     # reads a target's default and nullability into the referring field.
-    splitting = splitting_components(schemas) | {
-        name for name, schema in schemas.items() if _leaks_into_referrers(schema)
-    }
-    strong: dict[str, set[str]] = {name: set() for name in schemas}
-    weak: dict[str, set[str]] = {name: set() for name in schemas}
-
-    def visit(name: str, node: Any, in_all_of: bool) -> None:
-        if isinstance(node, list):
-            for item in node:
-                visit(name, item, in_all_of)
-            return
-        if not isinstance(node, dict):
-            return
-        ref = node.get("$ref")
-        target = _target(ref) if isinstance(ref, str) else None
-        if target in strong:
-            plain = node.keys() <= _ANNOTATIONS
-            (weak if plain and not in_all_of and target not in splitting else strong)[name].add(
-                target
-            )
-        discriminator = node.get("discriminator")
-        if isinstance(discriminator, dict):
-            for member in _discriminated(node, discriminator) & strong.keys():
+    splitting = _splitting(facts) | {name for name, fact in facts.items() if fact.leaks}
+    strong: dict[str, set[str]] = {name: set() for name in facts}
+    weak: dict[str, set[str]] = {name: set() for name in facts}
+    for name, fact in facts.items():
+        for target, whole in fact.targets:
+            if target in strong:
+                (strong if whole or target in splitting else weak)[name].add(target)
+        for member in fact.discriminated:
+            if member in strong:
                 strong[name].add(member)
                 strong[member].add(name)
-        for key, value in node.items():
-            if isinstance(value, dict | list):
-                # A union inside an `allOf` member is merged with it: its members too are
-                # needed whole. Below a property or an item, a new schema starts.
-                visit(name, value, key == "allOf" or (in_all_of and key in _COMBINERS))
-
-    for name, schema in schemas.items():
-        visit(name, schema, False)
     return strong, weak
+
+
+def _splitting(facts: dict[str, SchemaFacts]) -> set[str]:
+    """`schemas.splitting_components` of the schemas, from their facts."""
+    splitting = {name for name, fact in facts.items() if fact.read_write}
+    users: dict[str, set[str]] = {}
+    for name, fact in facts.items():
+        for target in fact.refs:
+            users.setdefault(target, set()).add(name)
+    pending = list(splitting)
+    while pending:
+        for user in users.get(pending.pop(), ()):
+            if user not in splitting:
+                splitting.add(user)
+                pending.append(user)
+    return splitting
 
 
 def _leaks_into_referrers(schema: Any) -> bool:

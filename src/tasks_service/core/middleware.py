@@ -74,7 +74,7 @@ class RequestContextMiddleware:
         client = scope.get("client")
         id_token = context.request_id.set(rid)
         addr_token = context.client_address.set(client[0] if client else "unknown")
-        db_session = context.RequestSession()
+        db_session = context.RequestSession(scope)
         session_token = context.request_session.set(db_session)
         rid_bytes = rid.encode("latin-1")
         status = 500

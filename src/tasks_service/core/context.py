@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 class RequestSession:
     """The one read connection of a request, shared by the token verifier and the service, and
     an ORM session on it when a read needs one: opened on first use (`Deps.read_connection`,
-    `Deps.reading`), closed by the request middleware when the request ends.
+    `Deps.reading`), closed by the request middleware when the response starts (and again at
+    the end of the request, should anything open it after that).
 
     `scope` is the request's ASGI scope (routing adds `route` and `path_params` to it before
     the verifier runs); `read_ahead` holds rows read together with the verifier's statement for

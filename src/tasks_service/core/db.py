@@ -6,7 +6,8 @@ a free connection. SQLite: the busy timeout. A dependency that does not answer w
 raises a driver error, which `tasks_service.errors` answers 503.
 
 The pool is fixed (`database_pool_size` connections, `database_max_overflow` more, 0 by
-default: no connections opened and closed under load). At checkout a pooled connection is
+default: no connections opened and closed under load) and fair (`core.pool`: connections are
+handed out first come, first served, so no request is passed over while it waits). At checkout a pooled connection is
 replaced when the driver knows it closed (asyncpg, no round trip) and pinged only when it sat
 unused for over `IDLE_PING_SECONDS` (`ping_when_idle`), instead of on every checkout
 (`pool_pre_ping` costs three round trips per checkout on asyncpg); a connection that breaks
@@ -37,6 +38,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from tasks_service.core.config import Settings
+from tasks_service.core.pool import FairAsyncQueuePool
 from tasks_service.core.sqlite_driver import one_hop_dbapi
 
 IDLE_PING_SECONDS = 1.0
@@ -52,6 +54,7 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
         memory = not path or path == ":memory:" or "mode=memory" in url
         if not memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["poolclass"] = FairAsyncQueuePool
             kwargs["pool_size"] = settings.database_pool_size
             kwargs["max_overflow"] = settings.database_max_overflow
             kwargs["pool_timeout"] = settings.database_pool_timeout_seconds
@@ -59,6 +62,7 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
         if url.startswith("sqlite+aiosqlite"):
             kwargs["module"] = one_hop_dbapi()  # a statement in one hop to the driver's thread
     else:
+        kwargs["poolclass"] = FairAsyncQueuePool
         kwargs["pool_size"] = settings.database_pool_size
         kwargs["max_overflow"] = settings.database_max_overflow
         kwargs["pool_timeout"] = settings.database_pool_timeout_seconds

@@ -181,6 +181,17 @@ def _no_account_lookup(_app: Any) -> None:
     try:  # the verifier's one query of revocations and account state, where that exists
         revocations = importlib.import_module("tasks_service.repositories.revocations")
         revocations.account_unless_revoked = active
+        if hasattr(revocations, "account_and_task_unless_revoked"):  # with a task read ahead
+            tasks = importlib.import_module("tasks_service.repositories.tasks")
+
+            async def active_and_task(
+                connection: Any, user_id: Any, _jti: Any, _sid: Any, task_id: Any
+            ) -> Any:
+                return await active(connection, user_id), await tasks.read(
+                    connection, user_id, task_id
+                )
+
+            revocations.account_and_task_unless_revoked = active_and_task
     except ImportError:
         importlib.import_module("tasks_service.repositories.users").get = active
 

@@ -63,8 +63,8 @@ class Deps:
     @asynccontextmanager
     async def read_connection(self) -> AsyncIterator[AsyncConnection]:
         """A connection for plain (Core) reads: the request's own (opened here on first use,
-        closed by the request middleware at the end), or outside a request one closed on
-        leaving. The hot path (verifier, GET of a task, a list page) reads only through it: no
+        given back by the request middleware when the response starts), or outside a request
+        one closed on leaving. The hot path (verifier, GET of a task, a list page) reads only through it: no
         ORM session is made for them."""
         scope = context.request_session.get()
         if scope is None:

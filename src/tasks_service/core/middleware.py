@@ -74,7 +74,7 @@ class RequestContextMiddleware:
         client = scope.get("client")
         id_token = context.request_id.set(rid)
         addr_token = context.client_address.set(client[0] if client else "unknown")
-        db_session = context.RequestSession()
+        db_session = context.RequestSession(scope)
         session_token = context.request_session.set(db_session)
         rid_bytes = rid.encode("latin-1")
         status = 500
@@ -87,6 +87,10 @@ class RequestContextMiddleware:
                 started = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid_bytes)]
+                # The response is made: its read connection goes back to the pool now, not
+                # after the body is written to a slow client and the access line is logged
+                # (under load, requests wait for a pooled connection; they wait less so).
+                await _close_quietly(db_session)
             await send(message)
 
         try:
@@ -148,9 +152,10 @@ class RequestContextMiddleware:
 
 
 async def _close_quietly(db_session: context.RequestSession) -> None:
-    """End the request's read connection and session (outside the deadline, shielded from
-    cancellation: the connection goes back to the pool, or is invalidated by SQLAlchemy if it
-    broke). The response is already sent, so a failure here is only logged."""
+    """End the request's read connection and session (shielded from cancellation: the
+    connection goes back to the pool, or is invalidated by SQLAlchemy if it broke), when the
+    response starts and again (if something opened it since) when the request ends. The
+    response is made by then, so a failure here is only logged."""
     if db_session.session is None and db_session.connection is None:
         return
     try:

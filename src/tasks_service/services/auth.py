@@ -30,6 +30,7 @@ from tasks_service.errors import (
 from tasks_service.orm.tables import UserRow
 from tasks_service.orm.types import utcnow
 from tasks_service.repositories import refresh_tokens, revocations, users
+from tasks_service.services.access import keep_read_ahead, task_read_ahead
 from tasks_service.services.convert import user_out
 
 log = logging.getLogger("tasks_service.auth")
@@ -222,7 +223,8 @@ class BearerVerifier:
     (`repositories.revocations`); Redis is not involved, so revocations survive its restarts and
     authenticated requests keep working while it is down. Scopes are the token's, narrowed to
     what the account's role allows now, so a demoted admin loses `admin` at once; a deactivated
-    account's tokens stop working on the next request.
+    account's tokens stop working on the next request. For a GET of one of the caller's own
+    tasks the same statement reads that task too (`services.access.task_read_ahead`).
     """
 
     def __init__(self, deps: Deps) -> None:
@@ -238,10 +240,18 @@ class BearerVerifier:
             session_id: uuid.UUID | None = uuid.UUID(claims.session_id)
         except ValueError:  # not a session this service opened: nothing of it can be revoked
             session_id = None
+        ahead = task_read_ahead(claims.subject)
         async with self._deps.read_connection() as connection:
-            user = await revocations.account_unless_revoked(
-                connection, user_id, claims.jti, session_id
-            )
+            if ahead is None:
+                user = await revocations.account_unless_revoked(
+                    connection, user_id, claims.jti, session_id
+                )
+            else:
+                user, task = await revocations.account_and_task_unless_revoked(
+                    connection, user_id, claims.jti, session_id, ahead[1]
+                )
+                if user is not None:
+                    keep_read_ahead(*ahead, task)
         if user is None or not user.is_active:
             return None
         allowed = set(SCOPES_BY_ROLE.get(user.role, ()))

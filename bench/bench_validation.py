@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import os
 import resource
 import statistics
 import sys
@@ -84,10 +85,8 @@ def main() -> int:
                 walls.append(wall)
                 cpus.append(cpu)
             rows.append((name, walls, cpus, issues))
-    print(
-        f"validation child on {args.contract.name} (median of {args.runs}; load average "
-        f"{' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())})"
-    )
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"validation child on {args.contract.name} (median of {args.runs}; load average {load})")
     for name, walls, cpus, issues in rows:
         print(
             f"  {name:34s} wall {statistics.median(walls):.3f} s  cpu {statistics.median(cpus):.3f}"

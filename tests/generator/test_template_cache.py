@@ -24,9 +24,9 @@ def _env(folder: Path | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
-        bytecode_cache=None if folder is None else render._TemplateCache(folder),
+        bytecode_cache=None if folder is None else render.template_cache(folder),
     )
-    env.filters.update(render._ENV.filters)
+    env.filters.update(render.environment().filters)
     return env
 
 
@@ -70,7 +70,24 @@ def test_a_damaged_or_stale_compiled_template_is_compiled_again(tmp_path: Path) 
 def test_the_generator_keeps_its_templates_in_the_state_folder(tmp_path: Path) -> None:
     render.cache_templates(tmp_path)
     try:
-        assert isinstance(render._ENV.bytecode_cache, render._TemplateCache)
+        cache = render.environment().bytecode_cache
+        assert cache is not None
+        assert getattr(cache, "folder", None) == tmp_path
     finally:
         render.cache_templates(None)
-    assert render._ENV.bytecode_cache is None
+    assert render.environment().bytecode_cache is None
+
+
+def test_rendering_nothing_imports_no_jinja2() -> None:
+    """The generator's path that renders nothing (the last run's files) does not pay for
+    importing jinja2: nothing else in the render module needs it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from specfirst.generator import render, pipeline, view_cache, write, build\n"
+        "print('jinja2' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

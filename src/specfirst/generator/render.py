@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import marshal
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-import jinja2.bccache
 import pydantic_core
 
 from specfirst.generator.source import FILTERS
 from specfirst.generator.viewmodel import ApiView
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("specfirst.generator", "templates"),
-    autoescape=False,
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    undefined=jinja2.StrictUndefined,
-)
+if TYPE_CHECKING:
+    import jinja2
+    import jinja2.bccache
 
 
 def _docstring(value: Any) -> str:
@@ -44,73 +39,109 @@ def _docstring(value: Any) -> str:
 
 _QUOTE_RUN = re.compile('"+')
 
+_ENVIRONMENT: list[jinja2.Environment] = []
+_TEMPLATE_FOLDER: list[Path | None] = [None]
 
-_ENV.filters["pyrepr"] = repr
-_ENV.filters["pytuple"] = lambda items: repr(tuple(items))
-_ENV.filters["oneline"] = _docstring
-_ENV.filters["docstring"] = _docstring
-_ENV.filters.update(FILTERS)
+
+def environment() -> jinja2.Environment:
+    """The templates' environment, made on first use: a run whose files are all the last
+    run's (`view_cache.RenderedStore`) renders nothing and does not import jinja2 at all."""
+    if not _ENVIRONMENT:
+        import jinja2
+
+        env = jinja2.Environment(
+            loader=jinja2.PackageLoader("specfirst.generator", "templates"),
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        env.filters["pyrepr"] = repr
+        env.filters["pytuple"] = lambda items: repr(tuple(items))
+        env.filters["oneline"] = _docstring
+        env.filters["docstring"] = _docstring
+        env.filters.update(FILTERS)
+        _ENVIRONMENT.append(env)
+    env = _ENVIRONMENT[0]
+    folder = _TEMPLATE_FOLDER[0]
+    env.bytecode_cache = None if folder is None else template_cache(folder)
+    return env
 
 
 TEMPLATE_CACHE_SUBDIR = "template-cache"
 TEMPLATE_CACHE_FILES = 64  # at most this many compiled templates, the oldest written first out
 
 
-class _TemplateCache(jinja2.BytecodeCache):
-    """Compiled templates, one file each, under the state folder (`cache_templates`).
+def template_cache(folder: Path) -> jinja2.BytecodeCache:
+    """The compiled templates kept in `folder` (see `_template_cache_type`)."""
+    return _template_cache_type()(folder)
 
-    A file holds this Python's bytecode magic, the template source's checksum and a SHA-256 of
-    the code that follows; anything that does not match is ignored (the template is compiled
-    again), so a damaged or stale file cannot change what is rendered. Written atomically."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+@functools.cache
+def _template_cache_type() -> Callable[[Path], jinja2.BytecodeCache]:
+    import jinja2
+    import jinja2.bccache
 
-    def _header(self, bucket: jinja2.bccache.Bucket, code: bytes) -> bytes:
-        return b"specfirst-template 1 %s %s %s\n" % (
-            importlib.util.MAGIC_NUMBER.hex().encode(),
-            str(bucket.checksum).encode(),
-            hashlib.sha256(code).hexdigest().encode(),
-        )
+    class TemplateCache(jinja2.BytecodeCache):
+        """Compiled templates, one file each, under the state folder (`cache_templates`).
 
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            data = (self.folder / bucket.key).read_bytes()
-        except OSError:
-            return
-        header, _, code = data.partition(b"\n")
-        if header + b"\n" != self._header(bucket, code):
-            return
-        try:
-            bucket.code = marshal.loads(code)
-        except (EOFError, ValueError, TypeError):
-            bucket.reset()
+        A file holds this Python's bytecode magic, the template source's checksum and a SHA-256 of
+        the code that follows; anything that does not match is ignored (the template is compiled
+        again), so a damaged or stale file cannot change what is rendered. Written atomically."""
 
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = marshal.dumps(bucket.code)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(self._header(bucket, code) + code)
-                os.replace(temporary, self.folder / bucket.key)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-            entries = sorted(
-                (p.stat().st_mtime, p) for p in self.folder.iterdir() if p.suffix != ".tmp"
+        def __init__(self, folder: Path) -> None:
+            self.folder = folder
+
+        def _header(self, bucket: jinja2.bccache.Bucket, code: bytes) -> bytes:
+            return b"specfirst-template 1 %s %s %s\n" % (
+                importlib.util.MAGIC_NUMBER.hex().encode(),
+                str(bucket.checksum).encode(),
+                hashlib.sha256(code).hexdigest().encode(),
             )
-            for _, old in entries[:-TEMPLATE_CACHE_FILES]:
-                old.unlink(missing_ok=True)
-        except OSError:
-            pass  # only costs speed
+
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                data = (self.folder / bucket.key).read_bytes()
+            except OSError:
+                return
+            header, _, code = data.partition(b"\n")
+            if header + b"\n" != self._header(bucket, code):
+                return
+            try:
+                bucket.code = marshal.loads(code)
+            except (EOFError, ValueError, TypeError):
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            code = marshal.dumps(bucket.code)
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                fd, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+                try:
+                    with os.fdopen(fd, "wb") as handle:
+                        handle.write(self._header(bucket, code) + code)
+                    os.replace(temporary, self.folder / bucket.key)
+                except BaseException:
+                    Path(temporary).unlink(missing_ok=True)
+                    raise
+                entries = sorted(
+                    (p.stat().st_mtime, p) for p in self.folder.iterdir() if p.suffix != ".tmp"
+                )
+                for _, old in entries[:-TEMPLATE_CACHE_FILES]:
+                    old.unlink(missing_ok=True)
+            except OSError:
+                pass  # only costs speed
+
+    return TemplateCache
 
 
 def cache_templates(folder: Path | None) -> None:
     """Keep the compiled templates in `folder` (compiling them costs more than rendering most
     of them); None: compile in memory only."""
-    _ENV.bytecode_cache = None if folder is None else _TemplateCache(folder)
+    _TEMPLATE_FOLDER[0] = folder
+    if _ENVIRONMENT:
+        environment()
 
 
 def make_header(contract_path: str, contract_sha256: str) -> str:
@@ -147,11 +178,12 @@ def render_package(api: ApiView, contract: dict[str, Any]) -> dict[str, str | by
     templates = ["__init__.py", "responses.py", "services.py", "app.py"]
     if api.secured:
         templates.append("security.py")
+    env = environment()
     files: dict[str, str | bytes] = {
-        name: _ENV.get_template(name + ".j2").render(context) for name in templates
+        name: env.get_template(name + ".j2").render(context) for name in templates
     }
-    files["routers/__init__.py"] = _ENV.get_template("routers_init.py.j2").render(context)
-    router = _ENV.get_template("router.py.j2")
+    files["routers/__init__.py"] = env.get_template("routers_init.py.j2").render(context)
+    router = env.get_template("router.py.j2")
     for tag in api.tags:
         files[f"routers/{tag.module_name}.py"] = router.render(context, tag=tag)
     files[CONTRACT_FILE] = render_contract(contract)

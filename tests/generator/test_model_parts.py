@@ -461,3 +461,27 @@ def test_edits_through_the_memo_and_kept_links_equal_a_cold_run(tmp_path: Path) 
         assert list(cache.glob("*.link.json")), "no part was linked through the cache"
         assert list(cache.glob("*.memo.json"))
         assert warm == module(copy.deepcopy(current), None)
+
+
+def test_a_worker_starts_early_only_when_the_schemas_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(models, "usable_cores", lambda: 2)
+    monkeypatch.setattr(model_parts, "MIN_BYTES", 0)
+    started: list[object] = []
+    monkeypatch.setattr(
+        models.PrestartedWorker, "start", classmethod(lambda cls: started.append(1))
+    )
+    document = load_contract(PARTS_FIXTURE).document
+    from specfirst.generator.pydantic_models.document import component_texts
+
+    texts = component_texts(document)
+    models.early_worker(texts, tmp_path, "contract")
+    models.early_worker(texts, tmp_path, "contract")  # the same schemas: no worker
+    assert len(started) == 1
+    document["components"]["schemas"]["Mode"]["description"] = "edited"
+    models.early_worker(component_texts(document), tmp_path, "contract")
+    assert len(started) == 2
+    models.early_worker(texts, tmp_path, "another contract")
+    assert len(started) == 3
+    assert list(tmp_path.glob("*.seen.json"))  # evicted with the rest of the cache

@@ -119,9 +119,10 @@ def _models_stage(
     """The model plan and the models module."""
     from specfirst.generator.build import plan_models
     from specfirst.generator.pydantic_models import ModelGenerationError
-    from specfirst.generator.pydantic_models.document import DocumentBuilder
+    from specfirst.generator.pydantic_models.document import DocumentBuilder, component_texts
     from specfirst.generator.pydantic_models.driver import (
         CACHE_SUBDIR,
+        early_worker,
         generate_models_module,
         memo_path,
     )
@@ -129,18 +130,24 @@ def _models_stage(
     from specfirst.generator.schemas import operation_schemas
 
     document = contract.document
-    plan = plan_models(document)
-    head = make_header(contract.path.as_posix(), contract.sha256)
-    keep = operation_schemas(document) if models == "operations" else None
     cache = state / CACHE_SUBDIR if state is not None else None
-    # The memo keeps each schema's rewritten copy, so an edit rewrites the schemas it touched.
-    memo = memo_path(cache, contract.path.resolve().as_posix()) if cache is not None else None
+    scope = contract.path.resolve().as_posix()
+    texts = component_texts(document)
+    # A schema edit: a worker loads datamodel-code-generator while the models are planned.
+    worker = early_worker(texts, cache, scope) if cache is not None else None
     try:
-        module = generate_models_module(
-            DocumentBuilder(plan, document, keep, field_names, memo), head, cache
-        )
+        plan = plan_models(document)
+        head = make_header(contract.path.as_posix(), contract.sha256)
+        keep = operation_schemas(document) if models == "operations" else None
+        # The memo keeps each schema's rewritten copy: an edit rewrites the schemas it touched.
+        memo = memo_path(cache, scope) if cache is not None else None
+        builder = DocumentBuilder(plan, document, keep, field_names, memo, texts)
+        module = generate_models_module(builder, head, cache, worker)
     except ModelGenerationError as exc:
         raise ModelsRefusedError(contract, plan.class_names, exc) from None
+    finally:
+        if worker is not None:
+            worker.close()  # ended where it was not used; waited for where it was
     return plan, module
 
 

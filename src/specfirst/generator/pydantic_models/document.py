@@ -60,6 +60,26 @@ class ModelsDocument:
         return document
 
 
+def component_texts(document: dict[str, Any]) -> dict[str, str]:
+    """Each component schema's JSON (`ensure_ascii=False`), by component name."""
+    components = openapi_components(document, "schemas")
+    return {name: json.dumps(schema, ensure_ascii=False) for name, schema in components.items()}
+
+
+def schemas_changed(texts: dict[str, str], seen: Path) -> bool:
+    """Whether the component schemas differ from those of the last run that recorded them in
+    `seen` (which is updated). Only a hint for starting a worker early: output never reads it."""
+    digest = hashlib.sha256()
+    for name, text in texts.items():
+        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+    from specfirst.generator.pydantic_models.driver import read_entry, write_entry
+
+    if read_entry(seen) == digest.hexdigest():
+        return False
+    write_entry(seen, digest.hexdigest())
+    return True
+
+
 class _Recording(dict[str, str]):
     """The class names, recording each name a rewrite looks up (None: not a component)."""
 
@@ -90,14 +110,13 @@ class DocumentBuilder:
     keep: set[str] | None = None
     field_names: str = "snake_case"
     memo: Path | None = None
+    texts: dict[str, str] | None = None  # `component_texts(document)`, when known already
     _originals: list[tuple[str, str, Any]] = field(default_factory=list)
     _mark: str = COMPONENT_MARK
 
     def __post_init__(self) -> None:
         components = openapi_components(self.document, "schemas")
-        texts = {
-            name: json.dumps(schema, ensure_ascii=False) for name, schema in components.items()
-        }
+        texts = component_texts(self.document) if self.texts is None else self.texts
         spelled = any(COMPONENT_MARK in name or COMPONENT_MARK in t for name, t in texts.items())
         self._mark = "" if spelled else COMPONENT_MARK
         for name, schema in components.items():

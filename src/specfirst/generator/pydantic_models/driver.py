@@ -100,22 +100,29 @@ def generate_models(
 
 
 def generate_models_module(
-    builder: DocumentBuilder, header: str, cache_dir: Path | None = None
+    builder: DocumentBuilder,
+    header: str,
+    cache_dir: Path | None = None,
+    worker: PrestartedWorker | None = None,
 ) -> ModelsModule:
     """`generate_models` of the document `builder` builds, as the typed result the view
     builder reads. When the cache has a module under the builder's `inputs()` (everything the
-    build reads), the document is not even built."""
+    build reads), the document is not even built. `worker`: one started earlier (`early_worker`),
+    used or ended here."""
     alias = None
     if cache_dir is not None:
         digest = hashlib.sha256(f"inputs\0{_code_fingerprint()}\0".encode())
         alias = digest.hexdigest() + builder.inputs()[:16]
         body = _read_cache(cache_dir, alias)
         if body is not None:
+            if worker is not None:
+                worker.close()
             return ModelsModule.from_source(body.replace(_HEADER_SLOT, header, 1))
     # Some part will likely run: a worker starts now, and is ready when the parts are known.
     from specfirst.generator.pydantic_models.parts import MIN_BYTES
 
-    worker = PrestartedWorker.start() if alias is not None and builder.size > MIN_BYTES else None
+    if worker is None and alias is not None and builder.size > MIN_BYTES:
+        worker = PrestartedWorker.start()
     try:
         source = generate_models(builder.build(), _HEADER_SLOT, cache_dir, worker)
     finally:
@@ -124,6 +131,21 @@ def generate_models_module(
     if alias is not None and cache_dir is not None:
         _write_cache(cache_dir, alias, source)
     return ModelsModule.from_source(source.replace(_HEADER_SLOT, header, 1))
+
+
+def early_worker(texts: dict[str, str], cache_dir: Path, scope: str) -> PrestartedWorker | None:
+    """A worker started before the contract is planned, when its component schemas (`texts`)
+    changed since the last run and are large enough to be generated in parts: it loads
+    datamodel-code-generator (about 0.6 s) while this process plans and builds. None
+    otherwise (an operation edit: the whole-document cache most likely holds the models)."""
+    from specfirst.generator.pydantic_models.document import schemas_changed
+    from specfirst.generator.pydantic_models.parts import MIN_BYTES
+
+    if sum(len(text) for text in texts.values()) <= MIN_BYTES:
+        return None
+    memo = memo_path(cache_dir, scope)
+    seen = memo.with_name(memo.name.replace(".memo.json", ".seen.json"))  # evicted as others
+    return PrestartedWorker.start() if schemas_changed(texts, seen) else None
 
 
 def memo_path(cache_dir: Path, scope: str) -> Path:

@@ -80,6 +80,10 @@ VARIANT_PATCHES = (
     "no-gzip",
     "no-account-lookup",  # upper bound: account state without its own session
     "session-per-read",  # contrast: a session per read block, not one per request
+    "one-hop-sqlite",  # candidate, not adopted: a SQLite statement in one hop, not four
+    "no-read-ahead",  # contrast: GET of a task reads it in a statement of its own
+    "unfair-pool",  # contrast: SQLAlchemy's pool (a newcomer may take a returned connection)
+    "switch1ms",  # candidate, not adopted: sys.setswitchinterval(0.001)
 )
 
 

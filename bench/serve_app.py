@@ -1,5 +1,6 @@
 """Serve one app of `bench_service.py` with uvicorn, as `python -m tasks_service serve` does (one
-worker, uvloop/httptools when installed, no uvicorn access log, proxy headers), optionally with
+worker, uvloop when installed, no uvicorn access log, proxy headers; the Tasks API with `serve`'s
+own server options, h11 among them, the others with httptools when installed), optionally with
 round-trip counters or a candidate optimisation patched in.
 
     python bench/serve_app.py {tasks,lean,bare} --port N [--count] [--patch NAME ...]
@@ -211,6 +212,38 @@ def _session_per_read() -> None:
     deps.Deps.reading = reading  # type: ignore[method-assign,assignment]
 
 
+def _module_attr(module_name: str, attr: str, value: Any) -> Callable[[], None]:
+    def patch() -> None:
+        setattr(importlib.import_module(module_name), attr, value)
+
+    return patch
+
+
+def _one_hop_sqlite() -> None:
+    """Candidate (measured, not adopted): SQLite statements in one hop to aiosqlite's thread
+    (bench/one_hop_sqlite.py) instead of SQLAlchemy's four."""
+    sys.path.insert(0, str(HERE))
+    from one_hop_sqlite import one_hop_dbapi
+
+    db = importlib.import_module("tasks_service.core.db")
+    original = db.create_async_engine
+
+    def patched(url: Any, **kwargs: Any) -> Any:
+        if str(url).startswith("sqlite+aiosqlite"):
+            kwargs["module"] = one_hop_dbapi()
+        return original(url, **kwargs)
+
+    db.create_async_engine = patched
+
+
+def _unfair_pool() -> None:
+    """Contrast (NOT a fix): SQLAlchemy's stock pool, where a request arriving as a connection
+    comes back takes it before the longest waiting one."""
+    from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+    importlib.import_module("tasks_service.core.db").FairAsyncQueuePool = AsyncAdaptedQueuePool
+
+
 # name -> (before the app is built, after it is built)
 PATCHES: dict[str, tuple[Callable[[], None] | None, Callable[[Any], None] | None]] = {
     "recycle": (lambda: _engine_kwargs(pool_pre_ping=False, pool_recycle=1800), None),
@@ -220,6 +253,15 @@ PATCHES: dict[str, tuple[Callable[[], None] | None, Callable[[Any], None] | None
     "no-gzip": (None, _no_gzip),
     "no-account-lookup": (None, _no_account_lookup),
     "session-per-read": (_session_per_read, None),
+    # contrasts: one of the fixes of issue 15's last round taken out again
+    "one-hop-sqlite": (_one_hop_sqlite, None),
+    "no-read-ahead": (
+        _module_attr("tasks_service.services.auth", "task_read_ahead", lambda _subject: None),
+        None,
+    ),
+    "unfair-pool": (_unfair_pool, None),
+    # candidate: the event loop's thread gives up the GIL sooner to a driver thread waiting for it
+    "switch1ms": (lambda: sys.setswitchinterval(0.001), None),
 }
 
 
@@ -250,16 +292,13 @@ def main() -> int:
     parser.add_argument("--patch", action="append", default=[], choices=sorted(PATCHES))
     args = parser.parse_args()
     app = build(args.app, args.patch, args.count)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        workers=1,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        log_level="warning",
-    )
+    options: dict[str, Any] = {"log_config": None, "access_log": False, "proxy_headers": True}
+    if args.app == "tasks":  # as `python -m tasks_service serve` runs it (h11, its limits)
+        from tasks_service.__main__ import server_options
+        from tasks_service.core.config import Settings
+
+        options = server_options(Settings())
+    uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level="warning", **options)
     return 0
 
 

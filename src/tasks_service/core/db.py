@@ -16,9 +16,6 @@ while in use is caught by SQLAlchemy's disconnect handling, which invalidates th
 Reads (`create_read_sessionmaker`) run without a transaction on PostgreSQL: at the server's
 READ COMMITTED every statement takes its own snapshot either way, so BEGIN and ROLLBACK would
 only add two round trips. On SQLite the driver opens no transaction for a SELECT anyway.
-
-SQLite runs through `core.sqlite_driver`: SQLAlchemy's aiosqlite adapter with a cursor that does
-a statement in one hop to aiosqlite's thread instead of four.
 """
 
 from __future__ import annotations
@@ -39,7 +36,6 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from tasks_service.core.config import Settings
 from tasks_service.core.pool import FairAsyncQueuePool
-from tasks_service.core.sqlite_driver import one_hop_dbapi
 
 IDLE_PING_SECONDS = 1.0
 
@@ -59,8 +55,6 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
             kwargs["max_overflow"] = settings.database_max_overflow
             kwargs["pool_timeout"] = settings.database_pool_timeout_seconds
         kwargs["connect_args"] = {"timeout": statement_timeout}
-        if url.startswith("sqlite+aiosqlite"):
-            kwargs["module"] = one_hop_dbapi()  # a statement in one hop to the driver's thread
     else:
         kwargs["poolclass"] = FairAsyncQueuePool
         kwargs["pool_size"] = settings.database_pool_size

@@ -1,8 +1,9 @@
-"""The one-hop SQLite cursor (`core.sqlite_driver`): one call on aiosqlite's thread per
-statement, and the same results as SQLAlchemy's stock aiosqlite cursor."""
+"""The one-hop SQLite cursor (bench/one_hop_sqlite.py, a candidate the benchmark measures): one
+call on aiosqlite's thread per statement, and the same results as SQLAlchemy's stock cursor."""
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tasks_service.core.config import Settings
 from tasks_service.core.db import create_engine
-from tasks_service.core.sqlite_driver import OneHopCursor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from one_hop_sqlite import OneHopCursor, one_hop_dbapi
 
 pytestmark = pytest.mark.anyio
 
@@ -44,8 +47,9 @@ def _settings(path: Path) -> Settings:
 
 @pytest.fixture
 async def engines(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
-    """The service's engine and a stock aiosqlite engine, each on a database of its own."""
-    ours = create_engine(_settings(tmp_path / "ours.db"))
+    """The service's engine with the one-hop cursor, and a stock aiosqlite engine, each on a
+    database of its own."""
+    ours = create_engine(_settings(tmp_path / "ours.db"), module=one_hop_dbapi())
     stock = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'stock.db'}")
     for engine in (ours, stock):
         async with engine.begin() as conn:

@@ -1,4 +1,10 @@
-"""SQLite through aiosqlite in one hop per statement.
+"""A candidate measured and not adopted (`bench_service.py --variants one-hop-sqlite`): SQLite
+through aiosqlite in one hop per statement.
+
+Measured (issue 15, session 4; SQLite, 64 connections, same interleaved runs): it cut the
+Tasks API's CPU per GET by 6-19 % but raised its p99 by 30-40 % (1.1-1.2x the lean peer's
+without it, 1.7x with it), so the service keeps SQLAlchemy's stock cursor. Why the tail grows
+is not known yet; a shorter GIL switch interval did not change it.
 
 aiosqlite runs each SQLite call on a thread of its own connection; SQLAlchemy's adapter calls it
 once to make a cursor, once to execute, once to fetch the rows and once to close the cursor: four
@@ -14,8 +20,9 @@ close, isolation level, server-side cursors) is the stock adapter's.
 
 It reaches into aiosqlite's `Connection._execute` (queue a function for the connection's thread)
 and `_conn` (the sqlite3 connection, only touched on that thread), as SQLAlchemy's adapter does
-for the isolation level; both versions are pinned in pyproject.toml, and tests/tasks check that
-the cursor behaves as the stock one (rows, description, rowcount, lastrowid, errors).
+for the isolation level; both versions are pinned in pyproject.toml, and
+tests/bench/test_one_hop_sqlite.py checks that the cursor behaves as the stock one (rows,
+description, rowcount, lastrowid, errors).
 """
 
 from __future__ import annotations

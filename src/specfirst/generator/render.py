@@ -6,9 +6,7 @@ import functools
 import hashlib
 import importlib.util
 import marshal
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pydantic_core
 
 from specfirst.generator.source import FILTERS
+from specfirst.generator.state import write_atomically
 from specfirst.generator.viewmodel import ApiView
 
 if TYPE_CHECKING:
@@ -115,16 +114,9 @@ def _template_cache_type() -> Callable[[Path], jinja2.BytecodeCache]:
 
         def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
             code = marshal.dumps(bucket.code)
+            if not write_atomically(self.folder / bucket.key, self._header(bucket, code) + code):
+                return  # only costs speed
             try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                fd, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-                try:
-                    with os.fdopen(fd, "wb") as handle:
-                        handle.write(self._header(bucket, code) + code)
-                    os.replace(temporary, self.folder / bucket.key)
-                except BaseException:
-                    Path(temporary).unlink(missing_ok=True)
-                    raise
                 entries = sorted(
                     (p.stat().st_mtime, p) for p in self.folder.iterdir() if p.suffix != ".tmp"
                 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 STATE_ENV = "SPECFIRST_STATE_DIR"
@@ -38,3 +39,22 @@ def user_cache_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "specfirst"
+
+
+def write_atomically(path: Path, data: bytes) -> bool:
+    """Write a cache entry through a temporary file renamed into place, so concurrent and
+    interrupted runs only ever see a whole entry or none. Best effort: False, with nothing left
+    behind, when the disk refuses (read-only, full), which only costs a later run its speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return False
+    return True

@@ -29,12 +29,12 @@ import io
 import json
 import os
 import pickle
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from specfirst.generator import viewmodel
+from specfirst.generator.state import write_atomically
 from specfirst.generator.viewmodel import BodyView, HeaderView, ParameterView, TypeRef
 
 VIEW_CACHE_SUBDIR = "view-cache"
@@ -177,19 +177,8 @@ class DraftStore:
             return
         payload = pickle.dumps((self.context, self.used), protocol=5)
         data = _MAGIC.rstrip(b"\n") + b"\n" + hashlib.sha256(payload).hexdigest().encode()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data + b"\n\n" + payload)
-                os.replace(temporary, self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+        if write_atomically(self.path, data + b"\n\n" + payload):
             _evict(self.path.parent)
-        except OSError:
-            pass
 
 
 def _touch(path: Path) -> None:
@@ -253,15 +242,4 @@ class RenderedStore:
             key.encode(),
             hashlib.sha256(payload).hexdigest().encode(),
         )
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(head + b"\n\n" + payload)
-                os.replace(temporary, self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass
+        write_atomically(self.path, head + b"\n\n" + payload)

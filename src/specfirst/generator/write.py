@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from specfirst.errors import SpecfirstError
+from specfirst.generator.state import write_atomically
 
 
 class WriteError(SpecfirstError):
@@ -266,18 +267,7 @@ def _read_formatted(cache: Path, key: str) -> str | None:
 
 def _write_formatted(cache: Path, key: str, data: bytes) -> None:
     """Atomic and best effort, like the models cache."""
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=cache, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, cache / key)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass
+    write_atomically(cache / key, data)
 
 
 def _evict(cache: Path) -> None:

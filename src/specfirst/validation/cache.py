@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from specfirst.generator.state import write_atomically
 
 FILE_NAME = "validation-defaults.json"
 MAX_ENTRIES = 50_000
@@ -136,16 +136,5 @@ class VerdictCache:
         if len(entries) > MAX_ENTRIES:  # this run alone used more than the bound
             entries = dict(list(entries.items())[:MAX_ENTRIES])
         data = json.dumps({"fingerprint": fingerprint(), "entries": entries}, separators=(",", ":"))
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(data)
-                os.replace(temporary, self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass
+        write_atomically(self.path, data.encode())
         self._new = False

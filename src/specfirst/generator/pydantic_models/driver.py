@@ -38,6 +38,7 @@ from specfirst.generator.pydantic_models.result import ModelsModule
 from specfirst.generator.pydantic_models.scalar_items import inline_scalar_items
 from specfirst.generator.pydantic_models.variant_names import restore_variant_names
 from specfirst.generator.schemas import FIELD_NAMES_KEY, MARK_KEY
+from specfirst.generator.state import write_atomically
 
 if TYPE_CHECKING:
     from specfirst.generator.pydantic_models.document import DocumentBuilder, ModelsDocument
@@ -675,20 +676,8 @@ def _write_cache(folder: Path, key: str, body: str, suffix: str = ".py") -> None
 
 
 def write_entry(path: Path, body: str) -> None:
-    """Atomic (a temporary file renamed into place, so readers see a whole entry or none) and
-    best effort: a read-only or full disk only costs the next run its speed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(body)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass
+    """Atomic and best effort (`state.write_atomically`)."""
+    write_atomically(path, body.encode())
 
 
 def _evict(folder: Path) -> None:

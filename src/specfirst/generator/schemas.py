@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import json
 import keyword
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -278,22 +279,26 @@ def splitting_components(
     """Components datamodel-code-generator may split into request/response variants: those with
     readOnly/writeOnly properties, and those referring to one (an over-estimate is harmless).
     `texts`: the `json.dumps` of every component, when the caller has them."""
-    splitting: set[str] = set()
-    users: dict[str, set[str]] = {}
+    marked: set[str] = set()
+    refs: dict[str, set[str]] = {}
     for name, schema in components.items():
         text = texts.get(name) if texts is not None else None
-        read_write, refs = _scanned(text) if text is not None else _read_write_and_refs(schema)
+        read_write, refs[name] = (
+            _scanned(text) if text is not None else _read_write_and_refs(schema)
+        )
         if read_write:
-            splitting.add(name)
-        for target in refs:
-            users.setdefault(target, set()).add(name)
-    pending = list(splitting)
-    while pending:
-        for user in users.get(pending.pop(), ()):
-            if user not in splitting:
-                splitting.add(user)
-                pending.append(user)
-    return splitting
+            marked.add(name)
+    return splitting_closure(marked, refs)
+
+
+def splitting_closure(marked: Iterable[str], refs: Mapping[str, Iterable[str]]) -> set[str]:
+    """`marked` (components with readOnly/writeOnly properties) and every component whose
+    `$ref`s (`refs`: name → the components it refers to) reach one of them."""
+    users: defaultdict[str, set[str]] = defaultdict(set)
+    for name, targets in refs.items():
+        for target in targets:
+            users[target].add(name)
+    return reachable(marked, users)
 
 
 def operation_schemas(document: dict[str, Any]) -> set[str]:

@@ -44,6 +44,7 @@ from specfirst.generator.schemas import (
     SCHEMA_PREFIX,
     _read_write_and_refs,
     reachable,
+    splitting_closure,
 )
 from specfirst.loader import split_pointer
 
@@ -250,18 +251,8 @@ def _edges(facts: dict[str, SchemaFacts]) -> tuple[dict[str, set[str]], dict[str
 
 def _splitting(facts: dict[str, SchemaFacts]) -> set[str]:
     """`schemas.splitting_components` of the schemas, from their facts."""
-    splitting = {name for name, fact in facts.items() if fact.read_write}
-    users: dict[str, set[str]] = {}
-    for name, fact in facts.items():
-        for target in fact.refs:
-            users.setdefault(target, set()).add(name)
-    pending = list(splitting)
-    while pending:
-        for user in users.get(pending.pop(), ()):
-            if user not in splitting:
-                splitting.add(user)
-                pending.append(user)
-    return splitting
+    marked = {name for name, fact in facts.items() if fact.read_write}
+    return splitting_closure(marked, {name: fact.refs for name, fact in facts.items()})
 
 
 def _leaks_into_referrers(schema: Any) -> bool:

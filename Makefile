@@ -42,8 +42,8 @@ format: install ## Format the hand-written code
 	$(RUN) ruff format .
 
 .PHONY: typecheck
-typecheck: install ## mypy --strict over src/, generated/ and the golden output
-	$(RUN) mypy src runtime/src generated tests/golden/expected
+typecheck: install ## mypy --strict over src/, generated/, the golden output and bench/
+	$(RUN) mypy src runtime/src generated tests/golden/expected bench
 
 .PHONY: run
 run: generate ## Generate, migrate and serve the Tasks API on SQLite at http://127.0.0.1:8000/docs
@@ -96,7 +96,7 @@ test: install ## The whole suite: generated/ up to date, lint, types, tests
 	$(RUN) specfirst lint
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy src runtime/src generated tests/golden/expected
+	$(RUN) mypy src runtime/src generated tests/golden/expected bench
 	$(RUN) pytest
 
 # Other Pythons: the generator and runtime tiers in their own environments (.venv-3.12, ...).

@@ -792,7 +792,7 @@ def parse_collapsed(text: str) -> list[tuple[str, list[str], int]]:
 # A sample goes to the first context group found anywhere on its stack (the work it serves),
 # else to the layer of its innermost recognised frame. py-spy names files relative to their
 # package folder (`sqlalchemy/pool/base.py`).
-CONTEXT_GROUPS = (
+CONTEXT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("SQLAlchemy: pre-ping", ("_do_ping_w_event", "_async_ping", "do_ping (")),
     (
         "SQLAlchemy: new connections",
@@ -815,7 +815,7 @@ CONTEXT_GROUPS = (
     ("Redis", ("redis/",)),
     ("logging (access log)", ("logging/", "tasks_service/logs.py", "logs.py")),
 )
-LAYER_GROUPS = (
+LAYER_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "SQLAlchemy: ORM rows to objects",
         (
@@ -1017,7 +1017,12 @@ def main() -> int:
             stack.enter_context(tempfile.TemporaryDirectory(prefix="specfirst-servebench-"))
         )
         bench = Bench(args, wrk, workdir, secrets.token_urlsafe(48))
-        stack.callback(lambda: [s.stop() for s in bench.servers.values()])
+
+        def stop_servers() -> None:
+            for server in bench.servers.values():
+                server.stop()
+
+        stack.callback(stop_servers)
         dbs: dict[str, Database] = {}
         if "postgresql" in databases and args.pg_dsn == "private":
             print("starting a private PostgreSQL server ...", flush=True)

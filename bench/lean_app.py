@@ -155,6 +155,12 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+def _stamp(value: datetime) -> datetime:
+    aware = _aware(value)
+    assert aware is not None
+    return aware
+
+
 def _task(row: Any) -> Task:
     return Task(
         id=row.id,
@@ -164,8 +170,8 @@ def _task(row: Any) -> Task:
         status=row.status,
         due_at=_aware(row.due_at),
         completed_at=_aware(row.completed_at),
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        created_at=_stamp(row.created_at),
+        updated_at=_stamp(row.updated_at),
         version=row.version,
     )
 

@@ -89,8 +89,8 @@ def install_counters() -> None:
 
     DefaultDialect._do_ping_w_event = counted_ping  # type: ignore[method-assign]
     try:
-        import asyncpg
-        from asyncpg.prepared_stmt import PreparedStatement
+        import asyncpg  # type: ignore[import-untyped]
+        from asyncpg.prepared_stmt import PreparedStatement  # type: ignore[import-untyped]
     except ImportError:
         pass
     else:
@@ -155,7 +155,8 @@ def _engine_kwargs(**extra: Any) -> None:
     for module in list(sys.modules.values()):
         name = getattr(module, "__name__", "")
         if name.startswith("tasks_service") and hasattr(module, "create_async_engine"):
-            module.create_async_engine = patched
+            target: Any = module
+            target.create_async_engine = patched
 
 
 def _no_access_log(_app: Any) -> None:
@@ -180,7 +181,7 @@ def _no_account_lookup(_app: Any) -> None:
         return types.SimpleNamespace(id=user_id, is_active=True, role="user")
 
     try:  # the verifier's one query of revocations and account state, where that exists
-        revocations = importlib.import_module("tasks_service.repositories.revocations")
+        revocations: Any = importlib.import_module("tasks_service.repositories.revocations")
         revocations.account_unless_revoked = active
         if hasattr(revocations, "account_and_task_unless_revoked"):  # with a task read ahead
             tasks = importlib.import_module("tasks_service.repositories.tasks")
@@ -194,7 +195,8 @@ def _no_account_lookup(_app: Any) -> None:
 
             revocations.account_and_task_unless_revoked = active_and_task
     except ImportError:
-        importlib.import_module("tasks_service.repositories.users").get = active
+        users: Any = importlib.import_module("tasks_service.repositories.users")
+        users.get = active
 
 
 def _session_per_read() -> None:
@@ -225,7 +227,7 @@ def _one_hop_sqlite() -> None:
     sys.path.insert(0, str(HERE))
     from one_hop_sqlite import one_hop_dbapi
 
-    db = importlib.import_module("tasks_service.core.db")
+    db: Any = importlib.import_module("tasks_service.core.db")
     original = db.create_async_engine
 
     def patched(url: Any, **kwargs: Any) -> Any:
@@ -241,7 +243,8 @@ def _unfair_pool() -> None:
     comes back takes it before the longest waiting one."""
     from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-    importlib.import_module("tasks_service.core.db").FairAsyncQueuePool = AsyncAdaptedQueuePool
+    db: Any = importlib.import_module("tasks_service.core.db")
+    db.FairAsyncQueuePool = AsyncAdaptedQueuePool
 
 
 # name -> (before the app is built, after it is built)

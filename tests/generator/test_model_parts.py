@@ -244,6 +244,24 @@ def test_leaky_schemas_are_leak_stubs_outside_their_home(importer: Any) -> None:
     assert differing_classes(document, importer, "leaks", ("Holder", "HolderList")) == []
 
 
+@pytest.mark.usefixtures("always_split")
+def test_editing_a_leaky_schema_leaves_the_parts_that_only_refer_to_it() -> None:
+    """A leak stub holds nothing an edit of a description or a new property changes: the parts
+    that only refer to the leaky schema keep their documents (and their cache entries)."""
+    contract = load_contract(LEAKS_FIXTURE).document
+    before = {p.text for p in plan_parts(plan_models(contract).build(contract))}
+    edited = copy.deepcopy(contract)
+    leaky = edited["components"]["schemas"]["NullableObject"]
+    leaky["description"] = "edited"
+    leaky["properties"]["added"] = {"$ref": "#/components/schemas/Owner"}
+    parts = plan_parts(plan_models(edited).build(edited))
+    rerun = [p for p in parts if p.text not in before]
+    name = COMPONENT_MARK + "NullableObject"
+    assert any(name in p.home for p in rerun)
+    assert all(name in p.held and name not in p.stubs for p in rerun)
+    assert sum(name in p.stubs for p in parts) >= 2  # Holder's and HolderList's parts
+
+
 # What each kept keyword of a leak stub is needed for in `model_leaks.yaml`.
 NEEDED = ["nullable", "type", "default", "enum", "properties", "items"]
 

@@ -27,9 +27,11 @@ HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 PARTS_FIXTURE = HERE / "fixtures" / "model_parts.yaml"
 CLASHES_FIXTURE = HERE / "fixtures" / "model_clashes.yaml"
+LEAKS_FIXTURE = HERE / "fixtures" / "model_leaks.yaml"
 FIXTURES = [
     PARTS_FIXTURE,
     CLASHES_FIXTURE,
+    LEAKS_FIXTURE,
     *sorted((HERE / "fixtures" / "robustness").glob("*.yaml")),
     *sorted((ROOT / "tests" / "golden" / "fixtures").glob("*.yaml")),
     ROOT / "specs" / "tasks" / "openapi.yaml",
@@ -155,7 +157,10 @@ def test_each_part_holds_what_its_classes_depend_on() -> None:
     for part in parts:
         held = part.document["components"]["schemas"]
         assert part.home <= held.keys()
-        assert all(held[stub] == {} for stub in part.stubs)
+        schemas = document["components"]["schemas"]
+        for stub in part.stubs:  # `{}`, or what a referring field reads of a leaky schema
+            leaky = model_parts._leaks_into_referrers(schemas[stub])
+            assert held[stub] == (model_parts.leak_stub(schemas[stub]) if leaky else {}), stub
         real = held.keys() - part.stubs
         if m + "Dog" in real:  # inheritance (PetBase), and the discriminator naming Dog (Pet)
             assert {m + "PetBase", m + "Pet", m + "Cat"} <= real
@@ -175,25 +180,108 @@ def test_a_schema_s_home_never_moves_when_others_change() -> None:
     assert all(after[n] == home for n, home in before.items() if n in after)
 
 
-@pytest.mark.usefixtures("always_split")
-@pytest.mark.parametrize("contract", SPLITTABLE, ids=lambda p: p.stem)
-def test_joined_parts_validate_as_one_run(contract: Path, importer: Any) -> None:
-    document = models_document(contract)
+def joined_and_whole(document: dict[str, Any]) -> tuple[str, str]:
+    """The joined module of the document's parts, and the module of one run."""
     parts = plan_parts(document)
     whole = models.enums_before_defaults(models._run_datamodel_codegen(document))
     joined = models.join_part_sources(
         [models._run_datamodel_codegen(p.document) for p in parts], parts
     )
     assert joined is not None, "the join refused the parts"
-    one = component_classes(importer(f"whole_{contract.stem}", whole), document)
-    split = component_classes(
-        importer(f"joined_{contract.stem}", models.enums_before_defaults(joined)), document
-    )
+    return models.enums_before_defaults(joined), whole
+
+
+def differing_classes(
+    document: dict[str, Any], importer: Any, tag: str, texts: tuple[str, ...] = ()
+) -> list[str]:
+    """The component classes whose Pydantic JSON Schema differs between the joined parts and
+    one run (and those of `texts` whose source text differs)."""
+    joined, whole = joined_and_whole(document)
+    one = component_classes(importer(f"whole_{tag}", whole), document)
+    split = component_classes(importer(f"joined_{tag}", joined), document)
     assert one, "no component classes found"
     assert set(split) == set(one)
+    differing = []
     for name, cls in one.items():
         a, b = json_schema(cls), json_schema(split[name])
-        assert same_schema(a, a.get("$defs", {}), b, b.get("$defs", {}), set()), name
+        if not same_schema(a, a.get("$defs", {}), b, b.get("$defs", {}), set()):
+            differing.append(name)
+    differing += [name for name in texts if class_text(joined, name) != class_text(whole, name)]
+    return differing
+
+
+def class_text(source: str, name: str) -> str | None:
+    found = re.search(rf"^class {name}\(.*?(?=^\S)", source + "\n.", re.MULTILINE | re.DOTALL)
+    return found.group(0).strip() if found else None
+
+
+@pytest.mark.usefixtures("always_split")
+@pytest.mark.parametrize("contract", SPLITTABLE, ids=lambda p: p.stem)
+def test_joined_parts_validate_as_one_run(contract: Path, importer: Any) -> None:
+    assert differing_classes(models_document(contract), importer, contract.stem) == []
+
+
+@pytest.mark.usefixtures("always_split")
+def test_leaky_schemas_are_leak_stubs_outside_their_home(importer: Any) -> None:
+    """A part that only refers to a leaky schema holds the least of it that its fields read:
+    not what it refers to; the fields come out as from one run, to the letter."""
+    document = models_document(LEAKS_FIXTURE)
+    m = COMPONENT_MARK
+    parts = plan_parts(document)
+    holder = next(p for p in parts if m + "Holder" in p.home)
+    held = holder.document["components"]["schemas"]
+    leaky = ["NullableObject", "NullableEnum", "UntypedNullable", "NullableMap", "IntDefault"]
+    assert {m + name for name in leaky} <= holder.stubs
+    assert held[m + "NullableObject"] == {
+        "type": "object",
+        "nullable": True,
+        "properties": {"id": {}},
+    }
+    # Where no leak stub is known, or a default beside the `$ref` names a member, the schema is
+    # taken whole, with what it refers to.
+    whole = ["NullableAllOf", "NullableOneOf", "RefArrayDefault", "DefaultEnum", "Owner"]
+    assert {m + name for name in whole} <= held.keys() - holder.stubs
+    assert differing_classes(document, importer, "leaks", ("Holder", "HolderList")) == []
+
+
+@pytest.mark.usefixtures("always_split")
+def test_editing_a_leaky_schema_leaves_the_parts_that_only_refer_to_it() -> None:
+    """A leak stub holds nothing an edit of a description or a new property changes: the parts
+    that only refer to the leaky schema keep their documents (and their cache entries)."""
+    contract = load_contract(LEAKS_FIXTURE).document
+    before = {p.text for p in plan_parts(plan_models(contract).build(contract))}
+    edited = copy.deepcopy(contract)
+    leaky = edited["components"]["schemas"]["NullableObject"]
+    leaky["description"] = "edited"
+    leaky["properties"]["added"] = {"$ref": "#/components/schemas/Owner"}
+    parts = plan_parts(plan_models(edited).build(edited))
+    rerun = [p for p in parts if p.text not in before]
+    name = COMPONENT_MARK + "NullableObject"
+    assert any(name in p.home for p in rerun)
+    assert all(name in p.held and name not in p.stubs for p in rerun)
+    assert sum(name in p.stubs for p in parts) >= 2  # Holder's and HolderList's parts
+
+
+# What each kept keyword of a leak stub is needed for in `model_leaks.yaml`.
+NEEDED = ["nullable", "type", "default", "enum", "properties", "items"]
+
+
+@pytest.mark.usefixtures("always_split")
+@pytest.mark.parametrize("keyword", NEEDED)
+def test_a_leak_stub_without_what_fields_read_gives_other_classes(
+    keyword: str, importer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each keyword a leak stub keeps is read into some referring field: without it, the
+    joined parts differ from one run (so the fixture covers what the stub must keep)."""
+    stub_of = model_parts.leak_stub
+
+    def without(schema: Any) -> dict[str, Any] | None:
+        stub = stub_of(schema)
+        return None if stub is None else {k: v for k, v in stub.items() if k != keyword}
+
+    monkeypatch.setattr(model_parts, "leak_stub", without)
+    document = models_document(LEAKS_FIXTURE)
+    assert differing_classes(document, importer, keyword, ("Holder", "HolderList")) != []
 
 
 @pytest.mark.usefixtures("always_split")

@@ -14,16 +14,20 @@ grows each bucket splits in two), never on the machine.
 **What a part holds besides its home schemas.** A class comes out the same from any part that
 holds what shapes it:
 - *strong* dependencies, taken whole (and theirs, transitively): `allOf` members, and the
-  members of a `oneOf`/`anyOf` inside one (inheritance and merging copy their fields), both ends of a discriminator (it writes the tag into each member's
-  class), a `$ref` with a default beside it (the default names an enum member), targets with a
-  default or `null` of their own (datamodel-code-generator copies both into the referring
-  field), and every component that may split into request/response variants
-  (`schemas.splitting_components`: its variant names depend on what it reaches);
-- every other `$ref` only needs the target's *name*: the target is put in as an empty schema, a
-  *stub* (`{}` gives `class X(RootModel[Any])`). The join drops stubs, and the copies of schemas
+  members of a `oneOf`/`anyOf` inside one (inheritance and merging copy their fields), both ends
+  of a discriminator (it writes the tag into each member's class), a `$ref` with a default
+  beside it (the default names an enum member), and every component that may split into
+  request/response variants (`schemas.splitting_components`: its variant names depend on what
+  it reaches);
+- a target with a default or `null` of its own (*leaky*: datamodel-code-generator copies both
+  into the referring field) is put in as a *leak stub* (`leak_stub`): what the referring field
+  reads of it, and nothing that refers on. Where no leak stub is known (a `oneOf`, an alias, a
+  keyword not tried), the target is a strong dependency;
+- every other `$ref` only needs the target's *name*: the target is put in as a *stub*, an empty
+  schema (`{}` gives `class X(RootModel[Any])`). The join drops stubs, and the copies of schemas
   that have another home, so every class comes from its home part.
 
-On GitHub's document, 256 parts hold 1.34 times the schema bytes of one run (none above 140 kB).
+On GitHub's document, 256 parts hold 1.17 times the schema bytes of one run (none above 130 kB).
 Classes of inline schemas are named in the order datamodel-code-generator meets them, so two
 parts can give different classes one name: `join` links the parts' modules like object files.
 When it cannot, the caller generates the whole document in one run, so a refused join only
@@ -78,7 +82,7 @@ class Part:
 
     text: str  # the document as JSON (`json.dumps(document, ensure_ascii=False)`)
     home: frozenset[str]  # schema names (as in the models document) whose classes come from here
-    stubs: frozenset[str]  # names put in as `{}`: only referred to
+    stubs: frozenset[str]  # names put in as `{}` or as their leak stub: only referred to
     held: tuple[str, ...] = ()  # every schema name in the document, in its order
     mark: str = ""  # the models document's `MARK_KEY`
 
@@ -99,6 +103,7 @@ class SchemaFacts:
     leaks: bool  # its default or nullability is copied into referring fields
     targets: tuple[tuple[str, bool], ...]  # (`$ref` target, needed whole whatever it is)
     discriminated: tuple[str, ...]  # members of the discriminators it holds
+    stub: str | None = None  # a leaky schema's `leak_stub` as JSON; None: none, or not leaky
 
     def to_json(self) -> list[Any]:
         return [
@@ -108,11 +113,14 @@ class SchemaFacts:
             self.leaks,
             [list(t) for t in self.targets],
             list(self.discriminated),
+            self.stub,
         ]
 
     @classmethod
     def from_json(cls, data: Any) -> SchemaFacts:
-        size, read_write, refs, leaks, targets, discriminated = data
+        size, read_write, refs, leaks, targets, discriminated, stub = data
+        if stub is not None and not isinstance(stub, str):
+            raise ValueError("a leak stub is kept as its JSON text")
         return cls(
             int(size),
             bool(read_write),
@@ -120,6 +128,7 @@ class SchemaFacts:
             bool(leaks),
             tuple((str(t), bool(w)) for t, w in targets),
             tuple(discriminated),
+            stub,
         )
 
 
@@ -150,13 +159,16 @@ def schema_facts(schema: Any) -> SchemaFacts:
                 visit(value, key == "allOf" or (in_all_of and key in _COMBINERS))
 
     visit(schema, False)
+    leaks = _leaks_into_referrers(schema)
+    stub = leak_stub(schema) if leaks else None
     return SchemaFacts(
         len(json.dumps(schema)),
         read_write,
         tuple(sorted(refs)),
-        _leaks_into_referrers(schema),
+        leaks,
         tuple(targets),
         tuple(discriminated),
+        None if stub is None else json.dumps(stub, ensure_ascii=False),
     )
 
 
@@ -226,7 +238,9 @@ def plan_parts_of(
         real = reachable(home, strong)
         stubs = {t for n in real for t in weak[n]} - real
         held = tuple(name for name in texts if name in real or name in stubs)
-        text = document_text(header, ((n, texts[n] if n in real else "{}") for n in held))
+        text = document_text(
+            header, ((n, texts[n] if n in real else _stub_text(facts[n])) for n in held)
+        )
         parts.append(Part(text, frozenset(home), frozenset(stubs), held, mark))
     return parts
 
@@ -234,8 +248,10 @@ def plan_parts_of(
 def _edges(facts: dict[str, SchemaFacts]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """name → the schemas its class needs whole (strong), and those it only names (weak)."""
     # Targets whose class a reference cannot stand in for by name alone: datamodel-code-generator
-    # reads a target's default and nullability into the referring field.
-    splitting = _splitting(facts) | {name for name, fact in facts.items() if fact.leaks}
+    # reads a target's default and nullability into the referring field (a leak stub holds what
+    # it reads, where one is known).
+    unstubbed = {name for name, fact in facts.items() if fact.leaks and fact.stub is None}
+    splitting = _splitting(facts) | unstubbed
     strong: dict[str, set[str]] = {name: set() for name in facts}
     weak: dict[str, set[str]] = {name: set() for name in facts}
     for name, fact in facts.items():
@@ -253,6 +269,75 @@ def _splitting(facts: dict[str, SchemaFacts]) -> set[str]:
     """`schemas.splitting_components` of the schemas, from their facts."""
     marked = {name for name, fact in facts.items() if fact.read_write}
     return splitting_closure(marked, {name: fact.refs for name, fact in facts.items()})
+
+
+# What a referring field reads of a leaky target (datamodel-code-generator 0.89, by experiment:
+# `tests/generator/test_model_parts.py`, fixture `model_leaks.yaml`): its `nullable`, `type`
+# and `default` (copied into the field), its `enum` (a default is written as a member, and an
+# enum class adds no `None` to a union it is a member of), `const`; and the kind of class the
+# target makes, which decides whether a default is copied at all (not into a field typed by an
+# object model) and whether a union beside it admits null: an object model (`properties`), a
+# map (`additionalProperties`), an array (`items`), a root model.
+_STUB_KEPT = frozenset({"type", "nullable", "default", "enum", "const"})
+# Keywords that shape the target's own class only: its annotations, constraints and fields.
+_STUB_DROPPED = frozenset(
+    {
+        "description",
+        "title",
+        "example",
+        "examples",
+        "externalDocs",
+        "deprecated",
+        "format",
+        "required",
+        "maxLength",
+        "minLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "maxItems",
+        "minItems",
+        "uniqueItems",
+    }
+)
+# Subschemas that make the target's kind of class. `properties` is kept as its first property,
+# an empty schema (any object model is one kind); `additionalProperties` as an empty schema (a
+# map of anything is still a map); `items` as it is (an array of anything is another kind: a
+# default is copied into the field), so only where it refers to no other schema.
+_STUB_EMPTIED = frozenset({"properties", "additionalProperties"})
+
+
+def leak_stub(schema: Any) -> dict[str, Any] | None:
+    """The least schema a reference reads as it reads the leaky `schema` (its nullability,
+    default, enum and kind of class), referring to no other schema; None where none is known:
+    a keyword not listed above (a `oneOf`, `allOf`, `$ref`, a readOnly marker...) keeps the
+    target whole."""
+    if not isinstance(schema, dict):
+        return None
+    stub: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _STUB_KEPT or (key == "items" and not _refers(value)):
+            stub[key] = value
+        elif key in _STUB_EMPTIED and isinstance(value, dict):
+            stub[key] = {name: {} for name in list(value)[:1]} if key == "properties" else {}
+        elif key == "additionalProperties" and isinstance(value, bool):
+            stub[key] = value
+        elif key not in _STUB_DROPPED:
+            return None
+    return stub
+
+
+def _refers(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "$ref" in node or any(_refers(value) for value in node.values())
+    return isinstance(node, list) and any(_refers(item) for item in node)
+
+
+def _stub_text(fact: SchemaFacts) -> str:
+    return fact.stub if fact.leaks and fact.stub is not None else "{}"
 
 
 def _leaks_into_referrers(schema: Any) -> bool:

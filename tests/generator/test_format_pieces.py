@@ -4,6 +4,7 @@ the kept pieces; and an edit must send only the changed pieces to ruff."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,37 @@ def test_blank_lines_between_pieces_follow_ruff() -> None:
     assert format_pieces.glue("X = 1\n", False, False) == ""
     assert format_pieces.glue("X = 1\n  \n", False, False) == "\n"
     assert format_pieces.glue("X = 1\n\n\n\n\n", False, False) == "\n\n"
+
+
+def test_generate_after_edits_writes_what_ruff_on_the_whole_file_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the pipeline: models.py in pieces after a sequence of schema edits (description,
+    property, component added and removed) is the cold run's with ruff on the whole file."""
+    import yaml
+
+    from specfirst.generator import pipeline, state
+    from specfirst.generator.write import tree_files
+
+    document = yaml.safe_load((HERE / "fixtures" / "model_parts.yaml").read_text())
+    schemas = document["components"]["schemas"]
+    contract, out = tmp_path / "api.yaml", tmp_path / "out"
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "warm-state"))
+    monkeypatch.setattr(format_pieces, "MIN_BYTES", 0)
+    edits: list[Callable[[], object]] = [
+        lambda: None,
+        lambda: schemas["Zoo"].update(description="A zoo."),
+        lambda: schemas["Zoo"]["properties"].update(city={"type": "string"}),
+        lambda: schemas.update(Keeper={"type": "object", "properties": {"n": {"type": "string"}}}),
+        lambda: schemas.pop("Keeper"),
+    ]
+    for edit in edits:
+        edit()
+        contract.write_text(yaml.safe_dump(document, sort_keys=False))
+        pipeline.generate_package(contract, "zoo_api", out)
+    assert list((tmp_path / "warm-state" / "format-cache").glob("*.pieces"))
+    monkeypatch.setattr(format_pieces, "MIN_BYTES", 10**12)
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "cold-state"))
+    pipeline.generate_package(contract, "zoo_api", tmp_path / "cold")
+    assert not list((tmp_path / "cold-state" / "format-cache").glob("*.pieces"))
+    assert tree_files(out / "zoo_api") == tree_files(tmp_path / "cold" / "zoo_api")

@@ -40,6 +40,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from specfirst.generator.state import write_atomically
 
@@ -241,9 +242,13 @@ def format_module(
         if head is None:
             return None
     parts = [head]
+    classes, pieces = module.classes, module.pieces
     for index in range(1, len(keys)):
-        between = glue(module.pieces[index - 1], module.classes[index - 1], module.classes[index])
-        parts.append(between + records[keys[index]].formatted)
+        if not (classes[index - 1] or classes[index]):
+            parts.append(glue(pieces[index - 1], False, False))
+        else:
+            parts.append("\n\n")
+        parts.append(records[keys[index]].formatted)
     if missing or head_key not in kept.head or kept.bindings != module.bindings:
         current = {key: records[key] for key in first}
         bundle = _Bundle(module.bindings, kept.lines, current, {head_key: head})
@@ -251,8 +256,7 @@ def format_module(
     return "".join(parts)
 
 
-@dataclass
-class _Record:
+class _Record(NamedTuple):
     """A piece as kept: its formatted text, the import lines checked against it (those whose
     name it spells) and those of them it uses, as bits over the bundle's `lines`."""
 
@@ -284,12 +288,10 @@ class _Bundle:
             texts = data[meta_end + 1 :].decode("utf-8").split("\0")
             if meta["signature"] != signature or texts.pop() != "":
                 return empty
-            records = {
-                key: _Record(text, checked, used)
-                for key, text, checked, used in zip(
-                    meta["keys"], texts, meta["checked"], meta["used"], strict=True
-                )
-            }
+            keys, checked, used = meta["keys"], meta["checked"], meta["used"]
+            if not len(keys) == len(texts) == len(checked) == len(used):
+                return empty
+            records = dict(zip(keys, map(_Record, texts, checked, used), strict=True))
             bundle = cls(dict(meta["bindings"]), list(meta["lines"]), records, dict(meta["head"]))
         except (OSError, ValueError, KeyError, TypeError):
             return empty
@@ -306,7 +308,7 @@ class _Bundle:
             "checked": [record.checked for record in records],
             "used": [record.used for record in records],
         }
-        texts = "".join(record.formatted + "\0" for record in records)
+        texts = "\0".join(record.formatted for record in records) + "\0"
         return json.dumps(meta, ensure_ascii=False).encode() + b"\n" + texts.encode("utf-8")
 
     def bit(self, line: str) -> int:

@@ -10,13 +10,14 @@ chunks that ruff spreads over every core. Why the bytes are ruff's own:
   unparseable on its own (it starts at a statement, so it ends inside that string), and ruff
   refuses to format it: every piece that formats is a whole top-level statement.
 - Formatting: ruff formats a top-level statement the same wherever it stands; only the blank
-  lines between statements depend on their neighbours (`_glue`: two around a class, else the
-  source's count, at most two).
+  lines between statements depend on their neighbours (`glue`: two around a class, else the
+  source's count, at most two). Pieces go to ruff in chunks, between cut statements
+  (`_specfirst_cut = 0`) where the chunk's output is cut apart again.
 - Imports (`check --fix-only --select I,F401`): only the header's imports change. Whether an
   import is used in the whole module is whether some piece uses it (no piece rebinds an imported
   name, checked), and each piece's use is ruff's own verdict (F401 on the header's imports
   repeated inside a function that wraps the piece: one scope per piece, names resolving as at
-  the top level). The header is then fixed and formatted by ruff itself, in the folder the
+  the top level, `Literal[...]` and string annotations read as ruff reads them there). The header is then fixed and formatted by ruff itself, in the folder the
   whole module would be formatted in, with the first piece after it and a last statement that
   uses exactly the imports some piece uses (the "head" run).
 
@@ -40,6 +41,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from subprocess import PIPE
 from typing import NamedTuple
 
 from specfirst.generator.state import write_atomically
@@ -224,7 +226,7 @@ def format_module(
         return None
     records = dict(known)
     if missing:
-        fresh = _format_pieces(module, missing, kept, ruff)
+        fresh = _format_pieces(module, missing, keys, kept, ruff)
         if fresh is None:
             return None
         records.update(fresh)
@@ -331,7 +333,7 @@ class _Bundle:
 
 
 def _format_pieces(
-    module: Module, indexes: list[int], bundle: _Bundle, ruff: Ruff
+    module: Module, indexes: list[int], keys: list[str], bundle: _Bundle, ruff: Ruff
 ) -> dict[str, _Record] | None:
     """The given pieces' records (by the hash of their text), from ruff in chunks: `ruff
     format` on the pieces, and at once `ruff check` of F401 on each piece wrapped in a function
@@ -340,23 +342,24 @@ def _format_pieces(
     ruff.runs.append(len(indexes))
     texts = {i: module.pieces[i] for i in indexes}
     chunks = _chunks(indexes, [len(texts[i]) for i in indexes])
+    bits = {line: bundle.bit(line) for line in module.bindings.values()}
     with tempfile.TemporaryDirectory(prefix="specfirst-pieces-") as folder:
-        candidates: dict[int, list[str]] = {}
-        rows: dict[tuple[int, int], tuple[int, str]] = {}  # (chunk, row) → (piece, line)
         for number, chunk in enumerate(chunks):
             formatted = "".join(_ended(texts[i]) + f"\n\n{_CUT}\n\n\n" for i in chunk)
             Path(folder, f"f{number}.py").write_text(formatted, encoding="utf-8")
-            lines = [*module.future]
-            row = len(lines)
-            for i in chunk:
-                spelled = [line for n, line in module.bindings.items() if n in texts[i]]
-                candidates[i] = spelled
-                body = "    " + _ended(texts[i]).rstrip("\n").replace("\n", "\n    ")
-                lines += [_WRAPPER, *("    " + line for line in spelled), body]
-                rows.update({(number, row + 2 + k): (i, line) for k, line in enumerate(spelled)})
-                row += 1 + len(spelled) + body.count("\n") + 1
-            Path(folder, f"c{number}.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        report = _run_both(folder, len(chunks), ruff)
+        runs: list[subprocess.Popen[bytes]] = []
+        try:
+            runs.append(_start(ruff, "format", folder, [f"f{n}.py" for n in range(len(chunks))]))
+            candidates, rows = _write_checks(module, chunks, texts, folder)  # while ruff formats
+            runs.append(_start(ruff, "check", folder, [f"c{n}.py" for n in range(len(chunks))]))
+        except BaseException as error:
+            for run in runs:
+                run.kill()
+                run.wait()
+            if isinstance(error, OSError):
+                return None
+            raise
+        report = _finish(runs)
         if report is None:
             return None
         unused: dict[int, set[str]] = {}
@@ -373,13 +376,36 @@ def _format_pieces(
                 return None
             for i, segment in zip(chunk, segments, strict=False):
                 checked = used = 0
+                unused_here = unused.get(i, set())
                 for line in candidates[i]:
-                    checked |= bundle.bit(line)
-                    if line not in unused.get(i, set()):
-                        used |= bundle.bit(line)
-                key = hashlib.sha256(texts[i].encode("utf-8")).hexdigest()
-                result[key] = _Record(segment.strip("\n") + "\n", checked, used)
+                    checked |= bits[line]
+                    if line not in unused_here:
+                        used |= bits[line]
+                result[keys[i]] = _Record(segment.strip("\n") + "\n", checked, used)
     return result
+
+
+def _write_checks(
+    module: Module, chunks: list[list[int]], texts: dict[int, str], folder: str
+) -> tuple[dict[int, list[str]], dict[tuple[int, int], tuple[int, str]]]:
+    """Write the check files (`c0.py`...): each piece in a function of its own that imports,
+    one line each, the header's imports whose name it spells. Those import lines per piece,
+    and which piece and import line each row of a check file is."""
+    bindings = list(module.bindings.items())
+    candidates: dict[int, list[str]] = {}
+    rows: dict[tuple[int, int], tuple[int, str]] = {}  # (chunk, row) → (piece, line)
+    for number, chunk in enumerate(chunks):
+        lines = [*module.future]
+        row = len(lines)
+        for i in chunk:
+            spelled = [line for n, line in bindings if n in texts[i]]
+            candidates[i] = spelled
+            body = "    " + _ended(texts[i]).rstrip("\n").replace("\n", "\n    ")
+            lines += [_WRAPPER, *("    " + line for line in spelled), body]
+            rows.update({(number, row + 2 + k): (i, line) for k, line in enumerate(spelled)})
+            row += 1 + len(spelled) + body.count("\n") + 1
+        Path(folder, f"c{number}.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return candidates, rows
 
 
 def _ended(piece: str) -> str:
@@ -404,31 +430,23 @@ def _chunks(order: list[int], sizes: list[int]) -> list[list[int]]:
     return chunks
 
 
-def _run_both(folder: str, count: int, ruff: Ruff) -> str | None:
-    """`ruff format` on the f files and `ruff check --select F401` on the c files, at once;
-    the check's report, or None when either failed."""
-    formats = [f"f{n}.py" for n in range(count)]
-    checks = [f"c{n}.py" for n in range(count)]
-    check_options = ["--select", "F401", "--ignore-noqa", "--output-format", "concise"]
-    runs = [
-        subprocess.Popen(
-            [ruff.binary, "format", *ruff.options, *formats],
-            cwd=folder,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        ),
-        subprocess.Popen(
-            [ruff.binary, "check", *ruff.options, *check_options, "--exit-zero", *checks],
-            cwd=folder,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        ),
-    ]
+def _start(ruff: Ruff, command: str, folder: str, files: list[str]) -> subprocess.Popen[bytes]:
+    """`ruff format` on the pieces, or `ruff check` of F401 on their wrapped copies (concise
+    report: one line per unused import)."""
+    options = ["--select", "F401", "--ignore-noqa", "--output-format", "concise", "--exit-zero"]
+    extra = options if command == "check" else []
+    return subprocess.Popen(
+        [ruff.binary, command, *ruff.options, *extra, *files], cwd=folder, stdout=PIPE, stderr=PIPE
+    )
+
+
+def _finish(runs: list[subprocess.Popen[bytes]]) -> str | None:
+    """The check's report (the last run's output), or None when either run failed."""
     outputs = [run.communicate() for run in runs]
     if any(run.returncode != 0 for run in runs):
         return None
-    report = outputs[1][0].decode("utf-8", "replace")
-    if "SyntaxError" in report or "error" in outputs[1][1].decode("utf-8", "replace").lower():
+    report = outputs[-1][0].decode("utf-8", "replace")
+    if "SyntaxError" in report or "error" in outputs[-1][1].decode("utf-8", "replace").lower():
         return None
     return report
 

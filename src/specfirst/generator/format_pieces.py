@@ -119,13 +119,13 @@ def split_module(text: str) -> Module | None:
 
 
 def plain_text(text: str) -> bool:
-    """Whether `text` holds no directive, none of our names, no odd whitespace."""
-    lowered = text.lower()
-    return not (
-        any(word in lowered for word in _DIRECTIVES)
-        or any(name in text for name in _NAMES)
-        or any(space in text for space in _ODD_SPACE)
-    )
+    """Whether `text` holds no directive (they live in comments: only text with a `#` is
+    searched for them, in any case), none of our names, no odd whitespace."""
+    if "#" in text:
+        lowered = text.lower()
+        if any(word in lowered for word in _DIRECTIVES):
+            return False
+    return not (any(name in text for name in _NAMES) or any(c in text for c in _ODD_SPACE))
 
 
 def plain_piece(piece: str, is_class: bool) -> bool:

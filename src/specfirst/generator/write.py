@@ -15,9 +15,13 @@ import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from specfirst.errors import SpecfirstError
 from specfirst.generator.state import write_atomically
+
+if TYPE_CHECKING:
+    from specfirst.generator.format_pieces import Ruff
 
 
 class WriteError(SpecfirstError):
@@ -113,15 +117,15 @@ def stage_files(
         # mkdtemp makes the folder 0700; the package gets the mode any new folder would get.
         staging.chmod(0o777 & ~current_umask())
         if then is None:
-            written = _write_and_format(files, staging, cache, everything=cache is None)
+            written = _write_and_format(files, staging, cache, cache is None, near.name)
         else:
             with ThreadPoolExecutor(1, thread_name_prefix="specfirst-format") as pool:
-                early = pool.submit(_write_and_format, files, staging, cache)
+                early = pool.submit(_write_and_format, files, staging, cache, False, near.name)
                 try:
                     late = then()
                 finally:
                     written = early.result()  # its exception, if any, raised here
-            written.update(_write_and_format(late, staging, cache))
+            written.update(_write_and_format(late, staging, cache, False, near.name))
         if cache is not None:
             _evict(cache)
     except BaseException:
@@ -136,14 +140,20 @@ def _formats(name: str, data: FileData) -> bool:
 
 
 def _write_and_format(
-    files: Mapping[str, FileData], staging: Path, cache: Path | None, everything: bool = False
+    files: Mapping[str, FileData],
+    staging: Path,
+    cache: Path | None,
+    everything: bool = False,
+    package: str | None = None,
 ) -> dict[str, bytes]:
     """Write `files` into `staging`, taking formatted texts from `cache` where it has them, and
     run ruff on the Python files it has not (`everything`: on the whole folder instead). The
     bytes of each file as finally written.
 
     The cache holds each file with its header's contract hash neutralised (`_neutral`): every
-    edit changes that hash in every file, and would otherwise reformat the whole package."""
+    edit changes that hash in every file, and would otherwise reformat the whole package.
+    A large file missing from it (models.py) is formatted piece by piece (`format_pieces`),
+    its pieces kept in a cache entry named after `package` and the file."""
     if cache is None:
         write_tree(files, staging)
         format_tree(
@@ -176,7 +186,10 @@ def _write_and_format(
             first_pass[name] = written[name]
     # Every file is in the folder before ruff runs, as in a run over the whole folder.
     write_tree(first_pass, staging)
-    format_tree(staging, sorted(missing))
+    whole = sorted(missing)
+    if package is not None:
+        whole = [n for n in whole if not _in_pieces(n, missing[n][0], staging, cache, package)]
+    format_tree(staging, whole)
     restored: dict[str, bytes] = {}
     for name, (text, first_line, key) in missing.items():
         path = staging / name
@@ -196,6 +209,36 @@ def _write_and_format(
         for name in unrestored:
             written[name] = (staging / name).read_bytes()
     return written
+
+
+def _in_pieces(name: str, text: str, staging: Path, cache: Path, package: str) -> bool:
+    """Format the neutral `text` of `name` piece by piece into `staging` (`format_pieces`);
+    False when it is small, or of a layout the pieces do not cover: ruff runs on it whole."""
+    from specfirst.generator import format_pieces
+
+    if len(text) < format_pieces.MIN_BYTES:
+        return False
+    bundle = hashlib.sha256(f"pieces\0{package}\0{name}".encode()).hexdigest()
+    formatted = format_pieces.format_module(text, name, staging, cache, bundle, _ruff())
+    if formatted is None:
+        return False
+    (staging / name).write_text(formatted, encoding="utf-8")
+    return True
+
+
+def _ruff() -> Ruff:
+    """How `format_tree` runs ruff, for `format_pieces`."""
+    from specfirst.generator.format_pieces import Ruff
+
+    def format_file(folder: Path, name: str) -> bool:
+        try:
+            format_tree(folder, [name])
+        except WriteError:
+            return False
+        return True
+
+    signature = f"{_ruff_version()}\0{' '.join(_RUFF_COMMON)}"
+    return Ruff(ruff_binary(), _RUFF_COMMON, signature, format_file)
 
 
 def _restored(formatted: str, text: str, first_line: str | None) -> str | None:

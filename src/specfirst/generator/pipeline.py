@@ -147,7 +147,7 @@ def _models_stage(
             started.close()
         raise
     try:
-        plan = plan_models(document)
+        plan = plan_models(document, texts)
         head = make_header(contract.path.as_posix(), contract.sha256)
         keep = operation_schemas(document) if models == "operations" else None
         # The memo keeps each schema's rewritten copy: an edit rewrites the schemas it touched.

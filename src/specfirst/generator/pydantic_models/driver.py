@@ -41,6 +41,8 @@ from specfirst.generator.schemas import FIELD_NAMES_KEY, MARK_KEY
 from specfirst.generator.state import write_atomically
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from specfirst.generator.pydantic_models.document import DocumentBuilder, ModelsDocument
 
 CACHE_SUBDIR = "models-cache"
@@ -148,7 +150,7 @@ def worker_before_load(contract: Path, cache_dir: Path) -> PrestartedWorker | No
     except OSError:
         return None
     hint = _hint_path(cache_dir, contract.resolve().as_posix(), ".region.json")
-    return PrestartedWorker.start() if region_changed(raw, hint, MIN_BYTES) else None
+    return HandedWorker.start() if region_changed(raw, hint, MIN_BYTES) else None
 
 
 def early_worker(
@@ -173,7 +175,7 @@ def early_worker(
         if started is not None:
             started.close()
         return None
-    return started if started is not None else PrestartedWorker.start()
+    return started if started is not None else HandedWorker.start()
 
 
 def _hint_path(cache_dir: Path, scope: str, suffix: str) -> Path:
@@ -311,6 +313,19 @@ class PrestartedWorker:
         if self.process.stdin is not None and not self.process.stdin.closed:
             self.process.stdin.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class HandedWorker(PrestartedWorker):
+    """A worker started early (`worker_before_load`, `early_worker`) that calls `on_give` once
+    it has its share: from then on this process mostly waits for it (`pipeline._ViewAhead`
+    builds the view model meanwhile)."""
+
+    on_give: Callable[[], None] | None = None
+
+    def give(self, listing: Path) -> None:
+        super().give(listing)
+        if self.on_give is not None:
+            self.on_give()
 
 
 def _worker_command(listing: str) -> list[str]:

@@ -138,3 +138,32 @@ def test_a_wrong_guess_is_refused(
     assert tree_files(tmp_path / "out" / "zoo_api") == _cold(contract, tmp_path, monkeypatch)
     assert outcomes == ["none", "refused", "none"]
     assert read_classes(kept)  # the real classes again
+
+
+def test_the_memo_written_after_the_models_serves_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The models memo is written while ruff formats (`DocumentBuilder.later`), not before the
+    worker has its share: the next edit still rewrites only the schema it touched."""
+    from specfirst.generator.schemas import ModelPlan
+
+    rewrites: list[object] = []
+    real = ModelPlan._rewrite
+
+    def rewrite(self: ModelPlan, schema: Any, names: Any = None) -> Any:
+        rewrites.append(schema)
+        return real(self, schema, names)
+
+    monkeypatch.setattr(ModelPlan, "_rewrite", rewrite)
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "state"))
+    document: Document = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
+    contract = tmp_path / "api.yaml"
+    contract.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    pipeline.generate_package(contract, "zoo_api", tmp_path / "out")
+    assert len(rewrites) > 5
+    assert list((tmp_path / "state" / "models-cache").glob("*.memo.json"))
+    rewrites.clear()
+    _describe(document)
+    contract.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    pipeline.generate_package(contract, "zoo_api", tmp_path / "out")
+    assert rewrites == [document["components"]["schemas"]["Pet"]]

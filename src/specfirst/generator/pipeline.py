@@ -121,10 +121,12 @@ def _models_stage(
     field_names: str,
     started: PrestartedWorker | None = None,
     ahead: _ViewAhead | None = None,
+    saves: list[Callable[[], None]] | None = None,
 ) -> tuple[ModelPlan, ModelsModule]:
     """The model plan and the models module. `started`: a models worker started before the
     contract was loaded (`driver.worker_before_load`), used or ended here. `ahead`: started
-    on the plan while the worker runs (when one was started for a schema edit)."""
+    on the plan while the worker runs (when one was started for a schema edit). `saves`: where
+    the memo's write goes, for the caller to run later (else it is written at once)."""
     from specfirst.generator.build import plan_models
     from specfirst.generator.pydantic_models import ModelGenerationError
     from specfirst.generator.pydantic_models.document import DocumentBuilder, component_texts
@@ -158,7 +160,7 @@ def _models_stage(
         if ahead is not None and isinstance(worker, HandedWorker):
             planned = plan  # final once the document is built, before the worker has its share
             worker.on_give = lambda: ahead.start(planned)
-        builder = DocumentBuilder(plan, document, keep, field_names, memo, texts)
+        builder = DocumentBuilder(plan, document, keep, field_names, memo, texts, saves)
         module = generate_models_module(builder, head, cache, worker)
     except ModelGenerationError as exc:
         raise ModelsRefusedError(contract, plan.class_names, exc) from None
@@ -465,17 +467,18 @@ def stage_package(
     state = state_dir(near.parent)
     ahead = _ViewAhead(contract, package, state)
     guess = ahead.guess
-    plan, module = _models_stage(contract, models, state, field_names, worker, ahead)
+    memo: list[Callable[[], None]] = []  # the models memo's write, once the models are made
+    plan, module = _models_stage(contract, models, state, field_names, worker, ahead, memo)
     write_classes(ahead.classes_file, module.classes, guess)  # the next run's guess
     savers: list[threading.Thread] = []
     later: list[Callable[[dict[str, bytes]], None]] = []
 
     def view_files() -> dict[str, str | bytes]:
-        saves: list[Callable[[], None]] = []
+        saves: list[Callable[[], None]] = list(memo)
         files = ahead.result(module.classes, saves, later)
         if files is None:
             files = _render_stage(contract, package, plan, module.classes, state, saves, later)
-        for save in saves:  # the view model's drafts, saved while the files are formatted
+        for save in saves:  # the memo, the view model's drafts: saved while ruff formats
             saver = threading.Thread(target=save, name="specfirst-view-cache")
             saver.start()
             savers.append(saver)

@@ -91,3 +91,20 @@ def test_rendering_nothing_imports_no_jinja2() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_way_to_the_models_imports_no_pydantic_core() -> None:
+    """The models stage takes `make_header` from the render module: importing it does not pay
+    for pydantic-core (which only writing the served contract needs), so a schema edit reaches
+    the models worker sooner."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from specfirst.generator import render, pipeline, build, schemas\n"
+        "from specfirst.generator.pydantic_models import driver, document, parts, early\n"
+        "print('pydantic_core' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -238,9 +238,12 @@ def operation_name(raw: Operation) -> str:
     return str(raw.node.get("operationId") or f"{raw.method} {raw.path}")
 
 
-def plan_models(document: dict[str, Any]) -> ModelPlan:
+def plan_models(document: dict[str, Any], texts: dict[str, str] | None = None) -> ModelPlan:
+    """Class names for the components and the inline schemas that need one. `texts`: each
+    component schema's JSON (`document.component_texts`), when the caller has them (the
+    same plan, without dumping every schema again)."""
     plan = ModelPlan()
-    plan.name_components(components(document, "schemas"))
+    plan.name_components(components(document, "schemas"), texts)
     refs = References(document)
     for raw in iter_operations(document, refs):
         base = pascal_case(operation_name(raw), fallback="Operation")

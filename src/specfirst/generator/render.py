@@ -11,8 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pydantic_core
-
 from specfirst.generator.source import FILTERS
 from specfirst.generator.state import write_atomically
 from specfirst.generator.viewmodel import ApiView
@@ -185,5 +183,9 @@ def render_package(api: ApiView, contract: dict[str, Any]) -> dict[str, str | by
 def render_contract(contract: dict[str, Any]) -> bytes:
     """The bundled contract as JSON (UTF-8): what `/openapi.json` serves (loaded with
     `importlib.resources`, so it travels with the package as package data). Bytes, as written:
-    13 MB of GitHub's contract are not decoded and encoded again."""
+    13 MB of GitHub's contract are not decoded and encoded again. pydantic-core is imported
+    here, not with the module (whose `make_header` the models stage uses): about 0.03 s that a
+    schema edit then pays while it waits for the models worker, not on the way to it."""
+    import pydantic_core
+
     return pydantic_core.to_json(contract, indent=2) + b"\n"

@@ -116,11 +116,15 @@ class ModelPlan:
             self.families.add(name)
         return name
 
-    def name_components(self, components: dict[str, Any]) -> None:
+    def name_components(
+        self, components: dict[str, Any], texts: dict[str, str] | None = None
+    ) -> None:
         # The mark goes before every class name, unless the contract itself spells it (in a
         # name or a schema: what `COMPONENT_MARK in json.dumps(components)` finds, as only a
-        # string token of that text can hold it).
-        texts = _dumps_each(components)
+        # string token of that text can hold it). `texts`: each component's `json.dumps`, when
+        # the caller has them (`ensure_ascii` or not: the mark and the members `_scanned`
+        # looks for are ASCII, written alike either way).
+        texts = _dumps_each(components) if texts is None else texts
         spelt = any(COMPONENT_MARK in name for name in components) or (
             any(COMPONENT_MARK in text for text in texts.values())
             if texts is not None

@@ -29,6 +29,7 @@ import io
 import json
 import os
 import pickle
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,10 @@ from specfirst.generator.state import write_atomically
 from specfirst.generator.viewmodel import BodyView, HeaderView, ParameterView, TypeRef
 
 VIEW_CACHE_SUBDIR = "view-cache"
-VIEW_CACHE_FILES = 64  # at most this many files (two per package), least recently used first out
+VIEW_CACHE_FILES = 96  # at most this many files (three per package), least recently used first out
 _MAGIC = b"specfirst-view-cache 2\n"
 _RENDERED_MAGIC = b"specfirst-rendered 1"
+_CLASSES_MAGIC = "specfirst-classes 1"
 
 
 @dataclass(frozen=True)
@@ -243,3 +245,51 @@ class RenderedStore:
             hashlib.sha256(payload).hexdigest().encode(),
         )
         write_atomically(self.path, head + b"\n\n" + payload)
+
+
+class AskedClasses(Collection[str]):
+    """A guess of which model classes were generated (the last run's), standing in for them
+    while the models are still being generated, noting every question asked of it. The view
+    builder asks of the classes nothing but whether one was generated (`in`: see
+    `_RecordingClasses` in `build`), so a view built on the guess is the view of the real
+    classes when each question gets the same answer from them (`holds`)."""
+
+    def __init__(self, guess: Collection[str]) -> None:
+        self.guess = guess
+        self.asked: dict[object, bool] = {}
+
+    def __contains__(self, key: object) -> bool:
+        answer = self.asked.get(key)
+        if answer is None:
+            answer = self.asked[key] = key in self.guess
+        return answer
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("the view builder may only ask whether a class was generated")
+
+    def __len__(self) -> int:
+        raise TypeError("the view builder may only ask whether a class was generated")
+
+    def holds(self, classes: Collection[str]) -> bool:
+        """Whether `classes` answer every question asked so far as the guess did."""
+        return all((key in classes) == answer for key, answer in self.asked.items())
+
+
+def read_classes(path: Path) -> frozenset[str] | None:
+    """The class names `write_classes` kept (None when there are none). Only a guess is made
+    of them (`AskedClasses`), checked against the real ones: a damaged file costs time only."""
+    try:
+        magic, _, names = path.read_text(encoding="utf-8").partition("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return frozenset(names.split("\n")) if magic == _CLASSES_MAGIC else None
+
+
+def write_classes(path: Path, classes: Collection[str], kept: Collection[str] | None) -> None:
+    """Keep `classes` (atomic, best effort), unless they are what is `kept` already."""
+    if kept is not None and kept == classes:
+        _touch(path)
+        return
+    text = "\n".join([_CLASSES_MAGIC, *sorted(classes)])
+    if write_atomically(path, text.encode("utf-8")):
+        _evict(path.parent)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -111,6 +112,9 @@ class DocumentBuilder:
     field_names: str = "snake_case"
     memo: Path | None = None
     texts: dict[str, str] | None = None  # `component_texts(document)`, when known already
+    # Where the memo's write goes when it is not to be written at once: a function the caller
+    # runs later (`pipeline` runs it while ruff formats, off the way to the worker's share).
+    later: list[Callable[[], None]] | None = None
     _originals: list[tuple[str, str, Any]] = field(default_factory=list)
     _mark: str = COMPONENT_MARK
 
@@ -166,7 +170,11 @@ class DocumentBuilder:
             used[key] = entry
             texts[name], facts[name] = found
         if self.memo is not None and used != kept:
-            _write_memo(self.memo, used)
+            memo = self.memo
+            if self.later is None:
+                _write_memo(memo, used)
+            else:
+                self.later.append(lambda: _write_memo(memo, used))
         header = {
             "openapi": self.document.get("openapi", "3.1.0"),
             "info": {

@@ -41,6 +41,8 @@ from specfirst.generator.schemas import FIELD_NAMES_KEY, MARK_KEY
 from specfirst.generator.state import write_atomically
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from specfirst.generator.pydantic_models.document import DocumentBuilder, ModelsDocument
 
 CACHE_SUBDIR = "models-cache"
@@ -134,19 +136,52 @@ def generate_models_module(
     return ModelsModule.from_source(source.replace(_HEADER_SLOT, header, 1))
 
 
-def early_worker(texts: dict[str, str], cache_dir: Path, scope: str) -> PrestartedWorker | None:
+def worker_before_load(contract: Path, cache_dir: Path) -> PrestartedWorker | None:
+    """A worker started before the contract is even loaded, when the bytes of its component
+    schemas look changed since the last run (`early.region_changed`: a guess, which
+    `early_worker` corrects once the schemas are known). It loads datamodel-code-generator
+    while this process loads, plans and builds. None otherwise, or when the file is unreadable
+    (loading it says why)."""
+    from specfirst.generator.pydantic_models.early import region_changed
+    from specfirst.generator.pydantic_models.parts import MIN_BYTES
+
+    try:
+        raw = contract.read_bytes()
+    except OSError:
+        return None
+    hint = _hint_path(cache_dir, contract.resolve().as_posix(), ".region.json")
+    return HandedWorker.start() if region_changed(raw, hint, MIN_BYTES) else None
+
+
+def early_worker(
+    texts: dict[str, str],
+    cache_dir: Path,
+    scope: str,
+    started: PrestartedWorker | None = None,
+) -> PrestartedWorker | None:
     """A worker started before the contract is planned, when its component schemas (`texts`)
     changed since the last run and are large enough to be generated in parts: it loads
     datamodel-code-generator (about 0.6 s) while this process plans and builds. None
-    otherwise (an operation edit: the whole-document cache most likely holds the models)."""
+    otherwise (an operation edit: the whole-document cache most likely holds the models).
+    `started`: the one `worker_before_load` started on a guess, kept when the schemas did
+    change, else ended here."""
     from specfirst.generator.pydantic_models.document import schemas_changed
     from specfirst.generator.pydantic_models.parts import MIN_BYTES
 
-    if sum(len(text) for text in texts.values()) <= MIN_BYTES:
+    changed = sum(len(text) for text in texts.values()) > MIN_BYTES and schemas_changed(
+        texts, _hint_path(cache_dir, scope, ".seen.json")
+    )
+    if not changed:
+        if started is not None:
+            started.close()
         return None
+    return started if started is not None else HandedWorker.start()
+
+
+def _hint_path(cache_dir: Path, scope: str, suffix: str) -> Path:
+    """A hint for starting a worker early, kept beside the memo (and evicted as others)."""
     memo = memo_path(cache_dir, scope)
-    seen = memo.with_name(memo.name.replace(".memo.json", ".seen.json"))  # evicted as others
-    return PrestartedWorker.start() if schemas_changed(texts, seen) else None
+    return memo.with_name(memo.name.replace(".memo.json", suffix))
 
 
 def memo_path(cache_dir: Path, scope: str) -> Path:
@@ -278,6 +313,19 @@ class PrestartedWorker:
         if self.process.stdin is not None and not self.process.stdin.closed:
             self.process.stdin.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class HandedWorker(PrestartedWorker):
+    """A worker started early (`worker_before_load`, `early_worker`) that calls `on_give` once
+    it has its share: from then on this process mostly waits for it (`pipeline._ViewAhead`
+    builds the view model meanwhile)."""
+
+    on_give: Callable[[], None] | None = None
+
+    def give(self, listing: Path) -> None:
+        super().give(listing)
+        if self.on_give is not None:
+            self.on_give()
 
 
 def _worker_command(listing: str) -> list[str]:

@@ -645,7 +645,9 @@ def _alias_fields_named_as_their_type(block: str, mark: str) -> str:
 
     def aliased(match: re.Match[str]) -> str:
         name, rest = match.group(1), match.group(2)
-        if not re.search(rf"\b{re.escape(mark + name)}\b", rest):
+        # The substring test first: a pattern per field name would be compiled anew (most
+        # fields do not name their type; `re`'s cache holds too few names for a large part).
+        if mark + name not in rest or not re.search(rf"\b{re.escape(mark + name)}\b", rest):
             return match.group(0)
         number = 1
         while re.search(rf"^    {name}_{number}:", block, re.MULTILINE):

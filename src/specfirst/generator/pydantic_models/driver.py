@@ -320,8 +320,8 @@ class PrestartedWorker:
         """End the workers: those `finish` let go are waited for (they exit at once), the
         others killed, with their forked copies (one process group)."""
         if not self._finished:
-            with contextlib.suppress(OSError):
-                if self.process.poll() is None:
+            if self.process.returncode is None:  # not reaped: its group id is still its own
+                with contextlib.suppress(OSError):  # (its forked copies may outlive it)
                     os.killpg(self.process.pid, signal.SIGKILL)
             self.finish()  # a thread still waiting on a channel saw it end with the kill
         try:

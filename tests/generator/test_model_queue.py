@@ -111,6 +111,13 @@ def test_an_unused_pool_is_killed_and_a_dead_one_leaves_the_work_to_this_process
     unused.close()
     assert unused.process.returncode == -signal.SIGKILL
     assert not unused.folder.exists()
+    # Every part cached: a run of nothing leaves the pool to be killed, not waited for (it
+    # may still be loading).
+    idle = models.PrestartedWorker.start()
+    assert idle is not None
+    assert models.run_in_processes([], idle) == []
+    idle.close()
+    assert idle.process.returncode == -signal.SIGKILL
     monkeypatch.setattr(sys, "executable", "/bin/false")
     dead = models.PrestartedWorker.start()
     assert dead is not None

@@ -404,6 +404,7 @@ class PartRun:
         self.owned = owned
         self._pending = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
         self._through = False
+        self._answered = False
         self._lock = threading.Lock()
         self._answers: queue.SimpleQueue[tuple[int, str, str] | None] = queue.SimpleQueue()
         self._threads = [
@@ -442,6 +443,7 @@ class PartRun:
                 running -= 1
                 continue
             index, kind, text = answer
+            self._answered = True  # so the pool is loaded (copies are forked once it is)
             if kind != "ok":
                 raise ModelGenerationError(text)
             done += 1
@@ -454,8 +456,8 @@ class PartRun:
         with self._lock:
             self._pending.clear()  # hand out nothing more
         if self.pool is not None:
-            if self._through:
-                self.pool.finish()  # every worker idle: let them go
+            if self._through and self._answered:
+                self.pool.finish()  # every worker loaded and idle: they exit at once
             if not self._through or self.owned:
                 self.pool.close()  # killed where they still run: no thread waits on them then
 

@@ -364,59 +364,6 @@ def test_an_edit_keeps_the_names_of_unrelated_classes() -> None:
 
 
 @pytest.mark.usefixtures("always_split")
-def test_a_failing_worker_falls_back_to_one_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    document = models_document(PARTS_FIXTURE)
-    monkeypatch.setattr(models, "usable_cores", lambda: 2)
-    monkeypatch.setattr(sys, "executable", "/bin/false")
-    with pytest.raises(models.ModelGenerationError, match="exited with 1"):
-        models.run_in_processes([p.document for p in plan_parts(document)])
-    source = models.generate_models(document, "# head", cache_dir=None)
-    assert source == models.generate_models(document, "# head", cache_dir=None)
-    assert "class ZooOwner(ContractModel):" in source
-    monkeypatch.setattr(sys, "executable", "/nonexistent/python")  # no worker can start
-    assert models.generate_models(document, "# head", cache_dir=None) == source
-
-
-@pytest.mark.usefixtures("always_split")
-@pytest.mark.parametrize("count", [1, 3], ids=["one part", "three parts"])
-def test_a_prestarted_worker_gives_the_modules_one_process_gives(
-    count: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(models, "usable_cores", lambda: 2)
-    documents = [p.document for p in plan_parts(models_document(PARTS_FIXTURE))][:count]
-    worker = models.PrestartedWorker.start()
-    assert worker is not None
-    try:
-        spread = models.run_in_processes(documents, worker)
-    finally:
-        worker.close()
-    assert worker.process.returncode == 0  # it ran its share, and was not killed
-    assert spread == [models._run_datamodel_codegen(d) for d in documents]
-
-
-def test_an_unused_prestarted_worker_is_ended_and_a_dead_one_stands_in_for_nothing(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(models, "usable_cores", lambda: 2)
-    worker = models.PrestartedWorker.start()
-    assert worker is not None
-    worker.close()
-    assert worker.process.returncode is not None
-    assert not worker.folder.exists()
-    monkeypatch.setattr(models, "usable_cores", lambda: 1)
-    assert models.PrestartedWorker.start() is None  # one core: this process runs the parts
-    monkeypatch.setattr(models, "usable_cores", lambda: 2)
-    monkeypatch.setattr(sys, "executable", "/bin/false")
-    dead = models.PrestartedWorker.start()
-    assert dead is not None
-    dead.process.wait()
-    document = models_document(PARTS_FIXTURE)
-    with pytest.raises(models.ModelGenerationError, match="exited with 1"):
-        models.run_in_processes([document], dead)  # a fresh worker (also /bin/false) fails
-    dead.close()
-
-
-@pytest.mark.usefixtures("always_split")
 def test_linked_parts_kept_in_the_cache_join_as_freshly_linked_ones(tmp_path: Path) -> None:
     """Each part's linked module is kept beside its module; a join from kept ones (or from a
     damaged entry, relinked) gives the bytes of a join that links every part afresh."""

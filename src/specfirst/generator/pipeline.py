@@ -132,7 +132,6 @@ def _models_stage(
     from specfirst.generator.pydantic_models.document import DocumentBuilder, component_texts
     from specfirst.generator.pydantic_models.driver import (
         CACHE_SUBDIR,
-        HandedWorker,
         early_worker,
         generate_models_module,
         memo_path,
@@ -157,7 +156,7 @@ def _models_stage(
         keep = operation_schemas(document) if models == "operations" else None
         # The memo keeps each schema's rewritten copy: an edit rewrites the schemas it touched.
         memo = memo_path(cache, scope) if cache is not None else None
-        if ahead is not None and isinstance(worker, HandedWorker):
+        if ahead is not None and worker is not None:
             planned = plan  # final once the document is built, before the worker has its share
             worker.on_give = lambda: ahead.start(planned)
         builder = DocumentBuilder(plan, document, keep, field_names, memo, texts, saves)
@@ -269,7 +268,7 @@ class _ViewAhead:
     schema edit's models and this process waits for it (a wait on a pipe holds no GIL: about
     0.2 s on GitHub's contract, against 0.13 s for the view stage), on a guess of the classes:
     the last run's (`view_cache.read_classes`). It starts once the worker has its share
-    (`driver.HandedWorker.on_give`), when the plan is final (the models document is built).
+    (`driver.PrestartedWorker.on_give`), when the plan is final (the models document is built).
     The view builder only asks whether a class was generated, so its files are those of the
     real classes when they answer every question it asked as the guess did
     (`view_cache.AskedClasses.holds`); when they do not, `result` says so and the view stage

@@ -17,23 +17,29 @@ also repairs what the mark hides from it: see `schemas.COMPONENT_MARK`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
+import queue
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import tokenize
 import warnings
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from specfirst.errors import SpecfirstError
 from specfirst.generator import string_keywords
+from specfirst.generator.pydantic_models.join import LinkedPart, join_linked, link_part
 from specfirst.generator.pydantic_models.result import ModelsModule
 from specfirst.generator.pydantic_models.scalar_items import inline_scalar_items
 from specfirst.generator.pydantic_models.variant_names import restore_variant_names
@@ -150,7 +156,7 @@ def worker_before_load(contract: Path, cache_dir: Path) -> PrestartedWorker | No
     except OSError:
         return None
     hint = _hint_path(cache_dir, contract.resolve().as_posix(), ".region.json")
-    return HandedWorker.start() if region_changed(raw, hint, MIN_BYTES) else None
+    return PrestartedWorker.start() if region_changed(raw, hint, MIN_BYTES) else None
 
 
 def early_worker(
@@ -175,7 +181,7 @@ def early_worker(
         if started is not None:
             started.close()
         return None
-    return started if started is not None else HandedWorker.start()
+    return started if started is not None else PrestartedWorker.start()
 
 
 def _hint_path(cache_dir: Path, scope: str, suffix: str) -> Path:
@@ -197,7 +203,10 @@ def _models_source(
     models: ModelsDocument, cache_dir: Path | None, worker: PrestartedWorker | None = None
 ) -> str:
     """datamodel-code-generator's module for the document: in parts when it is large (see
-    `parts`), each part cached on its own; in one run otherwise, or when the join refuses."""
+    `parts`), each part cached on its own; in one run otherwise, or when the join refuses.
+    Parts are linked (`join.link_part`) as their modules come: the cached ones while the
+    workers run the first parts, each fresh one as it arrives; only `join_linked` waits for
+    them all."""
     from specfirst.generator.pydantic_models.parts import plan_parts_of
 
     parts = plan_parts_of(models.header, models.texts, models.facts)
@@ -207,22 +216,30 @@ def _models_source(
     sources = [_read_cache(cache_dir, k) if cache_dir is not None else None for k in keys]
     # Parts with the same document (the members of one discriminator, say) run once.
     missing = list(dict.fromkeys(keys[i] for i, source in enumerate(sources) if source is None))
-    first = {key: keys.index(key) for key in missing}
+    users: dict[str, list[int]] = {}
+    for index, key in enumerate(keys):
+        users.setdefault(key, []).append(index)
+    linked: list[LinkedPart | None] = [None] * len(parts)
+    refused = False
+    run = run_parts([parts[users[k][0]].text for k in missing], worker)
     try:
-        fresh = dict(
-            zip(
-                missing,
-                run_in_processes([parts[first[k]].document for k in missing], worker),
-                strict=True,
-            )
-        )
-    except (ModelGenerationError, OSError):  # a part failed, or no worker: one run says why
+        for index, source in enumerate(sources):  # the workers run: link what is cached
+            if source is not None and not refused:
+                linked[index] = link_cached(source, parts[index], cache_dir, keys[index])
+                refused = linked[index] is None
+        for number, source in run.results():
+            key = missing[number]
+            if cache_dir is not None:
+                _write_cache(cache_dir, key, source)
+            for index in users[key]:
+                if not refused:
+                    linked[index] = link_cached(source, parts[index], cache_dir, key)
+                    refused = linked[index] is None
+    except (ModelGenerationError, OSError):  # a part failed: one run says why
         return _run_datamodel_codegen(models.document)
-    for key, source in fresh.items():
-        if cache_dir is not None:
-            _write_cache(cache_dir, key, source)
-    sources = [fresh[k] if s is None else s for k, s in zip(keys, sources, strict=True)]
-    joined = join_part_sources([s for s in sources if s is not None], parts, cache_dir, keys)
+    finally:
+        run.close()
+    joined = None if refused else join_linked([m for m in linked if m is not None])
     return joined if joined is not None else _run_datamodel_codegen(models.document)
 
 
@@ -232,34 +249,39 @@ def join_part_sources(
     cache_dir: Path | None = None,
     keys: list[str] | None = None,
 ) -> str | None:
-    """The parts' modules as one (`join`), told which schemas each part is the home of and
-    which it holds (names without the mark). With `cache_dir` and the parts' cache `keys`, each
-    part's linked module (`join.link_part`, a function of its module and home alone) is kept
-    beside the module: an edit relinks only the parts it re-ran."""
-    from specfirst.generator.pydantic_models.join import LinkedPart, join_linked, link_part
-
+    """The parts' modules as one (`join`): each part linked (`link_cached`), then joined."""
     linked = []
     for index, (source, part) in enumerate(zip(sources, parts, strict=True)):
-        mark = part.mark
-        home = {name.removeprefix(mark) for name in part.home}
-        link_key = None
-        if cache_dir is not None and keys is not None:
-            digest = hashlib.sha256(f"link\0{keys[index]}\0".encode())
-            digest.update("\0".join(sorted(home)).encode())
-            link_key = digest.hexdigest()
-            text = _read_cache(cache_dir, link_key, _LINKED_SUFFIX)
-            module = LinkedPart.from_json(text) if text is not None else None
-            if module is not None:
-                linked.append(module)
-                continue
-        held = {name.removeprefix(mark) for name in part.held}
-        module = link_part(source, home, held)
+        module = link_cached(source, part, cache_dir, keys[index] if keys is not None else None)
         if module is None:
             return None
-        if link_key is not None and cache_dir is not None:
-            _write_cache(cache_dir, link_key, module.to_json(), _LINKED_SUFFIX)
         linked.append(module)
     return join_linked(linked)
+
+
+def link_cached(
+    source: str, part: Any, cache_dir: Path | None = None, key: str | None = None
+) -> LinkedPart | None:
+    """`join.link_part` of one part's module, told which schemas the part is the home of and
+    which it holds (names without the mark); None where the join refuses it. With `cache_dir`
+    and the part's cache `key`, the linked module (a function of the module and home alone)
+    is kept beside the module: an edit relinks only the parts it re-ran."""
+    mark = part.mark
+    home = {name.removeprefix(mark) for name in part.home}
+    link_key = None
+    if cache_dir is not None and key is not None:
+        digest = hashlib.sha256(f"link\0{key}\0".encode())
+        digest.update("\0".join(sorted(home)).encode())
+        link_key = digest.hexdigest()
+        text = _read_cache(cache_dir, link_key, _LINKED_SUFFIX)
+        cached = LinkedPart.from_json(text) if text is not None else None
+        if cached is not None:
+            return cached
+    held = {name.removeprefix(mark) for name in part.held}
+    module = link_part(source, home, held)
+    if module is not None and link_key is not None and cache_dir is not None:
+        _write_cache(cache_dir, link_key, module.to_json(), _LINKED_SUFFIX)
+    return module
 
 
 def usable_cores() -> int:
@@ -270,66 +292,113 @@ def usable_cores() -> int:
 
 
 class PrestartedWorker:
-    """A `worker` process started before its documents are known: it loads
-    datamodel-code-generator (about 0.6 s: imports, its first run) while this process plans the
-    parts, and then takes its share through its stdin. `close()` ends it if it got none."""
+    """Worker processes (`worker`), one per core, started before their documents are known:
+    one interpreter loads datamodel-code-generator (about 0.6 s: imports, its first run) while
+    this process plans the parts, then forks a loaded copy of itself for each other core. Each
+    serves one channel (`_Channel`) and pulls parts from `PartRun`. `close()` ends them all."""
 
-    def __init__(self, process: subprocess.Popen[bytes], error: Path, folder: Path) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], error: Path, folder: Path, channels: list[_Channel]
+    ) -> None:
         self.process = process
         self.error = error
         self.folder = folder  # its own temporary folder, removed by `close`
+        self.channels = channels
+        self._finished = False
+        # Called once the workers have their parts (`PartRun`): from then on this process
+        # mostly waits for them (`pipeline._ViewAhead` builds the view model meanwhile).
+        self.on_give: Callable[[], None] | None = None
 
     @classmethod
     def start(cls) -> PrestartedWorker | None:
         """None on one core (this process is the only one to run parts) or when it fails."""
-        if usable_cores() < 2:
+        cores = usable_cores()
+        if cores < 2:
             return None
         folder = Path(tempfile.mkdtemp(prefix="specfirst-worker-"))
         error = folder / "worker.err"
+        channels: list[_Channel] = []
+        theirs: list[int] = []
+        pairs = []
         try:
+            for _ in range(cores):
+                to_read, to_write = os.pipe()
+                from_read, from_write = os.pipe()
+                theirs += [to_read, from_write]
+                pairs.append(f"{to_read},{from_write}")
+                channels.append(_Channel(os.fdopen(from_read, "rb"), os.fdopen(to_write, "wb")))
             with error.open("wb") as err:
                 process = subprocess.Popen(
-                    _worker_command("-"),
-                    stdin=subprocess.PIPE,
+                    _worker_command(pairs),
+                    stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=err,
                     env=_worker_env(),
+                    pass_fds=theirs,
+                    start_new_session=True,  # its forked copies share its group: `close` ends all
                 )
         except OSError:
+            for channel in channels:
+                channel.close()
             shutil.rmtree(folder, ignore_errors=True)
             return None
-        return cls(process, error, folder)
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        return cls(process, error, folder, channels)
 
-    def give(self, listing: Path) -> None:
-        """Its share: the listing file (see `worker`); OSError when it is gone."""
-        assert self.process.stdin is not None
-        self.process.stdin.write(str(listing).encode() + b"\n")
-        self.process.stdin.close()
+    def finish(self) -> None:
+        """No more parts: the workers see their channels close and exit on their own. Only
+        once no thread waits on a channel (`PartRun.results` is through)."""
+        self._finished = True
+        for channel in self.channels:
+            channel.close()
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
+        """End the workers: those `finish` let go are waited for (they exit at once), the
+        others killed, with their forked copies (one process group)."""
+        if not self._finished:
+            if self.process.returncode is None:  # not reaped: its group id is still its own
+                with contextlib.suppress(OSError):  # (its forked copies may outlive it)
+                    os.killpg(self.process.pid, signal.SIGKILL)
+            self.finish()  # a thread still waiting on a channel saw it end with the kill
+        try:
+            self.process.wait(timeout=_EXIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class HandedWorker(PrestartedWorker):
-    """A worker started early (`worker_before_load`, `early_worker`) that calls `on_give` once
-    it has its share: from then on this process mostly waits for it (`pipeline._ViewAhead`
-    builds the view model meanwhile)."""
-
-    on_give: Callable[[], None] | None = None
-
-    def give(self, listing: Path) -> None:
-        super().give(listing)
-        if self.on_give is not None:
-            self.on_give()
+# How long `close` lets workers whose channels closed exit on their own before it kills them.
+_EXIT_SECONDS = 2.0
 
 
-def _worker_command(listing: str) -> list[str]:
-    return [sys.executable, "-m", "specfirst.generator.pydantic_models.worker", listing]
+class _Channel:
+    """This process's ends of the two pipes to one worker (see `worker`)."""
+
+    def __init__(self, reader: BinaryIO, writer: BinaryIO) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    def ask(self, text: str) -> tuple[str, str]:
+        """The worker's answer to one document: ("ok", module) or ("error", message); OSError
+        when the worker is gone."""
+        write_message(self.writer, "part", text)
+        answer = read_message(self.reader)
+        if answer is None:
+            raise OSError("the models worker ended")
+        return answer
+
+    def close(self) -> None:
+        for stream in (self.writer, self.reader):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+def _worker_command(pairs: list[str]) -> list[str]:
+    return [sys.executable, "-m", "specfirst.generator.pydantic_models.worker", *pairs]
 
 
 def _worker_env() -> dict[str, str]:
@@ -338,74 +407,120 @@ def _worker_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path}
 
 
+def write_message(stream: BinaryIO, kind: str, text: str) -> None:
+    """One message between the driver and a worker: `kind`, the byte length of `text`, a
+    newline, then `text` as UTF-8 (so no escaping is needed)."""
+    body = text.encode()
+    stream.write(f"{kind} {len(body)}\n".encode() + body)
+    stream.flush()
+
+
+def read_message(stream: BinaryIO) -> tuple[str, str] | None:
+    """The next message `write_message` wrote; None at the end of the stream (or a torn one)."""
+    line = stream.readline()
+    kind, _, length = line.decode("ascii", errors="replace").partition(" ")
+    if not line.endswith(b"\n") or not length.strip().isdigit():
+        return None
+    size = int(length)
+    body = stream.read(size)
+    return (kind, body.decode()) if len(body) == size else None
+
+
+class PartRun:
+    """Documents (as JSON texts) run on a pool's workers as one queue, largest first: each
+    worker takes the next document when it is done with its last, so every core stays busy to
+    the end whatever the documents cost, and `results()` hands each module over as it arrives.
+    Which worker runs a document never changes its module (a module is a function of its
+    document alone), so the output depends neither on the cores nor on their speed. A worker
+    that dies gives its document back to the queue; when none is left, this process runs the
+    rest itself. `close()` (always) lets the workers go, or kills them when the run was cut
+    short; a pool the run started itself (`owned`) is ended too."""
+
+    def __init__(self, texts: list[str], pool: PrestartedWorker | None, owned: bool) -> None:
+        self.texts = texts
+        self.pool = pool
+        self.owned = owned
+        self._pending = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
+        self._through = False
+        self._answered = False
+        self._lock = threading.Lock()
+        self._answers: queue.SimpleQueue[tuple[int, str, str] | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._serve, args=(channel,), daemon=True)
+            for channel in (pool.channels if pool is not None else [])
+        ]
+        for thread in self._threads:
+            thread.start()
+        if pool is not None and pool.on_give is not None and texts:
+            pool.on_give()
+
+    def _next(self) -> int | None:
+        with self._lock:
+            return self._pending.pop(0) if self._pending else None
+
+    def _serve(self, channel: _Channel) -> None:
+        """One worker's loop, in its own thread (it waits on pipes: the GIL is free)."""
+        try:
+            while (index := self._next()) is not None:
+                try:
+                    kind, text = channel.ask(self.texts[index])
+                except (OSError, ValueError):  # gone (or its channel closed): back in the queue
+                    with self._lock:
+                        self._pending.insert(0, index)
+                    return
+                self._answers.put((index, kind, text))
+        finally:
+            self._answers.put(None)  # this worker is done
+
+    def results(self) -> Iterator[tuple[int, str]]:
+        """(index, module) for every document, in the order they are done; raises
+        `ModelGenerationError` for the first document datamodel-code-generator refuses."""
+        running = len(self._threads)
+        done = 0
+        while running and done < len(self.texts):
+            answer = self._answers.get()
+            if answer is None:
+                running -= 1
+                continue
+            index, kind, text = answer
+            self._answered = True  # so the pool is loaded (copies are forked once it is)
+            if kind != "ok":
+                raise ModelGenerationError(text)
+            done += 1
+            yield index, text
+        while (left := self._next()) is not None:  # no worker left: this process
+            yield left, _run_datamodel_codegen(json.loads(self.texts[left]))
+        self._through = True
+
+    def close(self) -> None:
+        with self._lock:
+            self._pending.clear()  # hand out nothing more
+        if self.pool is not None:
+            if self._through and self._answered:
+                self.pool.finish()  # every worker loaded and idle: they exit at once
+            if not self._through or self.owned:
+                self.pool.close()  # killed where they still run: no thread waits on them then
+
+
+def run_parts(texts: list[str], prestarted: PrestartedWorker | None = None) -> PartRun:
+    """`_run_datamodel_codegen` on each document (JSON text), started at once (see `PartRun`):
+    on `prestarted`'s workers, on a pool started here when there are several documents and
+    cores, and in this process otherwise. Read `results()`, then `close()`."""
+    if prestarted is not None or len(texts) < 2:
+        return PartRun(texts, prestarted, owned=False)
+    return PartRun(texts, PrestartedWorker.start(), owned=True)
+
+
 def run_in_processes(
     documents: list[dict[str, Any]], prestarted: PrestartedWorker | None = None
 ) -> list[str]:
-    """`_run_datamodel_codegen` on each document, spread over one process per core: this one
-    and `worker` subprocesses, each given a share balanced by size (largest first). Which process
-    runs a document never changes its module, so the output does not depend on the cores.
-    `prestarted`: a worker already loaded, given the first worker share (or, with a single
-    document, that document: it is ready sooner than this process would be)."""
-    workers_wanted = min(usable_cores(), len(documents))
-    if prestarted is not None and documents:
-        workers_wanted = max(workers_wanted, 2)
-    if workers_wanted < 2:
-        return [_run_datamodel_codegen(d) for d in documents]
-    texts = [json.dumps(d) for d in documents]
-    shares: list[list[int]] = [[] for _ in range(workers_wanted)]
-    if prestarted is not None and len(documents) == 1:
-        shares[1] = [0]
-    else:
-        loads = [0] * workers_wanted
-        for index in sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i)):
-            least = min(range(workers_wanted), key=lambda w: (loads[w], w))
-            shares[least].append(index)
-            loads[least] += len(texts[index])
-    env = _worker_env()
-    results: dict[int, str] = {}
-    with tempfile.TemporaryDirectory(prefix="specfirst-models-") as folder:
-        workers: list[tuple[subprocess.Popen[bytes], Path, list[int]]] = []
-        try:
-            for number, share in enumerate(shares[1:]):
-                manifest = []
-                for index in share:
-                    source = Path(folder, f"{index}.json")
-                    source.write_text(texts[index], encoding="utf-8")
-                    manifest.append([str(source), str(Path(folder, f"{index}.py"))])
-                listing = Path(folder, f"worker-{number}.json")
-                listing.write_text(json.dumps(manifest), encoding="utf-8")
-                if number == 0 and prestarted is not None:
-                    try:
-                        prestarted.give(listing)
-                        workers.append((prestarted.process, prestarted.error, share))
-                        continue
-                    except OSError:
-                        pass  # it is gone: a fresh one instead
-                error = Path(folder, f"worker-{number}.err")
-                with error.open("wb") as err:
-                    worker = subprocess.Popen(
-                        _worker_command(str(listing)),
-                        stdout=subprocess.DEVNULL,
-                        stderr=err,
-                        env=env,
-                    )
-                workers.append((worker, error, share))
-            for index in shares[0]:
-                results[index] = _run_datamodel_codegen(documents[index])
-            for worker, error, share in workers:
-                if worker.wait() != 0:
-                    message = error.read_text(encoding="utf-8", errors="replace")
-                    raise ModelGenerationError(
-                        message.strip() or f"models worker exited with {worker.returncode}"
-                    )
-                for index in share:
-                    results[index] = Path(folder, f"{index}.py").read_text(encoding="utf-8")
-        finally:
-            for worker, _, _ in workers:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.wait()
-    return [results[i] for i in range(len(documents))]
+    """`run_parts` on the documents, their modules in the documents' order."""
+    run = run_parts([json.dumps(d) for d in documents], prestarted)
+    try:
+        modules = dict(run.results())
+    finally:
+        run.close()
+    return [modules[i] for i in range(len(documents))]
 
 
 def _run_datamodel_codegen(document: dict[str, Any]) -> str:
@@ -572,7 +687,9 @@ def _alias_fields_named_as_their_type(block: str, mark: str) -> str:
 
     def aliased(match: re.Match[str]) -> str:
         name, rest = match.group(1), match.group(2)
-        if not re.search(rf"\b{re.escape(mark + name)}\b", rest):
+        # The substring test first: a pattern per field name would be compiled anew (most
+        # fields do not name their type; `re`'s cache holds too few names for a large part).
+        if mark + name not in rest or not re.search(rf"\b{re.escape(mark + name)}\b", rest):
             return match.group(0)
         number = 1
         while re.search(rf"^    {name}_{number}:", block, re.MULTILINE):

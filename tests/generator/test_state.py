@@ -1,4 +1,5 @@
-"""The state folder's one way to write a cache entry: whole or not at all."""
+"""The state folder's one way to write a cache entry (whole or not at all), and its one way to
+keep a cache within bounds (the most recently used entries stay)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from specfirst.generator import state
-from specfirst.generator.state import write_atomically
+from specfirst.generator.state import evict, write_atomically
 
 
 def test_an_entry_is_written_whole_into_folders_made_for_it(tmp_path: Path) -> None:
@@ -50,3 +51,37 @@ def test_an_interrupted_write_leaves_no_temporary_file(
     with pytest.raises(KeyboardInterrupt):
         write_atomically(tmp_path / "entry", b"new")
     assert os.listdir(tmp_path) == []
+
+
+def _entries(folder: Path, sizes: dict[str, int]) -> None:
+    """Files of the given sizes, used in the order given (the last one most recently)."""
+    folder.mkdir(exist_ok=True)
+    for age, (name, size) in enumerate(reversed(list(sizes.items()))):
+        path = folder / name
+        path.write_bytes(b"x" * size)
+        os.utime(path, (1_000_000 - age, 1_000_000 - age))
+
+
+def test_eviction_keeps_the_most_recently_used_entries_within_a_count(tmp_path: Path) -> None:
+    _entries(tmp_path, {"w.tmp": 1, "a": 1, "b": 1, "c": 1, "d": 1})
+    evict(tmp_path, max_entries=2)  # a file being written is not an entry yet
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "d", "w.tmp"]
+
+
+def test_eviction_keeps_the_most_recently_used_entries_within_a_size(tmp_path: Path) -> None:
+    _entries(tmp_path, {"a": 5, "b": 5, "c": 4, "d": 3})
+    evict(tmp_path, max_bytes=10)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "d"]
+    evict(tmp_path, max_bytes=10, max_entries=1)  # both bounds: the tighter one wins
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+def test_eviction_leaves_files_being_written_and_other_kinds_alone(tmp_path: Path) -> None:
+    _entries(tmp_path, {"old.py": 1, "older.json": 1, "notes.txt": 1, "x.py.tmp": 1, "new.py": 1})
+    evict(tmp_path, max_entries=1, patterns=("*.py", "*.json"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.py", "notes.txt", "x.py.tmp"]
+
+
+def test_eviction_of_a_folder_that_is_not_there_is_nothing(tmp_path: Path) -> None:
+    evict(tmp_path / "missing", max_entries=0)
+    assert not (tmp_path / "missing").exists()

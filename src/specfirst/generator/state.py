@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 STATE_ENV = "SPECFIRST_STATE_DIR"
 PROJECT_STATE = ".specfirst"
+TEMPORARY_SUFFIX = ".tmp"  # `write_atomically`'s files, while they are written
 
 
 def state_dir(near: Path) -> Path:
@@ -47,7 +49,7 @@ def write_atomically(path: Path, data: bytes) -> bool:
     behind, when the disk refuses (read-only, full), which only costs a later run its speed."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=TEMPORARY_SUFFIX)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -58,3 +60,36 @@ def write_atomically(path: Path, data: bytes) -> bool:
     except OSError:
         return False
     return True
+
+
+def evict(
+    folder: Path,
+    *,
+    max_entries: int | None = None,
+    max_bytes: int | None = None,
+    patterns: Iterable[str] = ("*",),
+) -> None:
+    """Keep the cache entries of `folder` (the files matching `patterns`) within `max_entries`
+    and `max_bytes`, the most recently used first (a read marks an entry used by touching it):
+    the others are deleted. Files being written (`write_atomically`) are left alone, as are
+    entries another run deletes meanwhile. Best effort: an error only leaves more behind."""
+    try:
+        entries: dict[Path, tuple[float, int]] = {}
+        for pattern in patterns:
+            for path in folder.glob(pattern):
+                if path.name.endswith(TEMPORARY_SUFFIX) or path in entries:
+                    continue
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue  # another run evicted it
+                entries[path] = (stat.st_mtime, stat.st_size)
+        newest_first = sorted(entries.items(), key=lambda item: (*item[1], item[0]), reverse=True)
+        total = 0
+        for count, (path, (_, size)) in enumerate(newest_first):
+            total += size
+            over_count = max_entries is not None and count >= max_entries
+            if over_count or (max_bytes is not None and total > max_bytes):
+                path.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from specfirst.generator import viewmodel
-from specfirst.generator.state import write_atomically
+from specfirst.generator.state import evict, write_atomically
 from specfirst.generator.viewmodel import BodyView, HeaderView, ParameterView, TypeRef
 
 VIEW_CACHE_SUBDIR = "view-cache"
@@ -180,29 +180,12 @@ class DraftStore:
         payload = pickle.dumps((self.context, self.used), protocol=5)
         data = _MAGIC.rstrip(b"\n") + b"\n" + hashlib.sha256(payload).hexdigest().encode()
         if write_atomically(self.path, data + b"\n\n" + payload):
-            _evict(self.path.parent)
+            evict(self.path.parent, max_entries=VIEW_CACHE_FILES)
 
 
 def _touch(path: Path) -> None:
     with contextlib.suppress(OSError):
         os.utime(path)
-
-
-def _evict(folder: Path) -> None:
-    try:
-        files = []
-        for path in folder.iterdir():
-            if path.name.endswith(".tmp"):
-                continue  # another run's entry, being written
-            try:
-                files.append((path.stat().st_mtime, path))
-            except OSError:
-                continue
-        files.sort(reverse=True)
-        for _, path in files[VIEW_CACHE_FILES:]:
-            path.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 class RenderedStore:
@@ -292,4 +275,4 @@ def write_classes(path: Path, classes: Collection[str], kept: Collection[str] | 
         return
     text = "\n".join([_CLASSES_MAGIC, *sorted(classes)])
     if write_atomically(path, text.encode("utf-8")):
-        _evict(path.parent)
+        evict(path.parent, max_entries=VIEW_CACHE_FILES)

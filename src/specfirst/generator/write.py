@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from specfirst.errors import SpecfirstError
-from specfirst.generator.state import write_atomically
+from specfirst.generator.state import evict, write_atomically
 
 if TYPE_CHECKING:
     from specfirst.generator.format_pieces import Ruff
@@ -127,7 +127,7 @@ def stage_files(
                     written = early.result()  # its exception, if any, raised here
             written.update(_write_and_format(late, staging, cache, False, near.name))
         if cache is not None:
-            _evict(cache)
+            evict(cache, max_bytes=FORMAT_CACHE_MAX_BYTES)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -311,26 +311,6 @@ def _read_formatted(cache: Path, key: str) -> str | None:
 def _write_formatted(cache: Path, key: str, data: bytes) -> None:
     """Atomic and best effort, like the models cache."""
     write_atomically(cache / key, data)
-
-
-def _evict(cache: Path) -> None:
-    try:
-        entries = []
-        for path in cache.iterdir():
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            if not path.name.endswith(".tmp"):
-                entries.append((stat.st_mtime, stat.st_size, path))
-        entries.sort(reverse=True)
-        total = 0
-        for _, size, path in entries:
-            total += size
-            if total > FORMAT_CACHE_MAX_BYTES:
-                path.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def current_umask() -> int:

@@ -44,7 +44,7 @@ from specfirst.generator.pydantic_models.result import ModelsModule
 from specfirst.generator.pydantic_models.scalar_items import inline_scalar_items
 from specfirst.generator.pydantic_models.variant_names import restore_variant_names
 from specfirst.generator.schemas import FIELD_NAMES_KEY, MARK_KEY
-from specfirst.generator.state import write_atomically
+from specfirst.generator.state import evict, write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 CACHE_SUBDIR = "models-cache"
 CACHE_MAX_ENTRIES = 2048  # parts, their linked modules, whole documents; least recently used out
 CACHE_MAX_BYTES = 256 * 1024 * 1024
+_ENTRIES = ("*.py", "*.json")  # what the cache holds (not its files being written)
 _HEADER_SLOT = "# specfirst: generated-file header"
 # Every object model's base (`specfirst_runtime.models`): validated by alias, built by name.
 MODEL_BASE = "specfirst_runtime.models.ContractModel"
@@ -104,7 +105,13 @@ def generate_models(
         body = enums_before_defaults(_models_source(models, cache_dir, worker))
         if cache_dir is not None:
             _write_cache(cache_dir, key, body)
-            _evict(cache_dir)
+            # parts, their links, whole documents, memos and hints
+            evict(
+                cache_dir,
+                max_entries=CACHE_MAX_ENTRIES,
+                max_bytes=CACHE_MAX_BYTES,
+                patterns=_ENTRIES,
+            )
     return body.replace(_HEADER_SLOT, header, 1)
 
 
@@ -843,26 +850,6 @@ def _write_cache(folder: Path, key: str, body: str, suffix: str = ".py") -> None
 def write_entry(path: Path, body: str) -> None:
     """Atomic and best effort (`state.write_atomically`)."""
     write_atomically(path, body.encode())
-
-
-def _evict(folder: Path) -> None:
-    """Keep the cache within `CACHE_MAX_ENTRIES` and `CACHE_MAX_BYTES`, newest uses first."""
-    try:
-        entries = []
-        for path in [*folder.glob("*.py"), *folder.glob("*.json")]:  # links and memos too
-            try:
-                stat = path.stat()
-            except OSError:
-                continue  # another run evicted it
-            entries.append((stat.st_mtime, stat.st_size, path))
-        entries.sort(reverse=True)
-        total = 0
-        for count, (_, size, path) in enumerate(entries):
-            total += size
-            if count >= CACHE_MAX_ENTRIES or total > CACHE_MAX_BYTES:
-                path.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 _ENUM_CLASS = re.compile(r"^class (\w+)\((?:str, |int, )?(?:Enum|StrEnum|IntEnum)\):", re.MULTILINE)

@@ -106,3 +106,23 @@ def test_the_cli_refuses_an_invalid_contract_and_leaves_no_staging(tmp_path: Pat
     assert done.returncode == 1, done.stderr
     assert "validation error" in done.stderr
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_the_forked_validation_yields_the_cores_to_generation() -> None:
+    """The child runs at a lower priority than this process (its verdict is awaited only at
+    the end, while the models worker and this process's planning are on the critical path)."""
+    script = textwrap.dedent(
+        f"""
+        import os
+        from specfirst.generator import pipeline
+        from specfirst.loader import load_contract
+        contract = load_contract({str(VALID)!r})
+        pipeline.validation_issues = lambda c, s=None: [os.nice(0)]  # the child's niceness
+        print(pipeline.validation_aside(contract)()[0] - os.nice(0))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == pipeline._VALIDATION_NICENESS > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import gc
 import hashlib
 import json
@@ -545,6 +546,9 @@ def _stage_validated(
     return staging
 
 
+_VALIDATION_NICENESS = 10
+
+
 def validation_aside(contract: Contract, state: Path | None = None) -> Callable[[], list[Any]]:
     """`validation_issues(contract, state)`, started now in a forked child process where that is safe
     (Linux, and this process has no other threads: fork copies only the calling thread); the
@@ -573,6 +577,11 @@ def validation_aside(contract: Contract, state: Path | None = None) -> Callable[
             # A short life that ends in os._exit: no collection needed, and none that would
             # walk (and so copy) every page of the parent's objects.
             gc.disable()
+            # Its verdict is awaited only once the package is staged: the models worker and
+            # this process's planning go first when cores are short (a schema edit runs three
+            # processes at once on two cores).
+            with contextlib.suppress(OSError):
+                os.nice(_VALIDATION_NICENESS)
             os.close(reader)
             try:
                 data = pickle.dumps(validation_issues(contract, state))

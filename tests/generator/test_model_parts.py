@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 from specfirst.generator.build import plan_models
 from specfirst.generator.pydantic_models import driver as models
 from specfirst.generator.pydantic_models import parts as model_parts
+from specfirst.generator.pydantic_models.join import join_linked
 from specfirst.generator.pydantic_models.parts import plan_parts
 from specfirst.generator.schemas import COMPONENT_MARK
 from specfirst.loader import load_contract
@@ -180,13 +181,29 @@ def test_a_schema_s_home_never_moves_when_others_change() -> None:
     assert all(after[n] == home for n, home in before.items() if n in after)
 
 
+def join_part_sources(
+    sources: list[str],
+    parts: list[Any],
+    cache_dir: Path | None = None,
+    keys: list[str] | None = None,
+) -> str | None:
+    """The parts' modules as one, as `driver._models_source` joins them: each linked
+    (`link_cached`, kept under `cache_dir` with the parts' `keys`), then joined; None where the
+    join refuses."""
+    linked = [
+        models.link_cached(source, part, cache_dir, keys[index] if keys is not None else None)
+        for index, (source, part) in enumerate(zip(sources, parts, strict=True))
+    ]
+    if any(module is None for module in linked):
+        return None
+    return join_linked([module for module in linked if module is not None])
+
+
 def joined_and_whole(document: dict[str, Any]) -> tuple[str, str]:
     """The joined module of the document's parts, and the module of one run."""
     parts = plan_parts(document)
     whole = models.enums_before_defaults(models._run_datamodel_codegen(document))
-    joined = models.join_part_sources(
-        [models._run_datamodel_codegen(p.document) for p in parts], parts
-    )
+    joined = join_part_sources([models._run_datamodel_codegen(p.document) for p in parts], parts)
     assert joined is not None, "the join refused the parts"
     return models.enums_before_defaults(joined), whole
 
@@ -289,7 +306,7 @@ def test_clashing_inline_names_are_renamed_apart() -> None:
     document = models_document(CLASHES_FIXTURE)
     parts = plan_parts(document)
     sources = [models._run_datamodel_codegen(part.document) for part in parts]
-    joined = models.join_part_sources(sources, parts)
+    joined = join_part_sources(sources, parts)
     assert joined is not None
     types = sorted(re.findall(r"^class (Type\d*)\((\w+)", joined, re.MULTILINE))
     assert ("Type", "ContractModel") in types  # the component keeps its name
@@ -371,23 +388,23 @@ def test_linked_parts_kept_in_the_cache_join_as_freshly_linked_ones(tmp_path: Pa
     parts = plan_parts(document)
     sources = [models._run_datamodel_codegen(part.document) for part in parts]
     keys = [models.cache_key(part.document) for part in parts]
-    fresh = models.join_part_sources(sources, parts)
+    fresh = join_part_sources(sources, parts)
     assert fresh is not None
     cache = tmp_path / "cache"
-    assert models.join_part_sources(sources, parts, cache, keys) == fresh
+    assert join_part_sources(sources, parts, cache, keys) == fresh
     kept = sorted(cache.glob("*.link.json"))
     assert len(kept) == len(set(zip(keys, (p.home for p in parts), strict=True)))
     # The kept entries are what the second join reads: a wrong one would show in the output.
     stamps = {path: path.stat().st_mtime_ns for path in kept}
-    assert models.join_part_sources(sources, parts, cache, keys) == fresh
+    assert join_part_sources(sources, parts, cache, keys) == fresh
     assert all(path.stat().st_mtime_ns >= stamps[path] for path in kept)
     kept[0].write_text("not json", encoding="utf-8")
-    assert models.join_part_sources(sources, parts, cache, keys) == fresh
+    assert join_part_sources(sources, parts, cache, keys) == fresh
     # The join reads the kept entries (a valid but wrong one shows in its output).
     [head, blocks, rebuilds, components] = json.loads(kept[0].read_text(encoding="utf-8"))
     blocks.append(["Planted", "class Planted(ContractModel):\n    pass"])
     kept[0].write_text(json.dumps([head, blocks, rebuilds, components]), encoding="utf-8")
-    planted = models.join_part_sources(sources, parts, cache, keys)
+    planted = join_part_sources(sources, parts, cache, keys)
     assert planted is not None
     assert "class Planted(" in planted
 

@@ -23,6 +23,19 @@ from specfirst.loader import load_contract
 PARTS_FIXTURE = Path(__file__).parent / "fixtures" / "model_parts.yaml"
 
 
+def run_in_processes(
+    documents: list[dict[str, Any]], prestarted: models.PrestartedWorker | None = None
+) -> list[str]:
+    """`run_parts` on the documents, their modules in the documents' order (as the driver reads
+    them: every result, then `close`)."""
+    run = models.run_parts([json.dumps(d) for d in documents], prestarted)
+    try:
+        modules = dict(run.results())
+    finally:
+        run.close()
+    return [modules[i] for i in range(len(documents))]
+
+
 def models_document(contract: Path) -> dict[str, Any]:
     document = load_contract(contract).document
     return plan_models(document).build(document)
@@ -70,7 +83,7 @@ def test_every_document_gets_its_own_module_whatever_the_cores_and_order(
     monkeypatch.setattr(models, "usable_cores", lambda: cores)
     given = documents if order == "forward" else documents[::-1]
     wanted = expected if order == "forward" else expected[::-1]
-    assert models.run_in_processes(given) == wanted
+    assert run_in_processes(given) == wanted
 
 
 def test_one_core_runs_in_this_process(
@@ -79,7 +92,7 @@ def test_one_core_runs_in_this_process(
     monkeypatch.setattr(models, "usable_cores", lambda: 1)
     assert models.PrestartedWorker.start() is None
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")  # no worker could start
-    assert models.run_in_processes(documents) == expected
+    assert run_in_processes(documents) == expected
 
 
 @pytest.mark.parametrize("count", [1, 3, None], ids=["one part", "three parts", "all parts"])
@@ -94,7 +107,7 @@ def test_a_prestarted_pool_gives_the_modules_one_process_gives_and_is_let_go(
     assert pool is not None
     assert len(pool.channels) == 2
     try:
-        spread = models.run_in_processes(documents[:count], pool)
+        spread = run_in_processes(documents[:count], pool)
     finally:
         pool.close()
     assert spread == expected[:count]
@@ -115,7 +128,7 @@ def test_an_unused_pool_is_killed_and_a_dead_one_leaves_the_work_to_this_process
     # may still be loading).
     idle = models.PrestartedWorker.start()
     assert idle is not None
-    assert models.run_in_processes([], idle) == []
+    assert run_in_processes([], idle) == []
     idle.close()
     assert idle.process.returncode == -signal.SIGKILL
     monkeypatch.setattr(sys, "executable", "/bin/false")
@@ -123,10 +136,10 @@ def test_an_unused_pool_is_killed_and_a_dead_one_leaves_the_work_to_this_process
     assert dead is not None
     dead.process.wait()
     try:
-        assert models.run_in_processes(documents, dead) == expected
+        assert run_in_processes(documents, dead) == expected
     finally:
         dead.close()
-    assert models.run_in_processes(documents) == expected  # a pool started here: dead too
+    assert run_in_processes(documents) == expected  # a pool started here: dead too
 
 
 def test_workers_that_die_mid_run_leave_their_documents_to_the_others(
@@ -164,7 +177,7 @@ def test_a_refused_document_stops_the_run_with_datamodel_code_generator_s_messag
     assert pool is not None
     try:
         with pytest.raises(models.ModelGenerationError) as refused:
-            models.run_in_processes([*documents, _refused()], pool)
+            run_in_processes([*documents, _refused()], pool)
         assert pool.process.poll() is not None  # the run ended its workers
     finally:
         pool.close()

@@ -80,8 +80,3 @@ def test_eviction_leaves_files_being_written_and_other_kinds_alone(tmp_path: Pat
     _entries(tmp_path, {"old.py": 1, "older.json": 1, "notes.txt": 1, "x.py.tmp": 1, "new.py": 1})
     evict(tmp_path, max_entries=1, patterns=("*.py", "*.json"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.py", "notes.txt", "x.py.tmp"]
-
-
-def test_eviction_of_a_folder_that_is_not_there_is_nothing(tmp_path: Path) -> None:
-    evict(tmp_path / "missing", max_entries=0)
-    assert not (tmp_path / "missing").exists()

@@ -250,22 +250,6 @@ def _models_source(
     return joined if joined is not None else _run_datamodel_codegen(models.document)
 
 
-def join_part_sources(
-    sources: list[str],
-    parts: list[Any],
-    cache_dir: Path | None = None,
-    keys: list[str] | None = None,
-) -> str | None:
-    """The parts' modules as one (`join`): each part linked (`link_cached`), then joined."""
-    linked = []
-    for index, (source, part) in enumerate(zip(sources, parts, strict=True)):
-        module = link_cached(source, part, cache_dir, keys[index] if keys is not None else None)
-        if module is None:
-            return None
-        linked.append(module)
-    return join_linked(linked)
-
-
 def link_cached(
     source: str, part: Any, cache_dir: Path | None = None, key: str | None = None
 ) -> LinkedPart | None:
@@ -516,18 +500,6 @@ def run_parts(texts: list[str], prestarted: PrestartedWorker | None = None) -> P
     if prestarted is not None or len(texts) < 2:
         return PartRun(texts, prestarted, owned=False)
     return PartRun(texts, PrestartedWorker.start(), owned=True)
-
-
-def run_in_processes(
-    documents: list[dict[str, Any]], prestarted: PrestartedWorker | None = None
-) -> list[str]:
-    """`run_parts` on the documents, their modules in the documents' order."""
-    run = run_parts([json.dumps(d) for d in documents], prestarted)
-    try:
-        modules = dict(run.results())
-    finally:
-        run.close()
-    return [modules[i] for i in range(len(documents))]
 
 
 def _run_datamodel_codegen(document: dict[str, Any]) -> str:
@@ -824,7 +796,7 @@ def _code_fingerprint() -> str:
     return _FINGERPRINT[0]
 
 
-# A part's linked module (`join_part_sources`) is kept beside the part's module, as JSON.
+# A part's linked module (`link_cached`) is kept beside the part's module, as JSON.
 _LINKED_SUFFIX = ".link.json"
 
 

@@ -9,6 +9,7 @@ per 13 MB (duplicate keys 0.07 s, depth 0.12 s).
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from pathlib import Path
@@ -79,16 +80,17 @@ def load_json(raw: bytes, path: Path) -> Any:
 
 
 def _depth_within(root: Any, limit: int) -> bool:
-    """Breadth first, one level at a time (about 0.1 s for 13 MB)."""
+    """Breadth first, one level at a time: the next level is what `gc.get_referents` finds in
+    this one's dicts and lists (their values and items, gathered in C: the keys of a dict of
+    string keys are not visited, and would be dropped as strings anyway), of which only the
+    dicts and lists are kept (0.04 s for GitHub's 7 MB, 0.06 s with a Python loop per node)."""
     level, depth = [root] if type(root) is dict or type(root) is list else [], 1
     while level:
         if depth > limit:
             return False
-        following: list[Any] = []
-        for node in level:
-            values = node.values() if type(node) is dict else node
-            following.extend([v for v in values if type(v) is dict or type(v) is list])
-        level, depth = following, depth + 1
+        children = gc.get_referents(*level)
+        level = [v for v in children if type(v) is dict or type(v) is list]
+        depth += 1
     return True
 
 

@@ -112,6 +112,11 @@ class SourceFile:
         return found
 
     @cached_property
+    def sha256(self) -> str:
+        """The hex SHA-256 of its bytes."""
+        return hashlib.sha256(self.raw).hexdigest()
+
+    @cached_property
     def json_index(self) -> _JsonIndex:
         return _JsonIndex(self.raw.decode("utf-8", errors="replace"))
 
@@ -229,14 +234,16 @@ def json_key_offsets(text: str, pointer: str, key: str) -> list[int]:
     return found
 
 
-def read_source(path: Path) -> SourceFile:
-    """Read and parse one file; syntax errors become `ContractLoadError` with the file position."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ContractLoadError("file not found", file=path) from None
-    except OSError as exc:
-        raise ContractLoadError(f"cannot read file: {exc.strerror}", file=path) from None
+def read_source(path: Path, raw: bytes | None = None) -> SourceFile:
+    """Read and parse one file (`raw`: its bytes, when read already); syntax errors become
+    `ContractLoadError` with the file position."""
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise ContractLoadError("file not found", file=path) from None
+        except OSError as exc:
+            raise ContractLoadError(f"cannot read file: {exc.strerror}", file=path) from None
     with _collector_paused():
         if path.suffix.lower() == ".json":
             data = load_json(raw, path)
@@ -312,6 +319,8 @@ class Contract:
 
     @cached_property
     def sha256(self) -> str:
+        if len(self.sources) == 1:  # the digest of one file's bytes, hashed once for the stamp
+            return next(iter(self.sources.values())).sha256
         digest = hashlib.sha256()
         for path in sorted(self.sources, key=lambda p: (p != self.path, str(p))):
             digest.update(self.sources[path].raw)
@@ -332,10 +341,11 @@ class Contract:
         return self.sources[self.path].locate(pointer)
 
 
-def load_contract(path: str | Path) -> Contract:
-    """Load `path` and every file it reaches through relative `$ref`s into one bundled document."""
+def load_contract(path: str | Path, raw: bytes | None = None) -> Contract:
+    """Load `path` and every file it reaches through relative `$ref`s into one bundled document.
+    `raw`: the bytes of `path`, when the caller has read them already (`pipeline`: once a run)."""
     root_path = _relative_to_cwd(Path(path).resolve())
-    root = read_source(root_path)
+    root = read_source(root_path, raw)
     if not isinstance(root.data, dict):
         raise ContractLoadError(
             "a contract must be a mapping (an OpenAPI document)", file=root_path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -150,3 +151,85 @@ def test_the_fingerprint_covers_every_module_a_generation_imports(tmp_path: Path
     assert loaded
     outside = [f for f in loaded if not any(f == c or c in f.parents for c in covered)]
     assert outside == []
+
+
+@pytest.fixture
+def fresh_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No fingerprint or version known to this process yet, as in a fresh run."""
+    monkeypatch.setattr(pipeline, "_FINGERPRINT", [])
+    monkeypatch.setattr(pipeline, "_VERSIONS", {})
+
+
+@pytest.mark.usefixtures("fresh_fingerprint")
+def test_the_kept_fingerprint_is_the_computed_one_and_is_used_while_its_key_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed = pipeline.generator_fingerprint()
+    root = pipeline._GENERATOR_DIR.parent
+    described = pipeline._fingerprint_key(root, pipeline._fingerprinted_files(root))
+    assert described is not None
+    key = described[0]
+    monkeypatch.setattr(pipeline, "_FINGERPRINT", [])
+    monkeypatch.setattr(pipeline, "_SETTLED_NS", -(10**18))  # this checkout may be fresh
+    assert pipeline.generator_fingerprint(tmp_path) == computed
+    kept = json.loads((tmp_path / pipeline.FINGERPRINT_FILE).read_text())
+    assert (kept["key"], kept["fingerprint"]) == (key, computed)
+    assert set(kept["versions"]) == set(pipeline.FINGERPRINTED_DISTS)
+    # A run that finds the key holding takes the kept one (here a marked one, to tell them apart)
+    # and its versions, without asking importlib.metadata.
+    kept.update(fingerprint="kept", versions={**kept["versions"], "pydantic": "0.kept"})
+    (tmp_path / pipeline.FINGERPRINT_FILE).write_text(json.dumps(kept))
+    monkeypatch.setattr(pipeline, "_FINGERPRINT", [])
+    monkeypatch.setattr(pipeline, "_VERSIONS", {})
+    assert pipeline.generator_fingerprint(tmp_path) == "kept"
+    assert pipeline.dist_version("pydantic") == "0.kept"
+    # Another key (any file or folder described differently): computed again, and kept anew.
+    kept.update(key="another")
+    (tmp_path / pipeline.FINGERPRINT_FILE).write_text(json.dumps(kept))
+    monkeypatch.setattr(pipeline, "_FINGERPRINT", [])
+    monkeypatch.setattr(pipeline, "_VERSIONS", {})
+    assert pipeline.generator_fingerprint(tmp_path) == computed
+    assert json.loads((tmp_path / pipeline.FINGERPRINT_FILE).read_text())["key"] == key
+
+
+def test_the_fingerprint_key_follows_every_hashed_file_and_the_folders_versions_come_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "pkg"
+    (root / "generator" / "templates").mkdir(parents=True)
+    source = root / "generator" / "templates" / "a.jinja"
+    source.write_text("one")
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [str(site), str(tmp_path / "not-there")])
+    monkeypatch.setattr(pipeline, "FINGERPRINTED", ("generator",))
+
+    def key() -> tuple[str, bool] | None:
+        return pipeline._fingerprint_key(root, pipeline._fingerprinted_files(root))
+
+    first = key()
+    assert first is not None
+    assert not first[1]  # just written: too recent to keep
+    old = 1_000_000_000_000_000_000
+    for path in (source, site):
+        os.utime(path, ns=(old, old))
+    settled = key()
+    assert settled is not None
+    assert settled[1]
+    assert settled[0] != first[0]
+    os.utime(source, ns=(old + 1, old + 1))  # touched: same size, another mtime
+    assert key() not in (None, settled)
+    os.utime(source, ns=(old, old))
+    assert key() == settled
+    source.write_text("two!")  # another size
+    os.utime(source, ns=(old, old))
+    assert key() not in (None, settled)
+    source.write_text("one")
+    os.utime(source, ns=(old, old))
+    (site / "pydantic-9.dist-info").mkdir()  # a distribution installed there
+    os.utime(site / "pydantic-9.dist-info", ns=(old, old))
+    assert key() not in (None, settled)
+    os.utime(site, ns=(old, old))
+    assert key() == settled
+    (tmp_path / "not-there").mkdir()  # a folder of sys.path appearing
+    assert key() not in (None, settled)

@@ -331,3 +331,22 @@ def test_out_naming_a_file_is_a_clear_error(
     assert f"--out: {blocker} is a file, not a folder" in err
     assert "Traceback" not in err
     assert blocker.read_text() == "not a folder\n"
+
+
+def test_an_edit_reads_the_contract_once(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stamp check, the early worker's guess and loading share one read of the contract."""
+    assert main(["generate"]) == 0
+    contract = (project / "specs" / "api.yaml").resolve()
+    contract.write_text(contract.read_text().replace("title:", "title: Edited", 1))
+    reads: list[Path] = []
+    read_bytes = Path.read_bytes
+
+    def counted(path: Path) -> bytes:
+        if path.resolve() == contract:
+            reads.append(path)
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    assert main(["generate"]) == 0
+    assert len(reads) == 1
+    assert "Edited" in (project / "generated" / "demo_api" / "openapi.json").read_text()

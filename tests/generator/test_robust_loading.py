@@ -18,6 +18,7 @@ import pytest
 
 from specfirst.cli import main
 from specfirst.errors import ContractLoadError
+from specfirst.jsontext import MAX_DEPTH, load_json
 from specfirst.loader import load_contract
 
 HERE = Path(__file__).parent
@@ -199,3 +200,29 @@ def test_a_json_contract_loads_without_importing_yaml(tmp_path: Path) -> None:
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
     assert load_contract(str(EXAMPLE)).document["openapi"]  # YAML still loads (imported then)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH, MAX_DEPTH + 1])
+@pytest.mark.parametrize("deepest", ["dict", "list"])
+def test_the_depth_limit_counts_dicts_and_lists_alike(depth: int, deepest: str) -> None:
+    """Nesting of exactly `MAX_DEPTH` loads, one level more is refused, whichever containers
+    make it up; shallow siblings with scalars, strings and empty containers beside change
+    nothing."""
+    node: object = {"leaf": "x"} if deepest == "dict" else ["x"]
+    for level in range(depth - 1):
+        node = {"a": node, "b": [1, "s", {}], "c": None} if level % 2 else [node, "s", []]
+    assert _height(node) == depth
+    raw = json.dumps(node).encode()
+    if depth > MAX_DEPTH:
+        with pytest.raises(ContractLoadError, match=f"more than {MAX_DEPTH} levels"):
+            load_json(raw, Path("deep.json"))
+    else:
+        assert load_json(raw, Path("deep.json")) == json.loads(raw)
+
+
+def _height(node: object) -> int:
+    if isinstance(node, dict):
+        return 1 + max((_height(value) for value in node.values()), default=0)
+    if isinstance(node, list):
+        return 1 + max((_height(item) for item in node), default=0)
+    return 0

@@ -12,14 +12,13 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specfirst.errors import SpecfirstError, UsageError
-from specfirst.generator.state import state_dir
+from specfirst.generator.state import state_dir, write_atomically
 from specfirst.generator.write import tree_files
 from specfirst.loader import Contract, load_contract
 
@@ -80,25 +79,116 @@ FINGERPRINTED = (
 )
 FINGERPRINTED_DISTS = ("specfirst", "datamodel-code-generator", "pydantic", "ruff", "jinja2")
 _FINGERPRINT: list[str] = []
+_VERSIONS: dict[str, str] = {}
+# The fingerprint, kept in the state folder with the key it holds for (`_fingerprint_key`).
+FINGERPRINT_FILE = "generator-fingerprint.json"
+# A file changed this recently may change again within its timestamp's granularity without
+# its mtime moving: no fingerprint is kept while one is (see `_fingerprint_key`).
+_SETTLED_NS = 2_000_000_000
 
 
-def generator_fingerprint() -> str:
-    """Changes whenever anything that shapes the output changes (code, templates, tools)."""
+def generator_fingerprint(state: Path | None = None) -> str:
+    """Changes whenever anything that shapes the output changes (code, templates, tools).
+    `state`: the state folder, where it is kept with the size and mtime of every file it
+    hashes and of every folder the tools' versions are looked up in (`_fingerprint_key`): a
+    run that finds them all as they were takes it from there, without reading the sources or
+    importing `importlib.metadata` (0.06 s of a fresh process; docs/speed.md, "Before the
+    models (session 6)", says why that is sound)."""
     if _FINGERPRINT:
         return _FINGERPRINT[0]
     root = _GENERATOR_DIR.parent
+    files = _fingerprinted_files(root)
+    key = _fingerprint_key(root, files) if state is not None else None
+    kept_file = state / FINGERPRINT_FILE if state is not None else None
+    if key is not None and kept_file is not None:
+        kept = _kept_fingerprint(kept_file, key[0])
+        if kept is not None:
+            _VERSIONS.update(kept[1])
+            _FINGERPRINT.append(kept[0])
+            return kept[0]
     digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes())
+    for dist in FINGERPRINTED_DISTS:
+        digest.update(f"{dist}=={dist_version(dist)}".encode())
+    _FINGERPRINT.append(f"specfirst {dist_version('specfirst')} {digest.hexdigest()[:32]}")
+    if key is not None and kept_file is not None and key[1]:
+        entry = {"key": key[0], "fingerprint": _FINGERPRINT[0], "versions": _VERSIONS}
+        write_atomically(kept_file, json.dumps(entry, sort_keys=True).encode())
+    return _FINGERPRINT[0]
+
+
+def dist_version(dist: str) -> str:
+    """The installed version of the distribution `dist`, as `importlib.metadata` says; taken
+    from the kept fingerprint's entry when `generator_fingerprint` found it valid (the same
+    folders, unchanged, give the same answer)."""
+    version = _VERSIONS.get(dist)
+    if version is None:
+        from importlib import metadata
+
+        version = _VERSIONS[dist] = metadata.version(dist)
+    return version
+
+
+def _fingerprinted_files(root: Path) -> list[Path]:
+    """The files `generator_fingerprint` hashes, in the order it hashes them."""
+    found: list[Path] = []
     for entry in FINGERPRINTED:
         path = root / entry
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        found.extend(
+            file
+            for file in files
+            if file.is_file() and "__pycache__" not in file.parts and file.suffix != ".pyc"
+        )
+    return found
+
+
+def _fingerprint_key(root: Path, files: list[Path]) -> tuple[str, bool] | None:
+    """A digest of what the fingerprint is a function of, as the file system describes it:
+    each hashed file's path, size and mtime (an edit changes its mtime), and each folder of
+    `sys.path` with its mtime (installing, upgrading or removing a distribution adds or
+    renames a `.dist-info` folder in one of them, which changes that folder's mtime; a
+    different `sys.path` is another key). With it, whether every mtime is older than
+    `_SETTLED_NS` (else the fingerprint is not kept: a later edit within the same timestamp
+    tick would leave the key as it was). None when something cannot be looked at."""
+    now = time.time_ns()
+    described: list[object] = [root.as_posix()]
+    newest = 0
+    try:
         for file in files:
-            if file.is_file() and "__pycache__" not in file.parts and file.suffix != ".pyc":
-                digest.update(file.relative_to(root).as_posix().encode() + b"\0")
-                digest.update(file.read_bytes())
-    for dist in FINGERPRINTED_DISTS:
-        digest.update(f"{dist}=={metadata.version(dist)}".encode())
-    _FINGERPRINT.append(f"specfirst {metadata.version('specfirst')} {digest.hexdigest()[:32]}")
-    return _FINGERPRINT[0]
+            stat = file.stat()
+            described.append((file.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns))
+            newest = max(newest, stat.st_mtime_ns)
+        for folder in sys.path:
+            try:
+                mtime = os.stat(folder or ".").st_mtime_ns
+            except OSError:
+                mtime = -1  # not there (yet): a folder appearing changes the key
+            described.append((folder, mtime))
+            newest = max(newest, mtime)
+    except OSError:
+        return None
+    key = hashlib.sha256(json.dumps(described).encode()).hexdigest()
+    return key, newest < now - _SETTLED_NS
+
+
+def _kept_fingerprint(path: Path, key: str) -> tuple[str, dict[str, str]] | None:
+    """The fingerprint and versions kept in `path` for `key` (None: none, another key, or
+    unreadable)."""
+    try:
+        entry = json.loads(path.read_bytes())
+        if entry["key"] != key:
+            return None
+        fingerprint, versions = entry["fingerprint"], entry["versions"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(fingerprint, str) or not isinstance(versions, dict):
+        return None
+    if not all(isinstance(v, str) for v in versions.values()):
+        return None
+    return fingerprint, versions
 
 
 def validation_issues(contract: Contract, state: Path | None = None) -> list[Any]:
@@ -344,7 +434,7 @@ def _hash(data: bytes) -> str:
 def _stamp_text(
     contract: Contract, outputs: dict[str, str], head: str, options: dict[str, str], target: Path
 ) -> str:
-    inputs = {_stamp_path(p, target): _hash(s.raw) for p, s in sorted(contract.sources.items())}
+    inputs = {_stamp_path(p, target): s.sha256 for p, s in sorted(contract.sources.items())}
     return (
         f"{head}\n"
         '"""What this package was generated from, and by what: `specfirst generate` stops early and '
@@ -404,10 +494,16 @@ def read_stamp(package_dir: Path) -> dict[str, Any]:
 
 
 def stale_reason(
-    package_dir: Path, models: str = "all", field_names: str = "snake_case"
+    package_dir: Path,
+    models: str = "all",
+    field_names: str = "snake_case",
+    state: Path | None = None,
+    known: Mapping[Path, bytes] | None = None,
 ) -> str | None:
     """None when the stamp proves the package is what the generator makes of the contract
-    today; else why it cannot (see docs/robustness.md, "Why a hash check is sound").
+    today; else why it cannot (see docs/robustness.md, "Why a hash check is sound"). `state`:
+    the state folder, where the generator's fingerprint may be kept (`generator_fingerprint`).
+    `known`: bytes of input files read already, by resolved path (the same run loads them).
 
     Output is a function of the contract's files, the generator (`generator_fingerprint`) and
     the options. The stamp records a hash of each of them as they were when the package was
@@ -420,12 +516,13 @@ def stale_reason(
             return f"no readable {STAMP_FILE}"
         if values.get("OPTIONS", {}) != _options(models, field_names=field_names):
             return "generated with other options"
-        if values.get("GENERATOR") != generator_fingerprint():
+        if values.get("GENERATOR") != generator_fingerprint(state):
             return f"generated by {values.get('GENERATOR', 'an older specfirst')}"
         for name, digest in values["INPUTS"].items():
             source = package_dir / name
             try:
-                if _hash(source.read_bytes()) != digest:
+                data = known.get(source.resolve()) if known else None
+                if _hash(source.read_bytes() if data is None else data) != digest:
                     return f"{source} changed since generation"
             except OSError:
                 return f"{source} is missing"
@@ -444,9 +541,15 @@ def stale_reason(
     return None
 
 
-def is_up_to_date(package_dir: Path, models: str = "all", field_names: str = "snake_case") -> bool:
+def is_up_to_date(
+    package_dir: Path,
+    models: str = "all",
+    field_names: str = "snake_case",
+    state: Path | None = None,
+    known: Mapping[Path, bytes] | None = None,
+) -> bool:
     """True when the stamp says inputs, options, generator and every output file are unchanged."""
-    return stale_reason(package_dir, models, field_names) is None
+    return stale_reason(package_dir, models, field_names, state, known) is None
 
 
 def stage_package(
@@ -610,13 +713,21 @@ def validation_aside(contract: Contract, state: Path | None = None) -> Callable[
     return verdict
 
 
-def _worker_before_load(contract: Path, state: Path) -> PrestartedWorker | None:
-    """A models worker started now, before the contract is loaded, when its bytes suggest a
-    schema edit (`driver.worker_before_load`): it loads datamodel-code-generator while this
-    process loads and plans (0.28 s on GitHub's contract that it would otherwise wait for)."""
+def _worker_before_load(contract: Path, state: Path, raw: bytes | None) -> PrestartedWorker | None:
+    """A models worker started now, before the contract is loaded, when its bytes (`raw`, read
+    already, or None) suggest a schema edit (`driver.worker_before_load`): it loads
+    datamodel-code-generator while this process loads and plans (0.28 s on GitHub's contract
+    that it would otherwise wait for)."""
     from specfirst.generator.pydantic_models.driver import CACHE_SUBDIR, worker_before_load
 
-    return worker_before_load(Path(contract), state / CACHE_SUBDIR)
+    return worker_before_load(Path(contract), state / CACHE_SUBDIR, raw)
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def check_target(out: Path, package: str) -> None:
@@ -654,14 +765,21 @@ def generate_package(
     started = time.perf_counter()
     check_target(out, package)
     target = out / package
-    if not force and not allow_invalid and is_up_to_date(target, models, field_names):
+    state = state_dir(out)
+    # The contract's bytes, read once: the stamp check, the early worker's guess and loading
+    # all see these (None when unreadable: loading reads again and says why).
+    raw = _read_or_none(Path(contract_path))
+    known = {Path(contract_path).resolve(): raw} if raw is not None else {}
+    may_skip = not force and not allow_invalid
+    if may_skip and is_up_to_date(target, models, field_names, state, known):
         return GenerationResult(target, changed=False, seconds=time.perf_counter() - started)
-    worker = _worker_before_load(contract_path, state_dir(out))
+    generator_fingerprint(state)  # kept there: every later use in this run is free
+    worker = _worker_before_load(contract_path, state, raw)
     try:
-        contract = load_contract(contract_path)
+        contract = load_contract(contract_path, raw)
         warnings: list[str] = []
         if allow_invalid:
-            issues = validation_issues(contract, state_dir(out))
+            issues = validation_issues(contract, state)
             if issues and contract.unresolved:  # nothing to generate where a $ref leads
                 raise InvalidContractError(contract.path, issues)
             warnings = [str(issue) for issue in issues]

@@ -33,7 +33,6 @@ import threading
 import tokenize
 import warnings
 from collections.abc import Iterator
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -149,19 +148,22 @@ def generate_models_module(
     return ModelsModule.from_source(source.replace(_HEADER_SLOT, header, 1))
 
 
-def worker_before_load(contract: Path, cache_dir: Path) -> PrestartedWorker | None:
+def worker_before_load(
+    contract: Path, cache_dir: Path, raw: bytes | None = None
+) -> PrestartedWorker | None:
     """A worker started before the contract is even loaded, when the bytes of its component
     schemas look changed since the last run (`early.region_changed`: a guess, which
     `early_worker` corrects once the schemas are known). It loads datamodel-code-generator
     while this process loads, plans and builds. None otherwise, or when the file is unreadable
-    (loading it says why)."""
+    (loading it says why). `raw`: the file's bytes, when the caller has read them already."""
     from specfirst.generator.pydantic_models.early import region_changed
     from specfirst.generator.pydantic_models.parts import MIN_BYTES
 
-    try:
-        raw = contract.read_bytes()
-    except OSError:
-        return None
+    if raw is None:
+        try:
+            raw = contract.read_bytes()
+        except OSError:
+            return None
     hint = _hint_path(cache_dir, contract.resolve().as_posix(), ".region.json")
     return PrestartedWorker.start() if region_changed(raw, hint, MIN_BYTES) else None
 
@@ -790,8 +792,10 @@ def _code_fingerprint() -> str:
             "string_keywords.py",
         ):  # how the models document is built
             digest.update(Path(__file__).parents[1].joinpath(planner).read_bytes())
+        from specfirst.generator.pipeline import dist_version
+
         for dist in ("datamodel-code-generator", "pydantic"):
-            digest.update(f"{dist}=={metadata.version(dist)}".encode())
+            digest.update(f"{dist}=={dist_version(dist)}".encode())
         _FINGERPRINT.append(digest.hexdigest())
     return _FINGERPRINT[0]
 

@@ -3,8 +3,8 @@
 `json.loads` keeps the last of duplicate keys silently, stops with `RecursionError` on deep nesting
 and `ValueError` on an integer of more than 4,300 digits; nesting deeper than `MAX_DEPTH` would stop
 later stages. Each becomes a `ContractLoadError` at the line of the fault. Finding the place costs a
-scan of the text, made only when something is wrong; the checks themselves cost about 0.2 s of CPU
-per 13 MB (duplicate keys 0.07 s, depth 0.12 s).
+scan of the text, made only when something is wrong; the checks themselves cost about 0.07 s of
+CPU on GitHub's 7 MB contract (duplicate keys 0.03 s, depth 0.04 s), beside 0.06 s for parsing.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,27 +27,35 @@ _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 _LONG_INT = re.compile(rf"(?<![\w.\"])-?[0-9]{{{MAX_INT_DIGITS + 1},}}")
 
 
-class _DuplicateKeys:
-    """`object_pairs_hook` that builds dicts as `json.loads` does and remembers duplicated keys."""
+_Hook = Callable[[list[tuple[str, Any]]], dict[str, Any]]
 
-    def __init__(self) -> None:
-        self.found: list[tuple[dict[str, Any], str]] = []
 
-    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _duplicate_keys() -> tuple[_Hook, list[tuple[dict[str, Any], str]]]:
+    """An `object_pairs_hook` that builds dicts as `json.loads` does, and the list where it
+    puts `(dict, key)` for each dict that had a duplicated key (the first one). A plain function
+    with its names bound at definition: called once per object (80,000 times for GitHub's
+    contract), it costs 0.02-0.03 s less than an instance's `__call__`."""
+    found: list[tuple[dict[str, Any], str]] = []
+
+    def hook(
+        pairs: list[tuple[str, Any]], dict: type[dict[str, Any]] = dict, len: Any = len
+    ) -> dict[str, Any]:
         built = dict(pairs)
         if len(built) != len(pairs):
             seen: set[str] = set()
             for key, _ in pairs:
                 if key in seen:
-                    self.found.append((built, key))
+                    found.append((built, key))
                     break
                 seen.add(key)
         return built
 
+    return hook, found
+
 
 def load_json(raw: bytes, path: Path) -> Any:
     """The data of a JSON document (a UTF-8 BOM is allowed); `ContractLoadError` at the fault."""
-    hook = _DuplicateKeys()
+    hook, duplicated = _duplicate_keys()
     try:
         data = json.loads(raw, object_pairs_hook=hook)
     except json.JSONDecodeError as exc:
@@ -69,8 +78,8 @@ def load_json(raw: bytes, path: Path) -> Any:
             line=line,
             column=column,
         ) from None
-    if hook.found:
-        raise _duplicate(data, *hook.found[0], raw, path)
+    if duplicated:
+        raise _duplicate(data, *duplicated[0], raw, path)
     if not _depth_within(data, MAX_DEPTH):
         line, column = _too_deep(_text(raw))
         raise ContractLoadError(

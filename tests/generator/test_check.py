@@ -233,3 +233,29 @@ def test_the_fingerprint_key_follows_every_hashed_file_and_the_folders_versions_
     assert key() == settled
     (tmp_path / "not-there").mkdir()  # a folder of sys.path appearing
     assert key() not in (None, settled)
+
+
+def test_an_edit_with_the_fingerprint_kept_does_not_import_importlib_metadata(
+    project: Path,
+) -> None:
+    """Once the fingerprint is kept, its versions serve the whole run (the stamp, the models'
+    and the format caches' keys): no `importlib.metadata` (0.04 s) in a fresh interpreter."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from specfirst.cli import main
+        from specfirst.generator import pipeline
+        pipeline._SETTLED_NS = -(10**18)  # this checkout may be fresher than the settled age
+        assert main(["generate"]) == 0
+        print("importlib.metadata" in sys.modules)
+        """
+    )
+    contract = project / "specs" / "api.yaml"
+    found = []
+    for edit in ("First", "Second"):
+        contract.write_text(contract.read_text().replace("title:", f"title: {edit}", 1))
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        )
+        found.append(done.stdout.splitlines()[-1])
+    assert found[1] == "False"

@@ -172,24 +172,29 @@ def test_the_kept_fingerprint_is_the_computed_one_and_is_used_while_its_key_hold
     monkeypatch.setattr(pipeline, "_FINGERPRINT", [])
     monkeypatch.setattr(pipeline, "_SETTLED_NS", -(10**18))  # this checkout may be fresh
     assert pipeline.generator_fingerprint(tmp_path) == computed
-    kept = json.loads((tmp_path / pipeline.FINGERPRINT_FILE).read_text())
-    assert (kept["key"], kept["fingerprint"]) == (key, computed)
-    assert set(kept["versions"]) == set(pipeline.FINGERPRINTED_DISTS)
+    kept_file = tmp_path / pipeline.FINGERPRINT_FILE
+    kept = json.loads(kept_file.read_text())
+    assert list(kept) == [key]
+    assert kept[key]["fingerprint"] == computed
+    assert set(kept[key]["versions"]) == set(pipeline.FINGERPRINTED_DISTS)
     # A run that finds the key holding takes the kept one (here a marked one, to tell them apart)
     # and its versions, without asking importlib.metadata.
-    kept.update(fingerprint="kept", versions={**kept["versions"], "pydantic": "0.kept"})
-    (tmp_path / pipeline.FINGERPRINT_FILE).write_text(json.dumps(kept))
+    kept[key] = {"fingerprint": "kept", "versions": {**kept[key]["versions"], "pydantic": "0.kept"}}
+    kept_file.write_text(json.dumps(kept))
     monkeypatch.setattr(pipeline, "_FINGERPRINT", [])
     monkeypatch.setattr(pipeline, "_VERSIONS", {})
     assert pipeline.generator_fingerprint(tmp_path) == "kept"
     assert pipeline.dist_version("pydantic") == "0.kept"
-    # Another key (any file or folder described differently): computed again, and kept anew.
-    kept.update(key="another")
-    (tmp_path / pipeline.FINGERPRINT_FILE).write_text(json.dumps(kept))
+    # Only other keys kept (other environments): computed again and kept beside them, the
+    # oldest dropped beyond `_KEPT_KEYS`.
+    others = {f"other{n}": kept[key] for n in range(pipeline._KEPT_KEYS)}
+    kept_file.write_text(json.dumps(others))
     monkeypatch.setattr(pipeline, "_FINGERPRINT", [])
     monkeypatch.setattr(pipeline, "_VERSIONS", {})
     assert pipeline.generator_fingerprint(tmp_path) == computed
-    assert json.loads((tmp_path / pipeline.FINGERPRINT_FILE).read_text())["key"] == key
+    kept = json.loads(kept_file.read_text())
+    assert list(kept) == [*list(others)[1:], key]
+    assert kept[key]["fingerprint"] == computed
 
 
 def test_the_fingerprint_key_follows_every_hashed_file_and_the_folders_versions_come_from(

@@ -85,6 +85,9 @@ FINGERPRINT_FILE = "generator-fingerprint.json"
 # A file changed this recently may change again within its timestamp's granularity without
 # its mtime moving: no fingerprint is kept while one is (see `_fingerprint_key`).
 _SETTLED_NS = 2_000_000_000
+# Keys kept at once: one per way of running specfirst on the project (each virtual environment,
+# `python -m` or the `specfirst` script: another `sys.path`), so they do not displace each other.
+_KEPT_KEYS = 8
 
 
 def generator_fingerprint(state: Path | None = None) -> str:
@@ -100,12 +103,12 @@ def generator_fingerprint(state: Path | None = None) -> str:
     files = _fingerprinted_files(root)
     key = _fingerprint_key(root, files) if state is not None else None
     kept_file = state / FINGERPRINT_FILE if state is not None else None
-    if key is not None and kept_file is not None:
-        kept = _kept_fingerprint(kept_file, key[0])
-        if kept is not None:
-            _VERSIONS.update(kept[1])
-            _FINGERPRINT.append(kept[0])
-            return kept[0]
+    kept = _kept_fingerprints(kept_file) if key is not None and kept_file is not None else {}
+    found = _kept_fingerprint(kept, key[0]) if key is not None else None
+    if found is not None:
+        _VERSIONS.update(found[1])
+        _FINGERPRINT.append(found[0])
+        return found[0]
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.relative_to(root).as_posix().encode() + b"\0")
@@ -114,8 +117,10 @@ def generator_fingerprint(state: Path | None = None) -> str:
         digest.update(f"{dist}=={dist_version(dist)}".encode())
     _FINGERPRINT.append(f"specfirst {dist_version('specfirst')} {digest.hexdigest()[:32]}")
     if key is not None and kept_file is not None and key[1]:
-        entry = {"key": key[0], "fingerprint": _FINGERPRINT[0], "versions": _VERSIONS}
-        write_atomically(kept_file, json.dumps(entry, sort_keys=True).encode())
+        kept.pop(key[0], None)  # the newest last: the oldest keys go first
+        kept[key[0]] = {"fingerprint": _FINGERPRINT[0], "versions": dict(_VERSIONS)}
+        newest = dict(list(kept.items())[-_KEPT_KEYS:])
+        write_atomically(kept_file, json.dumps(newest).encode())
     return _FINGERPRINT[0]
 
 
@@ -174,16 +179,21 @@ def _fingerprint_key(root: Path, files: list[Path]) -> tuple[str, bool] | None:
     return key, newest < now - _SETTLED_NS
 
 
-def _kept_fingerprint(path: Path, key: str) -> tuple[str, dict[str, str]] | None:
-    """The fingerprint and versions kept in `path` for `key` (None: none, another key, or
-    unreadable)."""
+def _kept_fingerprints(path: Path) -> dict[str, Any]:
+    """The kept fingerprints by key (empty when there are none or the file is unreadable)."""
     try:
-        entry = json.loads(path.read_bytes())
-        if entry["key"] != key:
-            return None
-        fingerprint, versions = entry["fingerprint"], entry["versions"]
-    except (OSError, ValueError, KeyError, TypeError):
+        kept = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return kept if isinstance(kept, dict) else {}
+
+
+def _kept_fingerprint(kept: dict[str, Any], key: str) -> tuple[str, dict[str, str]] | None:
+    """The fingerprint and versions kept for `key` (None: none, or malformed)."""
+    entry = kept.get(key)
+    if not isinstance(entry, dict):
         return None
+    fingerprint, versions = entry.get("fingerprint"), entry.get("versions")
     if not isinstance(fingerprint, str) or not isinstance(versions, dict):
         return None
     if not all(isinstance(v, str) for v in versions.values()):

@@ -203,7 +203,7 @@ def _render_stage(
         RenderedStore,
         cache_file,
     )
-    from specfirst.generator.write import neutral_text, with_first_line
+    from specfirst.generator.write import neutral_bytes, with_first_line
 
     path = contract.path.as_posix()
     # The view model and the rendered files hold no reference cycles: the cyclic collector
@@ -233,15 +233,15 @@ def _render_stage(
             else:
                 saves.append(store.save)
         key = builder.view_key(drafted)
-        first_line = make_header(path, contract.sha256).partition("\n")[0]
+        first_line = make_header(path, contract.sha256).partition("\n")[0].encode("utf-8")
         last = rendered.read() if rendered is not None and key is not None else None
         if last is not None and last[0] == key:
             files: dict[str, str | bytes] = {}
             for name, neutral in last[1].items():
-                text = with_first_line(neutral, first_line)
-                if text is None:
+                data = with_first_line(neutral, first_line)
+                if data is None:
                     break
-                files[name] = text.encode("utf-8")
+                files[name] = data
             else:
                 files[CONTRACT_FILE] = render_contract(contract.document)
                 return files
@@ -250,12 +250,12 @@ def _render_stage(
         routers: dict[str, str | bytes] = {}
         if last is not None:
             for name, router_key in builder.router_keys.items():
-                kept_text = last[1].get(name)
-                if last[2].get(name) != router_key or kept_text is None:
+                kept_data = last[1].get(name)
+                if last[2].get(name) != router_key or kept_data is None:
                     continue
-                text = with_first_line(kept_text, first_line)
-                if text is not None:
-                    routers[name] = text.encode("utf-8")
+                data = with_first_line(kept_data, first_line)
+                if data is not None:
+                    routers[name] = data
         cache_templates(state / TEMPLATE_CACHE_SUBDIR if state is not None else None)
         files = render_package(api, contract.document, routers)
         files.update(routers)
@@ -264,12 +264,12 @@ def _render_stage(
             router_keys = dict(builder.router_keys)
 
             def keep(written: dict[str, bytes]) -> None:
-                kept: dict[str, str] = {}
+                kept: dict[str, bytes] = {}
                 for name in names:
-                    text, line = neutral_text(written[name].decode("utf-8"))
+                    neutral, line = neutral_bytes(written[name])
                     if line != first_line:
                         return  # no header to put back: keep nothing
-                    kept[name] = text
+                    kept[name] = neutral
                 rendered.save(key, kept, router_keys)
 
             later.append(keep)

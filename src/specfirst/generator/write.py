@@ -301,15 +301,24 @@ def _neutral(text: str) -> tuple[str, str | None]:
     return first[: found.start()] + _NEUTRAL_HASH + first[found.end() :] + newline + rest, first
 
 
-def neutral_text(text: str) -> tuple[str, str | None]:
-    """`_neutral`: the text with its header's contract hash zeroed, and its real first line."""
-    return _neutral(text)
+_HEADER_HASH_BYTES = re.compile(_HEADER_HASH.pattern.encode())
 
 
-def with_first_line(neutral: str, first_line: str) -> str | None:
-    """A neutral text (`neutral_text`) with `first_line` as its real first line; None unless
-    that line neutralises to the neutral text's first line."""
-    wanted, _ = _neutral(first_line + "\n")
+def neutral_bytes(data: bytes) -> tuple[bytes, bytes | None]:
+    """`_neutral` of a file as UTF-8: the hash and its zeros are ASCII, so these are the bytes
+    of the neutral text, and the real first line's."""
+    first, newline, rest = data.partition(b"\n")
+    found = _HEADER_HASH_BYTES.search(first) if first.startswith(b"#") and newline else None
+    if found is None:
+        return data, None
+    neutral = first[: found.start()] + _NEUTRAL_HASH.encode() + first[found.end() :]
+    return neutral + newline + rest, first
+
+
+def with_first_line(neutral: bytes, first_line: bytes) -> bytes | None:
+    """A neutral file (`neutral_bytes`) with `first_line` as its real first line; None unless
+    that line neutralises to the neutral file's first line."""
+    wanted, _ = neutral_bytes(first_line + b"\n")
     if not neutral.startswith(wanted):
         return None
     return first_line + neutral[len(wanted) - 1 :]

@@ -161,3 +161,49 @@ def test_a_view_model_like_the_last_runs_takes_its_files_as_they_were(
         pipeline.generate_package(contract, "zoo_api", out, force=True)
         assert tree_files(out / "zoo_api") == warm
         assert kept.read_bytes() == good  # rendered again, and kept again
+
+
+def test_an_operation_edit_renders_the_routers_whose_view_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The routers of the tags an edit leaves alone keep their key (`ViewBuilder.router_keys`:
+    their drafts, the names handed out to them, the drafts their shared responses come from)
+    and are the last run's files: a summary renders one router. An edit of another tag that
+    renames a response class this one shares renders it again. Every run writes what a cold
+    run writes."""
+    from specfirst.generator import render
+
+    example = ROOT / "specs" / "example" / "openapi.yaml"
+    document = yaml.safe_load(example.read_text())
+    contract = tmp_path / "api.yaml"
+    out = tmp_path / "out"
+    real = render.render_package
+    rendered: list[set[str]] = []
+
+    def counting(api: Any, contract: Any, kept: Any = ()) -> Any:
+        files = real(api, contract, kept)
+        rendered.append(
+            {name for name in files if name.startswith("routers/") and "__" not in name}
+        )
+        return files
+
+    def summary(d: Document) -> None:
+        d["paths"]["/visits"]["get"]["summary"] = "Every visit"
+
+    def renamed(d: Document) -> None:  # a 403 first: the shared 401 is `Unauthorized401` now
+        unauthorized = {"$ref": "#/components/responses/Unauthorized"}
+        d["paths"]["/health"]["get"]["responses"]["403"] = unauthorized
+
+    monkeypatch.setattr(render, "render_package", counting)
+    for number, edit in enumerate([_unchanged, summary, renamed]):
+        edit(document)
+        contract.write_text(yaml.safe_dump(document, sort_keys=False))
+        monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "warm-state"))
+        pipeline.generate_package(contract, "zoo_api", out)
+        monkeypatch.setenv(state.STATE_ENV, str(tmp_path / f"cold-{number}"))
+        pipeline.generate_package(contract, "zoo_api", tmp_path / f"cold-{number}")
+        assert tree_files(out / "zoo_api") == tree_files(tmp_path / f"cold-{number}" / "zoo_api")
+    routers = {"routers/meta.py", "routers/pets.py", "routers/clinic.py"}
+    assert rendered[0] == routers  # cold
+    assert rendered[2] == {"routers/clinic.py"}  # the summary's router alone
+    assert rendered[4] == routers  # clinic's drafts are the same, not its class names

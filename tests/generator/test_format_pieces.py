@@ -43,8 +43,7 @@ def pieces(text: str, folder: Path, cache: Path) -> tuple[str | None, list[int]]
     (folder / "models.py").write_text(text, encoding="utf-8")
     ruff = write._ruff()
     result = format_pieces.format_module(text, "models.py", folder, cache, "bundle", ruff)
-    assert (folder / "models.py").read_text(encoding="utf-8") == text  # left as it was
-    return result, ruff.runs
+    return None if result is None else result.decode("utf-8"), ruff.runs
 
 
 def models_source(contract: Path) -> str:
@@ -172,6 +171,33 @@ def test_tricky_modules_format_in_pieces_or_fall_back_to_the_same_bytes(
     assert written["models.py"].decode() == expected
     assert (staged / "models.py").read_text() == expected
     assert bool(list(kept.glob("*.pieces"))) == known
+    if known:  # the bundle is models.py's only entry: no whole-file copy beside it
+        assert [p.suffix for p in kept.iterdir()] == [".pieces"]
+    # Again: the same bytes, from the bundle (in pieces) or the whole-file entry.
+    staged, written = write.stage_files({"models.py": text}, tmp_path / "again" / "pkg", kept)
+    assert written["models.py"].decode() == expected == (staged / "models.py").read_text()
+
+
+def test_the_text_the_bundle_was_assembled_for_is_given_back_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operation edit formats the models.py of the last run again: given its key, the
+    bundle gives the module back without cutting the text (nor running ruff)."""
+    text = synthetic(6)
+    expected = whole(text, tmp_path / "w")
+    ruff = write._ruff()
+    folder = tmp_path / "f"
+    folder.mkdir()
+    cache = tmp_path / "cache"
+    first = format_pieces.format_module(text, "models.py", folder, cache, "b", ruff, "key-1")
+    assert first is not None
+    assert first.decode() == expected
+    monkeypatch.setattr(format_pieces, "split_module", lambda text: pytest.fail("cut again"))
+    again = format_pieces.format_module(text, "models.py", folder, cache, "b", ruff, "key-1")
+    assert again == first
+    assert ruff.runs == [6]
+    with pytest.raises(pytest.fail.Exception):  # another key: the text is cut (and checked)
+        format_pieces.format_module(text, "models.py", folder, cache, "b", ruff, "key-2")
 
 
 def synthetic(count: int) -> str:
@@ -211,7 +237,10 @@ def test_a_damaged_bundle_is_formatted_again(tmp_path: Path) -> None:
     assert pieces(text, tmp_path / "a", cache)[0] == expected
     (bundle,) = cache.glob("*.pieces")
     data = bundle.read_bytes()
-    for damaged in (b"", data[: len(data) // 2], b"{}\n" + data, data.replace(b"\0", b"", 1)):
+    half = len(data) // 2
+    flipped = data[:-9] + bytes([data[-9] ^ 1]) + data[-8:]  # a byte of a kept text
+    cut = data[:half] + data[half + 1 :]
+    for damaged in (b"", data[:half], b"{}\n" + data, cut, data + b"x", flipped):
         bundle.write_bytes(damaged)
         assert pieces(text, tmp_path / "b", cache) == (expected, [5])
 

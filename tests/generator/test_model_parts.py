@@ -186,17 +186,18 @@ def join_part_sources(
     parts: list[Any],
     cache_dir: Path | None = None,
     keys: list[str] | None = None,
+    memo: Path | None = None,
 ) -> str | None:
     """The parts' modules as one, as `driver._models_source` joins them: each linked
-    (`link_cached`, kept under `cache_dir` with the parts' `keys`), then joined; None where the
-    join refuses."""
+    (`link_cached`, kept under `cache_dir` with the parts' `keys`), then joined (its renames
+    kept in `memo`); None where the join refuses."""
     linked = [
         models.link_cached(source, part, cache_dir, keys[index] if keys is not None else None)
         for index, (source, part) in enumerate(zip(sources, parts, strict=True))
     ]
     if any(module is None for module in linked):
         return None
-    return join_linked([module for module in linked if module is not None])
+    return join_linked([module for module in linked if module is not None], memo)
 
 
 def joined_and_whole(document: dict[str, Any]) -> tuple[str, str]:
@@ -407,6 +408,47 @@ def test_linked_parts_kept_in_the_cache_join_as_freshly_linked_ones(tmp_path: Pa
     planted = join_part_sources(sources, parts, cache, keys)
     assert planted is not None
     assert "class Planted(" in planted
+
+
+@pytest.mark.usefixtures("always_split")
+def test_renames_kept_between_runs_join_as_fresh_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The join keeps where it renamed (`join.RenameMemo`); a join from the memo (or from a
+    damaged one, tokenized again) gives the bytes of a join without it, and the memo keeps
+    another contract's places only within its bound."""
+    from specfirst.generator.pydantic_models import join
+
+    document = models_document(CLASHES_FIXTURE)
+    parts = plan_parts(document)
+    sources = [models._run_datamodel_codegen(part.document) for part in parts]
+    fresh = join_part_sources(sources, parts)
+    assert fresh is not None
+    memo = tmp_path / "renames.json"
+    assert join_part_sources(sources, parts, memo=memo) == fresh
+    places = json.loads(memo.read_text(encoding="utf-8"))
+    assert places
+    assert any(places.values())
+    tokenize = join._places
+    monkeypatch.setattr(join, "_places", lambda text, old: pytest.fail("tokenized again"))
+    assert join_part_sources(sources, parts, memo=memo) == fresh
+    # The join reads it: a place moved shows in its output.
+    key, moved = next((k, v) for k, v in places.items() if v)
+    memo.write_text(json.dumps({**places, key: [[moved[0][0], moved[0][1] + 1]]}))
+    assert join_part_sources(sources, parts, memo=memo) != fresh
+    monkeypatch.setattr(join, "_places", tokenize)
+    for damaged in ("not json", "[]", json.dumps({key: [[1, "2"]]}), json.dumps({key: [1]})):
+        memo.write_text(damaged, encoding="utf-8")
+        assert join_part_sources(sources, parts, memo=memo) == fresh
+        assert json.loads(memo.read_text(encoding="utf-8")) == places
+    other = {"0" * 64: [[1, 0]]}
+    memo.write_text(json.dumps(other), encoding="utf-8")
+    assert join_part_sources(sources, parts, memo=memo) == fresh
+    assert json.loads(memo.read_text(encoding="utf-8")) == {**places, **other}
+    monkeypatch.setattr(join, "MEMO_ENTRIES", len(places))
+    memo.write_text(json.dumps(other), encoding="utf-8")
+    assert join_part_sources(sources, parts, memo=memo) == fresh
+    assert json.loads(memo.read_text(encoding="utf-8")) == places
 
 
 def built_text(document: dict[str, Any], memo: Path | None, keep: set[str] | None = None) -> str:

@@ -435,8 +435,12 @@ class ViewBuilder:
         self.operation_bases = NameAllocator()
         self.response_names = NameAllocator(RESERVED_RESPONSE_NAMES)
         self.shared_responses: dict[tuple[str, str], ResponseView] = {}
+        # The digest of the draft each shared response view was made from (`router_keys`).
+        self.shared_from: dict[tuple[str, str], str | None] = {}
         self.shared_components: set[str] = set()
         self._answers: dict[str, object] = {}
+        # Each router's key, once assembled with a store (`router_keys`).
+        self.router_keys: dict[str, str] = {}
 
     def build(self) -> ApiView:
         return self.assemble(self.drafts())
@@ -489,7 +493,8 @@ class ViewBuilder:
         protocol_names = NameAllocator()
         descriptions = self._descriptions()
         method_names: dict[str, NameAllocator] = {}
-        for tag_name, draft, _ in drafted:
+        sources: dict[str, list[object]] = {}
+        for tag_name, draft, identity in drafted:
             if tag_name not in tags:
                 python = tag_names.allocate(snake_case(tag_name, fallback="tag"), key=tag_name)
                 tags[tag_name] = {
@@ -502,12 +507,20 @@ class ViewBuilder:
                     "description": descriptions.get(tag_name, ""),
                 }
                 operations[tag_name] = []
+                sources[tag_name] = []
                 method_names[tag_name] = NameAllocator(RESERVED_METHOD_NAMES)
             python_name = method_names[tag_name].allocate(draft.method_name)
-            operations[tag_name].append(self._operation(draft, python_name))
+            view, source = self._operation(draft, python_name, identity)
+            operations[tag_name].append(view)
+            sources[tag_name].append((identity, python_name, source))
         views = tuple(
             TagView(**fields, operations=tuple(operations[name])) for name, fields in tags.items()
         )
+        self.router_keys = {}
+        if self.store is not None and all(identity is not None for _, _, identity in drafted):
+            for name, fields in tags.items():
+                key = (self.store.context, self.package, self.contract_path, fields, sources[name])
+                self.router_keys[f"routers/{fields['module_name']}.py"] = digest(key)
         used: dict[str, ResponseView] = {}
         for tag in views:
             for op in tag.operations:
@@ -619,11 +632,16 @@ class ViewBuilder:
 
     # -- operations -------------------------------------------------------------------------
 
-    def _operation(self, draft: OperationDraft, python_name: str) -> OperationView:
+    def _operation(
+        self, draft: OperationDraft, python_name: str, identity: str | None = None
+    ) -> tuple[OperationView, tuple[object, ...]]:
+        """The operation's view, and what it was made of besides its draft (`identity`) and
+        `python_name`: the names handed out to it and the drafts its shared responses come
+        from. The view is a function of those (`router_keys`)."""
         # `meta/root` and `metaRoot` are one name once Pascal-cased: response classes must differ.
         base = self.operation_bases.allocate(draft.base, key=(draft.path, draft.method))
         parameters = draft.parameters
-        responses = self._named_responses(draft.responses, base)
+        responses, made = self._named_responses(draft.responses, base, identity)
         body = draft.body
         bare = self._bare(responses)
         framework = set(_TRANSPORT_STATUSES)
@@ -639,7 +657,9 @@ class ViewBuilder:
         ]
         errors = tuple(r for r in responses if r.is_error)
         returns = ((bare.type,) if bare else ()) + tuple(r.type for r in returned)
-        return OperationView(
+        security = self._named_security(draft.security)
+        source = (base, tuple(made), security.dependency if security is not None else None)
+        view = OperationView(
             operation_id=draft.operation_id,
             method=draft.method,
             path=draft.path,
@@ -650,12 +670,13 @@ class ViewBuilder:
             body=body,
             responses=tuple(responses),
             bare=bare,
-            security=self._named_security(draft.security),
+            security=security,
             returns=returns or (NONE,),
             errors=errors,
             raise_only=tuple(r for r in errors if r not in returned),
             deprecated=draft.deprecated,
         )
+        return view, source
 
     def _parameters(self, raw: Operation, names: NameAllocator) -> list[ParameterView]:
         in_path = set(PATH_TEMPLATE.findall(raw.path))
@@ -859,13 +880,19 @@ class ViewBuilder:
             )
         return drafts
 
-    def _named_responses(self, drafts: tuple[ResponseDraft, ...], base: str) -> list[ResponseView]:
+    def _named_responses(
+        self, drafts: tuple[ResponseDraft, ...], base: str, identity: str | None
+    ) -> tuple[list[ResponseView], list[tuple[str, str | None]]]:
+        """The response views, and what each was made of besides the draft of `identity`: its
+        class name, and the draft a shared one was made from (its digest), else None."""
         views: list[ResponseView] = []
+        made: list[tuple[str, str | None]] = []
         for draft in drafts:
             component = draft.component
             shared = self.shared_responses.get((component, draft.key)) if component else None
-            if shared is not None:
+            if component and shared is not None:
                 views.append(shared)
+                made.append((shared.class_name, self.shared_from[(component, draft.key)]))
                 continue
             if component is not None:
                 wanted = draft.component_class
@@ -887,9 +914,11 @@ class ViewBuilder:
             )
             if component is not None:
                 self.shared_responses[(component, draft.key)] = view
+                self.shared_from[(component, draft.key)] = identity
                 self.shared_components.add(component)
             views.append(view)
-        return views
+            made.append((class_name, None))
+        return views, made
 
     def _headers(self, headers: dict[str, Any]) -> list[HeaderView]:
         names = NameAllocator({"status_code", "body"})

@@ -26,7 +26,9 @@ the pieces, `# fmt:` or `noqa` comments, imports below the header, tabs in inden
 None, and the caller runs ruff on the whole module (slower, never different).
 
 The pieces are kept in one cache entry per package (a "bundle": each piece's formatted text and
-its imports' verdicts, under a hash of its text), plus the head run's output.
+its imports' verdicts, under a hash of its text), plus the head run's output; the formatted
+module itself holds the pieces' texts, so the entry is about the module's size, and a run on
+the text it was last assembled for (an operation edit) reads it back whole.
 """
 
 from __future__ import annotations
@@ -206,33 +208,48 @@ class Ruff:
 
 
 def format_module(
-    text: str, name: str, staging: Path, cache: Path, bundle_name: str, ruff: Ruff
-) -> str | None:
-    """`text` (the module `name`) formatted as ruff formats it whole in `staging`, from the
-    pieces kept in `cache`; None when the layout is unknown or a piece does not format alone
-    (the caller formats the whole file). `staging/name` is left holding `text`."""
+    text: str,
+    name: str,
+    staging: Path,
+    cache: Path,
+    bundle_name: str,
+    ruff: Ruff,
+    whole: str = "",
+) -> bytes | None:
+    """`text` (the module `name`) formatted as ruff formats it whole in `staging`, as UTF-8,
+    from the pieces kept in `cache`; None when the layout is unknown or a piece does not format
+    alone (the caller formats the whole file). `whole`: a key of `text` (a hash of it, its name
+    and ruff's signature): when the bundle was last assembled for that key, its module is given
+    back as it is, without cutting `text`. `staging/name` is left holding anything (the head
+    run formats there): the caller writes the result, or the text for ruff."""
+    bundle_path = cache / f"{bundle_name}.pieces"
+    kept = _Bundle.read(bundle_path, ruff.signature)
+    if whole and kept.whole == whole:
+        return kept.module()
     module = split_module(text)
     if module is None:
         return None
-    bundle_path = cache / f"{bundle_name}.pieces"
-    kept = _Bundle.read(bundle_path, ruff.signature)
     keys = [hashlib.sha256(piece.encode("utf-8")).hexdigest() for piece in module.pieces]
     first = {key: index for index, key in reversed(list(enumerate(keys)))}
-    known = kept.records
+    known = kept.index
     if kept.bindings != module.bindings:  # a verdict is missing where a piece spells a new import
         known = {k: r for k, r in known.items() if k in first and kept.covers(r, module, first[k])}
     missing = [first[k] for k in first if k not in known]
     if not all(plain_piece(module.pieces[i], module.classes[i]) for i in missing):
         return None
-    records = dict(known)
+    fresh: dict[str, _Record] = {}
     if missing:
-        fresh = _format_pieces(module, missing, keys, kept, ruff)
-        if fresh is None:
+        formatted = _format_pieces(module, missing, keys, kept, ruff)
+        if formatted is None:
             return None
-        records.update(fresh)
+        fresh = formatted
+    # Each distinct piece: ruff's fresh record, else the bundle's record number.
+    numbers = {key: known[key] for key in first if key not in fresh}
     used = 0
-    for key in first:
-        used |= records[key].used
+    for record in fresh.values():
+        used |= record.used
+    for number in numbers.values():
+        used |= kept.used[number]
     lines = kept.decode(used)
     names = [name for name, line in module.bindings.items() if line in lines]
     last = module.pieces[0].rstrip("\n")
@@ -243,75 +260,167 @@ def format_module(
         head = _head_run(head_text, name, staging, ruff)
         if head is None:
             return None
-    parts = [head]
-    classes, pieces = module.classes, module.pieces
+    parts = [head.encode("utf-8")]
+    spans: dict[str, tuple[int, int]] = {}  # where each piece's text is in the module
+    at = len(parts[0])
+    classes, pieces, blob, old = module.classes, module.pieces, kept.blob, kept.spans
     for index in range(1, len(keys)):
-        if not (classes[index - 1] or classes[index]):
-            parts.append(glue(pieces[index - 1], False, False))
-        else:
-            parts.append("\n\n")
-        parts.append(records[keys[index]].formatted)
-    if missing or head_key not in kept.head or kept.bindings != module.bindings:
-        current = {key: records[key] for key in first}
-        bundle = _Bundle(module.bindings, kept.lines, current, {head_key: head})
-        write_atomically(bundle_path, bundle.to_bytes(ruff.signature))
-    return "".join(parts)
+        between = (
+            _TWO_BLANK
+            if classes[index - 1] or classes[index]
+            else glue(pieces[index - 1], False, False).encode()
+        )
+        kept_number = numbers.get(keys[index])
+        piece = (
+            fresh[keys[index]].formatted
+            if kept_number is None
+            else blob[old[2 * kept_number] : old[2 * kept_number + 1]]
+        )
+        parts += (between, piece)
+        at += len(between)
+        spans.setdefault(keys[index], (at, at + len(piece)))
+        at += len(piece)
+    result = b"".join(parts)
+    changed = missing or head_key not in kept.head or kept.bindings != module.bindings
+    if changed or kept.whole != whole:
+        heads = {head_key: head}
+        entry = _entry(
+            ruff.signature, whole, result, module.bindings, kept, fresh, numbers, spans, heads
+        )
+        write_atomically(bundle_path, entry)
+    return result
+
+
+_TWO_BLANK = b"\n\n"
+
+
+def _entry(
+    signature: str,
+    whole: str,
+    module: bytes,
+    bindings: dict[str, str],
+    kept: _Bundle,
+    fresh: dict[str, _Record],
+    numbers: dict[str, int],
+    spans: dict[str, tuple[int, int]],
+    head: dict[str, str],
+) -> bytes:
+    """The bundle's cache entry (`_Bundle.read`) of the pieces `fresh` from ruff and those
+    `kept` has (their record `numbers`): `module`, formatted for the text of key `whole`, holds
+    every piece's text at its span; those without one (the first piece, which the head run
+    formats) follow it."""
+    extra: list[bytes] = []
+    at = len(module)
+    flat: list[int] = []
+    checked: list[int] = []
+    used: list[int] = []
+    for record in fresh.values():
+        checked.append(record.checked)
+        used.append(record.used)
+    for number in numbers.values():
+        checked.append(kept.checked[number])
+        used.append(kept.used[number])
+    for key in (*fresh, *numbers):
+        span = spans.get(key)
+        if span is None:
+            text = fresh[key].formatted if key in fresh else kept.text(numbers[key])
+            extra.append(text)
+            span = (at, at + len(text))
+            at = span[1]
+        flat += span
+    meta = {
+        "signature": signature,
+        "whole": whole,
+        "module_end": len(module),
+        "size": at,
+        "bindings": bindings,
+        "lines": kept.lines,
+        "head": head,
+        "keys": [*fresh, *numbers],
+        "spans": flat,
+        "checked": checked,
+        "used": used,
+    }
+    digest = hashlib.sha256()
+    body = [json.dumps(meta, ensure_ascii=False).encode(), b"\n", module, *extra]
+    for chunk in body:
+        digest.update(chunk)
+    return b"".join([digest.hexdigest().encode(), b"\n", *body])
 
 
 class _Record(NamedTuple):
-    """A piece as kept: its formatted text, the import lines checked against it (those whose
-    name it spells) and those of them it uses, as bits over the bundle's `lines`."""
+    """A piece as ruff formatted it: its formatted text (UTF-8), the import lines checked
+    against it (those whose name it spells) and those of them it uses, as bits over the
+    bundle's `lines` (a bundle keeps the same in lists, the text as a span of its bytes)."""
 
-    formatted: str
+    formatted: bytes
     checked: int
     used: int
 
 
 @dataclass
 class _Bundle:
-    """The pieces of one module as last formatted: one cache entry, read and written whole."""
+    """The pieces of one module as last formatted, in one cache entry: a SHA-256 of the rest
+    (a damaged entry is ignored), a JSON line (all but the texts), then the module as last assembled followed by the pieces it does not hold
+    (the first, which the head run formats), each piece's text a span of those bytes. Read
+    whole (its texts are sliced from it only when used), written whole."""
 
     bindings: dict[str, str]  # the header's bindings of the run that wrote it
     lines: list[str]  # the import lines the records' bits stand for
-    records: dict[str, _Record]  # hash of a piece's text → the piece as kept
+    index: dict[str, int]  # hash of a piece's text → its record number
+    spans: list[int]  # each record's text: start and end in `blob`
+    checked: list[int]
+    used: list[int]
     head: dict[str, str]  # hash of the head run's input → its output up to the first piece
+    whole: str = ""  # the key of the text the module at the start of `blob` was assembled for
+    module_end: int = 0
+    blob: bytes = b""
 
     @classmethod
     def read(cls, path: Path, signature: str) -> _Bundle:
         """The bundle kept at `path` for this ruff (`signature`); an empty one when there is
-        none or it cannot be read. A JSON line (all but the texts), then the formatted texts,
-        each ended by a NUL (no piece holds one)."""
-        empty = cls({}, [], {}, {})
+        none or it cannot be read. What its digest vouches for `_entry` wrote: the lengths
+        are checked, not each span."""
+        empty = cls({}, [], {}, [], [], [], {})
         try:
             data = path.read_bytes()
             os.utime(path)
-            meta_end = data.index(b"\n")
-            meta = json.loads(data[:meta_end])
-            texts = data[meta_end + 1 :].decode("utf-8").split("\0")
-            if meta["signature"] != signature or texts.pop() != "":
+            digest_end = data.index(b"\n")
+            digest = hashlib.sha256(memoryview(data)[digest_end + 1 :]).hexdigest()
+            if data[:digest_end] != digest.encode():
                 return empty
-            keys, checked, used = meta["keys"], meta["checked"], meta["used"]
-            if not len(keys) == len(texts) == len(checked) == len(used):
+            meta_end = data.index(b"\n", digest_end + 1)
+            meta = json.loads(data[digest_end + 1 : meta_end])
+            blob = data[meta_end + 1 :]
+            if meta["signature"] != signature:
                 return empty
-            records = dict(zip(keys, map(_Record, texts, checked, used), strict=True))
-            bundle = cls(dict(meta["bindings"]), list(meta["lines"]), records, dict(meta["head"]))
+            keys, spans, checked, used = meta["keys"], meta["spans"], meta["checked"], meta["used"]
+            if len(blob) != meta["size"] or not len(keys) == len(checked) == len(used):
+                return empty
+            if len(spans) != 2 * len(keys) or not 0 <= meta["module_end"] <= len(blob):
+                return empty
+            bundle = cls(
+                dict(meta["bindings"]),
+                list(meta["lines"]),
+                dict(zip(keys, range(len(keys)), strict=True)),
+                spans,
+                checked,
+                used,
+                dict(meta["head"]),
+                str(meta["whole"]),
+                meta["module_end"],
+                blob,
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return empty
         return bundle
 
-    def to_bytes(self, signature: str) -> bytes:
-        records = self.records.values()
-        meta = {
-            "signature": signature,
-            "bindings": self.bindings,
-            "lines": self.lines,
-            "head": self.head,
-            "keys": list(self.records),
-            "checked": [record.checked for record in records],
-            "used": [record.used for record in records],
-        }
-        texts = "\0".join(record.formatted for record in records) + "\0"
-        return json.dumps(meta, ensure_ascii=False).encode() + b"\n" + texts.encode("utf-8")
+    def module(self) -> bytes:
+        return self.blob[: self.module_end]
+
+    def text(self, number: int) -> bytes:
+        """Record `number`'s formatted text."""
+        return self.blob[self.spans[2 * number] : self.spans[2 * number + 1]]
 
     def bit(self, line: str) -> int:
         """The bit that stands for an import line (a new one is given the next bit)."""
@@ -322,11 +431,11 @@ class _Bundle:
     def decode(self, bits: int) -> set[str]:
         return {line for index, line in enumerate(self.lines) if bits >> index & 1}
 
-    def covers(self, record: _Record, module: Module, index: int) -> bool:
-        """Whether the record has a verdict for every import whose name the piece spells."""
+    def covers(self, number: int, module: Module, index: int) -> bool:
+        """Whether record `number` has a verdict for every import whose name the piece spells."""
         piece = module.pieces[index]
         return all(
-            line in self.lines and record.checked & self.bit(line)
+            line in self.lines and self.checked[number] & self.bit(line)
             for name, line in module.bindings.items()
             if name in piece
         )
@@ -381,7 +490,8 @@ def _format_pieces(
                     checked |= bits[line]
                     if line not in unused_here:
                         used |= bits[line]
-                result[keys[i]] = _Record(segment.strip("\n") + "\n", checked, used)
+                text = (segment.strip("\n") + "\n").encode("utf-8")
+                result[keys[i]] = _Record(text, checked, used)
     return result
 
 
@@ -454,16 +564,13 @@ def _finish(runs: list[subprocess.Popen[bytes]]) -> str | None:
 def _head_run(head_text: str, name: str, staging: Path, ruff: Ruff) -> str | None:
     """The header fixed and formatted by ruff, with the first piece: the head file (the header,
     the first piece, a statement using the imports the pieces use) formatted in place of the
-    module in `staging`, then the module's text put back."""
+    module in `staging` (left there: the caller writes the module's file)."""
     path = staging / name
-    original = path.read_bytes()
-    try:
-        path.write_text(head_text, encoding="utf-8")
-        if not ruff.format_file(staging, name):
-            return None
-        out = path.read_text(encoding="utf-8")
-    finally:
-        path.write_bytes(original)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head_text, encoding="utf-8")
+    if not ruff.format_file(staging, name):
+        return None
+    out = path.read_text(encoding="utf-8")
     at = out.rfind("\n" + _USES)
     if at < 0:
         return None

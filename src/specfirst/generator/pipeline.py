@@ -284,8 +284,10 @@ def _render_stage(
     `_ViewAhead`). Under `state` (see `view_cache`): the operation drafts are kept, saved by a
     function added to `saves` (the caller runs it while ruff formats), else before returning; and
     when the view model is the last run's, its formatted files are taken as they were (bytes)
-    instead of rendered. A function added to `later` keeps the formatted files of this view
-    model once they are written (it takes every written file's bytes)."""
+    instead of rendered; when it is not, so are the routers whose key
+    (`ViewBuilder.router_keys`) is the last run's. A function added to `later` keeps the
+    formatted files of this view model once they are written (it takes every written file's
+    bytes)."""
     from specfirst.generator.build import ViewBuilder
     from specfirst.generator.render import (
         CONTRACT_FILE,
@@ -301,7 +303,7 @@ def _render_stage(
         RenderedStore,
         cache_file,
     )
-    from specfirst.generator.write import neutral_text, with_first_line
+    from specfirst.generator.write import neutral_bytes, with_first_line
 
     path = contract.path.as_posix()
     # The view model and the rendered files hold no reference cycles: the cyclic collector
@@ -331,31 +333,44 @@ def _render_stage(
             else:
                 saves.append(store.save)
         key = builder.view_key(drafted)
-        first_line = make_header(path, contract.sha256).partition("\n")[0]
-        kept = rendered.load(key) if rendered is not None and key is not None else None
-        if kept is not None:
+        first_line = make_header(path, contract.sha256).partition("\n")[0].encode("utf-8")
+        last = rendered.read() if rendered is not None and key is not None else None
+        if last is not None and last[0] == key:
             files: dict[str, str | bytes] = {}
-            for name, neutral in kept.items():
-                text = with_first_line(neutral, first_line)
-                if text is None:
+            for name, neutral in last[1].items():
+                data = with_first_line(neutral, first_line)
+                if data is None:
                     break
-                files[name] = text.encode("utf-8")
+                files[name] = data
             else:
                 files[CONTRACT_FILE] = render_contract(contract.document)
                 return files
+        api = builder.assemble(drafted)
+        # The routers whose key is the last run's: its formatted files (bytes), not rendered.
+        routers: dict[str, str | bytes] = {}
+        if last is not None:
+            for name, router_key in builder.router_keys.items():
+                kept_data = last[1].get(name)
+                if last[2].get(name) != router_key or kept_data is None:
+                    continue
+                data = with_first_line(kept_data, first_line)
+                if data is not None:
+                    routers[name] = data
         cache_templates(state / TEMPLATE_CACHE_SUBDIR if state is not None else None)
-        files = render_package(builder.assemble(drafted), contract.document)
+        files = render_package(api, contract.document, routers)
+        files.update(routers)
         if rendered is not None and key is not None and later is not None:
             names = sorted(n for n in files if n != CONTRACT_FILE)
+            router_keys = dict(builder.router_keys)
 
             def keep(written: dict[str, bytes]) -> None:
-                kept: dict[str, str] = {}
+                kept: dict[str, bytes] = {}
                 for name in names:
-                    text, line = neutral_text(written[name].decode("utf-8"))
+                    neutral, line = neutral_bytes(written[name])
                     if line != first_line:
                         return  # no header to put back: keep nothing
-                    kept[name] = text
-                rendered.save(key, kept)
+                    kept[name] = neutral
+                rendered.save(key, kept, router_keys)
 
             later.append(keep)
         return files

@@ -7,7 +7,7 @@ import hashlib
 import importlib.util
 import marshal
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -162,8 +162,11 @@ def runtime_requirement() -> str:
 CONTRACT_FILE = "openapi.json"  # the served contract, package data beside the modules
 
 
-def render_package(api: ApiView, contract: dict[str, Any]) -> dict[str, str | bytes]:
-    """Relative path → file text (bytes for the contract), for everything except models.py."""
+def render_package(
+    api: ApiView, contract: dict[str, Any], kept: Collection[str] = ()
+) -> dict[str, str | bytes]:
+    """Relative path → file text (bytes for the contract), for everything except models.py
+    and the routers named in `kept` (the caller has them)."""
     context = {"api": api, "header": header(api), "runtime_api": RUNTIME_API}
     templates = ["__init__.py", "responses.py", "services.py", "app.py"]
     if api.secured:
@@ -175,7 +178,9 @@ def render_package(api: ApiView, contract: dict[str, Any]) -> dict[str, str | by
     files["routers/__init__.py"] = env.get_template("routers_init.py.j2").render(context)
     router = env.get_template("router.py.j2")
     for tag in api.tags:
-        files[f"routers/{tag.module_name}.py"] = router.render(context, tag=tag)
+        name = f"routers/{tag.module_name}.py"
+        if name not in kept:
+            files[name] = router.render(context, tag=tag)
     files[CONTRACT_FILE] = render_contract(contract)
     return files
 

@@ -41,7 +41,7 @@ from specfirst.generator.viewmodel import BodyView, HeaderView, ParameterView, T
 VIEW_CACHE_SUBDIR = "view-cache"
 VIEW_CACHE_FILES = 96  # at most this many files (three per package), least recently used first out
 _MAGIC = b"specfirst-view-cache 2\n"
-_RENDERED_MAGIC = b"specfirst-rendered 1"
+_RENDERED_MAGIC = b"specfirst-rendered-3"
 _CLASSES_MAGIC = "specfirst-classes 1"
 
 
@@ -190,44 +190,57 @@ def _touch(path: Path) -> None:
 
 class RenderedStore:
     """The formatted files the last run rendered from one view model (`ViewBuilder.view_key`),
-    with their headers' contract hash zeroed (`write.neutral_text`): when the next run's view
+    with their headers' contract hash zeroed (`write.neutral_bytes`): when the next run's view
     model has the same key (every draft from the cache, the same names, tags, info and
-    schemes), its files are these, and nothing is rendered or formatted. One file beside the
-    drafts, checked against a digest of its content; anything else is ignored."""
+    schemes), its files are these, and nothing is rendered or formatted. Each router is kept
+    under its own key too (`ViewBuilder.router_keys`): a run whose view model differs takes
+    the routers whose key is unchanged (an operation edit renders one router). One file beside
+    the drafts, checked against a digest of its content; anything else is ignored."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def load(self, key: str) -> dict[str, str] | None:
+    def read(self) -> tuple[str, dict[str, bytes], dict[str, str]] | None:
+        """The view model's key, its files, and the routers' keys (file name → key). The file:
+        a line with the key and a digest of the rest, a JSON line (each file's name and
+        length, the routers' keys), then the files' bytes one after the other."""
         try:
             data = self.path.read_bytes()
         except OSError:
             return None
-        head, _, payload = data.partition(b"\n\n")
-        expected = b"%s %s %s" % (
-            _RENDERED_MAGIC,
-            key.encode(),
-            hashlib.sha256(payload).hexdigest().encode(),
-        )
-        if head != expected:
+        head, _, payload = data.partition(b"\n")
+        magic, _, rest = head.partition(b" ")
+        key, _, digest = rest.rpartition(b" ")
+        if magic != _RENDERED_MAGIC or digest != hashlib.sha256(payload).hexdigest().encode():
             return None
+        index, _, blob = payload.partition(b"\n")
         try:
-            files = json.loads(payload)
+            sizes, routers = json.loads(index)
         except ValueError:
             return None
-        if not isinstance(files, dict) or not all(isinstance(t, str) for t in files.values()):
+        files: dict[str, bytes] = {}
+        at = 0
+        for name, size in sizes:
+            files[name] = blob[at : at + size]
+            at += size
+        if at != len(blob) or not all(isinstance(k, str) for k in routers.values()):
             return None
-        return files
+        return key.decode(), files, routers
 
-    def save(self, key: str, files: dict[str, str]) -> None:
-        """Atomic and best effort."""
-        payload = json.dumps(files, sort_keys=True).encode()
-        head = b"%s %s %s" % (
-            _RENDERED_MAGIC,
-            key.encode(),
-            hashlib.sha256(payload).hexdigest().encode(),
+    def load(self, key: str) -> dict[str, bytes] | None:
+        """The files kept for the view model of `key`; None for any other."""
+        kept = self.read()
+        return kept[1] if kept is not None and kept[0] == key else None
+
+    def save(self, key: str, files: dict[str, bytes], routers: dict[str, str]) -> None:
+        """Atomic and best effort. `routers`: the routers' keys, by file name."""
+        names = sorted(files)
+        index = json.dumps([[[n, len(files[n])] for n in names], routers], sort_keys=True)
+        payload = b"\n".join([index.encode(), b"".join(files[n] for n in names)])
+        digest = hashlib.sha256(payload).hexdigest().encode()
+        write_atomically(
+            self.path, b"%s %s %s\n" % (_RENDERED_MAGIC, key.encode(), digest) + payload
         )
-        write_atomically(self.path, head + b"\n\n" + payload)
 
 
 class AskedClasses(Collection[str]):

@@ -152,8 +152,10 @@ def _write_and_format(
 
     The cache holds each file with its header's contract hash neutralised (`_neutral`): every
     edit changes that hash in every file, and would otherwise reformat the whole package.
-    A large file missing from it (models.py) is formatted piece by piece (`format_pieces`),
-    its pieces kept in a cache entry named after `package` and the file."""
+    A large file (models.py) is formatted piece by piece (`format_pieces`), its pieces kept in
+    a cache entry named after `package` and the file, which is its only entry (no whole-file
+    entry of 3.8 MB beside it on every edit); a large file the pieces do not cover is formatted
+    whole and cached as the others."""
     if cache is None:
         write_tree(files, staging)
         format_tree(
@@ -163,6 +165,7 @@ def _write_and_format(
     written: dict[str, bytes] = {}
     first_pass: dict[str, FileData] = {}
     missing: dict[str, tuple[str, str | None, str]] = {}  # name → (neutral text, line, key)
+    large: dict[str, tuple[str, str | None, str]] = {}  # formatted piece by piece, if it can be
     unrestored: list[str] = []
     for name, data in files.items():
         if not _formats(name, data):
@@ -172,6 +175,9 @@ def _write_and_format(
         assert isinstance(data, str)
         text, first_line = _neutral(data)
         key = _format_key(name, text)
+        if package is not None and _in_pieces(text):
+            large[name] = (text, first_line, key)
+            continue
         formatted = _read_formatted(cache, key)
         if formatted is None:
             missing[name] = (text, first_line, key)
@@ -186,10 +192,24 @@ def _write_and_format(
             first_pass[name] = written[name]
     # Every file is in the folder before ruff runs, as in a run over the whole folder.
     write_tree(first_pass, staging)
-    whole = sorted(missing)
-    if package is not None:
-        whole = [n for n in whole if not _in_pieces(n, missing[n][0], staging, cache, package)]
-    format_tree(staging, whole)
+    for name, (text, first_line, key) in large.items():
+        assert package is not None
+        pieces = _pieces(name, text, staging, cache, package, key)
+        final_bytes = None if pieces is None else _restored_bytes(pieces, text, first_line)
+        if final_bytes is not None:
+            written[name] = final_bytes
+            write_tree({name: final_bytes}, staging)
+        elif pieces is not None:  # format it with its own header, and cache nothing for it
+            unrestored.append(name)
+        elif (kept := _read_formatted(cache, key)) is not None and (
+            final := _restored(kept, text, first_line)
+        ) is not None:  # a layout the pieces do not cover: cached whole, as the others
+            written[name] = final.encode("utf-8")
+            write_tree({name: written[name]}, staging)
+        else:
+            missing[name] = (text, first_line, key)
+            write_tree({name: text}, staging)
+    format_tree(staging, sorted(missing))
     restored: dict[str, bytes] = {}
     for name, (text, first_line, key) in missing.items():
         path = staging / name
@@ -211,19 +231,23 @@ def _write_and_format(
     return written
 
 
-def _in_pieces(name: str, text: str, staging: Path, cache: Path, package: str) -> bool:
-    """Format the neutral `text` of `name` piece by piece into `staging` (`format_pieces`);
-    False when it is small, or of a layout the pieces do not cover: ruff runs on it whole."""
+def _in_pieces(text: str) -> bool:
+    """Whether a file is large enough to be formatted piece by piece (`format_pieces`)."""
     from specfirst.generator import format_pieces
 
-    if len(text) < format_pieces.MIN_BYTES:
-        return False
+    return len(text) >= format_pieces.MIN_BYTES
+
+
+def _pieces(
+    name: str, text: str, staging: Path, cache: Path, package: str, key: str
+) -> bytes | None:
+    """The neutral `text` of `name` formatted piece by piece (`format_pieces`), its pieces
+    kept in a bundle named after `package` and the file, which also answers for the whole
+    text (`key`: its format-cache key); None for a layout the pieces do not cover."""
+    from specfirst.generator import format_pieces
+
     bundle = hashlib.sha256(f"pieces\0{package}\0{name}".encode()).hexdigest()
-    formatted = format_pieces.format_module(text, name, staging, cache, bundle, _ruff())
-    if formatted is None:
-        return False
-    (staging / name).write_text(formatted, encoding="utf-8")
-    return True
+    return format_pieces.format_module(text, name, staging, cache, bundle, _ruff(), key)
 
 
 def _ruff() -> Ruff:
@@ -239,6 +263,16 @@ def _ruff() -> Ruff:
 
     signature = f"{_ruff_version()}\0{' '.join(_RUFF_COMMON)}"
     return Ruff(ruff_binary(), _RUFF_COMMON, signature, format_file)
+
+
+def _restored_bytes(formatted: bytes, text: str, first_line: str | None) -> bytes | None:
+    """`_restored` of a formatted text given as UTF-8 (the two first lines are as long)."""
+    if first_line is None:
+        return formatted
+    neutral = text.partition("\n")[0].encode("utf-8") + b"\n"
+    if not formatted.startswith(neutral):
+        return None
+    return first_line.encode("utf-8") + formatted[len(neutral) - 1 :]
 
 
 def _restored(formatted: str, text: str, first_line: str | None) -> str | None:
@@ -267,15 +301,24 @@ def _neutral(text: str) -> tuple[str, str | None]:
     return first[: found.start()] + _NEUTRAL_HASH + first[found.end() :] + newline + rest, first
 
 
-def neutral_text(text: str) -> tuple[str, str | None]:
-    """`_neutral`: the text with its header's contract hash zeroed, and its real first line."""
-    return _neutral(text)
+_HEADER_HASH_BYTES = re.compile(_HEADER_HASH.pattern.encode())
 
 
-def with_first_line(neutral: str, first_line: str) -> str | None:
-    """A neutral text (`neutral_text`) with `first_line` as its real first line; None unless
-    that line neutralises to the neutral text's first line."""
-    wanted, _ = _neutral(first_line + "\n")
+def neutral_bytes(data: bytes) -> tuple[bytes, bytes | None]:
+    """`_neutral` of a file as UTF-8: the hash and its zeros are ASCII, so these are the bytes
+    of the neutral text, and the real first line's."""
+    first, newline, rest = data.partition(b"\n")
+    found = _HEADER_HASH_BYTES.search(first) if first.startswith(b"#") and newline else None
+    if found is None:
+        return data, None
+    neutral = first[: found.start()] + _NEUTRAL_HASH.encode() + first[found.end() :]
+    return neutral + newline + rest, first
+
+
+def with_first_line(neutral: bytes, first_line: bytes) -> bytes | None:
+    """A neutral file (`neutral_bytes`) with `first_line` as its real first line; None unless
+    that line neutralises to the neutral file's first line."""
+    wanted, _ = neutral_bytes(first_line + b"\n")
     if not neutral.startswith(wanted):
         return None
     return first_line + neutral[len(wanted) - 1 :]

@@ -248,8 +248,17 @@ def _models_source(
         return _run_datamodel_codegen(models.document)
     finally:
         run.close()
-    joined = None if refused else join_linked([m for m in linked if m is not None])
+    modules = [m for m in linked if m is not None]
+    joined = None if refused else join_linked(modules, _renames_path(cache_dir))
     return joined if joined is not None else _run_datamodel_codegen(models.document)
+
+
+def _renames_path(cache_dir: Path | None) -> Path | None:
+    """The join's memo of renames (`join.RenameMemo`), one per version of this package's code."""
+    if cache_dir is None:
+        return None
+    name = hashlib.sha256(f"renames\0{_code_fingerprint()}".encode()).hexdigest()
+    return cache_dir / f"{name}.renames.json"
 
 
 def link_cached(

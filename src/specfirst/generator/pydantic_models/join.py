@@ -21,14 +21,18 @@ is refused (`None`), and the caller generates the document in one run.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import re
 import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from specfirst.generator.schemas import reachable
+from specfirst.generator.state import write_atomically
 
 # A top-level class or type alias, and its name (one of the two groups).
 # Where a module splits into its top-level statements (each `class`, alias, rebuild...): a
@@ -93,11 +97,19 @@ def link_part(source: str, home: set[str], held: set[str]) -> LinkedPart | None:
     return module
 
 
-def join_linked(modules: list[LinkedPart]) -> str | None:
+def join_linked(modules: list[LinkedPart], memo: Path | None = None) -> str | None:
     """The parts' linked modules (`link_part`, in part order) as one module; None when they do
-    not fit together. The modules are renamed in place."""
+    not fit together. The modules are renamed in place. `memo`: where the renames' tokenizing
+    is kept between runs (`RenameMemo`): an edit renames the same conflicts as the last run."""
     if not modules:
         return None
+    renames = RenameMemo(memo)
+    joined = _join(modules, renames)
+    renames.save()
+    return joined
+
+
+def _join(modules: list[LinkedPart], renames: RenameMemo) -> str | None:
     plain_heads = {
         tuple(line for line in m.head if line and not _IMPORT.match(line)) for m in modules
     }
@@ -111,7 +123,7 @@ def join_linked(modules: list[LinkedPart]) -> str | None:
             loser = modules[first] if name in modules[later].components else modules[later]
             fresh = fresh_name(name, taken)
             taken.add(fresh)
-            _rename(loser, name, fresh)
+            _rename(loser, name, fresh, renames)
     return _render(modules)
 
 
@@ -167,25 +179,38 @@ def fresh_name(name: str, taken: set[str]) -> str:
     return f"{stem}{number}"
 
 
-def _rename(module: LinkedPart, old: str, new: str) -> None:
+def _rename(module: LinkedPart, old: str, new: str, renames: RenameMemo) -> None:
     blocks = {}
     for name, text in module.blocks.items():
-        blocks[new if name == old else name] = rename_identifier(text, old, new)
+        blocks[new if name == old else name] = rename_identifier(text, old, new, renames)
     module.blocks = blocks
     module.rebuilds = [new if name == old else name for name in module.rebuilds]
     if old in module.components:
         module.components = (module.components - {old}) | {new}
 
 
-def rename_identifier(text: str, old: str, new: str) -> str:
+def rename_identifier(text: str, old: str, new: str, memo: RenameMemo | None = None) -> str:
     """`old` → `new` where it names the class: not in strings, not after a dot, not as a field,
     enum member or keyword argument (a name followed by `:` or `=`), except the definition.
     Only a text that spells `old` as a whole word can name it (`Type`, not `ContentType`): the
-    others are given back untokenized."""
+    others are given back untokenized. `memo`: where those places are kept (`RenameMemo`)."""
     if old not in text or not re.search(rf"(?<!\w){re.escape(old)}(?!\w)", text):
         return text
-    tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    edits = memo.places(text, old) if memo is not None else _places(text, old)
+    if alias_string := re.search(rf'^{re.escape(old)} = TypeAliasType\("{re.escape(old)}"', text):
+        del alias_string  # the alias's own name is a string; it follows the variable
+        text = text.replace(f'TypeAliasType("{old}"', f'TypeAliasType("{new}"', 1)
     lines = text.split("\n")
+    for row, column in sorted(edits, reverse=True):
+        line = lines[row - 1]
+        lines[row - 1] = line[:column] + new + line[column + len(old) :]
+    return "\n".join(lines)
+
+
+def _places(text: str, old: str) -> list[tuple[int, int]]:
+    """Where (row, column) `rename_identifier` puts the new name in place of `old`: a function
+    of the text and the name alone."""
+    tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     edits: list[tuple[int, int]] = []
     for index, token in enumerate(tokens):
         if token.type != tokenize.NAME or token.string != old:
@@ -200,14 +225,63 @@ def rename_identifier(text: str, old: str, new: str) -> str:
             if after is not None and after.string in ("=", ":") and _starts_item(before):
                 continue
         edits.append(token.start)
-    if alias_string := re.search(rf'^{re.escape(old)} = TypeAliasType\("{re.escape(old)}"', text):
-        del alias_string  # the alias's own name is a string; it follows the variable
-        text = text.replace(f'TypeAliasType("{old}"', f'TypeAliasType("{new}"', 1)
-        lines = text.split("\n")
-    for row, column in sorted(edits, reverse=True):
-        line = lines[row - 1]
-        lines[row - 1] = line[:column] + new + line[column + len(old) :]
-    return "\n".join(lines)
+    return edits
+
+
+# At most this many texts' places kept (about 100 bytes each): GitHub's join tokenizes 866.
+MEMO_ENTRIES = 8192
+
+
+class RenameMemo:
+    """The places `rename_identifier` found in a text (`_places`: tokenizing, most of the
+    join's time), kept between runs under a SHA-256 of the name and the text: the join of an
+    edit renames the same conflicts in the same texts as the last run. One JSON file, read
+    whole, written atomically when it gained places; the places used by this run first, then
+    the others kept (another contract's) up to `MEMO_ENTRIES`. A file that does not read as
+    places is ignored."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.kept: dict[str, list[list[int]]] = {}
+        self.used: dict[str, list[list[int]]] = {}
+        self.fresh = False
+        if path is None:
+            return
+        try:
+            data = path.read_bytes()
+            os.utime(path)  # last use decides what is evicted
+            kept = json.loads(data)
+        except (OSError, ValueError):
+            return
+        if isinstance(kept, dict) and all(
+            isinstance(places, list)
+            and all(isinstance(p, list) and len(p) == 2 for p in places)
+            and all(type(n) is int for p in places for n in p)
+            for places in kept.values()
+        ):
+            self.kept = kept
+
+    def places(self, text: str, old: str) -> list[tuple[int, int]]:
+        key = hashlib.sha256(f"{old}\0{text}".encode()).hexdigest()
+        found = self.used.get(key)
+        if found is None:
+            found = self.kept.get(key)
+        if found is None:
+            found = [list(place) for place in _places(text, old)]
+            self.fresh = True
+        self.used[key] = found
+        return [(row, column) for row, column in found]
+
+    def save(self) -> None:
+        """Best effort, like every cache entry: only when this run tokenized anything."""
+        if self.path is None or not self.fresh:
+            return
+        entries = dict(self.used)
+        for key, places in self.kept.items():
+            if len(entries) >= MEMO_ENTRIES:
+                break
+            entries.setdefault(key, places)
+        write_atomically(self.path, json.dumps(entries, separators=(",", ":")).encode())
 
 
 _LAYOUT = (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT)

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -229,7 +229,13 @@ def plan_parts_of(
     splitting = _splitting(facts)
     sketches = _variant_stubs(texts, facts, splitting)
     strong, weak, variant = _edges(facts, splitting, sketches)
-    sketch_refs = {name: set(refs) for name, (_, refs) in sketches.items()}
+    sketch_refs = {name: set(refs) for name, (_, refs, _) in sketches.items()}
+    # Where no part holding the schema whole would define a class the join keeps (it has no
+    # inline object, whose unused variant could be one, and needs nothing else whole), its
+    # variant stub serves before its home too.
+    anywhere = {
+        name for name, (_, _, inline) in sketches.items() if not inline and not strong[name]
+    }
     buckets: list[list[str]] = [[] for _ in range(count)]
     bucket_of: dict[str, int] = {}
     for name in texts:
@@ -244,7 +250,8 @@ def plan_parts_of(
         # also defines the unused variants of its inline classes (`RepositoryAdvisoryCweRequest`
         # is unused where its property is readOnly), so before its home a part holds it whole
         # as ever, and the output keeps every class where it was.
-        real, sketched = _held_in(set(home), index, bucket_of, strong, variant, sketch_refs)
+        later = {n for n in sketches.keys() - anywhere if bucket_of[n] >= index}
+        real, sketched = _held_in(set(home), later, strong, variant, sketch_refs)
         stubs = {t for n in real for t in weak[n]} - real - sketched
         held = tuple(name for name in texts if name in real or name in stubs or name in sketched)
 
@@ -260,14 +267,13 @@ def plan_parts_of(
 
 def _held_in(
     home: set[str],
-    index: int,
-    bucket_of: dict[str, int],
+    later: Collection[str],
     strong: dict[str, set[str]],
     variant: dict[str, set[str]],
     sketch_refs: dict[str, set[str]],
 ) -> tuple[set[str], set[str]]:
-    """The schemas part `index` holds whole, and those it holds as variant stubs: a splitting
-    schema whose home comes later is held whole (and what it needs whole)."""
+    """The schemas a part holds whole, and those it holds as variant stubs: a splitting schema
+    in `later` (whose home comes later) is held whole, with what it needs whole."""
     real: set[str] = set()
     pending = list(home)
     while True:
@@ -276,7 +282,7 @@ def _held_in(
             if name not in real:
                 real.add(name)
                 pending += strong[name]
-                pending += (t for t in variant[name] if bucket_of[t] >= index)
+                pending += (t for t in variant[name] if t in later)
         sketched: set[str] = set()
         stack = [t for n in real for t in variant[n] if t not in real]
         while stack:
@@ -284,7 +290,7 @@ def _held_in(
             if name not in sketched and name not in real:
                 sketched.add(name)
                 for target in sketch_refs[name]:
-                    if bucket_of[target] < index:
+                    if target not in later:
                         stack.append(target)
                     elif target not in real:
                         pending.append(target)
@@ -295,7 +301,7 @@ def _held_in(
 def _edges(
     facts: dict[str, SchemaFacts],
     splitting: set[str],
-    sketches: dict[str, tuple[str, tuple[str, ...]]],
+    sketches: dict[str, tuple[str, tuple[str, ...], bool]],
 ) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, set[str]]]:
     """name → the schemas its class needs whole (strong), those it only names (weak), and the
     splitting ones it refers to that a variant stub (`variant_stub`) stands in for."""
@@ -481,18 +487,31 @@ def _splits_through(node: Any, splitting: set[str]) -> bool:
 
 def _variant_stubs(
     texts: dict[str, str], facts: dict[str, SchemaFacts], splitting: set[str]
-) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Splitting component → its variant stub as JSON and the splitting components it refers
-    to; only for those whose every such component has one too (the others are taken whole)."""
-    found: dict[str, tuple[str, tuple[str, ...]]] = {}
+) -> dict[str, tuple[str, tuple[str, ...], bool]]:
+    """Splitting component → its variant stub as JSON, the splitting components it refers to,
+    and whether it has an inline object; only for those whose every such component has a
+    variant stub too (the others are taken whole)."""
+    found: dict[str, tuple[str, tuple[str, ...], bool]] = {}
     for name in splitting & texts.keys():
-        made = variant_stub(json.loads(texts[name]), splitting, facts[name].leaks)
+        schema = json.loads(texts[name])
+        made = variant_stub(schema, splitting, facts[name].leaks)
         if made is not None:
-            found[name] = json.dumps(made[0], ensure_ascii=False), tuple(sorted(made[1]))
-    while missing := [name for name, (_, refs) in found.items() if not found.keys() >= set(refs)]:
+            inline = isinstance(schema, dict) and _inline_object(schema, root=True)
+            stub = json.dumps(made[0], ensure_ascii=False)
+            found[name] = stub, tuple(sorted(made[1])), inline
+    while missing := [n for n, (_, refs, _) in found.items() if not found.keys() >= set(refs)]:
         for name in missing:
             del found[name]
     return found
+
+
+def _inline_object(node: Any, root: bool = False) -> bool:
+    """Whether an object schema with properties is anywhere below the root of `node`."""
+    if isinstance(node, dict):
+        if "properties" in node and not root:
+            return True
+        return any(_inline_object(value) for value in node.values())
+    return isinstance(node, list) and any(_inline_object(item) for item in node)
 
 
 def _refers(node: Any) -> bool:

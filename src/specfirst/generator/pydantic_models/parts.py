@@ -16,9 +16,14 @@ holds what shapes it:
 - *strong* dependencies, taken whole (and theirs, transitively): `allOf` members, and the
   members of a `oneOf`/`anyOf` inside one (inheritance and merging copy their fields), both ends
   of a discriminator (it writes the tag into each member's class), a `$ref` with a default
-  beside it (the default names an enum member), and every component that may split into
-  request/response variants (`schemas.splitting_components`: its variant names depend on what
-  it reaches);
+  beside it (the default names an enum member);
+- a component that may split into request/response variants (`schemas.splitting_components`)
+  is put in as a *variant stub* (`variant_stub`): whether it splits, whether it is readOnly or
+  writeOnly itself, what a leak stub keeps, and the splitting components it splits through.
+  Before its home (in part order) it is taken whole where it has inline objects: the unused
+  variants of those (datamodel-code-generator writes them anyway) are classes the join keeps
+  from the first part that has them, so the output keeps them where they were. Where no
+  variant stub is known, it is a strong dependency;
 - a target with a default or `null` of its own (*leaky*: datamodel-code-generator copies both
   into the referring field) is put in as a *leak stub* (`leak_stub`): what the referring field
   reads of it, and nothing that refers on. Where no leak stub is known (a `oneOf`, an alias, a
@@ -27,7 +32,7 @@ holds what shapes it:
   schema (`{}` gives `class X(RootModel[Any])`). The join drops stubs, and the copies of schemas
   that have another home, so every class comes from its home part.
 
-On GitHub's document, 256 parts hold 1.17 times the schema bytes of one run (none above 130 kB).
+On GitHub's document, 256 parts hold 1.14 times the schema bytes of one run (none above 130 kB).
 Classes of inline schemas are named in the order datamodel-code-generator meets them, so two
 parts can give different classes one name: `join` links the parts' modules like object files.
 When it cannot, the caller generates the whole document in one run, so a refused join only
@@ -38,7 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -47,7 +52,6 @@ from specfirst.generator.schemas import (
     MARK_KEY,
     SCHEMA_PREFIX,
     _read_write_and_refs,
-    reachable,
     splitting_closure,
 )
 from specfirst.loader import split_pointer
@@ -227,42 +231,108 @@ def plan_parts_of(
     if count == 1 or len(texts) < 2:
         return []
     mark = header.get("info", {}).get(MARK_KEY, "")
-    strong, weak = _edges(facts)
+    splitting = _splitting(facts)
+    sketches = _variant_stubs(texts, facts, splitting)
+    strong, weak, variant = _edges(facts, splitting, sketches)
+    sketch_refs = {name: set(refs) for name, (_, refs, _) in sketches.items()}
+    # Where no part holding the schema whole would define a class the join keeps (it has no
+    # inline object, whose unused variant could be one, and needs nothing else whole), its
+    # variant stub serves before its home too.
+    anywhere = {
+        name for name, (_, _, inline) in sketches.items() if not inline and not strong[name]
+    }
     buckets: list[list[str]] = [[] for _ in range(count)]
+    bucket_of: dict[str, int] = {}
     for name in texts:
-        buckets[home_of(name.removeprefix(mark), count)].append(name)
+        bucket_of[name] = home_of(name.removeprefix(mark), count)
+        buckets[bucket_of[name]].append(name)
     parts = []
-    for home in buckets:
+    for index, home in enumerate(buckets):
         if not home:
             continue
-        real = reachable(home, strong)
-        stubs = {t for n in real for t in weak[n]} - real
-        held = tuple(name for name in texts if name in real or name in stubs)
-        text = document_text(
-            header, ((n, texts[n] if n in real else _stub_text(facts[n])) for n in held)
-        )
-        parts.append(Part(text, frozenset(home), frozenset(stubs), held, mark))
+        # A splitting schema goes in as its variant stub only in parts after its home: the
+        # join keeps the first definition of a class, and a part holding the schema whole
+        # also defines the unused variants of its inline classes (`RepositoryAdvisoryCweRequest`
+        # is unused where its property is readOnly), so before its home a part holds it whole
+        # as ever, and the output keeps every class where it was.
+        later = {n for n in sketches.keys() - anywhere if bucket_of[n] >= index}
+        real, sketched = _held_in(set(home), later, strong, variant, sketch_refs)
+        stubs = {t for n in real for t in weak[n]} - real - sketched
+        held = tuple(name for name in texts if name in real or name in stubs or name in sketched)
+
+        def text_of(name: str, real: set[str] = real, sketched: set[str] = sketched) -> str:
+            if name in real:
+                return texts[name]
+            return sketches[name][0] if name in sketched else _stub_text(facts[name])
+
+        text = document_text(header, ((n, text_of(n)) for n in held))
+        parts.append(Part(text, frozenset(home), frozenset(stubs | sketched), held, mark))
     return parts
 
 
-def _edges(facts: dict[str, SchemaFacts]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """name → the schemas its class needs whole (strong), and those it only names (weak)."""
+def _held_in(
+    home: set[str],
+    later: Collection[str],
+    strong: dict[str, set[str]],
+    variant: dict[str, set[str]],
+    sketch_refs: dict[str, set[str]],
+) -> tuple[set[str], set[str]]:
+    """The schemas a part holds whole, and those it holds as variant stubs: a splitting schema
+    in `later` (whose home comes later) is held whole, with what it needs whole."""
+    real: set[str] = set()
+    pending = list(home)
+    while True:
+        while pending:  # what is needed whole: strong, and splitting schemas homed later
+            name = pending.pop()
+            if name not in real:
+                real.add(name)
+                pending += strong[name]
+                pending += (t for t in variant[name] if t in later)
+        sketched: set[str] = set()
+        stack = [t for n in real for t in variant[n] if t not in real]
+        while stack:
+            name = stack.pop()
+            if name not in sketched and name not in real:
+                sketched.add(name)
+                for target in sketch_refs[name]:
+                    if target not in later:
+                        stack.append(target)
+                    elif target not in real:
+                        pending.append(target)
+        if not pending:
+            return real, sketched
+
+
+def _edges(
+    facts: dict[str, SchemaFacts],
+    splitting: set[str],
+    sketches: dict[str, tuple[str, tuple[str, ...], bool]],
+) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, set[str]]]:
+    """name → the schemas its class needs whole (strong), those it only names (weak), and the
+    splitting ones it refers to that a variant stub (`variant_stub`) stands in for."""
     # Targets whose class a reference cannot stand in for by name alone: datamodel-code-generator
     # reads a target's default and nullability into the referring field (a leak stub holds what
-    # it reads, where one is known).
+    # it reads, where one is known), and whether it splits into variants and is readOnly or
+    # writeOnly itself (a variant stub holds that, where one is known).
     unstubbed = {name for name, fact in facts.items() if fact.leaks and fact.stub is None}
-    splitting = _splitting(facts) | unstubbed
+    whole_targets = (splitting | unstubbed) - sketches.keys()
     strong: dict[str, set[str]] = {name: set() for name in facts}
     weak: dict[str, set[str]] = {name: set() for name in facts}
+    variant: dict[str, set[str]] = {name: set() for name in facts}
     for name, fact in facts.items():
         for target, whole in fact.targets:
             if target in strong:
-                (strong if whole or target in splitting else weak)[name].add(target)
+                if whole or target in whole_targets:
+                    strong[name].add(target)
+                elif target in sketches:
+                    variant[name].add(target)
+                else:
+                    weak[name].add(target)
         for member in fact.discriminated:
             if member in strong:
                 strong[name].add(member)
                 strong[member].add(name)
-    return strong, weak
+    return strong, weak, variant
 
 
 def _splitting(facts: dict[str, SchemaFacts]) -> set[str]:
@@ -328,6 +398,125 @@ def leak_stub(schema: Any) -> dict[str, Any] | None:
         elif key not in _STUB_DROPPED:
             return None
     return stub
+
+
+# What a referring class reads of a target that may split into request/response variants
+# (datamodel-code-generator 0.89, `request-response` mode: `parser/_rw_split.py`, and by
+# experiment: `tests/generator/test_model_parts.py`, fixture `model_variants.yaml`): whether it
+# splits (a property it reaches through `$ref`s, inline objects, items and map values is
+# readOnly or writeOnly: the referring field then names `XRequest` or `XResponse`), and whether
+# it is readOnly or writeOnly itself (the referring field is then left out of one variant),
+# besides what a leak stub keeps.
+_FLAGS = ("readOnly", "writeOnly")
+
+
+def variant_stub(schema: Any, splitting: set[str], leaky: bool) -> tuple[Any, set[str]] | None:
+    """The least schema a reference reads as it reads `schema`, a component that may split
+    (`schemas.splitting_components`, the set `splitting`): its own flags, what its leak stub
+    keeps where it is `leaky`, and of its properties, items and map values only those through
+    which it may split (a flag, or a `$ref` to a splitting component), cut the same way; one
+    property flagged itself stands for all the others (the class splits whatever they hold).
+    With the splitting components it still refers to (they go in as variant stubs too). None
+    where no variant stub is known: a keyword not listed (`oneOf`, `allOf`, a discriminator...)
+    keeps the target whole."""
+    refs: set[str] = set()
+    stub = _sketch(schema, splitting, refs, leaky)
+    return None if stub is None else (stub, refs)
+
+
+def _sketch(node: Any, splitting: set[str], refs: set[str], leaky: bool) -> dict[str, Any] | None:
+    if not isinstance(node, dict):
+        return None
+    stub: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _STUB_KEPT or key in _FLAGS:
+            stub[key] = value
+        elif key == "$ref" and isinstance(value, str) and (target := _target(value)):
+            if target in splitting:
+                refs.add(target)
+            stub[key] = value
+        elif key == "properties" and isinstance(value, dict):
+            kept = _sketched_properties(value, splitting, refs)
+            if kept is None:
+                return None
+            first = next(iter(value), None)
+            stub[key] = kept if kept or first is None else {first: {}}  # an object model
+        elif key in ("items", "additionalProperties") and isinstance(value, dict):
+            if _splits_through(value, splitting):
+                cut = _sketch(value, splitting, refs, False)
+                if cut is None:
+                    return None
+                stub[key] = cut
+            elif key == "items" and not _refers(value):
+                stub[key] = value
+            elif key == "items" and leaky:  # the kind of its items decides whether a default
+                return None  # is copied: see `leak_stub`
+            else:
+                stub[key] = {}
+        elif key == "additionalProperties" and isinstance(value, bool):
+            stub[key] = value
+        elif key not in _STUB_DROPPED:
+            return None
+    return stub
+
+
+def _sketched_properties(
+    properties: dict[str, Any], splitting: set[str], refs: set[str]
+) -> dict[str, Any] | None:
+    for name, schema in properties.items():
+        if isinstance(schema, dict) and _flagged(schema):
+            return {name: {flag: True for flag in _FLAGS if schema.get(flag) is True}}
+    kept = {}
+    for name, schema in properties.items():
+        if _splits_through(schema, splitting):
+            cut = _sketch(schema, splitting, refs, False)
+            if cut is None:
+                return None
+            kept[name] = cut
+    return kept
+
+
+def _flagged(node: dict[str, Any]) -> bool:
+    return any(node.get(flag) is True for flag in _FLAGS)
+
+
+def _splits_through(node: Any, splitting: set[str]) -> bool:
+    """Whether a flag or a `$ref` to a splitting component is anywhere in `node`."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if _flagged(node) or (isinstance(ref, str) and _target(ref) in splitting):
+            return True
+        return any(_splits_through(value, splitting) for value in node.values())
+    return isinstance(node, list) and any(_splits_through(item, splitting) for item in node)
+
+
+def _variant_stubs(
+    texts: dict[str, str], facts: dict[str, SchemaFacts], splitting: set[str]
+) -> dict[str, tuple[str, tuple[str, ...], bool]]:
+    """Splitting component → its variant stub as JSON, the splitting components it refers to,
+    and whether it has an inline object; only for those whose every such component has a
+    variant stub too (the others are taken whole)."""
+    found: dict[str, tuple[str, tuple[str, ...], bool]] = {}
+    for name in splitting & texts.keys():
+        schema = json.loads(texts[name])
+        made = variant_stub(schema, splitting, facts[name].leaks)
+        if made is not None:
+            inline = isinstance(schema, dict) and _inline_object(schema, root=True)
+            stub = json.dumps(made[0], ensure_ascii=False)
+            found[name] = stub, tuple(sorted(made[1])), inline
+    while missing := [n for n, (_, refs, _) in found.items() if not found.keys() >= set(refs)]:
+        for name in missing:
+            del found[name]
+    return found
+
+
+def _inline_object(node: Any, root: bool = False) -> bool:
+    """Whether an object schema with properties is anywhere below the root of `node`."""
+    if isinstance(node, dict):
+        if "properties" in node and not root:
+            return True
+        return any(_inline_object(value) for value in node.values())
+    return isinstance(node, list) and any(_inline_object(item) for item in node)
 
 
 def _refers(node: Any) -> bool:

@@ -4,6 +4,7 @@ test starts its own in a runtime folder of its own and ends it)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -61,23 +62,25 @@ def _parent(pid: int) -> int:
 
 
 def _residents(runtime: Path) -> list[int]:
-    """The residents started under this runtime folder (their environment names it)."""
-    found = []
+    """The residents started under this runtime folder (their environment names it), not
+    their copies (which run the same command, as children of one)."""
+    found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            command = (proc / "cmdline").read_bytes()
+            command = (proc / "cmdline").read_bytes().split(b"\0")
             environ = (proc / "environ").read_bytes().split(b"\0")
+            parent = _parent(int(proc.name))
         except OSError:
             continue
         if (
-            b"pydantic_models.resident" in command
-            and (f"XDG_RUNTIME_DIR={runtime}".encode() in environ)
+            command[1:3] == [b"-m", b"specfirst.generator.pydantic_models.resident"]
+            and f"XDG_RUNTIME_DIR={runtime}".encode() in environ
             and _alive(int(proc.name))
         ):
-            found.append(int(proc.name))
-    return found
+            found[int(proc.name)] = parent
+    return [pid for pid, parent in found.items() if parent not in found]
 
 
 @pytest.fixture
@@ -204,10 +207,11 @@ def test_another_fingerprint_names_another_resident_and_is_refused(
     socket.send_fds(connection, [json.dumps({"key": other}).encode() + b"\n"], [read, write])
     os.close(read)
     os.close(write)
-    assert resident.Lease(connection, other).answer(PATIENCE) is None
+    connection.settimeout(PATIENCE)
+    assert connection.recv(4096) == b""  # closed unanswered: no copies
     connection.close()
     # A resident started for a key its code does not have serves nobody.
-    assert resident.main(["-1", "-1", ours, "1"]) == 1
+    assert resident.main(["-1", "-1", ours, "1", "0", "0"]) == 1
 
 
 @pytest.mark.parametrize("flaw", ["open to the group", "a symlink", "another user's"])
@@ -283,6 +287,23 @@ def test_concurrent_runs_start_one_resident(runtime: Path) -> None:
     assert len(_residents(runtime)) == 1
 
 
+def test_a_run_that_found_no_resident_while_one_starts_starts_none(runtime: Path) -> None:
+    """Two runs that looked before either bound the socket: the second finds the lock
+    taken and starts no resident (its caller starts a worker of its own)."""
+    pool = _leased()
+    path, lock = resident.paths(runtime / "specfirst", resident.key())
+    read, write = os.pipe()
+    try:
+        request = json.dumps({"key": resident.key()}).encode() + b"\n"
+        assert resident._start(path, lock, resident.key(), request, [read, write]) is None
+    finally:
+        os.close(read)
+        os.close(write)
+        pool.close()
+    assert len(_residents(runtime)) == 1
+    assert _listening(path)
+
+
 def test_the_resident_leaves_when_idle_its_socket_goes_or_on_sigterm(
     runtime: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -296,11 +317,11 @@ def test_the_resident_leaves_when_idle_its_socket_goes_or_on_sigterm(
     _leased().close()
     pid = _pid(runtime)
     path.unlink()
-    assert _eventually(lambda: not _alive(pid))
+    assert _eventually(lambda: not _alive(pid)), "still there without its socket"
     _leased().close()
     pid = _pid(runtime)
     os.kill(pid, signal.SIGTERM)
-    assert _eventually(lambda: not _alive(pid))
+    assert _eventually(lambda: not _alive(pid)), "still there after SIGTERM"
     assert not path.exists()
 
 
@@ -347,9 +368,16 @@ def test_the_resident_reaps_its_copies_and_close_kills_them(runtime: Path) -> No
     copies = unused.lease.answer(PATIENCE)
     assert copies is not None
     assert all(_alive(pid) for pid in copies)  # they wait on their channels
-    unused.close()  # a run cut short: killed, though their channels are still open here
-    pid = _pid(runtime)
-    assert _eventually(lambda: not _children(pid))  # every copy exited and was reaped
+    for pid in copies:  # stopped, they would not see their channels close: only a kill ends them
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        unused.close()  # a run cut short
+        pid = _pid(runtime)
+        assert _eventually(lambda: not _children(pid))  # every copy killed and reaped
+    finally:
+        for pid in copies:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_the_resident_is_off_when_asked_and_in_ci(

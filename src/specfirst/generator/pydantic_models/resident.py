@@ -220,7 +220,7 @@ def _start(path: Path, lock: Path, name: str, request: bytes, fds: list[int]) ->
         return None
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    bound = None
+    bound: tuple[int, int] | None = None
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.ftruncate(lock_fd, 0)  # the pid of a resident gone: the new one writes its own
@@ -228,6 +228,8 @@ def _start(path: Path, lock: Path, name: str, request: bytes, fds: list[int]) ->
             path.unlink()  # stale: the lock was free, so nobody listens there
         listener.bind(os.fspath(path))
         bound = _identity(path)
+        if bound is None:
+            raise OSError("the socket vanished as it was bound")
         listener.listen(16)
         connection.connect(os.fspath(path))
         socket.send_fds(connection, [request], fds)
@@ -236,7 +238,13 @@ def _start(path: Path, lock: Path, name: str, request: bytes, fds: list[int]) ->
             # or two): the resident is nobody's child here, so it never lingers as a zombie
             # of a long-lived caller, and this process waits for no process of its own.
             subprocess.run(
-                ["/bin/sh", "-c", 'exec "$@" &', "sh", *_command(listener.fileno(), lock_fd, name)],
+                [
+                    "/bin/sh",
+                    "-c",
+                    'exec "$@" &',
+                    "sh",
+                    *_command(listener.fileno(), lock_fd, name, bound),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
@@ -257,9 +265,10 @@ def _start(path: Path, lock: Path, name: str, request: bytes, fds: list[int]) ->
     return Lease(connection, name)
 
 
-def _command(listen_fd: int, lock_fd: int, name: str) -> list[str]:
+def _command(listen_fd: int, lock_fd: int, name: str, bound: tuple[int, int]) -> list[str]:
     module = "specfirst.generator.pydantic_models.resident"
-    return [sys.executable, "-m", module, str(listen_fd), str(lock_fd), name, str(IDLE_SECONDS)]
+    numbers = [listen_fd, lock_fd, name, IDLE_SECONDS, *bound]
+    return [sys.executable, "-m", module, *map(str, numbers)]
 
 
 def _env() -> dict[str, str]:
@@ -271,17 +280,20 @@ def _env() -> dict[str, str]:
 # -- the resident ------------------------------------------------------------------------------
 
 
-class _StopError(Exception):
-    """SIGTERM: leave the loop (raised by the handler, so a wait in `select` ends too)."""
+class _StopError(BaseException):
+    """SIGTERM: leave the loop (raised by the handler, so a wait in `select` ends too; not an
+    `Exception`, which datamodel-code-generator's handlers would take for its own error)."""
 
 
-def serve(listener: socket.socket, lock_fd: int, name: str, idle: float) -> int:
+def serve(
+    listener: socket.socket, lock_fd: int, name: str, idle: float, own: tuple[int, int]
+) -> int:
     """Fork copies for each request, until idle for `idle` seconds, the socket file is no
-    longer this listener's, or SIGTERM."""
+    longer the one the run bound (`own`: a socket's own fstat does not name its file), or
+    SIGTERM."""
     from specfirst.generator.pydantic_models import worker
 
     path = listener.getsockname()
-    own = _identity(path)  # the file the run bound (a socket's own fstat is not it)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise _StopError
@@ -293,6 +305,7 @@ def serve(listener: socket.socket, lock_fd: int, name: str, idle: float) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGCHLD, reap)
+    os.write(lock_fd, f"{os.getpid()}\n".encode())  # names it: `kill $(cat models-*.lock)`
     with contextlib.suppress(_StopError):
         worker.warm_up()
         last = time.monotonic()
@@ -369,10 +382,10 @@ def _answer(listener: socket.socket, name: str, lock_fd: int) -> None:
 
 def main(argv: list[str]) -> int:
     listen_fd, lock_fd, name, idle = int(argv[0]), int(argv[1]), argv[2], float(argv[3])
+    own = (int(argv[4]), int(argv[5]))
     if key() != name:  # the code changed since the run named the socket: serve nobody
         return 1
-    os.write(lock_fd, f"{os.getpid()}\n".encode())  # names it: `kill $(cat models-*.lock)`
-    return serve(socket.socket(fileno=listen_fd), lock_fd, name, idle)
+    return serve(socket.socket(fileno=listen_fd), lock_fd, name, idle, own)
 
 
 if __name__ == "__main__":

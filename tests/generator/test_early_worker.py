@@ -148,6 +148,8 @@ def test_a_worker_started_before_loading_is_handed_to_the_models_stage(
     pipeline.generate_package(contract, "zoo_api", tmp_path / "out")
     assert len(handed) == 1
     assert isinstance(handed[0], driver.PrestartedWorker)
+    assert handed[0].process is not None
+    assert handed[0].folder is not None
     assert handed[0].process.poll() == 0  # it took its share and ended
     assert not handed[0].folder.exists()
     monkeypatch.setattr(driver, "worker_before_load", lambda *args: None)

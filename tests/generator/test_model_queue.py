@@ -105,6 +105,8 @@ def test_a_prestarted_pool_gives_the_modules_one_process_gives_and_is_let_go(
     monkeypatch.setattr(models, "usable_cores", lambda: 2)
     pool = models.PrestartedWorker.start()
     assert pool is not None
+    assert pool.process is not None  # its own worker: the resident is off (conftest)
+    assert pool.folder is not None
     assert len(pool.channels) == 2
     try:
         spread = run_in_processes(documents[:count], pool)
@@ -121,6 +123,8 @@ def test_an_unused_pool_is_killed_and_a_dead_one_leaves_the_work_to_this_process
     monkeypatch.setattr(models, "usable_cores", lambda: 2)
     unused = models.PrestartedWorker.start()
     assert unused is not None
+    assert unused.process is not None
+    assert unused.folder is not None
     unused.close()
     assert unused.process.returncode == -signal.SIGKILL
     assert not unused.folder.exists()
@@ -128,12 +132,14 @@ def test_an_unused_pool_is_killed_and_a_dead_one_leaves_the_work_to_this_process
     # may still be loading).
     idle = models.PrestartedWorker.start()
     assert idle is not None
+    assert idle.process is not None  # its own worker: the resident is off (conftest)
     assert run_in_processes([], idle) == []
     idle.close()
     assert idle.process.returncode == -signal.SIGKILL
     monkeypatch.setattr(sys, "executable", "/bin/false")
     dead = models.PrestartedWorker.start()
     assert dead is not None
+    assert dead.process is not None  # its own worker: the resident is off (conftest)
     dead.process.wait()
     try:
         assert run_in_processes(documents, dead) == expected
@@ -151,6 +157,7 @@ def test_workers_that_die_mid_run_leave_their_documents_to_the_others(
     monkeypatch.setattr(models, "usable_cores", lambda: 2)
     pool = models.PrestartedWorker.start()
     assert pool is not None
+    assert pool.process is not None  # its own worker: the resident is off (conftest)
     run = models.run_parts([json.dumps(d) for d in documents], pool)
     got: dict[int, str] = {}
     try:
@@ -175,6 +182,7 @@ def test_a_refused_document_stops_the_run_with_datamodel_code_generator_s_messag
         models._run_datamodel_codegen(_refused())
     pool = models.PrestartedWorker.start()
     assert pool is not None
+    assert pool.process is not None  # its own worker: the resident is off (conftest)
     try:
         with pytest.raises(models.ModelGenerationError) as refused:
             run_in_processes([*documents, _refused()], pool)

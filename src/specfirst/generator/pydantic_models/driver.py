@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from specfirst.generator.pydantic_models.document import DocumentBuilder, ModelsDocument
+    from specfirst.generator.pydantic_models.resident import Lease
 
 CACHE_SUBDIR = "models-cache"
 CACHE_MAX_ENTRIES = 2048  # parts, their linked modules, whole documents; least recently used out
@@ -294,18 +295,24 @@ def usable_cores() -> int:
 
 
 class PrestartedWorker:
-    """Worker processes (`worker`), one per core, started before their documents are known:
-    one interpreter loads datamodel-code-generator (about 0.6 s: imports, its first run) while
-    this process plans the parts, then forks a loaded copy of itself for each other core. Each
-    serves one channel (`_Channel`) and pulls parts from `PartRun`. `close()` ends them all."""
+    """Worker processes (`worker`), one per core, started before their documents are known.
+    Each serves one channel (`_Channel`) and pulls parts from `PartRun`; `close()` ends them
+    all. They are forked copies of the resident worker (`resident`: datamodel-code-generator
+    is already loaded) when there is one (`lease`), else one interpreter started here
+    (`process`) loads it (about 0.6 s: imports, its first run) while this process plans the
+    parts, then forks a loaded copy of itself for each other core."""
 
     def __init__(
-        self, process: subprocess.Popen[bytes], error: Path, folder: Path, channels: list[_Channel]
+        self,
+        channels: list[_Channel],
+        process: subprocess.Popen[bytes] | None = None,
+        folder: Path | None = None,
+        lease: Lease | None = None,
     ) -> None:
-        self.process = process
-        self.error = error
-        self.folder = folder  # its own temporary folder, removed by `close`
         self.channels = channels
+        self.process = process
+        self.folder = folder  # the process's temporary folder (its stderr), removed by `close`
+        self.lease = lease
         self._finished = False
         # Called once the workers have their parts (`PartRun`): from then on this process
         # mostly waits for them (`pipeline._ViewAhead` builds the view model meanwhile).
@@ -314,22 +321,36 @@ class PrestartedWorker:
     @classmethod
     def start(cls) -> PrestartedWorker | None:
         """None on one core (this process is the only one to run parts) or when it fails."""
+        from specfirst.generator.pydantic_models.resident import lease
+
         cores = usable_cores()
         if cores < 2:
             return None
+        try:
+            channels, theirs = _channels(cores)
+        except OSError:
+            return None
+        try:
+            held = lease(list(zip(theirs[::2], theirs[1::2], strict=True)))
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        if held is not None:
+            return cls(channels, lease=held)
+        for channel in channels:  # the resident may yet serve these: fresh ones for the worker
+            channel.close()
+        return cls._spawn(cores)
+
+    @classmethod
+    def _spawn(cls, cores: int) -> PrestartedWorker | None:
+        """The worker as its own interpreter, started here."""
         folder = Path(tempfile.mkdtemp(prefix="specfirst-worker-"))
-        error = folder / "worker.err"
         channels: list[_Channel] = []
         theirs: list[int] = []
-        pairs = []
         try:
-            for _ in range(cores):
-                to_read, to_write = os.pipe()
-                from_read, from_write = os.pipe()
-                theirs += [to_read, from_write]
-                pairs.append(f"{to_read},{from_write}")
-                channels.append(_Channel(os.fdopen(from_read, "rb"), os.fdopen(to_write, "wb")))
-            with error.open("wb") as err:
+            channels, theirs = _channels(cores)
+            pairs = [f"{r},{w}" for r, w in zip(theirs[::2], theirs[1::2], strict=True)]
+            with (folder / "worker.err").open("wb") as err:
                 process = subprocess.Popen(
                     _worker_command(pairs),
                     stdin=subprocess.DEVNULL,
@@ -347,7 +368,7 @@ class PrestartedWorker:
         finally:
             for fd in theirs:
                 os.close(fd)
-        return cls(process, error, folder, channels)
+        return cls(channels, process, folder)
 
     def finish(self) -> None:
         """No more parts: the workers see their channels close and exit on their own. Only
@@ -357,8 +378,16 @@ class PrestartedWorker:
             channel.close()
 
     def close(self) -> None:
-        """End the workers: those `finish` let go are waited for (they exit at once), the
-        others killed, with their forked copies (one process group)."""
+        """End the workers: those `finish` let go exit at once (this process's own is waited
+        for), the others are killed: the resident's copies by the pids it gave, this
+        process's worker with its forked copies (one process group)."""
+        if self.lease is not None:
+            if not self._finished:
+                self.lease.kill()  # before their channels close: the pids are still theirs
+            self.finish()
+            self.lease.close()
+        if self.process is None:
+            return
         if not self._finished:
             if self.process.returncode is None:  # not reaped: its group id is still its own
                 with contextlib.suppress(OSError):  # (its forked copies may outlive it)
@@ -370,7 +399,28 @@ class PrestartedWorker:
             with contextlib.suppress(OSError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _channels(count: int) -> tuple[list[_Channel], list[int]]:
+    """`count` channels: this process's ends, and the worker's (read, write, read, write...),
+    which the caller closes once they are passed on."""
+    channels: list[_Channel] = []
+    theirs: list[int] = []
+    try:
+        for _ in range(count):
+            to_read, to_write = os.pipe()
+            from_read, from_write = os.pipe()
+            theirs += [to_read, from_write]
+            channels.append(_Channel(os.fdopen(from_read, "rb"), os.fdopen(to_write, "wb")))
+    except OSError:
+        for channel in channels:
+            channel.close()
+        for fd in theirs:
+            os.close(fd)
+        raise
+    return channels, theirs
 
 
 # How long `close` lets workers whose channels closed exit on their own before it kills them.

@@ -3,8 +3,9 @@ worker processes that pull their parts from the driver (`driver.WorkerPool`).
 
 Each `IN,OUT` pair is a channel: two pipe file descriptors the driver passed down. The process
 first loads datamodel-code-generator (imports and a first run, about 0.6 s), then serves the
-first channel itself and forks one copy of itself, already loaded, for each other channel (a
-fork costs milliseconds; a second interpreter would cost the load again). So a driver that
+first channel itself and forks one copy of itself, already loaded, for each other channel
+(`fork_serving`; a fork costs milliseconds, a second interpreter would cost the load again;
+the resident worker, `resident`, forks its copies the same way). So a driver that
 starts its workers before the parts are known pays the load once, on a core that is idle while
 it plans, and finds one loaded process per core when the parts come.
 
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from specfirst.generator.pydantic_models.driver import (
@@ -30,12 +33,50 @@ from specfirst.generator.pydantic_models.driver import (
     write_message,
 )
 
-# A trivial document: running it once loads what datamodel-code-generator loads on first use.
+# A small document of the kinds real parts hold (enums, defaults, arrays, formats, nullable,
+# allOf, a discriminated union, readOnly/writeOnly variants): running it once loads and compiles
+# what datamodel-code-generator loads on first use of each (its templates above all), so the
+# first real part does not pay for it (about 0.07 s less for it in a fresh copy).
 _WARM_UP = {
     "openapi": "3.0.3",
     "info": {"title": "warm-up", "version": "0"},
     "paths": {},
-    "components": {"schemas": {"A": {"type": "object", "properties": {"a": {"type": "string"}}}}},
+    "components": {
+        "schemas": {
+            "Pet": {
+                "type": "object",
+                "required": ["id", "kind"],
+                "properties": {
+                    "id": {"type": "integer", "readOnly": True},
+                    "kind": {"type": "string", "enum": ["cat", "dog"], "default": "cat"},
+                    "tags": {"type": "array", "items": {"type": "string", "pattern": "^[a-z]+$"}},
+                    "born": {"type": "string", "format": "date-time"},
+                    "weight": {"type": "number", "minimum": 0},
+                    "owner": {"$ref": "#/components/schemas/Owner"},
+                    "extra": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "any": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/Cat"},
+                            {"$ref": "#/components/schemas/Dog"},
+                        ],
+                        "discriminator": {"propertyName": "t"},
+                    },
+                    "note": {"type": "string", "nullable": True},
+                    "secret": {"type": "string", "writeOnly": True},
+                },
+            },
+            "Owner": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/Base"},
+                    {"type": "object", "properties": {"name": {"type": "string"}}},
+                ]
+            },
+            "Base": {"type": "object", "properties": {"b": {"type": "boolean"}}},
+            "Cat": {"type": "object", "required": ["t"], "properties": {"t": {"enum": ["Cat"]}}},
+            "Dog": {"type": "object", "required": ["t"], "properties": {"t": {"enum": ["Dog"]}}},
+            "Ids": {"type": "array", "items": {"type": "integer"}},
+        }
+    },
 }
 
 
@@ -56,26 +97,46 @@ def _channel(pair: str) -> tuple[BinaryIO, BinaryIO]:
     return os.fdopen(read_fd, "rb"), os.fdopen(write_fd, "wb")
 
 
-def main(pairs: list[str]) -> int:
+def warm_up() -> None:
+    """Load what datamodel-code-generator loads on first use, by running it once."""
     _run_datamodel_codegen(_WARM_UP)
+
+
+def fork_serving(
+    channels: Sequence[tuple[BinaryIO, BinaryIO]], index: int, close: tuple[int, ...] = ()
+) -> int:
+    """Fork a copy of this (loaded) process that serves `channels[index]` and exits when the
+    driver closes it; its pid. The copy holds no other channel (their ends would keep them
+    open) nor the descriptors in `close`, and takes the default signal handlers back (the
+    resident's are its own)."""
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for fd in close:
+                os.close(fd)
+            for other, (reader, writer) in enumerate(channels):
+                if other != index:
+                    reader.close()
+                    writer.close()
+            status = serve(*channels[index])
+        finally:
+            os._exit(status)
+    return pid
+
+
+def main(pairs: list[str]) -> int:
+    warm_up()
     channels = [_channel(pair) for pair in pairs]
     children = []
-    for index, (reader, writer) in enumerate(channels[1:], start=1):
-        pid = os.fork() if hasattr(os, "fork") else -1
-        if pid == 0:  # the copy: its own channel only (the others' ends would keep them open)
-            status = 1
-            try:
-                for other, (r, w) in enumerate(channels):
-                    if other != index:
-                        r.close()
-                        w.close()
-                status = serve(reader, writer)
-            finally:
-                os._exit(status)
+    for index in range(1, len(channels)):
+        if hasattr(os, "fork"):
+            children.append(fork_serving(channels, index))
+        reader, writer = channels[index]
         reader.close()  # the copy's (or, with no fork, nobody's: the driver sees it closed)
         writer.close()
-        if pid > 0:
-            children.append(pid)
     if channels:
         serve(*channels[0])
     for pid in children:

@@ -42,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from types import FrameType
 
@@ -79,7 +78,9 @@ def enabled() -> bool:
 
 
 def key() -> str:
-    """What a resident must share with a run to serve it (see the module's docstring)."""
+    """What a resident must share with a run to serve it (see the module's docstring).
+    `_code_fingerprint` covers datamodel-code-generator's and pydantic's versions, read where
+    the kept fingerprint has them: an edit's run does not import `importlib.metadata`."""
     from specfirst.generator.pydantic_models.driver import _code_fingerprint
 
     package = Path(__file__).resolve().parents[3]
@@ -89,7 +90,6 @@ def key() -> str:
         sys.version,
         str(package),
         _code_fingerprint(),
-        metadata.version("datamodel-code-generator"),
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 

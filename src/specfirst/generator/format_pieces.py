@@ -263,7 +263,7 @@ def format_module(
     parts = [head.encode("utf-8")]
     spans: dict[str, tuple[int, int]] = {}  # where each piece's text is in the module
     at = len(parts[0])
-    classes, pieces, blob, old = module.classes, module.pieces, kept.blob, kept.spans
+    classes, pieces = module.classes, module.pieces
     for index in range(1, len(keys)):
         between = (
             _TWO_BLANK
@@ -271,11 +271,7 @@ def format_module(
             else glue(pieces[index - 1], False, False).encode()
         )
         kept_number = numbers.get(keys[index])
-        piece = (
-            fresh[keys[index]].formatted
-            if kept_number is None
-            else blob[old[2 * kept_number] : old[2 * kept_number + 1]]
-        )
+        piece = fresh[keys[index]].formatted if kept_number is None else kept.text(kept_number)
         parts += (between, piece)
         at += len(between)
         spans.setdefault(keys[index], (at, at + len(piece)))

@@ -214,6 +214,8 @@ def _start(path: Path, lock: Path, name: str, request: bytes, fds: list[int]) ->
     """No resident listens at `path`: unless another holds the lock (one is starting, or one
     whose socket was removed is leaving), bind the socket here, queue this run's request on it
     and start the resident, which inherits the socket and the lock."""
+    from specfirst.generator.pydantic_models.driver import _worker_env
+
     try:
         lock_fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError:
@@ -251,7 +253,7 @@ def _start(path: Path, lock: Path, name: str, request: bytes, fds: list[int]) ->
                 pass_fds=(listener.fileno(), lock_fd),
                 start_new_session=True,  # not in the terminal's group: Ctrl-C is the run's
                 cwd="/",
-                env=_env(),
+                env=_worker_env(),
                 check=True,
             )
     except (OSError, subprocess.CalledProcessError):
@@ -269,12 +271,6 @@ def _command(listen_fd: int, lock_fd: int, name: str, bound: tuple[int, int]) ->
     module = "specfirst.generator.pydantic_models.resident"
     numbers = [listen_fd, lock_fd, name, IDLE_SECONDS, *bound]
     return [sys.executable, "-m", module, *map(str, numbers)]
-
-
-def _env() -> dict[str, str]:
-    from specfirst.generator.pydantic_models.driver import _worker_env
-
-    return _worker_env()
 
 
 # -- the resident ------------------------------------------------------------------------------

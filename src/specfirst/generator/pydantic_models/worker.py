@@ -1,5 +1,5 @@
 """`python -m specfirst.generator.pydantic_models.worker IN,OUT [IN,OUT ...]`: models run in
-worker processes that pull their parts from the driver (`driver.WorkerPool`).
+worker processes that pull their parts from the driver (`driver.PartRun`).
 
 Each `IN,OUT` pair is a channel: two pipe file descriptors the driver passed down. The process
 first loads datamodel-code-generator (imports and a first run, about 0.6 s), then serves the

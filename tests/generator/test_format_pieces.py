@@ -181,23 +181,25 @@ def test_tricky_modules_format_in_pieces_or_fall_back_to_the_same_bytes(
 def test_the_text_the_bundle_was_assembled_for_is_given_back_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An operation edit formats the models.py of the last run again: given its key, the
-    bundle gives the module back without cutting the text (nor running ruff)."""
+    """An operation edit formats the models.py of the last run again: the bundle keeps the
+    source it was assembled from, and gives the module back without cutting the text (nor
+    running ruff)."""
     text = synthetic(6)
     expected = whole(text, tmp_path / "w")
     ruff = write._ruff()
     folder = tmp_path / "f"
     folder.mkdir()
     cache = tmp_path / "cache"
-    first = format_pieces.format_module(text, "models.py", folder, cache, "b", ruff, "key-1")
+    first = format_pieces.format_module(text, "models.py", folder, cache, "b", ruff)
     assert first is not None
     assert first.decode() == expected
     monkeypatch.setattr(format_pieces, "split_module", lambda text: pytest.fail("cut again"))
-    again = format_pieces.format_module(text, "models.py", folder, cache, "b", ruff, "key-1")
+    monkeypatch.setattr(format_pieces, "_edited", lambda *a: pytest.fail("compared again"))
+    again = format_pieces.format_module(text, "models.py", folder, cache, "b", ruff)
     assert again == first
     assert ruff.runs == [6]
-    with pytest.raises(pytest.fail.Exception):  # another key: the text is cut (and checked)
-        format_pieces.format_module(text, "models.py", folder, cache, "b", ruff, "key-2")
+    with pytest.raises(pytest.fail.Exception):  # another text: compared with the kept one
+        format_pieces.format_module(text + "\n", "models.py", folder, cache, "b", ruff)
 
 
 def synthetic(count: int) -> str:
@@ -285,3 +287,58 @@ def test_generate_after_edits_writes_what_ruff_on_the_whole_file_writes(
     pipeline.generate_package(contract, "zoo_api", tmp_path / "cold")
     assert not list((tmp_path / "cold-state" / "format-cache").glob("*.pieces"))
     assert tree_files(out / "zoo_api") == tree_files(tmp_path / "cold" / "zoo_api")
+
+
+def test_an_edit_cuts_only_the_stretch_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the header unchanged, an edit's source is compared with the kept one from both
+    ends: only the pieces between its first and last difference are cut (never the whole
+    text) and the others are the kept module's bytes; every result is ruff's on the whole
+    file. Edits at the first and the last piece, inserted and removed pieces, a class that
+    becomes an alias (the blank lines around it change), characters of several bytes where
+    the texts part."""
+    cache = tmp_path / "cache"
+    base = synthetic(12).replace(
+        "Field(ge=3)", "Field(ge=3, description='caf\u00e9 \u2019x\u2019')"
+    )
+    edits = [
+        base.replace("Field(ge=0)", "Field(ge=10)"),  # the first piece (the head run's)
+        base.replace("Field(ge=11)", "Field(ge=111)"),  # the last
+        base.replace("class Model5(", "Inserted = int\nclass Model5("),  # a piece before one
+        base.replace("class Model5(", "class Extra(ContractModel):\n    x: int\n\n\nclass Model5("),
+        base.replace("\u2019x\u2019", "\u2018x\u2018"),  # a 3-byte character's last byte
+        base.replace(
+            "class Model7(ContractModel):\n    a7: Annotated[int, Field(ge=7)]\n"
+            "    b: date | None = None\n",
+            "Model7 = int\n",
+        ),  # a class becomes an alias
+        base.replace("Field(ge=2)", "Field(ge=22)").replace("Field(ge=9)", "Field(ge=99)"),
+        base + "Trailing = int\n",
+        base,  # back as it was
+    ]
+    assert pieces(base, tmp_path / "a", cache)[0] == whole(base, tmp_path / "w")
+    cut: list[str] = []
+    real = format_pieces.split_module
+    monkeypatch.setattr(format_pieces, "split_module", lambda text: cut.append(text) or real(text))
+    for number, edited in enumerate(edits):
+        assert edited != base or number == len(edits) - 1
+        result, _ = pieces(edited, tmp_path / f"e{number}", cache)
+        assert result == whole(edited, tmp_path / f"w{number}"), number
+    assert cut == []
+    # A changed header: the whole text is cut (and still formats as ruff does).
+    header = base.replace("import os\n", "import sys\n")
+    result, _ = pieces(header, tmp_path / "h", cache)
+    assert result == whole(header, tmp_path / "wh")
+    assert cut == [header]
+
+
+def test_the_common_ends_of_two_sources() -> None:
+    old = b"abcdefghij" * 10_000
+    for at in (0, 1, 65_535, 65_536, 65_537, 99_999):
+        new = old[:at] + b"#" + old[at + 1 :]
+        assert format_pieces._common_prefix(old, new) == at
+        assert format_pieces._common_suffix(old, new, len(old)) == len(old) - at - 1
+    assert format_pieces._common_prefix(old, old) == len(old)
+    assert format_pieces._common_suffix(old, old + b"x", 5) == 0
+    assert format_pieces._common_suffix(b"x" + old, old, 7) == 7

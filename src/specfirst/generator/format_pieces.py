@@ -33,6 +33,7 @@ the text it was last assembled for (an operation edit) reads it back whole.
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import hashlib
 import json
@@ -40,13 +41,14 @@ import os
 import re
 import subprocess
 import tempfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import PIPE
 from typing import NamedTuple
 
-from specfirst.generator.state import write_atomically
+from specfirst.generator.state import TEMPORARY_SUFFIX
 
 # Below this size ruff on the whole file costs less than the bookkeeping.
 MIN_BYTES = 128 * 1024
@@ -208,140 +210,358 @@ class Ruff:
 
 
 def format_module(
-    text: str,
-    name: str,
-    staging: Path,
-    cache: Path,
-    bundle_name: str,
-    ruff: Ruff,
-    whole: str = "",
+    text: str | bytes, name: str, staging: Path, cache: Path, bundle_name: str, ruff: Ruff
 ) -> bytes | None:
-    """`text` (the module `name`) formatted as ruff formats it whole in `staging`, as UTF-8,
-    from the pieces kept in `cache`; None when the layout is unknown or a piece does not format
-    alone (the caller formats the whole file). `whole`: a key of `text` (a hash of it, its name
-    and ruff's signature): when the bundle was last assembled for that key, its module is given
-    back as it is, without cutting `text`. `staging/name` is left holding anything (the head
-    run formats there): the caller writes the result, or the text for ruff."""
+    """`text` (the module `name`, as text or UTF-8) formatted as ruff formats it whole in
+    `staging`, as UTF-8, from the pieces kept in `cache`; None when the layout is unknown or a
+    piece does not format alone (the caller formats the whole file). `staging/name` is left
+    holding anything (the head run formats there): the caller writes the result, or the text
+    for ruff.
+
+    The bundle keeps the source it was assembled from: the same source (an operation edit)
+    gives its module back; an edit's source is compared with it byte for byte from both ends
+    (`_edited`), and only the pieces between the first and the last difference are cut,
+    hashed and looked up; the others are the kept module's byte ranges, copied as they are."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     bundle_path = cache / f"{bundle_name}.pieces"
     kept = _Bundle.read(bundle_path, ruff.signature)
-    if whole and kept.whole == whole:
+    source = kept.source()
+    if kept.cuts and source == data:
         return kept.module()
-    module = split_module(text)
-    if module is None:
-        return None
-    keys = [hashlib.sha256(piece.encode("utf-8")).hexdigest() for piece in module.pieces]
-    first = {key: index for index, key in reversed(list(enumerate(keys)))}
-    known = kept.index
-    if kept.bindings != module.bindings:  # a verdict is missing where a piece spells a new import
-        known = {k: r for k, r in known.items() if k in first and kept.covers(r, module, first[k])}
-    missing = [first[k] for k in first if k not in known]
-    if not all(plain_piece(module.pieces[i], module.classes[i]) for i in missing):
+    layout = _edited(kept, source, data)
+    if layout is None:
+        layout = _cut_whole(kept, source, data)
+        if layout is None:
+            return None
+    segments, known = layout.segments, layout.known
+    # The distinct pieces no kept record formats: ruff formats each once.
+    missing: dict[str, tuple[str, bool]] = {}
+    for index, segment in enumerate(segments):
+        if isinstance(segment, _Piece):
+            number = known.get(segment.key)
+            if number is not None:
+                segments[index] = _Run(number, 1)
+            elif segment.key not in missing:
+                missing[segment.key] = (segment.text, segment.is_class)
+    if not all(plain_piece(text, is_class) for text, is_class in missing.values()):
         return None
     fresh: dict[str, _Record] = {}
     if missing:
-        formatted = _format_pieces(module, missing, keys, kept, ruff)
+        texts = [text for text, _ in missing.values()]
+        asked = Module(
+            layout.header, layout.future, layout.bindings, texts, [c for _, c in missing.values()]
+        )
+        formatted = _format_pieces(asked, list(range(len(texts))), list(missing), kept, ruff)
         if formatted is None:
             return None
         fresh = formatted
-    # Each distinct piece: ruff's fresh record, else the bundle's record number.
-    numbers = {key: known[key] for key in first if key not in fresh}
     used = 0
-    for record in fresh.values():
-        used |= record.used
-    for number in numbers.values():
-        used |= kept.used[number]
+    for segment in segments:
+        if isinstance(segment, _Run):
+            for bits in kept.used[segment.first : segment.first + segment.length]:
+                used |= bits
+        else:
+            used |= fresh[segment.key].used
     lines = kept.decode(used)
-    names = [name for name, line in module.bindings.items() if line in lines]
-    last = module.pieces[0].rstrip("\n")
-    head_text = f"{module.header}{last}\n\n\n{_USES}({', '.join(names)})\n"
+    names = [name for name, line in layout.bindings.items() if line in lines]
+    first = segments[0]
+    piece0 = first.text if isinstance(first, _Piece) else kept.source_text(first.first)
+    head_text = f"{layout.header}{piece0.rstrip(chr(10))}\n\n\n{_USES}({', '.join(names)})\n"
     head_key = hashlib.sha256(f"{ruff.signature}\0{head_text}".encode()).hexdigest()
     head = kept.head.get(head_key)
     if head is None:
         head = _head_run(head_text, name, staging, ruff)
         if head is None:
             return None
-    parts = [head.encode("utf-8")]
-    spans: dict[str, tuple[int, int]] = {}  # where each piece's text is in the module
-    at = len(parts[0])
-    classes, pieces = module.classes, module.pieces
-    for index in range(1, len(keys)):
-        between = (
-            _TWO_BLANK
-            if classes[index - 1] or classes[index]
-            else glue(pieces[index - 1], False, False).encode()
-        )
-        kept_number = numbers.get(keys[index])
-        piece = fresh[keys[index]].formatted if kept_number is None else kept.text(kept_number)
-        parts += (between, piece)
-        at += len(between)
-        spans.setdefault(keys[index], (at, at + len(piece)))
-        at += len(piece)
-    result = b"".join(parts)
-    changed = missing or head_key not in kept.head or kept.bindings != module.bindings
-    if changed or kept.whole != whole:
-        heads = {head_key: head}
-        entry = _entry(
-            ruff.signature, whole, result, module.bindings, kept, fresh, numbers, spans, heads
-        )
-        write_atomically(bundle_path, entry)
+    assembled = _assemble(head.encode("utf-8"), segments, fresh, kept, layout.header_end)
+    result = b"".join(assembled.parts)
+    spans = assembled.spans  # the first piece's text follows the source
+    spans[0:2] = (len(result) + len(data), len(result) + len(data) + len(assembled.extra))
+    meta = {
+        "signature": ruff.signature,
+        "module_end": len(result),
+        "source_end": len(result) + len(data),
+        "size": len(result) + len(data) + len(assembled.extra),
+        "bindings": layout.bindings,
+        "future": layout.future,
+        "lines": kept.lines,
+        "head": {head_key: head},
+        "cuts": assembled.cuts,
+        "spans": spans,
+        "checked": assembled.checked,
+        "used": assembled.used,
+    }
+    _replace(bundle_path, _entry(meta, [result, data, assembled.extra]))
     return result
+
+
+def _replace(path: Path, chunks: list[bytes]) -> None:
+    """`write_atomically` of the chunks, the old entry unlinked first: ext4 flushes a file
+    renamed over another at once (`auto_da_alloc`), 6-20 ms for a bundle; meanwhile a
+    concurrent run finds no bundle, a miss (it formats without it), never a torn one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=TEMPORARY_SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.writelines(chunks)
+            path.unlink(missing_ok=True)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
+
+
+class _Piece(NamedTuple):
+    """A piece of the new source no kept record is known for yet."""
+
+    text: str
+    is_class: bool
+    key: str  # SHA-256 of its text (UTF-8)
+    size: int  # its length in UTF-8
+
+
+class _Run(NamedTuple):
+    """Kept records `first`, `first + 1`... in a row, pieces in a row of the new source."""
+
+    first: int
+    length: int
+
+
+@dataclass
+class _Layout:
+    """The new source as pieces: its header, and runs of kept pieces or new ones in order."""
+
+    header: str
+    header_end: int  # the header's length in UTF-8: where the first piece starts
+    future: list[str]
+    bindings: dict[str, str]
+    segments: list[_Piece | _Run]
+    known: dict[str, int]  # kept records by the hash of their piece's text, where looked up
+
+
+def _edited(kept: _Bundle, source: bytes, data: bytes) -> _Layout | None:
+    """The layout of `data` from the kept `source` it differs from in one stretch: the pieces
+    wholly before the first differing byte and after the last one are the kept pieces (their
+    cuts are the same in both: a cut is a newline followed by a non-blank character, which a
+    UTF-8 character of at most 4 bytes decides); the stretch between is cut and checked as
+    `split_module` would. None unless the header is before the first difference."""
+    cuts = kept.cuts
+    if not cuts:
+        return None
+    count = len(cuts)
+    prefix = _common_prefix(source, data)
+    suffix = _common_suffix(source, data, min(len(source), len(data)) - prefix)
+    same_until = prefix - 4  # a cut at or before it is a cut in both, and so is none
+    if cuts[0] > same_until:
+        return None
+    before = bisect.bisect_right(cuts, same_until, 1) - 1  # pieces ending at or before it
+    after = max(before, bisect.bisect_left(cuts, len(source) - suffix + 1))
+    shift = len(data) - len(source)
+    start = cuts[before]
+    end = cuts[after] + shift if after < count else len(data)
+    try:
+        middle = data[start:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    segments: list[_Piece | _Run] = [_Run(0, before)] if before else []
+    bindings = kept.bindings
+    if middle:
+        texts = _CUT_BEFORE.split(middle)
+        for text in [cut + "\n" for cut in texts[:-1]] + texts[-1:]:
+            kind = _kind(text)
+            if kind is None:
+                return None
+            defined = _CLASS.match(text) if kind == "class" else _ALIAS.match(text)
+            if defined is not None and defined.group(1) in bindings:
+                return None
+            encoded = text.encode("utf-8")
+            key = hashlib.sha256(encoded).hexdigest()
+            segments.append(_Piece(text, kind == "class", key, len(encoded)))
+    if after < count:
+        segments.append(_Run(after, count - after))
+    if not segments:
+        return None
+    known: dict[str, int] = {}
+    for number in range(before, after):
+        known.setdefault(hashlib.sha256(kept.source_bytes(number)).hexdigest(), number)
+    header = data[: cuts[0]].decode("utf-8")
+    return _Layout(header, cuts[0], list(kept.future), dict(bindings), segments, known)
+
+
+def _cut_whole(kept: _Bundle, source: bytes, data: bytes) -> _Layout | None:
+    """The layout of `data` cut whole (`split_module`), its pieces looked up among all the kept
+    ones (those with a verdict for every import they spell, when the header changed)."""
+    module = split_module(data.decode("utf-8"))
+    if module is None:
+        return None
+    segments: list[_Piece | _Run] = []
+    for text, is_class in zip(module.pieces, module.classes, strict=True):
+        encoded = text.encode("utf-8")
+        segments.append(_Piece(text, is_class, hashlib.sha256(encoded).hexdigest(), len(encoded)))
+    known: dict[str, int] = {}
+    for number in range(len(kept.cuts)):
+        known.setdefault(hashlib.sha256(kept.source_bytes(number)).hexdigest(), number)
+    if kept.bindings != module.bindings:  # a verdict is missing where a piece spells a new import
+        spelled = {p.key: p.text for p in segments if isinstance(p, _Piece)}
+        known = {
+            k: r for k, r in known.items() if k in spelled and kept.covers(r, module, spelled[k])
+        }
+    header_end = len(module.header.encode("utf-8"))
+    return _Layout(module.header, header_end, module.future, module.bindings, segments, known)
+
+
+class _Assembled(NamedTuple):
+    parts: list[bytes]  # the module's bytes, in order
+    extra: bytes  # the first piece's formatted text (the head run formats it in the module)
+    cuts: list[int]
+    spans: list[int]  # -1: in `extra`
+    checked: list[int]
+    used: list[int]
+
+
+def _assemble(
+    head: bytes,
+    segments: list[_Piece | _Run],
+    fresh: dict[str, _Record],
+    kept: _Bundle,
+    header_end: int,
+) -> _Assembled:
+    """The module: the head, then each piece after the first with ruff's blank lines before it
+    (`glue`); a run of kept pieces after the first is the kept module's byte range from its
+    first to its last piece, as they stood there (blank lines between them included)."""
+    parts: list[bytes] = [head]
+    at = len(head)
+    source_at = header_end
+    cuts: list[int] = []
+    spans: list[int] = []
+    checked: list[int] = []
+    used: list[int] = []
+    extra = b""
+    previous: tuple[str, bool] | None = None  # the last piece's source and whether a class
+    for segment in segments:
+        if isinstance(segment, _Piece):
+            record = fresh[segment.key]
+            cuts.append(source_at)
+            checked.append(record.checked)
+            used.append(record.used)
+            source_at += segment.size
+            if previous is None:
+                extra = record.formatted
+                spans += (-1, -1)
+            else:
+                between = _glue_bytes(previous, segment.is_class)
+                parts += (between, record.formatted)
+                at += len(between)
+                spans += (at, at + len(record.formatted))
+                at += len(record.formatted)
+            previous = (segment.text, segment.is_class)
+            continue
+        first, end = segment.first, segment.first + segment.length
+        if previous is None or first == 0:  # the first piece, or kept piece 0 (in the extra)
+            piece = kept.text(first)
+            text = kept.source_text(first)
+            is_class = _kind(text) == "class"
+            cuts.append(source_at)
+            checked.append(kept.checked[first])
+            used.append(kept.used[first])
+            source_at += kept.source_size(first)
+            if previous is None:
+                extra = piece
+                spans += (-1, -1)
+            else:
+                between = _glue_bytes(previous, is_class)
+                parts += (between, piece)
+                at += len(between)
+                spans += (at, at + len(piece))
+                at += len(piece)
+            previous = (text, is_class)
+            first += 1
+            if first == end:
+                continue
+        opening = kept.source_text(first)
+        between = _glue_bytes(previous, _kind(opening) == "class")
+        parts.append(between)
+        at += len(between)
+        start, stop = kept.spans[2 * first], kept.spans[2 * end - 1]
+        parts.append(kept.blob[start:stop])
+        moved = at - start
+        spans += [span + moved for span in kept.spans[2 * first : 2 * end]]
+        at += stop - start
+        source_shift = source_at - kept.cuts[first]
+        cuts += [cut + source_shift for cut in kept.cuts[first:end]]
+        checked += kept.checked[first:end]
+        used += kept.used[first:end]
+        source_at += kept.source_end_of(end - 1) - kept.cuts[first]
+        closing = opening if end - 1 == first else kept.source_text(end - 1)
+        previous = (closing, _kind(closing) == "class")
+    return _Assembled(parts, extra, cuts, spans, checked, used)
+
+
+def _glue_bytes(previous: tuple[str, bool], is_class: bool) -> bytes:
+    text, was_class = previous
+    return _TWO_BLANK if was_class or is_class else glue(text, False, False).encode()
+
+
+_CHUNK = 1 << 16
+
+
+def _common_prefix(old: bytes, new: bytes) -> int:
+    """How many bytes `old` and `new` have in common from the start (compared in chunks)."""
+    size = min(len(old), len(new))
+    at = 0
+    while at < size:
+        stop = min(at + _CHUNK, size)
+        if old[at:stop] != new[at:stop]:
+            low, high = at, stop  # old[:low] == new[:low]; old[low:high] != new[low:high]
+            while high - low > 1:
+                mid = (low + high) // 2
+                if old[low:mid] == new[low:mid]:
+                    low = mid
+                else:
+                    high = mid
+            return low
+        at = stop
+    return size
+
+
+def _common_suffix(old: bytes, new: bytes, limit: int) -> int:
+    """How many bytes (at most `limit`) `old` and `new` have in common at their end."""
+    old_end, new_end = len(old), len(new)
+    at = 0
+    while at < limit:
+        size = min(_CHUNK, limit - at)
+        if old[old_end - at - size : old_end - at] != new[new_end - at - size : new_end - at]:
+            low, high = 0, size  # the last `low` bytes before `at` match, the last `high` do not
+            while high - low > 1:
+                mid = (low + high) // 2
+                o, n = old_end - at, new_end - at
+                if old[o - mid : o - low] == new[n - mid : n - low]:
+                    low = mid
+                else:
+                    high = mid
+            return at + low
+        at += size
+    return limit
 
 
 _TWO_BLANK = b"\n\n"
 
 
-def _entry(
-    signature: str,
-    whole: str,
-    module: bytes,
-    bindings: dict[str, str],
-    kept: _Bundle,
-    fresh: dict[str, _Record],
-    numbers: dict[str, int],
-    spans: dict[str, tuple[int, int]],
-    head: dict[str, str],
-) -> bytes:
-    """The bundle's cache entry (`_Bundle.read`) of the pieces `fresh` from ruff and those
-    `kept` has (their record `numbers`): `module`, formatted for the text of key `whole`, holds
-    every piece's text at its span; those without one (the first piece, which the head run
-    formats) follow it."""
-    extra: list[bytes] = []
-    at = len(module)
-    flat: list[int] = []
-    checked: list[int] = []
-    used: list[int] = []
-    for record in fresh.values():
-        checked.append(record.checked)
-        used.append(record.used)
-    for number in numbers.values():
-        checked.append(kept.checked[number])
-        used.append(kept.used[number])
-    for key in (*fresh, *numbers):
-        span = spans.get(key)
-        if span is None:
-            text = fresh[key].formatted if key in fresh else kept.text(numbers[key])
-            extra.append(text)
-            span = (at, at + len(text))
-            at = span[1]
-        flat += span
-    meta = {
-        "signature": signature,
-        "whole": whole,
-        "module_end": len(module),
-        "size": at,
-        "bindings": bindings,
-        "lines": kept.lines,
-        "head": head,
-        "keys": [*fresh, *numbers],
-        "spans": flat,
-        "checked": checked,
-        "used": used,
-    }
-    digest = hashlib.sha256()
-    body = [json.dumps(meta, ensure_ascii=False).encode(), b"\n", module, *extra]
-    for chunk in body:
-        digest.update(chunk)
-    return b"".join([digest.hexdigest().encode(), b"\n", *body])
+def _entry(meta: dict[str, object], body: list[bytes]) -> list[bytes]:
+    """The bundle's cache entry (`_Bundle.read`), in chunks: a CRC-32 of the rest, the JSON
+    line `meta`, then `body` (the module, its source, the first piece's text)."""
+    chunks = [json.dumps(meta, ensure_ascii=False).encode(), b"\n", *body]
+    check = 0
+    for chunk in chunks:
+        check = zlib.crc32(chunk, check)
+    return [f"{_VERSION} {check:08x}".encode(), b"\n", *chunks]
+
+
+# Bumped with the entry's layout: an entry of another layout is not read.
+_VERSION = "pieces-3"
 
 
 class _Record(NamedTuple):
@@ -356,63 +576,96 @@ class _Record(NamedTuple):
 
 @dataclass
 class _Bundle:
-    """The pieces of one module as last formatted, in one cache entry: a SHA-256 of the rest
-    (a damaged entry is ignored), a JSON line (all but the texts), then the module as last assembled followed by the pieces it does not hold
-    (the first, which the head run formats), each piece's text a span of those bytes. Read
-    whole (its texts are sliced from it only when used), written whole."""
+    """The pieces of one module as last formatted, in one cache entry: a CRC-32 of the rest
+    (a damaged entry is ignored; entries are written whole, `write_atomically`, so this is
+    about damage, not torn writes), a JSON line (all but the texts), then the module as last
+    assembled, the source it was assembled from, and the first piece's formatted text (the
+    head run formats it inside the module). Each record is a piece of that source in order
+    (where it starts), its formatted text (a span of those bytes) and its imports' verdicts.
+    Read whole, written whole."""
 
     bindings: dict[str, str]  # the header's bindings of the run that wrote it
+    future: list[str]
     lines: list[str]  # the import lines the records' bits stand for
-    index: dict[str, int]  # hash of a piece's text → its record number
-    spans: list[int]  # each record's text: start and end in `blob`
+    cuts: list[int]  # where each record's piece starts in the source
+    spans: list[int]  # each record's formatted text: start and end in `blob`
     checked: list[int]
     used: list[int]
     head: dict[str, str]  # hash of the head run's input → its output up to the first piece
-    whole: str = ""  # the key of the text the module at the start of `blob` was assembled for
     module_end: int = 0
+    source_end: int = 0
     blob: bytes = b""
 
     @classmethod
     def read(cls, path: Path, signature: str) -> _Bundle:
         """The bundle kept at `path` for this ruff (`signature`); an empty one when there is
-        none or it cannot be read. What its digest vouches for `_entry` wrote: the lengths
+        none or it cannot be read. What its check vouches for `_entry` wrote: the lengths
         are checked, not each span."""
-        empty = cls({}, [], {}, [], [], [], {})
+        empty = cls({}, [], [], [], [], [], [], {})
         try:
             data = path.read_bytes()
             os.utime(path)
-            digest_end = data.index(b"\n")
-            digest = hashlib.sha256(memoryview(data)[digest_end + 1 :]).hexdigest()
-            if data[:digest_end] != digest.encode():
+            check_end = data.index(b"\n")
+            version, _, check = data[:check_end].decode("ascii").partition(" ")
+            if version != _VERSION or int(check, 16) != zlib.crc32(
+                memoryview(data)[check_end + 1 :]
+            ):
                 return empty
-            meta_end = data.index(b"\n", digest_end + 1)
-            meta = json.loads(data[digest_end + 1 : meta_end])
+            meta_end = data.index(b"\n", check_end + 1)
+            meta = json.loads(data[check_end + 1 : meta_end])
             blob = data[meta_end + 1 :]
             if meta["signature"] != signature:
                 return empty
-            keys, spans, checked, used = meta["keys"], meta["spans"], meta["checked"], meta["used"]
-            if len(blob) != meta["size"] or not len(keys) == len(checked) == len(used):
+            cuts, spans, checked, used = meta["cuts"], meta["spans"], meta["checked"], meta["used"]
+            module_end, source_end = meta["module_end"], meta["source_end"]
+            if len(blob) != meta["size"] or not len(cuts) == len(checked) == len(used):
                 return empty
-            if len(spans) != 2 * len(keys) or not 0 <= meta["module_end"] <= len(blob):
+            if len(spans) != 2 * len(cuts) or not 0 <= module_end <= source_end <= len(blob):
+                return empty
+            if cuts and not 0 <= cuts[0] <= cuts[-1] <= source_end - module_end:
                 return empty
             bundle = cls(
                 dict(meta["bindings"]),
+                list(meta["future"]),
                 list(meta["lines"]),
-                dict(zip(keys, range(len(keys)), strict=True)),
+                cuts,
                 spans,
                 checked,
                 used,
                 dict(meta["head"]),
-                str(meta["whole"]),
-                meta["module_end"],
+                module_end,
+                source_end,
                 blob,
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
             return empty
         return bundle
 
     def module(self) -> bytes:
         return self.blob[: self.module_end]
+
+    def source(self) -> bytes:
+        """The source the module was assembled from (its header's hash neutral)."""
+        return self.blob[self.module_end : self.source_end]
+
+    def source_end_of(self, number: int) -> int:
+        """Where record `number`'s piece ends in the source."""
+        return (
+            self.cuts[number + 1]
+            if number + 1 < len(self.cuts)
+            else self.source_end - self.module_end
+        )
+
+    def source_bytes(self, number: int) -> bytes:
+        """Record `number`'s piece of the source."""
+        start = self.module_end + self.cuts[number]
+        return self.blob[start : self.module_end + self.source_end_of(number)]
+
+    def source_size(self, number: int) -> int:
+        return self.source_end_of(number) - self.cuts[number]
+
+    def source_text(self, number: int) -> str:
+        return self.source_bytes(number).decode("utf-8")
 
     def text(self, number: int) -> bytes:
         """Record `number`'s formatted text."""
@@ -427,9 +680,8 @@ class _Bundle:
     def decode(self, bits: int) -> set[str]:
         return {line for index, line in enumerate(self.lines) if bits >> index & 1}
 
-    def covers(self, number: int, module: Module, index: int) -> bool:
-        """Whether record `number` has a verdict for every import whose name the piece spells."""
-        piece = module.pieces[index]
+    def covers(self, number: int, module: Module, piece: str) -> bool:
+        """Whether record `number` has a verdict for every import whose name `piece` spells."""
         return all(
             line in self.lines and self.checked[number] & self.bit(line)
             for name, line in module.bindings.items()

@@ -165,7 +165,7 @@ def _write_and_format(
     written: dict[str, bytes] = {}
     first_pass: dict[str, FileData] = {}
     missing: dict[str, tuple[str, str | None, str]] = {}  # name → (neutral text, line, key)
-    large: dict[str, tuple[str, str | None, str]] = {}  # formatted piece by piece, if it can be
+    large: list[str] = []  # formatted piece by piece, if it can be
     unrestored: list[str] = []
     for name, data in files.items():
         if not _formats(name, data):
@@ -173,11 +173,11 @@ def _write_and_format(
             first_pass[name] = written[name]
             continue
         assert isinstance(data, str)
+        if package is not None and _in_pieces(data):
+            large.append(name)
+            continue
         text, first_line = _neutral(data)
         key = _format_key(name, text)
-        if package is not None and _in_pieces(text):
-            large[name] = (text, first_line, key)
-            continue
         formatted = _read_formatted(cache, key)
         if formatted is None:
             missing[name] = (text, first_line, key)
@@ -192,16 +192,23 @@ def _write_and_format(
             first_pass[name] = written[name]
     # Every file is in the folder before ruff runs, as in a run over the whole folder.
     write_tree(first_pass, staging)
-    for name, (text, first_line, key) in large.items():
+    for name in large:
         assert package is not None
-        pieces = _pieces(name, text, staging, cache, package, key)
-        final_bytes = None if pieces is None else _restored_bytes(pieces, text, first_line)
+        neutral, first_bytes = neutral_bytes(str(files[name]).encode("utf-8"))
+        pieces = _pieces(name, neutral, staging, cache, package)
+        final_bytes = pieces
+        if pieces is not None and first_bytes is not None:
+            final_bytes = with_first_line(pieces, first_bytes)
         if final_bytes is not None:
             written[name] = final_bytes
             write_tree({name: final_bytes}, staging)
-        elif pieces is not None:  # format it with its own header, and cache nothing for it
+            continue
+        if pieces is not None:  # format it with its own header, and cache nothing for it
             unrestored.append(name)
-        elif (kept := _read_formatted(cache, key)) is not None and (
+            continue
+        text, first_line = _neutral(str(files[name]))
+        key = _format_key(name, text)
+        if (kept := _read_formatted(cache, key)) is not None and (
             final := _restored(kept, text, first_line)
         ) is not None:  # a layout the pieces do not cover: cached whole, as the others
             written[name] = final.encode("utf-8")
@@ -238,16 +245,14 @@ def _in_pieces(text: str) -> bool:
     return len(text) >= format_pieces.MIN_BYTES
 
 
-def _pieces(
-    name: str, text: str, staging: Path, cache: Path, package: str, key: str
-) -> bytes | None:
-    """The neutral `text` of `name` formatted piece by piece (`format_pieces`), its pieces
-    kept in a bundle named after `package` and the file, which also answers for the whole
-    text (`key`: its format-cache key); None for a layout the pieces do not cover."""
+def _pieces(name: str, text: bytes, staging: Path, cache: Path, package: str) -> bytes | None:
+    """The neutral `text` (UTF-8) of `name` formatted piece by piece (`format_pieces`), its
+    pieces kept in a bundle named after `package` and the file, which also answers for the
+    whole text; None for a layout the pieces do not cover."""
     from specfirst.generator import format_pieces
 
     bundle = hashlib.sha256(f"pieces\0{package}\0{name}".encode()).hexdigest()
-    return format_pieces.format_module(text, name, staging, cache, bundle, _ruff(), key)
+    return format_pieces.format_module(text, name, staging, cache, bundle, _ruff())
 
 
 def _ruff() -> Ruff:
@@ -263,16 +268,6 @@ def _ruff() -> Ruff:
 
     signature = f"{_ruff_version()}\0{' '.join(_RUFF_COMMON)}"
     return Ruff(ruff_binary(), _RUFF_COMMON, signature, format_file)
-
-
-def _restored_bytes(formatted: bytes, text: str, first_line: str | None) -> bytes | None:
-    """`_restored` of a formatted text given as UTF-8 (the two first lines are as long)."""
-    if first_line is None:
-        return formatted
-    neutral = text.partition("\n")[0].encode("utf-8") + b"\n"
-    if not formatted.startswith(neutral):
-        return None
-    return first_line.encode("utf-8") + formatted[len(neutral) - 1 :]
 
 
 def _restored(formatted: str, text: str, first_line: str | None) -> str | None:

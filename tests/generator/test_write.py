@@ -59,3 +59,61 @@ def test_an_edit_that_only_changes_the_contract_hash_reformats_nothing(
     assert (warm / "m.py").read_text() == (uncached / "m.py").read_text()
     assert (warm / "m.py").read_text().startswith(make_header("specs/api.yaml", "b" * 64))
     assert runs == [[]]  # nothing left to format
+
+
+def test_staged_files_are_what_the_folder_holds_and_their_digests(tmp_path: Path) -> None:
+    """`stage_files` hands back every file's bytes and digest as written (the pipeline stamps
+    and compares them without reading the folder back): the late files, found in the cache
+    or formatted after the early ones, included."""
+    import hashlib
+
+    from specfirst.generator.write import stage_files, tree_files
+
+    cache = tmp_path / "cache"
+    early = {"models.py": "import os\nclass A:\n  x: int\n"}
+    late: dict[str, str | bytes] = {
+        "app.py": "from .models import A\nprint( A )\n",
+        "routers/r.py": "import sys\nx=[1,\n2]\n",
+        "openapi.json": b'{"a": 1}',
+    }
+    for run in range(2):  # cold, then every file from the cache
+        digests: dict[str, str] = {}
+        staging, written = stage_files(
+            early, tmp_path / f"out{run}" / "pkg", cache, lambda: late, digests
+        )
+        assert written == tree_files(staging)
+        assert digests == {n: hashlib.sha256(d).hexdigest() for n, d in written.items()}
+        assert b"import os" not in written["models.py"]
+        assert written["routers/r.py"] == b"x = [1, 2]\n"
+
+
+def test_the_late_files_are_formatted_once_the_early_ones_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The late files found in the cache are written while the early files format, but ruff
+    runs on the late ones only once the early ones are done: isort sees every module there."""
+    import threading
+
+    from specfirst.generator import write
+
+    calls: list[tuple[str, list[str] | None]] = []
+    real = write.format_tree
+    early_done = threading.Event()
+
+    def tracked(folder: Path, only: list[str] | None = None) -> None:
+        if only == ["models.py"]:
+            early_done.wait(0.2)  # give the late files every chance to go first
+            real(folder, only)
+            calls.append(("early", only))
+            return
+        calls.append(("late" if (folder / "models.py").exists() else "late-alone", only))
+        real(folder, only)
+
+    monkeypatch.setattr(write, "format_tree", tracked)
+    write.stage_files(
+        {"models.py": "class A:\n  x: int\n"},
+        tmp_path / "out" / "pkg",
+        tmp_path / "cache",
+        lambda: {"app.py": "from .models import A\nprint( A )\n"},
+    )
+    assert calls == [("early", ["models.py"]), ("late", ["app.py"])]

@@ -588,6 +588,20 @@ def stage_package(
 ) -> Path:
     """Render, format and stamp the package into a temporary folder beside `near` (the package
     folder it is meant to replace). `worker`: a models worker started already, used or ended."""
+    return staged_package(contract, package, near, models, invalid, field_names, worker)[0]
+
+
+def staged_package(
+    contract: Contract,
+    package: str,
+    near: Path,
+    models: str = "all",
+    invalid: bool = False,
+    field_names: str = "snake_case",
+    worker: PrestartedWorker | None = None,
+) -> tuple[Path, dict[str, bytes]]:
+    """`stage_package`, and the bytes of every file it wrote there (the stamp included): what
+    the folder holds, without reading it back."""
     from specfirst.generator.render import make_header
     from specfirst.generator.view_cache import write_classes
     from specfirst.generator.write import FORMAT_CACHE_SUBDIR, stage_files
@@ -614,19 +628,21 @@ def stage_package(
 
     # models.py is formatted (ruff, in the background) while the view model is built and the
     # other files rendered: it imports none of them, so it formats as in a run over all files.
+    # Hashed as written: every file of the staging folder, from memory, not from disk (the
+    # view files found in the cache while models.py is formatted).
+    outputs: dict[str, str] = {}
     staging, written = stage_files(
-        {MODELS_FILE: module.source}, near, state / FORMAT_CACHE_SUBDIR, then=view_files
+        {MODELS_FILE: module.source}, near, state / FORMAT_CACHE_SUBDIR, view_files, outputs
     )
     for saver in savers:  # the view model's drafts, saved while the files were formatted
         saver.join()
     for keep in later:  # the formatted files of this view model, for the next run
         keep(written)
-    # Hashed as written: every file of the staging folder, read from memory, not from disk.
-    outputs = {name: _hash(data) for name, data in written.items()}
     head = make_header(contract.path.as_posix(), contract.sha256)
     stamp = _stamp_text(contract, outputs, head, _options(models, invalid, field_names), near)
-    (staging / STAMP_FILE).write_text(stamp, encoding="utf-8")
-    return staging
+    written[STAMP_FILE] = stamp.encode("utf-8")
+    (staging / STAMP_FILE).write_bytes(written[STAMP_FILE])
+    return staging, written
 
 
 def _holds(target: Path, files: dict[str, bytes]) -> bool:
@@ -648,14 +664,14 @@ def _stage_validated(
     models: str,
     field_names: str,
     worker: PrestartedWorker | None = None,
-) -> Path:
-    """`stage_package` of a contract that must be valid: `InvalidContractError` (and nothing
+) -> tuple[Path, dict[str, bytes]]:
+    """`staged_package` of a contract that must be valid: `InvalidContractError` (and nothing
     staged) when it is not. Validation runs beside generation where it can (`validation_aside`),
     so it costs no wall time on a machine with a core to spare; its verdict is waited for
     before anything is returned, and it wins over any error generation ran into."""
     verdict = validation_aside(contract, state_dir(target.parent))
     try:
-        staging = stage_package(
+        staging, files = staged_package(
             contract, package, target, models, field_names=field_names, worker=worker
         )
     except BaseException:
@@ -671,7 +687,7 @@ def _stage_validated(
     if issues:
         shutil.rmtree(staging, ignore_errors=True)
         raise InvalidContractError(contract.path, issues)
-    return staging
+    return staging, files
 
 
 _VALIDATION_NICENESS = 10
@@ -811,7 +827,7 @@ def generate_package(
             for warning in warnings:
                 if on_warning is not None:
                     on_warning(warning)
-            staging = stage_package(
+            staging, fresh = staged_package(
                 contract,
                 package,
                 target,
@@ -821,7 +837,9 @@ def generate_package(
                 worker=worker,
             )
         else:
-            staging = _stage_validated(contract, package, target, models, field_names, worker)
+            staging, fresh = _stage_validated(
+                contract, package, target, models, field_names, worker
+            )
     finally:
         if worker is not None:
             worker.close()  # used or ended by the models stage already, unless it never ran
@@ -829,8 +847,7 @@ def generate_package(
         VARIANTS_FALLBACK,  # loaded by staging already
     )
 
-    fresh = tree_files(staging)
-    files = sorted(fresh)
+    files = sorted(fresh)  # what staging holds, as written there (not read back)
     if VARIANTS_FALLBACK.encode() in fresh.get("models.py", b""):
         warning = (
             f"{contract.path}: readOnly/writeOnly request and response variants could not be"

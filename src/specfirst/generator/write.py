@@ -98,9 +98,12 @@ def stage_files(
     near: Path,
     cache: Path | None = None,
     then: Callable[[], Mapping[str, FileData]] | None = None,
+    digests: dict[str, str] | None = None,
 ) -> tuple[Path, dict[str, bytes]]:
     """A formatted copy of the package in a temporary folder beside `near`, and the bytes of
     every file written there (so callers hash and compare them without reading them back).
+    `digests`: filled with each file's SHA-256 (hex); the files `then` gives that the cache
+    has are hashed while `files` are formatted.
 
     Python files (`.py`, given as text) are formatted; anything else is written as it is.
     With `cache` (a folder), each file's formatted text is kept under a hash of its unformatted
@@ -123,15 +126,30 @@ def stage_files(
                 early = pool.submit(_write_and_format, files, staging, cache, False, near.name)
                 try:
                     late = then()
+
+                    # Written (and found in the cache) while `files` are formatted; ruff runs
+                    # on the rest once they are, in the folder a run over all files sees.
+                    def wait(found: dict[str, bytes]) -> None:
+                        if digests is not None:  # hashlib lets the format thread run meanwhile
+                            digests.update((n, _sha256(d)) for n, d in found.items())
+                        early.result()
+
+                    done = _write_and_format(late, staging, cache, False, near.name, wait)
                 finally:
                     written = early.result()  # its exception, if any, raised here
-            written.update(_write_and_format(late, staging, cache, False, near.name))
+            written.update(done)
+        if digests is not None:
+            digests.update((n, _sha256(d)) for n, d in written.items() if n not in digests)
         if cache is not None:
             evict(cache, max_bytes=FORMAT_CACHE_MAX_BYTES)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging, written
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _formats(name: str, data: FileData) -> bool:
@@ -145,6 +163,7 @@ def _write_and_format(
     cache: Path | None,
     everything: bool = False,
     package: str | None = None,
+    before_ruff: Callable[[dict[str, bytes]], object] | None = None,
 ) -> dict[str, bytes]:
     """Write `files` into `staging`, taking formatted texts from `cache` where it has them, and
     run ruff on the Python files it has not (`everything`: on the whole folder instead). The
@@ -155,9 +174,13 @@ def _write_and_format(
     A large file (models.py) is formatted piece by piece (`format_pieces`), its pieces kept in
     a cache entry named after `package` and the file, which is its only entry (no whole-file
     entry of 3.8 MB beside it on every edit); a large file the pieces do not cover is formatted
-    whole and cached as the others."""
+    whole and cached as the others. `before_ruff`: called with the bytes of the files written
+    so far (those found in the cache) before ruff runs on any file (a wait for other files'
+    formatting)."""
     if cache is None:
         write_tree(files, staging)
+        if before_ruff is not None:
+            before_ruff({})
         format_tree(
             staging, None if everything else [n for n, d in files.items() if _formats(n, d)]
         )
@@ -192,6 +215,8 @@ def _write_and_format(
             first_pass[name] = written[name]
     # Every file is in the folder before ruff runs, as in a run over the whole folder.
     write_tree(first_pass, staging)
+    if before_ruff is not None:
+        before_ruff(written)
     for name in large:
         assert package is not None
         neutral, first_bytes = neutral_bytes(str(files[name]).encode("utf-8"))

@@ -240,7 +240,8 @@ def test_a_damaged_bundle_is_formatted_again(tmp_path: Path) -> None:
     (bundle,) = cache.glob("*.pieces")
     data = bundle.read_bytes()
     half = len(data) // 2
-    flipped = data[:-9] + bytes([data[-9] ^ 1]) + data[-8:]  # a byte of a kept text
+    at = data.index(b"class Model2") + 6  # a byte of a kept text, in the module
+    flipped = data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]
     cut = data[:half] + data[half + 1 :]
     for damaged in (b"", data[:half], b"{}\n" + data, cut, data + b"x", flipped):
         bundle.write_bytes(damaged)
@@ -342,3 +343,22 @@ def test_the_common_ends_of_two_sources() -> None:
     assert format_pieces._common_prefix(old, old) == len(old)
     assert format_pieces._common_suffix(old, old + b"x", 5) == 0
     assert format_pieces._common_suffix(b"x" + old, old, 7) == 7
+
+
+def test_verdicts_too_large_for_the_table_are_kept_in_the_json_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundle's table holds 8-byte integers; import verdicts over more lines than that
+    go to its JSON line, and read back the same."""
+    cache = tmp_path / "cache"
+    text = synthetic(8)
+    expected = whole(text, tmp_path / "w")
+    monkeypatch.setattr(format_pieces, "_INT_LIMIT", 1)  # every verdict is "too large"
+    assert pieces(text, tmp_path / "a", cache) == (expected, [8])
+    (bundle,) = cache.glob("*.pieces")
+    assert b'"bits": [[' in bundle.read_bytes()
+    edited = text.replace("Field(ge=3)", "Field(ge=33)")
+    assert pieces(edited, tmp_path / "b", cache) == (whole(edited, tmp_path / "w2"), [1])
+    monkeypatch.undo()
+    assert pieces(text, tmp_path / "c", cache) == (expected, [1])
+    assert b'"bits": null' in bundle.read_bytes()

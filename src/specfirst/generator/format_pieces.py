@@ -40,8 +40,10 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import zlib
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -277,22 +279,32 @@ def format_module(
     result = b"".join(assembled.parts)
     spans = assembled.spans  # the first piece's text follows the source
     spans[0:2] = (len(result) + len(data), len(result) + len(data) + len(assembled.extra))
+    ints = [*assembled.cuts, *spans]
+    verdicts: list[list[int]] | None = [assembled.checked, assembled.used]
+    if max(assembled.checked, default=0) < _INT_LIMIT:  # `used` is part of `checked`
+        ints += (*assembled.checked, *assembled.used)
+        verdicts = None
+    table = array("q", ints).tobytes()
+    source_end = len(result) + len(data)
     meta = {
         "signature": ruff.signature,
         "module_end": len(result),
-        "source_end": len(result) + len(data),
-        "size": len(result) + len(data) + len(assembled.extra),
+        "source_end": source_end,
+        "ints_at": source_end + len(assembled.extra),
+        "size": source_end + len(assembled.extra) + len(table),
+        "count": len(assembled.cuts),
+        "bits": verdicts,
+        "order": sys.byteorder,
         "bindings": layout.bindings,
         "future": layout.future,
         "lines": kept.lines,
         "head": {head_key: head},
-        "cuts": assembled.cuts,
-        "spans": spans,
-        "checked": assembled.checked,
-        "used": assembled.used,
     }
-    _replace(bundle_path, _entry(meta, [result, data, assembled.extra]))
+    _replace(bundle_path, _entry(meta, [result, data, assembled.extra, table]))
     return result
+
+
+_INT_LIMIT = 1 << 63  # the table's integers are 8 bytes, signed
 
 
 def _replace(path: Path, chunks: list[bytes]) -> None:
@@ -561,7 +573,7 @@ def _entry(meta: dict[str, object], body: list[bytes]) -> list[bytes]:
 
 
 # Bumped with the entry's layout: an entry of another layout is not read.
-_VERSION = "pieces-3"
+_VERSION = "pieces-4"
 
 
 class _Record(NamedTuple):
@@ -579,10 +591,11 @@ class _Bundle:
     """The pieces of one module as last formatted, in one cache entry: a CRC-32 of the rest
     (a damaged entry is ignored; entries are written whole, `write_atomically`, so this is
     about damage, not torn writes), a JSON line (all but the texts), then the module as last
-    assembled, the source it was assembled from, and the first piece's formatted text (the
-    head run formats it inside the module). Each record is a piece of that source in order
-    (where it starts), its formatted text (a span of those bytes) and its imports' verdicts.
-    Read whole, written whole."""
+    assembled, the source it was assembled from, the first piece's formatted text (the head
+    run formats it inside the module), and a table of 8-byte integers (this machine's byte
+    order): each record's start in the source, its formatted text's span in these bytes and
+    its imports' verdicts (in the JSON line instead when they do not fit). Records are the
+    source's pieces in order. Read whole, written whole."""
 
     bindings: dict[str, str]  # the header's bindings of the run that wrote it
     future: list[str]
@@ -616,12 +629,20 @@ class _Bundle:
             blob = data[meta_end + 1 :]
             if meta["signature"] != signature:
                 return empty
-            cuts, spans, checked, used = meta["cuts"], meta["spans"], meta["checked"], meta["used"]
-            module_end, source_end = meta["module_end"], meta["source_end"]
-            if len(blob) != meta["size"] or not len(cuts) == len(checked) == len(used):
+            module_end, source_end, count = meta["module_end"], meta["source_end"], meta["count"]
+            if len(blob) != meta["size"] or meta["order"] != sys.byteorder:
                 return empty
-            if len(spans) != 2 * len(cuts) or not 0 <= module_end <= source_end <= len(blob):
+            if not 0 <= module_end <= source_end <= meta["ints_at"] <= len(blob):
                 return empty
+            table = memoryview(blob)[meta["ints_at"] :].cast("q").tolist()
+            bits = meta["bits"]
+            if bits is not None:
+                checked, used = list(bits[0]), list(bits[1])
+                table += (*checked, *used)
+            if len(table) != 5 * count:
+                return empty
+            cuts, spans = table[:count], table[count : 3 * count]
+            checked, used = table[3 * count : 4 * count], table[4 * count :]
             if cuts and not 0 <= cuts[0] <= cuts[-1] <= source_end - module_end:
                 return empty
             bundle = cls(

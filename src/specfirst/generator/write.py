@@ -327,12 +327,13 @@ _HEADER_HASH_BYTES = re.compile(_HEADER_HASH.pattern.encode())
 def neutral_bytes(data: bytes) -> tuple[bytes, bytes | None]:
     """`_neutral` of a file as UTF-8: the hash and its zeros are ASCII, so these are the bytes
     of the neutral text, and the real first line's."""
-    first, newline, rest = data.partition(b"\n")
-    found = _HEADER_HASH_BYTES.search(first) if first.startswith(b"#") and newline else None
+    end = data.find(b"\n")
+    first = data[:end]
+    found = _HEADER_HASH_BYTES.search(first) if end >= 0 and first.startswith(b"#") else None
     if found is None:
         return data, None
     neutral = first[: found.start()] + _NEUTRAL_HASH.encode() + first[found.end() :]
-    return neutral + newline + rest, first
+    return b"".join((neutral, memoryview(data)[end:])), first  # one copy of a large file
 
 
 def with_first_line(neutral: bytes, first_line: bytes) -> bytes | None:
@@ -341,7 +342,7 @@ def with_first_line(neutral: bytes, first_line: bytes) -> bytes | None:
     wanted, _ = neutral_bytes(first_line + b"\n")
     if not neutral.startswith(wanted):
         return None
-    return first_line + neutral[len(wanted) - 1 :]
+    return b"".join((first_line, memoryview(neutral)[len(wanted) - 1 :]))
 
 
 def _format_key(name: str, text: str) -> str:

@@ -316,6 +316,11 @@ def test_an_edit_cuts_only_the_stretch_it_changed(
         ),  # a class becomes an alias
         base.replace("Field(ge=2)", "Field(ge=22)").replace("Field(ge=9)", "Field(ge=99)"),
         base + "Trailing = int\n",
+        base.replace(  # the first piece removed: the second formats in the head run
+            "class Model0(ContractModel):\n    a0: Annotated[int, Field(ge=0)]\n"
+            "    b: date | None = None\n\n\n",
+            "",
+        ),
         base,  # back as it was
     ]
     assert pieces(base, tmp_path / "a", cache)[0] == whole(base, tmp_path / "w")

@@ -180,3 +180,19 @@ def test_the_models_module_names_exactly_the_top_level_definitions() -> None:
             if isinstance(target, ast.Name)
         }
         assert ModelsModule.from_source(source).classes == defined, path
+
+
+def test_models_module_reads_the_definitions_as_the_join_does() -> None:
+    """`ModelsModule.from_source` finds what `join.DEFINITION` finds at every line's start,
+    the first line included."""
+    from specfirst.generator.pydantic_models.join import DEFINITION
+    from specfirst.generator.pydantic_models.result import ModelsModule
+
+    source = (
+        "class First(X):\n    inner = 1\nAlias = int\nclass Second:\n  pass\n"
+        "class  Spaced: ...\nB=1\nC = 2\n\nclass Über(Y): ...\n  D = 3\nLast = str"
+    )
+    expected = {a or b for a, b in DEFINITION.findall(source)}
+    assert ModelsModule.from_source(source).classes == expected
+    assert {"First", "Alias", "Second", "C", "Über", "Last"} == expected
+    assert ModelsModule.from_source("X = 1").classes == {"X"}

@@ -25,10 +25,13 @@ Anything the scheme does not know (decorators, top-level comments or other state
 the pieces, `# fmt:` or `noqa` comments, imports below the header, tabs in indentation...) gives
 None, and the caller runs ruff on the whole module (slower, never different).
 
-The pieces are kept in one cache entry per package (a "bundle": each piece's formatted text and
-its imports' verdicts, under a hash of its text), plus the head run's output; the formatted
-module itself holds the pieces' texts, so the entry is about the module's size, and a run on
-the text it was last assembled for (an operation edit) reads it back whole.
+The pieces are kept in one cache entry per package (a "bundle": the formatted module, which
+holds each piece's formatted text, the source it was assembled from, each piece's place in both
+and its imports' verdicts, plus the head run's output). A run on that same source (an operation
+edit) reads the module back whole; an edit's source is compared with the kept one from both
+ends, and only the pieces between its first and last difference are cut and looked up (by a
+hash of their text among the pieces they replace) or formatted: the others are the kept
+module's bytes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The datamodel-code-generator work an edit of one schema triggers, without timing anything.
 
-    uv run python bench/edit_reach.py [CONTRACT] [--top N] [--every K]
+    uv run python bench/edit_reach.py [CONTRACT] [--top N] [--every K] [--bench N]
 
 For every schema of the models document (the contract's component schemas, and the schemas
 hoisted out of them), its `description` is set to a new text in the built document, the parts
@@ -11,13 +11,16 @@ median, 90th and 99th percentile and largest of those sums, the cold run's part 
 distinct part document) beside the models document's own schema bytes, the largest parts, and
 the schemas whose edit re-runs the most. datamodel-code-generator costs about 5 µs per byte of
 part document on this machine (docs/speed.md), so 200 kB is about 1 s of its CPU.
-`--every K` measures every K-th schema only (a quicker look). Measured for docs/speed.md
+`--every K` measures every K-th schema only (a quicker look); `--bench N` measures instead the
+schema edits of `bench_generate.py`'s edit loops (`EDITS`, indexes 0 to N-1, applied to the
+contract one after the other, as the loops do). Measured for docs/speed.md
 ("Part sizes (session 7)").
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 from pathlib import Path
@@ -64,6 +67,27 @@ def reach(models: ModelsDocument, cold: dict[str, int], name: str) -> tuple[int,
     return sum(missed.values()), len(missed)
 
 
+def bench_reach(contract: Path, runs: int) -> None:
+    """The part bytes each of the bench's schema edits re-runs (its models document rebuilt)."""
+    import bench_generate
+
+    document = load_contract(contract).document
+    models = ModelsDocument.from_document(plan_models(document).build(document))
+    cold = part_bytes(plan_parts_of(models.header, models.texts, models.facts))
+    for kind, edit in bench_generate.EDITS.items():
+        if "operation" in kind:
+            continue  # the schemas are unchanged: the models are taken whole from the cache
+        found = []
+        for index in range(runs):
+            edit(document, index)
+            built = plan_models(document).build(copy.deepcopy(document))
+            models = ModelsDocument.from_document(built)
+            now = part_bytes(plan_parts_of(models.header, models.texts, models.facts))
+            found.append(sum(n for t, n in now.items() if t not in cold) / 1e3)
+            cold = now
+        print(f"{kind}: kB re-run {', '.join(f'{kb:.1f}' for kb in found)}")
+
+
 def percentile(values: list[int], fraction: float) -> int:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -74,7 +98,11 @@ def main() -> None:
     parser.add_argument("contract", nargs="?", type=Path, default=GITHUB)
     parser.add_argument("--top", type=int, default=12, help="how many of the heaviest to list")
     parser.add_argument("--every", type=int, default=1, help="measure every K-th schema only")
+    parser.add_argument("--bench", type=int, default=0, help="the bench's edits 0..N-1 instead")
     args = parser.parse_args()
+    if args.bench:
+        bench_reach(args.contract, args.bench)
+        return
 
     models = models_document(args.contract)
     mark = models.header.get("info", {}).get(MARK_KEY, "")

@@ -670,3 +670,92 @@ def test_a_worker_starts_early_only_when_the_schemas_changed(
     models.early_worker(texts, tmp_path, "another contract")
     assert len(started) == 3
     assert list(tmp_path.glob("*.seen.json"))  # evicted with the rest of the cache
+
+
+# A schema far above `parts.ALONE_BYTES`, as GitHub's webhook payloads are (up to 89 kB).
+BIG = COMPONENT_MARK + "Big"
+
+
+def with_big_schema(document: dict[str, Any]) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        f"field_{i}": {"type": "string", "description": f"Field {i} of a large payload."}
+        for i in range(600)
+    }
+    properties["ticket"] = {"$ref": f"#/components/schemas/{COMPONENT_MARK}Ticket"}
+    document["components"]["schemas"][BIG] = {"type": "object", "properties": properties}
+    assert (
+        model_parts.schema_facts(document["components"]["schemas"][BIG]).size
+        > model_parts.ALONE_BYTES
+    )
+    return document
+
+
+def schema_bytes(document: dict[str, Any]) -> int:
+    schemas = document["components"]["schemas"].values()
+    return sum(model_parts.schema_facts(schema).size for schema in schemas)
+
+
+def test_a_large_schema_is_a_part_of_its_own() -> None:
+    """An edit of a small schema that shares the large one's bucket re-runs the small schemas'
+    part alone, never the large one."""
+    document = with_big_schema(models_document(PARTS_FIXTURE))
+    two = schema_bytes(document) // 3  # two buckets
+    parts = plan_parts(document, min_bytes=0, part_bytes=two)
+    alone = [p for p in parts if BIG in p.home]
+    assert [set(p.home) for p in alone] == [{BIG}]
+    assert all(BIG not in set(p.held) - p.stubs for p in parts if p is not alone[0])
+    mates = [
+        name
+        for name in document["components"]["schemas"]
+        if name != BIG
+        and model_parts.home_of(name.removeprefix(COMPONENT_MARK), 2)
+        == model_parts.home_of(BIG.removeprefix(COMPONENT_MARK), 2)
+    ]
+    assert len(mates) >= 3
+    before = {p.text for p in parts}
+    for name in mates:
+        edited = copy.deepcopy(document)
+        edited["components"]["schemas"][name]["description"] = "edited"
+        rerun = [p for p in plan_parts(edited, 0, two) if p.text not in before]
+        assert rerun, name
+        assert all(BIG not in set(p.held) - p.stubs for p in rerun), name
+
+
+def test_a_schema_crossing_the_size_threshold_moves_only_itself() -> None:
+    """Whether a schema is alone depends on its own size: on either side of the threshold
+    every other schema keeps its part, and the part of its own comes after its bucket's."""
+    document = models_document(PARTS_FIXTURE)
+    name = COMPONENT_MARK + "Event"  # the largest schema
+    size = model_parts.schema_facts(document["components"]["schemas"][name]).size
+    two = schema_bytes(document) // 3
+
+    def homes(alone: int) -> list[set[str]]:
+        return [set(p.home) for p in plan_parts(document, 0, two, alone)]
+
+    shared, alone = homes(size + 1), homes(size)
+    assert {name} in alone
+    assert {name} not in shared
+    bucket = next(index for index, home in enumerate(shared) if name in home)
+    assert alone[bucket + 1] == {name}
+    assert [home - {name} for home in shared] == [home for home in alone if home != {name}]
+
+
+@pytest.mark.parametrize(
+    "contract",
+    [PARTS_FIXTURE, CLASHES_FIXTURE, LEAKS_FIXTURE, VARIANTS_FIXTURE],
+    ids=lambda p: p.stem,
+)
+def test_joined_parts_with_schemas_alone_validate_as_one_run(
+    contract: Path, importer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two buckets, and every schema at least the median size in a part of its own."""
+    document = models_document(contract)
+    sizes = sorted(
+        model_parts.schema_facts(s).size for s in document["components"]["schemas"].values()
+    )
+    monkeypatch.setattr(model_parts, "MIN_BYTES", 0)
+    monkeypatch.setattr(model_parts, "PART_BYTES", sum(sizes) // 3)  # two buckets
+    monkeypatch.setattr(model_parts, "ALONE_BYTES", sizes[len(sizes) // 2])
+    parts = plan_parts(document)
+    assert sum(len(p.home) == 1 for p in parts) >= len(sizes) // 2
+    assert differing_classes(document, importer, f"alone_{contract.stem}") == []

@@ -11,6 +11,13 @@ schema to another part, so every other part's cache entry stays valid and every 
 keeps its name. `part_count` depends on the document's size only (a power of two, so when it
 grows each bucket splits in two), never on the machine.
 
+**A large schema is a part of its own.** A schema of `ALONE_BYTES` or more (its own JSON) is
+the home of a part of its own, right after its bucket's part: an edit of a small schema in its
+bucket re-runs the small schemas' part only, not the large one (GitHub's webhook schemas of up
+to 89 kB shared buckets of 10 kB schemas). Whether a schema is alone depends on its own size,
+and where its part goes on its own name, so a schema that crosses the threshold moves only
+itself (between its bucket's part and a part of its own), and no other schema moves.
+
 **What a part holds besides its home schemas.** A class comes out the same from any part that
 holds what shapes it:
 - *strong* dependencies, taken whole (and theirs, transitively): `allOf` members, and the
@@ -32,7 +39,8 @@ holds what shapes it:
   schema (`{}` gives `class X(RootModel[Any])`). The join drops stubs, and the copies of schemas
   that have another home, so every class comes from its home part.
 
-On GitHub's document, 256 parts hold 1.14 times the schema bytes of one run (none above 130 kB).
+On GitHub's document, 256 buckets and 24 schemas alone make 278 parts that hold 1.14 times the
+schema bytes of one run (none above 90 kB: the largest are the two 89 kB schemas alone).
 Classes of inline schemas are named in the order datamodel-code-generator meets them, so two
 parts can give different classes one name: `join` links the parts' modules like object files.
 When it cannot, the caller generates the whole document in one run, so a refused join only
@@ -58,6 +66,10 @@ from specfirst.loader import split_pointer
 
 PART_BYTES = 10_000  # aimed-for mean part size (JSON of its home schemas)
 MAX_PARTS = 256
+# A schema of this many bytes or more (`SchemaFacts.size`) is the home of a part of its own, so
+# an edit of a schema in its bucket does not re-run it (GitHub: 24 schemas of 37-89 kB; none
+# between 27 and 37 kB, so an edit rarely makes one cross: see docs/speed.md, session 7).
+ALONE_BYTES = 30_000
 # Below this, one run (adyen-checkout, 397 kB, differs when split: see docs/speed.md).
 MIN_BYTES = 600_000
 # Keywords that may stand beside a `$ref` without changing what the reference means to a class.
@@ -205,7 +217,10 @@ def home_of(name: str, count: int) -> int:
 
 
 def plan_parts(
-    document: dict[str, Any], min_bytes: int | None = None, part_bytes: int | None = None
+    document: dict[str, Any],
+    min_bytes: int | None = None,
+    part_bytes: int | None = None,
+    alone_bytes: int | None = None,
 ) -> list[Part]:
     """Parts to generate separately, or `[]` when the document is better done in one run."""
     schemas: dict[str, Any] = document["components"]["schemas"]
@@ -215,6 +230,7 @@ def plan_parts(
         {name: schema_facts(schema) for name, schema in schemas.items()},
         min_bytes,
         part_bytes,
+        alone_bytes,
     )
 
 
@@ -224,9 +240,11 @@ def plan_parts_of(
     facts: dict[str, SchemaFacts],
     min_bytes: int | None = None,
     part_bytes: int | None = None,
+    alone_bytes: int | None = None,
 ) -> list[Part]:
     """`plan_parts` of the document `document_text(header, texts)`, whose schemas have the
-    `facts` (`schema_facts`): what is kept per schema is all it reads."""
+    `facts` (`schema_facts`): what is kept per schema is all it reads. `part_bytes` sets the
+    bucket count (`part_count`), `alone_bytes` the size from which a schema is alone."""
     count = part_count(sum(f.size for f in facts.values()), min_bytes, part_bytes)
     if count == 1 or len(texts) < 2:
         return []
@@ -242,20 +260,18 @@ def plan_parts_of(
         name for name, (_, _, inline) in sketches.items() if not inline and not strong[name]
     }
     buckets: list[list[str]] = [[] for _ in range(count)]
-    bucket_of: dict[str, int] = {}
     for name in texts:
-        bucket_of[name] = home_of(name.removeprefix(mark), count)
-        buckets[bucket_of[name]].append(name)
+        buckets[home_of(name.removeprefix(mark), count)].append(name)
+    homes = _homes(buckets, facts, ALONE_BYTES if alone_bytes is None else alone_bytes)
+    part_of = {name: index for index, home in enumerate(homes) for name in home}
     parts = []
-    for index, home in enumerate(buckets):
-        if not home:
-            continue
+    for index, home in enumerate(homes):
         # A splitting schema goes in as its variant stub only in parts after its home: the
         # join keeps the first definition of a class, and a part holding the schema whole
         # also defines the unused variants of its inline classes (`RepositoryAdvisoryCweRequest`
         # is unused where its property is readOnly), so before its home a part holds it whole
         # as ever, and the output keeps every class where it was.
-        later = {n for n in sketches.keys() - anywhere if bucket_of[n] >= index}
+        later = {n for n in sketches.keys() - anywhere if part_of[n] >= index}
         real, sketched = _held_in(set(home), later, strong, variant, sketch_refs)
         stubs = {t for n in real for t in weak[n]} - real - sketched
         held = tuple(name for name in texts if name in real or name in stubs or name in sketched)
@@ -268,6 +284,17 @@ def plan_parts_of(
         text = document_text(header, ((n, text_of(n)) for n in held))
         parts.append(Part(text, frozenset(home), frozenset(stubs | sketched), held, mark))
     return parts
+
+
+def _homes(buckets: list[list[str]], facts: dict[str, SchemaFacts], alone: int) -> list[list[str]]:
+    """The parts' home schemas, in part order: each bucket's schemas below `alone` bytes, then
+    each of its schemas of `alone` bytes or more as a home of its own (in document order)."""
+    homes: list[list[str]] = []
+    for bucket in buckets:
+        small = [name for name in bucket if facts[name].size < alone]
+        homes += [small] if small else []
+        homes += [[name] for name in bucket if facts[name].size >= alone]
+    return homes
 
 
 def _held_in(

@@ -23,6 +23,7 @@ from specfirst.generator.write import tree_files
 from specfirst.loader import Contract, load_contract
 
 if TYPE_CHECKING:
+    from specfirst.generator.pydantic_models.document import DocumentBuilder
     from specfirst.generator.pydantic_models.driver import PrestartedWorker
     from specfirst.generator.pydantic_models.result import ModelsModule
     from specfirst.generator.schemas import ModelPlan
@@ -262,12 +263,38 @@ def _models_stage(
             worker.on_give = lambda: ahead.start(planned)
         builder = DocumentBuilder(plan, document, keep, field_names, memo, texts, saves)
         module = generate_models_module(builder, head, cache, worker)
+        if cache is not None:
+            _keep_ahead(contract, cache, scope, builder, saves)
     except ModelGenerationError as exc:
         raise ModelsRefusedError(contract, plan.class_names, exc) from None
     finally:
         if worker is not None:
             worker.close()  # ended where it was not used; waited for where it was
     return plan, module
+
+
+def _keep_ahead(
+    contract: Contract,
+    cache: Path,
+    scope: str,
+    builder: DocumentBuilder,
+    saves: list[Callable[[], None]] | None,
+) -> None:
+    """What the next run guesses its parts from (`ahead.keep`), kept now or by `saves`."""
+    from specfirst.generator.pydantic_models import ahead
+
+    if len(contract.sources) != 1:  # bundled from several files: no guess from the bytes
+        return
+    raw = contract.sources[contract.path].raw
+    names, mark, parts = dict(builder.plan.class_names), builder.mark, builder.parts
+
+    def save() -> None:
+        ahead.keep(ahead.kept_path(cache, scope), raw, names, mark, parts)
+
+    if saves is None:
+        save()
+    else:
+        saves.append(save)
 
 
 def _render_stage(
@@ -745,7 +772,13 @@ def _worker_before_load(contract: Path, state: Path, raw: bytes | None) -> Prest
     that it would otherwise wait for)."""
     from specfirst.generator.pydantic_models.driver import CACHE_SUBDIR, worker_before_load
 
-    return worker_before_load(Path(contract), state / CACHE_SUBDIR, raw)
+    worker = worker_before_load(Path(contract), state / CACHE_SUBDIR, raw)
+    if worker is not None and raw is not None:
+        from specfirst.generator.pydantic_models import ahead
+
+        # The edited schema's parts, guessed from the bytes, run while this process loads.
+        ahead.start(worker, raw, state / CACHE_SUBDIR, Path(contract).resolve().as_posix())
+    return worker
 
 
 def _read_or_none(path: Path) -> bytes | None:

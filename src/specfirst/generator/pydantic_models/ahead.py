@@ -1,0 +1,322 @@
+"""The edited schema's parts sent to the models worker before the contract is even loaded.
+
+A schema edit's run waits for datamodel-code-generator on the parts that hold the edited
+schema; before this, those parts were known only once the contract was loaded, its schemas
+dumped, the models planned, the document built and the parts planned (0.4 s into a run on
+GitHub's contract). From the file's bytes and what the last run kept (`Kept`: the bytes of its
+component schemas, where each schema's value lies in them, its class names and mark, and the
+texts of its parts), the edit is found with two byte compares (the common head and tail);
+when it lies inside one component schema's value, that schema alone is parsed and rewritten,
+once as it was and once as it is, and every kept part holding its old rewritten text gets the
+new one in its place: a *guess* of this run's parts, sent to the worker at once (`start`), so
+datamodel-code-generator runs while this process loads and plans (`driver._models_source`
+takes the results of the guesses that are real parts, and runs the rest).
+
+Sound whatever the guess: a module is a function of its part's text alone (the models cache is
+keyed by it), so a guessed text that is one of this run's parts gets the module running that
+part gives, and one that is not is never read (its module is cached under its own text, and
+the run ends it if it is still running once the real parts are done). What is generated never
+depends on `Kept`: a stale, damaged or foreign one only makes the guess wrong. Only for JSON
+contracts whose bytes are ASCII (byte offsets are then string offsets: `json.dumps`'s default).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from specfirst.generator.pydantic_models.driver import PrestartedWorker
+
+KEPT_SUFFIX = ".ahead.json"
+_BLOCK = 1 << 16
+_WS = re.compile(rb"[ \t\n\r]*")
+
+
+@dataclass
+class Kept:
+    """What the last run kept: the bytes from its component schemas on (`early.schemas_region`),
+    each schema's name and value span in them, the plan's class names and mark, the parts."""
+
+    region: bytes
+    names: list[str]
+    starts: list[int]
+    ends: list[int]
+    class_names: dict[str, str]
+    mark: str
+    parts: list[str]
+
+    def to_bytes(self) -> bytes:
+        """A JSON index on the first line, then the region's bytes, then each part's."""
+        parts = [text.encode() for text in self.parts]
+        index = [self.names, self.starts, self.ends, self.class_names, self.mark]
+        sizes = [len(self.region), [len(part) for part in parts]]
+        return b"".join([json.dumps([*index, *sizes]).encode(), b"\n", self.region, *parts])
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Kept | None:
+        end = data.find(b"\n")
+        try:
+            names, starts, ends, class_names, mark, size, sizes = json.loads(data[:end])
+            at = end + 1 + size
+            region = data[end + 1 : at]
+            parts = []
+            for length in sizes:
+                parts.append(data[at : at + length].decode())
+                at += length
+        except (ValueError, TypeError):
+            return None
+        kept = cls(region, names, starts, ends, class_names, mark, parts)
+        return kept if end >= 0 and at == len(data) and kept._shaped() else None
+
+    def _shaped(self) -> bool:
+        lists = (self.names, self.starts, self.ends, self.parts)
+        return (
+            all(isinstance(v, list) for v in lists)
+            and len(self.names) == len(self.starts) == len(self.ends)
+            and all(isinstance(v, int) for v in self.starts + self.ends)
+            and self.starts == sorted(self.starts)
+            and all(isinstance(v, str) for v in self.names + self.parts)
+            and isinstance(self.class_names, dict)
+            and isinstance(self.mark, str)
+        )
+
+
+@dataclass
+class EarlyRun:
+    """Guessed part texts, each sent to one of a pool's channels (`asked`: channel index →
+    text index), whose answers `driver._models_source` reads with the parts it still needs."""
+
+    texts: list[str]
+    asked: dict[int, int]
+
+
+def kept_path(cache_dir: Path, scope: str) -> Path:
+    from specfirst.generator.pydantic_models.driver import _hint_path
+
+    return _hint_path(cache_dir, scope, KEPT_SUFFIX)
+
+
+def read_kept(path: Path) -> Kept | None:
+    try:
+        data = path.read_bytes()
+        os.utime(path)  # last use decides what is evicted
+    except OSError:
+        return None
+    kept = Kept.from_bytes(data)
+    _read.clear()
+    if kept is not None:
+        _read[path] = kept  # for this run's `keep`
+    return kept
+
+
+# The one `Kept` this process read last, by path: `keep` takes it instead of reading again.
+_read: dict[Path, Kept] = {}
+
+
+def region_of(raw: bytes) -> bytes | None:
+    """The bytes from the component schemas on, for an ASCII JSON text (else None)."""
+    from specfirst.generator.pydantic_models.early import schemas_region
+
+    if raw.lstrip()[:1] != b"{" or not raw.isascii():
+        return None
+    start = schemas_region(raw)
+    return raw[start:] if start is not None else None
+
+
+def changed(old: bytes, new: bytes) -> tuple[int, int, int]:
+    """(start, old end, new end): the bytes that differ, between a common head and tail."""
+    size = min(len(old), len(new))
+    head = 0
+    while head < size and old[head : head + _BLOCK] == new[head : head + _BLOCK]:
+        head += _BLOCK
+    head = min(head, size)  # equal to the end of both
+    while head < size and old[head] == new[head]:
+        head += 1
+    tail = 0
+    room = size - head  # the tail never overlaps the head
+    while (
+        tail + _BLOCK <= room
+        and old[len(old) - tail - _BLOCK : len(old) - tail]
+        == new[len(new) - tail - _BLOCK : len(new) - tail]
+    ):
+        tail += _BLOCK
+    while tail < room and old[len(old) - tail - 1] == new[len(new) - tail - 1]:
+        tail += 1
+    return head, len(old) - tail, len(new) - tail
+
+
+def _edited(kept: Kept, region: bytes) -> tuple[int, Any, Any] | None:
+    """The one schema the edit lies in (its index, its value before and now), or None: no
+    change, or not inside one schema's value."""
+    if region == kept.region:
+        return None
+    start, old_end, _ = changed(kept.region, region)
+    at = bisect.bisect_right(kept.starts, start) - 1
+    if at < 0 or old_end > kept.ends[at]:
+        return None
+    begin, end = kept.starts[at], kept.ends[at]
+    try:
+        before = json.loads(kept.region[begin:end])
+        now = json.loads(region[begin : end + len(region) - len(kept.region)])
+    except ValueError:  # the span is not one value any more (or never was)
+        return None
+    return at, before, now
+
+
+def guess(kept: Kept, region: bytes) -> list[str]:
+    """This run's parts as guessed from the last run's (see the module's docstring)."""
+    from specfirst.generator.schemas import ModelPlan
+
+    edited = _edited(kept, region)
+    if edited is None:
+        return []
+    at, before, now = edited
+    name = kept.names[at]
+    if not isinstance(kept.class_names.get(name), str):
+        return []
+    plan = ModelPlan(class_names=kept.class_names, mark=kept.mark)
+    marked = json.dumps(kept.mark + kept.class_names[name], ensure_ascii=False)
+    was = f"{marked}: {json.dumps(plan._rewrite(before), ensure_ascii=False)}"
+    becomes = f"{marked}: {json.dumps(plan._rewrite(now), ensure_ascii=False)}"
+    if was == becomes:
+        return []
+    return list(dict.fromkeys(t.replace(was, becomes) for t in kept.parts if was in t))
+
+
+def start(worker: PrestartedWorker, raw: bytes, cache_dir: Path, scope: str) -> None:
+    """Guess this run's parts (`guess`) and send those not cached to `worker`'s channels, one
+    each (`worker.early`), largest first. Best effort: nothing happens when there is no guess.
+    No thread: each text is written whole into its pipe, made large enough to take it
+    (`_fits`), so the worker reads it while this process loads (a thread still running would
+    keep validation from forking)."""
+    from specfirst.generator.pydantic_models.driver import _read_cache, text_key
+
+    region = region_of(raw)
+    kept = read_kept(kept_path(cache_dir, scope)) if region is not None else None
+    if kept is None or region is None:
+        return
+    try:
+        guessed = guess(kept, region)
+    except Exception:  # a kept file damaged in a way its shape check misses: no guess
+        return
+    texts = [t for t in guessed if _read_cache(cache_dir, text_key(t)) is None]
+    texts.sort(key=len, reverse=True)
+    sent: list[str] = []
+    asked: dict[int, int] = {}
+    for number, channel in enumerate(worker.channels):
+        if len(sent) == len(texts):
+            break
+        text = texts[len(sent)]
+        if not _fits(channel.writer.fileno(), len(text.encode()) + 64):
+            break
+        try:
+            channel.send(text)
+        except OSError:
+            break
+        asked[number] = len(sent)
+        sent.append(text)
+    if sent:
+        worker.early = EarlyRun(sent, asked)
+
+
+_SETPIPE_SIZE = 1031  # fcntl.F_SETPIPE_SZ (Linux)
+
+
+def _fits(fd: int, size: int) -> bool:
+    """Whether `size` bytes can be written into the empty pipe `fd` without waiting for its
+    reader (its buffer grown to take them, where the system allows)."""
+    import fcntl
+
+    try:
+        return fcntl.fcntl(fd, _SETPIPE_SIZE, size) >= size
+    except OSError:
+        return False
+
+
+def spans(region: bytes) -> tuple[list[str], list[int], list[int]] | None:
+    """Each component schema's name and value span in `region` (`region_of`), read with
+    `json`'s own scanner (C): None when the region is not a `"schemas": {...}` member."""
+    text = region.decode("ascii")
+    decoder = json.JSONDecoder()
+    scan: Any = json.decoder.scanstring  # type: ignore[attr-defined]
+    names: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+
+    def skip(at: int) -> int:
+        found = _WS.match(region, at)
+        return found.end() if found else at
+
+    try:
+        at = skip(len('"schemas"'))
+        if not text.startswith('"schemas"') or text[at] != ":":
+            return None
+        at = skip(at + 1)
+        if text[at] != "{":
+            return None
+        at = skip(at + 1)
+        while text[at] == '"':
+            name, at = scan(text, at + 1)
+            at = skip(at)
+            if text[at] != ":":
+                return None
+            at = skip(at + 1)
+            _, end = decoder.raw_decode(text, at)
+            names.append(name)
+            starts.append(at)
+            ends.append(end)
+            at = skip(end)
+            if text[at] == ",":
+                at = skip(at + 1)
+        if text[at] != "}":
+            return None
+    except (ValueError, IndexError):
+        return None
+    return names, starts, ends
+
+
+def keep(
+    path: Path,
+    raw: bytes,
+    class_names: dict[str, str],
+    mark: str,
+    parts: list[str] | None,
+) -> None:
+    """Keep what the next run guesses from (`Kept`), when it changed; `parts`: this run's part
+    texts (None: not planned this run, the kept ones stay). The spans of the last run are
+    shifted when the edit lay inside one schema's value, else found again (`spans`)."""
+    from specfirst.generator.state import write_atomically
+
+    region = region_of(raw)
+    if region is None:
+        return
+    kept = _read.pop(path, None) or read_kept(path)
+    _read.clear()
+    if parts is None:
+        parts = kept.parts if kept is not None else []
+    if kept is not None and kept.region == region:
+        located: tuple[list[str], list[int], list[int]] | None = (
+            kept.names,
+            kept.starts,
+            kept.ends,
+        )
+        if kept.class_names == class_names and kept.mark == mark and kept.parts == parts:
+            return
+    else:
+        edited = _edited(kept, region) if kept is not None else None
+        if kept is not None and edited is not None:
+            at, shift = edited[0], len(region) - len(kept.region)
+            ends = kept.ends[:at] + [end + shift for end in kept.ends[at:]]
+            starts = kept.starts[: at + 1] + [start + shift for start in kept.starts[at + 1 :]]
+            located = kept.names, starts, ends
+        else:
+            located = spans(region)
+    if located is None:
+        return
+    write_atomically(path, Kept(region, *located, class_names, mark, parts).to_bytes())

@@ -1,0 +1,203 @@
+"""The edited schema's parts guessed from the contract's bytes and sent before loading
+(`pydantic_models.ahead`): the guess is this run's parts, the kept spans follow edits, and
+whatever the guess (right, wrong, refused, from a damaged file) the models are a cold run's."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from specfirst.generator.build import plan_models
+from specfirst.generator.pydantic_models import ahead
+from specfirst.generator.pydantic_models import driver as models
+from specfirst.generator.pydantic_models import parts as model_parts
+from specfirst.generator.pydantic_models.document import DocumentBuilder, component_texts
+from specfirst.loader import load_contract
+
+PARTS_FIXTURE = Path(__file__).parent / "fixtures" / "model_parts.yaml"
+
+
+@pytest.fixture
+def always_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_parts, "MIN_BYTES", 0)
+    monkeypatch.setattr(model_parts, "PART_BYTES", 1)
+
+
+def _contract() -> dict[str, Any]:
+    return load_contract(PARTS_FIXTURE).document
+
+
+def _planned(document: dict[str, Any]) -> tuple[DocumentBuilder, list[str]]:
+    """The builder of the models document and the texts of its parts (as `_models_stage`)."""
+    texts = component_texts(document)
+    builder = DocumentBuilder(plan_models(document, texts), document, texts=texts)
+    built = builder.build()
+    parts = model_parts.plan_parts_of(built.header, built.texts, built.facts)
+    return builder, [part.text for part in parts]
+
+
+def _keep(path: Path, document: dict[str, Any]) -> None:
+    builder, parts = _planned(document)
+    raw = json.dumps(document).encode()
+    ahead.keep(path, raw, builder.plan.class_names, builder.mark, parts)
+
+
+def _described(document: dict[str, Any], name: str, text: str) -> dict[str, Any]:
+    edited = copy.deepcopy(document)
+    edited["components"]["schemas"][name]["description"] = text
+    return edited
+
+
+def test_changed_is_the_span_between_the_common_head_and_tail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ahead, "_BLOCK", 4)  # blocks and bytes both walked
+    chance = random.Random(7)
+    for _ in range(300):
+        old = bytes(chance.choice(b"ab") for _ in range(chance.randrange(0, 40)))
+        at = chance.randrange(0, len(old) + 1)
+        cut = chance.randrange(0, len(old) - at + 1)
+        new = (
+            old[:at]
+            + bytes(chance.choice(b"ab") for _ in range(chance.randrange(4)))
+            + old[at + cut :]
+        )
+        start, old_end, new_end = ahead.changed(old, new)
+        assert old[:start] == new[:start]
+        assert old[old_end:] == new[new_end:]
+        assert start <= old_end
+        assert start <= new_end
+        # the shortest such span: one byte more on either side would differ
+        if start < min(len(old), len(new)):
+            assert old[start] != new[start] or start in (old_end, new_end)
+        assert old[:start] + old[start:old_end] + old[old_end:] == old
+        assert new[:start] + new[start:new_end] + new[new_end:] == new
+
+
+def test_the_spans_are_each_schema_s_value() -> None:
+    document = _contract()
+    raw = json.dumps(document).encode()
+    region = ahead.region_of(raw)
+    assert region is not None
+    found = ahead.spans(region)
+    assert found is not None
+    names, starts, ends = found
+    schemas = document["components"]["schemas"]
+    assert names == list(schemas)
+    for name, start, end in zip(names, starts, ends, strict=True):
+        assert json.loads(region[start:end]) == schemas[name]
+    assert ahead.region_of(json.dumps(document, ensure_ascii=False).encode() + "é".encode()) is None
+    assert ahead.region_of(b"openapi: 3.1.0\ncomponents:\n  schemas: {}\n") is None
+
+
+@pytest.mark.usefixtures("always_split")
+def test_the_guess_is_the_parts_an_edit_changes_and_the_kept_spans_follow(tmp_path: Path) -> None:
+    path = tmp_path / "kept.ahead.json"
+    document = _contract()
+    _keep(path, document)
+    _, before = _planned(document)
+    edited = _described(document, "Mode", "edited")
+    _, after = _planned(edited)
+    changed = [text for text in after if text not in before]
+    assert changed  # the edit changes a few parts, not all
+    assert len(changed) < len(set(after))
+    kept = ahead.read_kept(path)
+    assert kept is not None
+    region = ahead.region_of(json.dumps(edited).encode())
+    assert region is not None
+    guessed = ahead.guess(kept, region)
+    assert set(changed) <= set(guessed)  # every part the edit changes is sent early
+    assert len(guessed) <= len(set(changed)) + 1  # and few others (a holder that now is not)
+    assert all('"description": "edited"' in text for text in guessed)
+    # the next run's file: the spans shifted by the edit are those found from scratch
+    _keep(path, edited)
+    shifted = ahead.read_kept(path)
+    assert shifted is not None
+    assert (shifted.names, shifted.starts, shifted.ends) == ahead.spans(region)
+    assert shifted.parts == after
+    # an edit between schemas (a new component) is no guess, and its spans are found again
+    added = copy.deepcopy(edited)
+    added["components"]["schemas"]["Added"] = {"type": "string"}
+    region = ahead.region_of(json.dumps(added).encode())
+    assert region is not None
+    assert ahead.guess(shifted, region) == []
+    _keep(path, added)
+    again = ahead.read_kept(path)
+    assert again is not None
+    assert again.names[-1] == "Added"
+    assert (again.names, again.starts, again.ends) == ahead.spans(region)
+
+
+def test_a_damaged_kept_file_is_no_guess(tmp_path: Path) -> None:
+    path = tmp_path / "kept.ahead.json"
+    document = _contract()
+    _keep(path, document)
+    whole = path.read_bytes()
+    assert ahead.Kept.from_bytes(whole) is not None
+    for damaged in (
+        whole[:-1],
+        whole + b"x",
+        b"[1, 2]\n" + whole,
+        b"",
+        whole.replace(b"[", b"{", 1),
+    ):
+        assert ahead.Kept.from_bytes(damaged) is None
+    kept = ahead.Kept.from_bytes(whole)
+    assert kept is not None
+    region = ahead.region_of(json.dumps(_described(document, "Mode", "edited")).encode())
+    assert region is not None
+    kept.starts = [start + 3 for start in kept.starts]  # spans off: no value there
+    assert ahead.guess(kept, region) == []
+
+
+@pytest.mark.usefixtures("always_split")
+def test_guesses_right_wrong_and_refused_give_a_cold_run_s_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(models, "usable_cores", lambda: 4)  # a channel for every guess
+    cache = tmp_path / "cache"
+    scope = "contract"
+    document = _contract()
+    path = ahead.kept_path(cache, scope)
+    _keep(path, document)
+    kept = ahead.read_kept(path)
+    assert kept is not None
+    # A kept part that will not be this run's (and that datamodel-code-generator refuses):
+    # the guess made of it runs, and neither its module nor its error matter.
+    holder = next(text for text in kept.parts if 'Mode": {' in text)
+    opening = '"components": {"schemas": {'
+    broken = '"Broken": {"type": "string", "enum": 5}, '
+    refused = holder.replace(opening, opening + broken, 1)
+    kept.parts.append(refused)
+    path.write_bytes(kept.to_bytes())
+    edited = _described(document, "Mode", "edited")
+    pool = models.PrestartedWorker.start()
+    assert pool is not None
+    threads = threading.active_count()
+    ahead.start(pool, json.dumps(edited).encode(), cache, scope)
+    assert threading.active_count() == threads  # nothing left running: validation may fork
+    assert pool.early is not None
+    assert len(pool.early.asked) == len(pool.early.texts) >= 3
+    assert any(broken in text for text in pool.early.texts)
+
+    def no_whole_run(document: dict[str, Any]) -> str:
+        raise AssertionError("a part failed: the document ran whole")
+
+    builder, after = _planned(edited)
+    assert any(text in after for text in pool.early.texts)  # one guess is right
+    monkeypatch.setattr(models, "_run_datamodel_codegen", no_whole_run)
+    try:
+        warm = models.generate_models(builder.build(), "# head", cache_dir=cache, worker=pool)
+    finally:
+        pool.close()
+    monkeypatch.undo()
+    monkeypatch.setattr(model_parts, "MIN_BYTES", 0)
+    monkeypatch.setattr(model_parts, "PART_BYTES", 1)
+    cold = models.generate_models(_planned(edited)[0].build(), "# head", cache_dir=None)
+    assert warm == cold

@@ -8,16 +8,19 @@ import copy
 import json
 import random
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from specfirst.errors import ContractLoadError
 from specfirst.generator.build import plan_models
 from specfirst.generator.pydantic_models import ahead
 from specfirst.generator.pydantic_models import driver as models
 from specfirst.generator.pydantic_models import parts as model_parts
 from specfirst.generator.pydantic_models.document import DocumentBuilder, component_texts
+from specfirst.jsontext import load_json
 from specfirst.loader import load_contract
 
 PARTS_FIXTURE = Path(__file__).parent / "fixtures" / "model_parts.yaml"
@@ -45,7 +48,8 @@ def _planned(document: dict[str, Any]) -> tuple[DocumentBuilder, list[str]]:
 def _keep(path: Path, document: dict[str, Any]) -> None:
     builder, parts = _planned(document)
     raw = json.dumps(document).encode()
-    ahead.keep(path, raw, builder.plan.class_names, builder.mark, parts)
+    texts = component_texts(document)
+    ahead.keep(path, raw, builder.plan.class_names, builder.mark, parts, texts)
 
 
 def _described(document: dict[str, Any], name: str, text: str) -> dict[str, Any]:
@@ -201,3 +205,128 @@ def test_guesses_right_wrong_and_refused_give_a_cold_run_s_models(
     monkeypatch.setattr(model_parts, "PART_BYTES", 1)
     cold = models.generate_models(_planned(edited)[0].build(), "# head", cache_dir=None)
     assert warm == cold
+
+
+def _removed(document: dict[str, Any], name: str) -> dict[str, Any]:
+    edited = copy.deepcopy(document)
+    del edited["components"]["schemas"][name]
+    return edited
+
+
+def _property(document: dict[str, Any], name: str) -> dict[str, Any]:
+    edited = copy.deepcopy(document)
+    edited["components"]["schemas"][name].setdefault("properties", {})["added"] = {"type": "string"}
+    return edited
+
+
+def test_component_texts_from_the_kept_ones_are_a_fresh_dump_or_none(tmp_path: Path) -> None:
+    """Through a sequence of edits (each kept as a run keeps it), the texts read from the kept
+    file are `component_texts`' own, or None where the bytes cannot tell."""
+    path = tmp_path / "kept.ahead.json"
+    current = _contract()
+    _keep(path, current)
+    reused = 0
+    edits: list[Callable[[dict[str, Any]], dict[str, Any]]] = [
+        lambda d: _described(d, "Mode", "edited"),
+        lambda d: _described(d, "Mode", "edited again, longer than before"),
+        lambda d: _property(d, "Zoo"),
+        lambda d: d,  # nothing changed
+        lambda d: {**d, "info": {**d["info"], "title": "retitled"}},  # before the schemas
+        lambda d: _removed(d, "Mode"),
+        lambda d: _described(d, "Zoo", "é: not ASCII"),
+        lambda d: _described(d, "Zoo", "back to ASCII"),
+        lambda d: _described(d, "Zoo", "ASCII again"),
+    ]
+    for edit in edits:
+        current = edit(current)
+        raw = json.dumps(current).encode()
+        texts = ahead.component_texts(json.loads(raw), raw, path)
+        if texts is not None:
+            reused += 1
+            assert list(texts.items()) == list(component_texts(current).items())
+        _keep(path, current)
+    assert reused >= 5
+
+
+@pytest.mark.usefixtures("always_split")
+def test_a_kept_file_damaged_where_output_reads_it_is_not_read(tmp_path: Path) -> None:
+    """Damage in the index, the bytes or the texts: not read (the CRC); in the parts, which
+    only a guess reads: the texts still are a fresh dump's."""
+    path = tmp_path / "kept.ahead.json"
+    document = _contract()
+    _keep(path, document)
+    whole = path.read_bytes()
+    kept = ahead.read_kept(path)
+    assert kept is not None
+    assert kept.parts
+    checked = len(whole) - sum(len(part.encode()) for part in kept.parts)
+    raw = json.dumps(document).encode()
+    assert ahead.component_texts(document, raw, path) == component_texts(document)
+    chance = random.Random(3)
+    for at in [*chance.sample(range(checked), 40), *chance.sample(range(checked, len(whole)), 5)]:
+        damaged = whole[:at] + bytes([whole[at] ^ 0x01]) + whole[at + 1 :]
+        path.write_bytes(damaged)
+        ahead._read.clear()
+        texts = ahead.component_texts(document, raw, path)
+        if at < checked:
+            assert ahead.read_kept(path) is None
+            assert texts is None
+        else:
+            assert texts == component_texts(document)
+
+
+def _load_error(raw: bytes, known: tuple[int, int, int] | None) -> str:
+    try:
+        load_json(raw, Path("c.json"), known)
+    except ContractLoadError as exc:
+        return str(exc)
+    raise AssertionError("loaded")
+
+
+def test_the_loader_checks_the_edited_schema_alone_with_the_same_errors(tmp_path: Path) -> None:
+    path = tmp_path / "kept.ahead.json"
+    document = _contract()
+    _keep(path, document)
+    edited = _described(document, "Zoo", "edited")
+    raw = json.dumps(edited).encode()
+    known = ahead.known_span(raw, path)
+    assert known is not None
+    start, end, depth = known
+    assert json.loads(raw[start:end]) == edited["components"]["schemas"]["Zoo"]
+    assert depth == 3
+    assert load_json(raw, Path("c.json"), known) == edited
+    # outside one schema's value (a new component, the info object): checked in full
+    added = copy.deepcopy(document)
+    added["components"]["schemas"]["Added"] = {"type": "string"}
+    assert ahead.known_span(json.dumps(added).encode(), path) is None
+    retitled = {**document, "info": {**document["info"], "title": "retitled"}}
+    assert ahead.known_span(json.dumps(retitled).encode(), path) is None
+    # faults inside the span: the errors of a full check
+    zoo = json.dumps(edited["components"]["schemas"]["Zoo"])
+
+    def nested(levels: int) -> str:
+        return '{"a": ' * levels + "1" + "}" * levels
+
+    for fault in (
+        zoo[:-1] + ', "type": "object"}',  # a duplicate key
+        zoo[:-1] + f', "x-deep": {nested(125)}}}',  # 129 levels: 4 above it
+        zoo[:-1] + ', "x-bad": }',  # a syntax error
+        zoo[:-1] + f', "x-long": {"9" * 4400}}}',  # an integer too long
+    ):
+        broken = raw[:start] + fault.encode() + raw[end:]
+        span = ahead.known_span(broken, path)
+        assert span is not None or "x-bad" in fault or "x-long" in fault
+        assert _load_error(broken, span) == _load_error(broken, None)
+    deep_enough = raw[:start] + f'{zoo[:-1]}, "x-deep": {nested(124)}}}'.encode() + raw[end:]
+    assert load_json(deep_enough, Path("c.json"), ahead.known_span(deep_enough, path))
+
+
+def test_a_kept_file_from_other_loader_code_checks_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "kept.ahead.json"
+    _keep(path, _contract())
+    raw = json.dumps(_described(_contract(), "Zoo", "edited")).encode()
+    assert ahead.known_span(raw, path) is not None
+    monkeypatch.setattr(ahead, "loader_checks", lambda: "other")
+    assert ahead.known_span(raw, path) is None

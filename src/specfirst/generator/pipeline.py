@@ -244,7 +244,7 @@ def _models_stage(
     document = contract.document
     cache = state / CACHE_SUBDIR if state is not None else None
     scope = contract.path.resolve().as_posix()
-    texts = component_texts(document)
+    texts = _component_texts(contract, cache, scope) or component_texts(document)
     # A schema edit: a worker loads datamodel-code-generator while the models are planned.
     try:
         worker = early_worker(texts, cache, scope, started) if cache is not None else None
@@ -273,6 +273,17 @@ def _models_stage(
     return plan, module
 
 
+def _component_texts(contract: Contract, cache: Path | None, scope: str) -> dict[str, str] | None:
+    """`component_texts` of the document, from the last run's where the bytes say they are
+    the same (`ahead.component_texts`); None when they cannot be told."""
+    if cache is None or contract.bundled or len(contract.sources) != 1:
+        return None
+    from specfirst.generator.pydantic_models import ahead
+
+    raw = contract.sources[contract.path].raw
+    return ahead.component_texts(contract.document, raw, ahead.kept_path(cache, scope))
+
+
 def _keep_ahead(
     contract: Contract,
     cache: Path,
@@ -280,16 +291,18 @@ def _keep_ahead(
     builder: DocumentBuilder,
     saves: list[Callable[[], None]] | None,
 ) -> None:
-    """What the next run guesses its parts from (`ahead.keep`), kept now or by `saves`."""
+    """What the next run guesses its parts and reads its component texts from (`ahead.keep`),
+    kept now or by `saves`."""
     from specfirst.generator.pydantic_models import ahead
 
-    if len(contract.sources) != 1:  # bundled from several files: no guess from the bytes
+    if contract.bundled or len(contract.sources) != 1:  # not the file's data as parsed
         return
     raw = contract.sources[contract.path].raw
     names, mark, parts = dict(builder.plan.class_names), builder.mark, builder.parts
+    texts = builder.texts if builder.texts is not None else {}
 
     def save() -> None:
-        ahead.keep(ahead.kept_path(cache, scope), raw, names, mark, parts)
+        ahead.keep(ahead.kept_path(cache, scope), raw, names, mark, parts, texts)
 
     if saves is None:
         save()
@@ -781,6 +794,20 @@ def _worker_before_load(contract: Path, state: Path, raw: bytes | None) -> Prest
     return worker
 
 
+def _known(
+    contract: Path, state: Path, raw: bytes | None, worker: PrestartedWorker | None
+) -> tuple[int, int, int] | None:
+    """What of the contract's bytes need not be checked again on loading (`ahead.known_span`),
+    looked for on a schema edit (a worker was started: `worker_before_load`)."""
+    if raw is None or worker is None:
+        return None
+    from specfirst.generator.pydantic_models import ahead
+    from specfirst.generator.pydantic_models.driver import CACHE_SUBDIR
+
+    scope = Path(contract).resolve().as_posix()
+    return ahead.known_span(raw, ahead.kept_path(state / CACHE_SUBDIR, scope))
+
+
 def _read_or_none(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -834,7 +861,7 @@ def generate_package(
     generator_fingerprint(state)  # kept there: every later use in this run is free
     worker = _worker_before_load(contract_path, state, raw)
     try:
-        contract = load_contract(contract_path, raw)
+        contract = load_contract(contract_path, raw, _known(contract_path, state, raw, worker))
         warnings: list[str] = []
         if allow_invalid:
             issues = validation_issues(contract, state)

@@ -26,6 +26,7 @@ import bisect
 import json
 import os
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,8 +41,9 @@ _WS = re.compile(rb"[ \t\n\r]*")
 
 @dataclass
 class Kept:
-    """What the last run kept: the bytes from its component schemas on (`early.schemas_region`),
-    each schema's name and value span in them, the plan's class names and mark, the parts."""
+    """What the last run kept: the contract's bytes (`region_of`), each component schema's
+    name and value span in them, their texts (`component_texts`), the plan's class names and
+    mark, the texts of the parts."""
 
     region: bytes
     names: list[str]
@@ -50,40 +52,56 @@ class Kept:
     class_names: dict[str, str]
     mark: str
     parts: list[str]
+    texts: list[str]  # each schema's `json.dumps(..., ensure_ascii=False)`, in `names` order
+    checks: str = ""  # the loader's code that accepted `region` (`loader_checks`)
 
     def to_bytes(self) -> bytes:
-        """A JSON index on the first line, then the region's bytes, then each part's."""
+        """The CRC-32 of what output may read (the index, the bytes, the schema texts) and a
+        JSON index on the first line, then those bytes, the texts, the parts (only a guess
+        reads them: a damaged one is a wrong guess)."""
+        texts = [text.encode() for text in self.texts]
         parts = [text.encode() for text in self.parts]
-        index = [self.names, self.starts, self.ends, self.class_names, self.mark]
-        sizes = [len(self.region), [len(part) for part in parts]]
-        return b"".join([json.dumps([*index, *sizes]).encode(), b"\n", self.region, *parts])
+        index = [self.names, self.starts, self.ends, self.class_names, self.mark, self.checks]
+        sizes = [len(self.region), [len(t) for t in texts], [len(p) for p in parts]]
+        checked = b"".join([json.dumps([*index, *sizes]).encode(), b"\n", self.region, *texts])
+        return b"".join([b"%08x " % zlib.crc32(checked), checked, *parts])
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Kept | None:
+        """None unless the CRC-32 holds and `data` has the shape `to_bytes` gives."""
         end = data.find(b"\n")
         try:
-            names, starts, ends, class_names, mark, size, sizes = json.loads(data[:end])
+            index = json.loads(data[9:end])
+            names, starts, ends, class_names, mark, checks, size, texts, parts = index
             at = end + 1 + size
             region = data[end + 1 : at]
-            parts = []
-            for length in sizes:
-                parts.append(data[at : at + length].decode())
+            blobs = []
+            for length in [*texts, *parts]:
+                blobs.append(data[at : at + length])
                 at += length
+            checked = end + 1 + size + sum(texts)
+            if data[8:9] != b" " or int(data[:8], 16) != zlib.crc32(memoryview(data)[9:checked]):
+                return None
+            decoded = [blob.decode() for blob in blobs]
         except (ValueError, TypeError):
             return None
-        kept = cls(region, names, starts, ends, class_names, mark, parts)
+        count = len(texts)
+        kept = cls(region, names, starts, ends, class_names, mark, decoded[count:], decoded[:count])
+        kept.checks = checks
         return kept if end >= 0 and at == len(data) and kept._shaped() else None
 
     def _shaped(self) -> bool:
-        lists = (self.names, self.starts, self.ends, self.parts)
+        lists = (self.names, self.starts, self.ends, self.parts, self.texts)
         return (
             all(isinstance(v, list) for v in lists)
             and len(self.names) == len(self.starts) == len(self.ends)
             and all(isinstance(v, int) for v in self.starts + self.ends)
             and self.starts == sorted(self.starts)
-            and all(isinstance(v, str) for v in self.names + self.parts)
+            and all(isinstance(v, str) for v in self.names + self.parts + self.texts)
+            and len(self.texts) in (0, len(self.names))
             and isinstance(self.class_names, dict)
             and isinstance(self.mark, str)
+            and isinstance(self.checks, str)
         )
 
 
@@ -120,13 +138,9 @@ _read: dict[Path, Kept] = {}
 
 
 def region_of(raw: bytes) -> bytes | None:
-    """The bytes from the component schemas on, for an ASCII JSON text (else None)."""
-    from specfirst.generator.pydantic_models.early import schemas_region
-
-    if raw.lstrip()[:1] != b"{" or not raw.isascii():
-        return None
-    start = schemas_region(raw)
-    return raw[start:] if start is not None else None
+    """`raw` when it is an ASCII JSON object's text (where a byte offset is a string offset,
+    and the spans are read from its start: `spans`), else None."""
+    return raw if raw[:1] == b"{" and raw.isascii() else None
 
 
 def changed(old: bytes, new: bytes) -> tuple[int, int, int]:
@@ -240,45 +254,47 @@ def _fits(fd: int, size: int) -> bool:
 
 
 def spans(region: bytes) -> tuple[list[str], list[int], list[int]] | None:
-    """Each component schema's name and value span in `region` (`region_of`), read with
-    `json`'s own scanner (C): None when the region is not a `"schemas": {...}` member."""
+    """Each component schema's name and value span in `region` (`region_of`), found from the
+    top (the root object's `components`, its `schemas`) with `json`'s own scanner (C), other
+    values skipped: None when there is no such object."""
     text = region.decode("ascii")
     decoder = json.JSONDecoder()
     scan: Any = json.decoder.scanstring  # type: ignore[attr-defined]
-    names: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
 
     def skip(at: int) -> int:
         found = _WS.match(region, at)
         return found.end() if found else at
 
-    try:
-        at = skip(len('"schemas"'))
-        if not text.startswith('"schemas"') or text[at] != ":":
-            return None
-        at = skip(at + 1)
+    def members(at: int) -> list[tuple[str, int, int]]:
+        """The members of the object at `at`: name, value start, value end."""
+        found: list[tuple[str, int, int]] = []
         if text[at] != "{":
-            return None
+            raise ValueError("not an object")
         at = skip(at + 1)
         while text[at] == '"':
             name, at = scan(text, at + 1)
             at = skip(at)
             if text[at] != ":":
-                return None
+                raise ValueError("no colon")
             at = skip(at + 1)
             _, end = decoder.raw_decode(text, at)
-            names.append(name)
-            starts.append(at)
-            ends.append(end)
+            found.append((name, at, end))
             at = skip(end)
             if text[at] == ",":
                 at = skip(at + 1)
         if text[at] != "}":
-            return None
-    except (ValueError, IndexError):
+            raise ValueError("not closed")
+        return found
+
+    def member(at: int, key: str) -> int:
+        """Where the value of `key` in the object at `at` starts (its first one)."""
+        return next(start for name, start, _ in members(at) if name == key)
+
+    try:
+        listed = members(member(member(0, "components"), "schemas"))
+    except (ValueError, IndexError, StopIteration):
         return None
-    return names, starts, ends
+    return [m[0] for m in listed], [m[1] for m in listed], [m[2] for m in listed]
 
 
 def keep(
@@ -287,10 +303,12 @@ def keep(
     class_names: dict[str, str],
     mark: str,
     parts: list[str] | None,
+    texts: dict[str, str],
 ) -> None:
     """Keep what the next run guesses from (`Kept`), when it changed; `parts`: this run's part
-    texts (None: not planned this run, the kept ones stay). The spans of the last run are
-    shifted when the edit lay inside one schema's value, else found again (`spans`)."""
+    texts (None: not planned this run, the kept ones stay); `texts`: its component texts. The
+    spans of the last run are shifted when the edit lay inside one schema's value, else found
+    again (`spans`)."""
     from specfirst.generator.state import write_atomically
 
     region = region_of(raw)
@@ -306,7 +324,8 @@ def keep(
             kept.starts,
             kept.ends,
         )
-        if kept.class_names == class_names and kept.mark == mark and kept.parts == parts:
+        same = kept.class_names == class_names and kept.mark == mark and kept.parts == parts
+        if same and kept.texts == list(texts.values()) and kept.checks == loader_checks():
             return
     else:
         edited = _edited(kept, region) if kept is not None else None
@@ -319,4 +338,57 @@ def keep(
             located = spans(region)
     if located is None:
         return
-    write_atomically(path, Kept(region, *located, class_names, mark, parts).to_bytes())
+    listed = list(texts.values()) if list(texts) == located[0] else []
+    fresh = Kept(region, *located, class_names, mark, parts, listed, loader_checks())
+    write_atomically(path, fresh.to_bytes())
+
+
+def component_texts(document: dict[str, Any], raw: bytes, path: Path) -> dict[str, str] | None:
+    """`document.component_texts(document)` from the last run's, for a document that is the
+    JSON text `raw` as parsed (not bundled): where the bytes of a schema's value are the last
+    run's, so is its parsed value, and so its text. The edited schema (`_edited`) is dumped;
+    None when the edit is not inside one schema's value or nothing usable is kept."""
+    region = region_of(raw)
+    kept = _read.get(path) or read_kept(path)
+    if region is None or kept is None or not kept.texts:
+        return None
+    schemas = document.get("components", {}).get("schemas")
+    if not isinstance(schemas, dict) or list(schemas) != kept.names:
+        return None
+    texts = dict(zip(kept.names, kept.texts, strict=True))
+    if region != kept.region:
+        edited = _edited(kept, region)
+        if edited is None:
+            return None
+        name = kept.names[edited[0]]
+        texts[name] = json.dumps(schemas[name], ensure_ascii=False)
+    return texts
+
+
+def loader_checks() -> str:
+    """A digest of the code that decides whether a JSON text loads (`jsontext`, `loader`)."""
+    import hashlib
+
+    import specfirst.jsontext
+    import specfirst.loader
+
+    digest = hashlib.sha256()
+    for module in (specfirst.jsontext, specfirst.loader):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+def known_span(raw: bytes, path: Path) -> tuple[int, int, int] | None:
+    """What of `raw` the loader need not check again (`jsontext.load_json`'s `known`): all but
+    the edited schema's value (`_edited`; 3 levels down: root, `components`, `schemas`), when
+    the last run's bytes (which its loader, this code, accepted: `keep` runs only after a
+    load) differ from `raw` inside that value alone; None otherwise."""
+    region = region_of(raw)
+    kept = (_read.get(path) or read_kept(path)) if region is not None else None
+    if region is None or kept is None or kept.checks != loader_checks():
+        return None
+    edited = _edited(kept, region)
+    if edited is None:
+        return None
+    start = kept.starts[edited[0]]
+    return start, kept.ends[edited[0]] + len(region) - len(kept.region), 3

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +44,7 @@ _WS = re.compile(rb"[ \t\n\r]*")
 class Kept:
     """What the last run kept: the contract's bytes (`region_of`), each component schema's
     name and value span in them, their texts (`component_texts`), the plan's class names and
-    mark, the texts of the parts."""
+    mark, the texts of the parts (UTF-8: only a guess decodes the few it sends)."""
 
     region: bytes
     names: list[str]
@@ -51,20 +52,24 @@ class Kept:
     ends: list[int]
     class_names: dict[str, str]
     mark: str
-    parts: list[str]
+    parts: list[bytes]
     texts: list[str]  # each schema's `json.dumps(..., ensure_ascii=False)`, in `names` order
     checks: str = ""  # the loader's code that accepted `region` (`loader_checks`)
 
     def to_bytes(self) -> bytes:
         """The CRC-32 of what output may read (the index, the bytes, the schema texts) and a
         JSON index on the first line, then those bytes, the texts, the parts (only a guess
-        reads them: a damaged one is a wrong guess)."""
-        texts = [text.encode() for text in self.texts]
-        parts = [text.encode() for text in self.parts]
+        reads them: a damaged one is a wrong guess). A text that is its span's bytes (a file
+        `json.dumps` wrote, say) is not written again (its size: -1)."""
+        spelled = self.region.decode("ascii")
+        spans = zip(self.texts, self.starts, self.ends, strict=False)
+        texts = [None if t == spelled[a:b] else t.encode() for t, a, b in spans]
         index = [self.names, self.starts, self.ends, self.class_names, self.mark, self.checks]
-        sizes = [len(self.region), [len(t) for t in texts], [len(p) for p in parts]]
-        checked = b"".join([json.dumps([*index, *sizes]).encode(), b"\n", self.region, *texts])
-        return b"".join([b"%08x " % zlib.crc32(checked), checked, *parts])
+        sizes = [len(self.region), [-1 if t is None else len(t) for t in texts]]
+        sizes.append([len(part) for part in self.parts])
+        written = [t for t in texts if t is not None]
+        checked = b"".join([json.dumps([*index, *sizes]).encode(), b"\n", self.region, *written])
+        return b"".join([b"%08x " % zlib.crc32(checked), checked, *self.parts])
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Kept | None:
@@ -72,22 +77,27 @@ class Kept:
         end = data.find(b"\n")
         try:
             index = json.loads(data[9:end])
-            names, starts, ends, class_names, mark, checks, size, texts, parts = index
+            names, starts, ends, class_names, mark, checks, size, sizes, lengths = index
             at = end + 1 + size
             region = data[end + 1 : at]
-            blobs = []
-            for length in [*texts, *parts]:
-                blobs.append(data[at : at + length])
-                at += length
-            checked = end + 1 + size + sum(texts)
+            checked = at + sum(n for n in sizes if n > 0)
             if data[8:9] != b" " or int(data[:8], 16) != zlib.crc32(memoryview(data)[9:checked]):
                 return None
-            decoded = [blob.decode() for blob in blobs]
-        except (ValueError, TypeError):
+            spelled = region.decode("ascii")
+            texts = []
+            for n, length in enumerate(sizes):
+                if length < 0:
+                    texts.append(spelled[starts[n] : ends[n]])
+                else:
+                    texts.append(data[at : at + length].decode())
+                    at += length
+            parts = []
+            for length in lengths:
+                parts.append(data[at : at + length])
+                at += length
+        except (ValueError, TypeError, IndexError):
             return None
-        count = len(texts)
-        kept = cls(region, names, starts, ends, class_names, mark, decoded[count:], decoded[:count])
-        kept.checks = checks
+        kept = cls(region, names, starts, ends, class_names, mark, parts, texts, checks)
         return kept if end >= 0 and at == len(data) and kept._shaped() else None
 
     def _shaped(self) -> bool:
@@ -97,7 +107,7 @@ class Kept:
             and len(self.names) == len(self.starts) == len(self.ends)
             and all(isinstance(v, int) for v in self.starts + self.ends)
             and self.starts == sorted(self.starts)
-            and all(isinstance(v, str) for v in self.names + self.parts + self.texts)
+            and all(isinstance(v, str) for v in self.names + self.texts)
             and len(self.texts) in (0, len(self.names))
             and isinstance(self.class_names, dict)
             and isinstance(self.mark, str)
@@ -144,25 +154,40 @@ def region_of(raw: bytes) -> bytes | None:
 
 
 def changed(old: bytes, new: bytes) -> tuple[int, int, int]:
-    """(start, old end, new end): the bytes that differ, between a common head and tail."""
+    """(start, old end, new end): the bytes that differ, between a common head and tail
+    (compared a block at a time, then halving the block that differs: a few dozen slice
+    compares in C for a 7 MB text)."""
     size = min(len(old), len(new))
-    head = 0
-    while head < size and old[head : head + _BLOCK] == new[head : head + _BLOCK]:
-        head += _BLOCK
-    head = min(head, size)  # equal to the end of both
-    while head < size and old[head] == new[head]:
-        head += 1
-    tail = 0
+    head = _common(old, new, size, lambda a, b: (a, b))
     room = size - head  # the tail never overlaps the head
-    while (
-        tail + _BLOCK <= room
-        and old[len(old) - tail - _BLOCK : len(old) - tail]
-        == new[len(new) - tail - _BLOCK : len(new) - tail]
-    ):
-        tail += _BLOCK
-    while tail < room and old[len(old) - tail - 1] == new[len(new) - tail - 1]:
-        tail += 1
+    tail = _common(old, new, room, lambda a, b: (len(old) - b, len(old) - a), len(new) - len(old))
     return head, len(old) - tail, len(new) - tail
+
+
+def _common(
+    old: bytes, new: bytes, size: int, span: Callable[[int, int], tuple[int, int]], shift: int = 0
+) -> int:
+    """How many bytes from one end (`span` turns a count range into `old`'s offsets; `new`'s
+    are `shift` further) the two have in common, at most `size`."""
+
+    def same(a: int, b: int) -> bool:
+        start, end = span(a, b)
+        return old[start:end] == new[start + shift : end + shift]
+
+    done = 0
+    while done < size and same(done, min(done + _BLOCK, size)):
+        done = min(done + _BLOCK, size)
+    if done < size:  # the first differing byte is in this block: halve it
+        high = min(done + _BLOCK, size)  # differs somewhere in [done, high)
+        while high - done > 1:
+            middle = (done + high) // 2
+            if same(done, middle):
+                done = middle
+            else:
+                high = middle
+        if same(done, done + 1):
+            done += 1
+    return done
 
 
 def _edited(kept: Kept, region: bytes) -> tuple[int, Any, Any] | None:
@@ -200,7 +225,9 @@ def guess(kept: Kept, region: bytes) -> list[str]:
     becomes = f"{marked}: {json.dumps(plan._rewrite(now), ensure_ascii=False)}"
     if was == becomes:
         return []
-    return list(dict.fromkeys(t.replace(was, becomes) for t in kept.parts if was in t))
+    needle = was.encode()
+    holders = (part.decode() for part in kept.parts if needle in part)
+    return list(dict.fromkeys(t.replace(was, becomes) for t in holders))
 
 
 def start(worker: PrestartedWorker, raw: bytes, cache_dir: Path, scope: str) -> None:
@@ -316,15 +343,16 @@ def keep(
         return
     kept = _read.pop(path, None) or read_kept(path)
     _read.clear()
-    if parts is None:
-        parts = kept.parts if kept is not None else []
+    blobs = [text.encode() for text in parts] if parts is not None else None
+    if blobs is None:
+        blobs = kept.parts if kept is not None else []
     if kept is not None and kept.region == region:
         located: tuple[list[str], list[int], list[int]] | None = (
             kept.names,
             kept.starts,
             kept.ends,
         )
-        same = kept.class_names == class_names and kept.mark == mark and kept.parts == parts
+        same = kept.class_names == class_names and kept.mark == mark and kept.parts == blobs
         if same and kept.texts == list(texts.values()) and kept.checks == loader_checks():
             return
     else:
@@ -339,7 +367,7 @@ def keep(
     if located is None:
         return
     listed = list(texts.values()) if list(texts) == located[0] else []
-    fresh = Kept(region, *located, class_names, mark, parts, listed, loader_checks())
+    fresh = Kept(region, *located, class_names, mark, blobs, listed, loader_checks())
     write_atomically(path, fresh.to_bytes())
 
 

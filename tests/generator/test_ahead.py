@@ -91,11 +91,14 @@ def test_the_spans_are_each_schema_s_value() -> None:
     assert region is not None
     found = ahead.spans(region)
     assert found is not None
-    names, starts, ends = found
+    names, starts, ends, items = found
     schemas = document["components"]["schemas"]
     assert names == list(schemas)
     for name, start, end in zip(names, starts, ends, strict=True):
         assert json.loads(region[start:end]) == schemas[name]
+    values = [json.loads(region[a:b]) for a, b in zip(items[::2], items[1::2], strict=True)]
+    assert values == list(document["paths"].values())
+    assert values
     assert ahead.region_of(json.dumps(document, ensure_ascii=False).encode() + "é".encode()) is None
     assert ahead.region_of(b"openapi: 3.1.0\ncomponents:\n  schemas: {}\n") is None
 
@@ -123,7 +126,7 @@ def test_the_guess_is_the_parts_an_edit_changes_and_the_kept_spans_follow(tmp_pa
     _keep(path, edited)
     shifted = ahead.read_kept(path)
     assert shifted is not None
-    assert (shifted.names, shifted.starts, shifted.ends) == ahead.spans(region)
+    assert (shifted.names, shifted.starts, shifted.ends, shifted.items) == ahead.spans(region)
     assert shifted.parts == [text.encode() for text in after]
     # an edit between schemas (a new component) is no guess, and its spans are found again
     added = copy.deepcopy(edited)
@@ -135,7 +138,17 @@ def test_the_guess_is_the_parts_an_edit_changes_and_the_kept_spans_follow(tmp_pa
     again = ahead.read_kept(path)
     assert again is not None
     assert again.names[-1] == "Added"
-    assert (again.names, again.starts, again.ends) == ahead.spans(region)
+    assert (again.names, again.starts, again.ends, again.items) == ahead.spans(region)
+    # an operation's edit: inside one path item, whose span and those after it move
+    summarised = _summarised(added, "a new summary, longer")
+    region = ahead.region_of(json.dumps(summarised).encode())
+    assert region is not None
+    assert ahead.guess(again, region) == []
+    _keep(path, summarised)
+    moved = ahead.read_kept(path)
+    assert moved is not None
+    assert (moved.names, moved.starts, moved.ends, moved.items) == ahead.spans(region)
+    assert moved.items != again.items
 
 
 def test_a_damaged_kept_file_is_no_guess(tmp_path: Path) -> None:
@@ -207,6 +220,15 @@ def test_guesses_right_wrong_and_refused_give_a_cold_run_s_models(
     assert warm == cold
 
 
+def _summarised(document: dict[str, Any], text: str) -> dict[str, Any]:
+    """The first operation's summary set to `text`."""
+    edited = copy.deepcopy(document)
+    item = next(iter(edited["paths"].values()))
+    operation = next(v for v in item.values() if isinstance(v, dict) and "responses" in v)
+    operation["summary"] = text
+    return edited
+
+
 def _removed(document: dict[str, Any], name: str) -> dict[str, Any]:
     edited = copy.deepcopy(document)
     del edited["components"]["schemas"][name]
@@ -232,6 +254,8 @@ def test_component_texts_from_the_kept_ones_are_a_fresh_dump_or_none(tmp_path: P
         lambda d: _property(d, "Zoo"),
         lambda d: d,  # nothing changed
         lambda d: {**d, "info": {**d["info"], "title": "retitled"}},  # before the schemas
+        lambda d: _summarised(d, "an operation's summary"),
+        lambda d: _summarised(d, "and another"),
         lambda d: _removed(d, "Mode"),
         lambda d: _described(d, "Zoo", "é: not ASCII"),
         lambda d: _described(d, "Zoo", "back to ASCII"),
@@ -301,6 +325,13 @@ def test_the_loader_checks_the_edited_schema_alone_with_the_same_errors(tmp_path
     assert ahead.known_span(json.dumps(added).encode(), path) is None
     retitled = {**document, "info": {**document["info"], "title": "retitled"}}
     assert ahead.known_span(json.dumps(retitled).encode(), path) is None
+    # inside one path item: its value, 2 levels down
+    operation_edit = _summarised(document, "edited")
+    summarised = json.dumps(operation_edit).encode()
+    item = ahead.known_span(summarised, path)
+    assert item is not None
+    assert json.loads(summarised[item[0] : item[1]]) == next(iter(operation_edit["paths"].values()))
+    assert item[2] == 2
     # faults inside the span: the errors of a full check
     zoo = json.dumps(edited["components"]["schemas"]["Zoo"])
 

@@ -794,12 +794,9 @@ def _worker_before_load(contract: Path, state: Path, raw: bytes | None) -> Prest
     return worker
 
 
-def _known(
-    contract: Path, state: Path, raw: bytes | None, worker: PrestartedWorker | None
-) -> tuple[int, int, int] | None:
-    """What of the contract's bytes need not be checked again on loading (`ahead.known_span`),
-    looked for on a schema edit (a worker was started: `worker_before_load`)."""
-    if raw is None or worker is None:
+def _known(contract: Path, state: Path, raw: bytes | None) -> tuple[int, int, int] | None:
+    """What of the contract's bytes need not be checked again on loading (`ahead.known_span`)."""
+    if raw is None:
         return None
     from specfirst.generator.pydantic_models import ahead
     from specfirst.generator.pydantic_models.driver import CACHE_SUBDIR
@@ -861,7 +858,7 @@ def generate_package(
     generator_fingerprint(state)  # kept there: every later use in this run is free
     worker = _worker_before_load(contract_path, state, raw)
     try:
-        contract = load_contract(contract_path, raw, _known(contract_path, state, raw, worker))
+        contract = load_contract(contract_path, raw, _known(contract_path, state, raw))
         warnings: list[str] = []
         if allow_invalid:
             issues = validation_issues(contract, state)

@@ -28,7 +28,7 @@ import os
 import re
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,7 @@ class Kept:
     parts: list[bytes]
     texts: list[str]  # each schema's `json.dumps(..., ensure_ascii=False)`, in `names` order
     checks: str = ""  # the loader's code that accepted `region` (`loader_checks`)
+    items: list[int] = field(default_factory=list)  # each path item's value span: start, end
 
     def to_bytes(self) -> bytes:
         """The CRC-32 of what output may read (the index, the bytes, the schema texts) and a
@@ -65,6 +66,7 @@ class Kept:
         spans = zip(self.texts, self.starts, self.ends, strict=False)
         texts = [None if t == spelled[a:b] else t.encode() for t, a, b in spans]
         index = [self.names, self.starts, self.ends, self.class_names, self.mark, self.checks]
+        index.append(self.items)
         sizes = [len(self.region), [-1 if t is None else len(t) for t in texts]]
         sizes.append([len(part) for part in self.parts])
         written = [t for t in texts if t is not None]
@@ -77,7 +79,7 @@ class Kept:
         end = data.find(b"\n")
         try:
             index = json.loads(data[9:end])
-            names, starts, ends, class_names, mark, checks, size, sizes, lengths = index
+            names, starts, ends, class_names, mark, checks, items, size, sizes, lengths = index
             at = end + 1 + size
             region = data[end + 1 : at]
             checked = at + sum(n for n in sizes if n > 0)
@@ -97,16 +99,18 @@ class Kept:
                 at += length
         except (ValueError, TypeError, IndexError):
             return None
-        kept = cls(region, names, starts, ends, class_names, mark, parts, texts, checks)
+        kept = cls(region, names, starts, ends, class_names, mark, parts, texts, checks, items)
         return kept if end >= 0 and at == len(data) and kept._shaped() else None
 
     def _shaped(self) -> bool:
-        lists = (self.names, self.starts, self.ends, self.parts, self.texts)
+        lists = (self.names, self.starts, self.ends, self.parts, self.texts, self.items)
         return (
             all(isinstance(v, list) for v in lists)
             and len(self.names) == len(self.starts) == len(self.ends)
-            and all(isinstance(v, int) for v in self.starts + self.ends)
+            and all(isinstance(v, int) for v in self.starts + self.ends + self.items)
             and self.starts == sorted(self.starts)
+            and self.items == sorted(self.items)
+            and len(self.items) % 2 == 0
             and all(isinstance(v, str) for v in self.names + self.texts)
             and len(self.texts) in (0, len(self.names))
             and isinstance(self.class_names, dict)
@@ -190,22 +194,42 @@ def _common(
     return done
 
 
-def _edited(kept: Kept, region: bytes) -> tuple[int, Any, Any] | None:
-    """The one schema the edit lies in (its index, its value before and now), or None: no
-    change, or not inside one schema's value."""
+@dataclass
+class _Edit:
+    """The one indexed value an edit lies in: a component schema (`schema`: its index) or a
+    path item (`schema` None), its span in the last run's bytes, its value then and now."""
+
+    schema: int | None
+    begin: int
+    end: int
+    before: Any
+    now: Any
+
+    def shifted(self, offsets: list[int], shift: int) -> list[int]:
+        """Span offsets of the last run's bytes as they are now (the edited span's end too)."""
+        return [at + shift if at >= self.end else at for at in offsets]
+
+
+def _edited(kept: Kept, region: bytes) -> _Edit | None:
+    """Where the edit lies (`_Edit`), or None: no change, or not inside one indexed value."""
     if region == kept.region:
         return None
     start, old_end, _ = changed(kept.region, region)
     at = bisect.bisect_right(kept.starts, start) - 1
-    if at < 0 or old_end > kept.ends[at]:
-        return None
-    begin, end = kept.starts[at], kept.ends[at]
+    if at >= 0 and old_end <= kept.ends[at]:
+        schema: int | None = at
+        begin, end = kept.starts[at], kept.ends[at]
+    else:
+        pair = bisect.bisect_right(kept.items, start) - 1
+        if pair < 0 or pair % 2 or old_end > kept.items[pair + 1]:
+            return None
+        schema, begin, end = None, kept.items[pair], kept.items[pair + 1]
     try:
         before = json.loads(kept.region[begin:end])
         now = json.loads(region[begin : end + len(region) - len(kept.region)])
     except ValueError:  # the span is not one value any more (or never was)
         return None
-    return at, before, now
+    return _Edit(schema, begin, end, before, now)
 
 
 def guess(kept: Kept, region: bytes) -> list[str]:
@@ -213,10 +237,10 @@ def guess(kept: Kept, region: bytes) -> list[str]:
     from specfirst.generator.schemas import ModelPlan
 
     edited = _edited(kept, region)
-    if edited is None:
+    if edited is None or edited.schema is None:
         return []
-    at, before, now = edited
-    name = kept.names[at]
+    before, now = edited.before, edited.now
+    name = kept.names[edited.schema]
     if not isinstance(kept.class_names.get(name), str):
         return []
     plan = ModelPlan(class_names=kept.class_names, mark=kept.mark)
@@ -280,10 +304,14 @@ def _fits(fd: int, size: int) -> bool:
         return False
 
 
-def spans(region: bytes) -> tuple[list[str], list[int], list[int]] | None:
-    """Each component schema's name and value span in `region` (`region_of`), found from the
-    top (the root object's `components`, its `schemas`) with `json`'s own scanner (C), other
-    values skipped: None when there is no such object."""
+Located = tuple[list[str], list[int], list[int], list[int]]
+
+
+def spans(region: bytes) -> Located | None:
+    """Each component schema's name and value span in `region` (`region_of`), and each path
+    item's span (flat: start, end), found from the top (the root object's `components`, its
+    `schemas`; its `paths`) with `json`'s own scanner (C), other values skipped: None when
+    there is no such object."""
     text = region.decode("ascii")
     decoder = json.JSONDecoder()
     scan: Any = json.decoder.scanstring  # type: ignore[attr-defined]
@@ -313,15 +341,17 @@ def spans(region: bytes) -> tuple[list[str], list[int], list[int]] | None:
             raise ValueError("not closed")
         return found
 
-    def member(at: int, key: str) -> int:
-        """Where the value of `key` in the object at `at` starts (its first one)."""
-        return next(start for name, start, _ in members(at) if name == key)
+    def member(found: list[tuple[str, int, int]], key: str) -> int:
+        """Where the value of `key` among `found` starts (its first one)."""
+        return next(start for name, start, _ in found if name == key)
 
     try:
-        listed = members(member(member(0, "components"), "schemas"))
+        root = members(0)
+        listed = members(member(members(member(root, "components")), "schemas"))
+        paths = [n for _, *span in members(member(root, "paths")) for n in span]
     except (ValueError, IndexError, StopIteration):
         return None
-    return [m[0] for m in listed], [m[1] for m in listed], [m[2] for m in listed]
+    return [m[0] for m in listed], [m[1] for m in listed], [m[2] for m in listed], paths
 
 
 def keep(
@@ -347,27 +377,24 @@ def keep(
     if blobs is None:
         blobs = kept.parts if kept is not None else []
     if kept is not None and kept.region == region:
-        located: tuple[list[str], list[int], list[int]] | None = (
-            kept.names,
-            kept.starts,
-            kept.ends,
-        )
+        located: Located | None = (kept.names, kept.starts, kept.ends, kept.items)
         same = kept.class_names == class_names and kept.mark == mark and kept.parts == blobs
         if same and kept.texts == list(texts.values()) and kept.checks == loader_checks():
             return
     else:
         edited = _edited(kept, region) if kept is not None else None
         if kept is not None and edited is not None:
-            at, shift = edited[0], len(region) - len(kept.region)
-            ends = kept.ends[:at] + [end + shift for end in kept.ends[at:]]
-            starts = kept.starts[: at + 1] + [start + shift for start in kept.starts[at + 1 :]]
-            located = kept.names, starts, ends
+            shift = len(region) - len(kept.region)
+            starts, ends = edited.shifted(kept.starts, shift), edited.shifted(kept.ends, shift)
+            located = kept.names, starts, ends, edited.shifted(kept.items, shift)
         else:
             located = spans(region)
     if located is None:
         return
-    listed = list(texts.values()) if list(texts) == located[0] else []
-    fresh = Kept(region, *located, class_names, mark, blobs, listed, loader_checks())
+    names, starts, ends, items = located
+    listed = list(texts.values()) if list(texts) == names else []
+    fresh = Kept(region, names, starts, ends, class_names, mark, blobs, listed)
+    fresh.checks, fresh.items = loader_checks(), items
     write_atomically(path, fresh.to_bytes())
 
 
@@ -388,8 +415,9 @@ def component_texts(document: dict[str, Any], raw: bytes, path: Path) -> dict[st
         edited = _edited(kept, region)
         if edited is None:
             return None
-        name = kept.names[edited[0]]
-        texts[name] = json.dumps(schemas[name], ensure_ascii=False)
+        if edited.schema is not None:  # else a path item changed: no schema did
+            name = kept.names[edited.schema]
+            texts[name] = json.dumps(schemas[name], ensure_ascii=False)
     return texts
 
 
@@ -418,5 +446,5 @@ def known_span(raw: bytes, path: Path) -> tuple[int, int, int] | None:
     edited = _edited(kept, region)
     if edited is None:
         return None
-    start = kept.starts[edited[0]]
-    return start, kept.ends[edited[0]] + len(region) - len(kept.region), 3
+    levels = 3 if edited.schema is not None else 2  # root, `components`, `schemas` / `paths`
+    return edited.begin, edited.end + len(region) - len(kept.region), levels

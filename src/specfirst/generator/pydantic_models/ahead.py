@@ -320,9 +320,11 @@ def spans(region: bytes) -> Located | None:
         found = _WS.match(region, at)
         return found.end() if found else at
 
-    def members(at: int) -> list[tuple[str, int, int]]:
-        """The members of the object at `at`: name, value start, value end."""
-        found: list[tuple[str, int, int]] = []
+    def members(at: int, within: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """The object at `at`: for each key of `within`, its value's members (the same way,
+        with `within[key]`), or, for an empty `within`, every member's span; and its end.
+        Each value is read once: those gone into are not skipped over as well."""
+        found: dict[str, Any] = {} if within else {"": []}
         if text[at] != "{":
             raise ValueError("not an object")
         at = skip(at + 1)
@@ -332,24 +334,24 @@ def spans(region: bytes) -> Located | None:
             if text[at] != ":":
                 raise ValueError("no colon")
             at = skip(at + 1)
-            _, end = decoder.raw_decode(text, at)
-            found.append((name, at, end))
+            if name in within and name not in found:  # (a key twice fails loading)
+                found[name], end = members(at, within[name])
+            else:
+                _, end = decoder.raw_decode(text, at)
+                if not within:
+                    found[""].append((name, at, end))
             at = skip(end)
             if text[at] == ",":
                 at = skip(at + 1)
         if text[at] != "}":
             raise ValueError("not closed")
-        return found
-
-    def member(found: list[tuple[str, int, int]], key: str) -> int:
-        """Where the value of `key` among `found` starts (its first one)."""
-        return next(start for name, start, _ in found if name == key)
+        return found, at + 1
 
     try:
-        root = members(0)
-        listed = members(member(members(member(root, "components")), "schemas"))
-        paths = [n for _, *span in members(member(root, "paths")) for n in span]
-    except (ValueError, IndexError, StopIteration):
+        root, _ = members(0, {"components": {"schemas": {}}, "paths": {}})
+        listed = root["components"]["schemas"][""]
+        paths = [n for _, *span in root["paths"][""] for n in span]
+    except (ValueError, IndexError, KeyError):
         return None
     return [m[0] for m in listed], [m[1] for m in listed], [m[2] for m in listed], paths
 

@@ -53,8 +53,20 @@ def _duplicate_keys() -> tuple[_Hook, list[tuple[dict[str, Any], str]]]:
     return hook, found
 
 
-def load_json(raw: bytes, path: Path) -> Any:
-    """The data of a JSON document (a UTF-8 BOM is allowed); `ContractLoadError` at the fault."""
+def load_json(raw: bytes, path: Path, known: Known | None = None) -> Any:
+    """The data of a JSON document (a UTF-8 BOM is allowed); `ContractLoadError` at the fault.
+
+    `known`: `(start, end, depth)` when all of `raw` but `raw[start:end]` is known to pass
+    these checks (the bytes a past load accepted, with that span, one member's value `depth`
+    levels down, changed: `generator.pydantic_models.ahead.known_span`). Then only the span
+    is checked for duplicate keys and depth, beside a plain `json.loads` (0.06 s less for
+    GitHub's contract): objects wholly outside the span are byte for byte ones that passed,
+    and those around it have their keys outside it. Any doubt, and every fault, goes the
+    full way, so the errors are the same."""
+    if known is not None:
+        data = _known_json(raw, known)
+        if data is not None:
+            return data
     hook, duplicated = _duplicate_keys()
     try:
         data = json.loads(raw, object_pairs_hook=hook)
@@ -85,6 +97,23 @@ def load_json(raw: bytes, path: Path) -> Any:
         raise ContractLoadError(
             f"nested more than {MAX_DEPTH} levels deep", file=path, line=line, column=column
         )
+    return data
+
+
+Known = tuple[int, int, int]
+
+
+def _known_json(raw: bytes, known: Known) -> Any:
+    """`load_json`'s data, checked only in the span `known` names; None when in doubt."""
+    start, end, depth = known
+    hook, duplicated = _duplicate_keys()
+    try:
+        data = json.loads(raw)
+        value = json.loads(raw[start:end], object_pairs_hook=hook)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError too
+        return None
+    if duplicated or not _depth_within(value, MAX_DEPTH - depth):
+        return None
     return data
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from specfirst.errors import ContractLoadError, Location
-from specfirst.jsontext import load_json
+from specfirst.jsontext import Known, load_json
 
 # PyYAML (and `yaml12`) are imported when a YAML file is read or located, not for a JSON contract.
 
@@ -234,9 +234,9 @@ def json_key_offsets(text: str, pointer: str, key: str) -> list[int]:
     return found
 
 
-def read_source(path: Path, raw: bytes | None = None) -> SourceFile:
+def read_source(path: Path, raw: bytes | None = None, known: Known | None = None) -> SourceFile:
     """Read and parse one file (`raw`: its bytes, when read already); syntax errors become
-    `ContractLoadError` with the file position."""
+    `ContractLoadError` with the file position. `known`: see `jsontext.load_json`."""
     if raw is None:
         try:
             raw = path.read_bytes()
@@ -246,7 +246,7 @@ def read_source(path: Path, raw: bytes | None = None) -> SourceFile:
             raise ContractLoadError(f"cannot read file: {exc.strerror}", file=path) from None
     with _collector_paused():
         if path.suffix.lower() == ".json":
-            data = load_json(raw, path)
+            data = load_json(raw, path, known)
         else:
             from specfirst.yaml12 import load_yaml
 
@@ -312,6 +312,9 @@ class Contract:
     # bundled pointer prefix → (file, pointer in that file) for content that came from another file
     origins: dict[str, tuple[Path, str]] = field(default_factory=dict)
     unresolved: list[UnresolvedRef] = field(default_factory=list)
+    # Whether external `$ref`s were looked for and rewritten (else the document is the root
+    # file's data exactly as parsed).
+    bundled: bool = False
 
     @property
     def files(self) -> list[Path]:
@@ -341,17 +344,21 @@ class Contract:
         return self.sources[self.path].locate(pointer)
 
 
-def load_contract(path: str | Path, raw: bytes | None = None) -> Contract:
+def load_contract(
+    path: str | Path, raw: bytes | None = None, known: Known | None = None
+) -> Contract:
     """Load `path` and every file it reaches through relative `$ref`s into one bundled document.
-    `raw`: the bytes of `path`, when the caller has read them already (`pipeline`: once a run)."""
+    `raw`: the bytes of `path`, when the caller has read them already (`pipeline`: once a run);
+    `known`: what of them is known to pass the checks (`jsontext.load_json`)."""
     root_path = _relative_to_cwd(Path(path).resolve())
-    root = read_source(root_path, raw)
+    root = read_source(root_path, raw, known if raw is not None else None)
     if not isinstance(root.data, dict):
         raise ContractLoadError(
             "a contract must be a mapping (an OpenAPI document)", file=root_path
         )
     bundler = _Bundler(root)
-    if _EXTERNAL_REF.search(root.raw):
+    bundled = _EXTERNAL_REF.search(root.raw) is not None
+    if bundled:
         bundler.internalise()
     return Contract(
         path=root_path,
@@ -359,6 +366,7 @@ def load_contract(path: str | Path, raw: bytes | None = None) -> Contract:
         sources=bundler.sources,
         origins=bundler.origins,
         unresolved=bundler.unresolved,
+        bundled=bundled,
     )
 
 

@@ -23,6 +23,7 @@ from specfirst.generator.write import tree_files
 from specfirst.loader import Contract, load_contract
 
 if TYPE_CHECKING:
+    from specfirst.generator.pydantic_models.document import DocumentBuilder
     from specfirst.generator.pydantic_models.driver import PrestartedWorker
     from specfirst.generator.pydantic_models.result import ModelsModule
     from specfirst.generator.schemas import ModelPlan
@@ -243,7 +244,7 @@ def _models_stage(
     document = contract.document
     cache = state / CACHE_SUBDIR if state is not None else None
     scope = contract.path.resolve().as_posix()
-    texts = component_texts(document)
+    texts = _component_texts(contract, cache, scope) or component_texts(document)
     # A schema edit: a worker loads datamodel-code-generator while the models are planned.
     try:
         worker = early_worker(texts, cache, scope, started) if cache is not None else None
@@ -262,12 +263,51 @@ def _models_stage(
             worker.on_give = lambda: ahead.start(planned)
         builder = DocumentBuilder(plan, document, keep, field_names, memo, texts, saves)
         module = generate_models_module(builder, head, cache, worker)
+        if cache is not None:
+            _keep_ahead(contract, cache, scope, builder, saves)
     except ModelGenerationError as exc:
         raise ModelsRefusedError(contract, plan.class_names, exc) from None
     finally:
         if worker is not None:
             worker.close()  # ended where it was not used; waited for where it was
     return plan, module
+
+
+def _component_texts(contract: Contract, cache: Path | None, scope: str) -> dict[str, str] | None:
+    """`component_texts` of the document, from the last run's where the bytes say they are
+    the same (`ahead.component_texts`); None when they cannot be told."""
+    if cache is None or contract.bundled or len(contract.sources) != 1:
+        return None
+    from specfirst.generator.pydantic_models import ahead
+
+    raw = contract.sources[contract.path].raw
+    return ahead.component_texts(contract.document, raw, ahead.kept_path(cache, scope))
+
+
+def _keep_ahead(
+    contract: Contract,
+    cache: Path,
+    scope: str,
+    builder: DocumentBuilder,
+    saves: list[Callable[[], None]] | None,
+) -> None:
+    """What the next run guesses its parts and reads its component texts from (`ahead.keep`),
+    kept now or by `saves`."""
+    from specfirst.generator.pydantic_models import ahead
+
+    if contract.bundled or len(contract.sources) != 1:  # not the file's data as parsed
+        return
+    raw = contract.sources[contract.path].raw
+    names, mark, parts = dict(builder.plan.class_names), builder.mark, builder.parts
+    texts = builder.texts if builder.texts is not None else {}
+
+    def save() -> None:
+        ahead.keep(ahead.kept_path(cache, scope), raw, names, mark, parts, texts)
+
+    if saves is None:
+        save()
+    else:
+        saves.append(save)
 
 
 def _render_stage(
@@ -761,7 +801,24 @@ def _worker_before_load(contract: Path, state: Path, raw: bytes | None) -> Prest
     that it would otherwise wait for)."""
     from specfirst.generator.pydantic_models.driver import CACHE_SUBDIR, worker_before_load
 
-    return worker_before_load(Path(contract), state / CACHE_SUBDIR, raw)
+    worker = worker_before_load(Path(contract), state / CACHE_SUBDIR, raw)
+    if worker is not None and raw is not None:
+        from specfirst.generator.pydantic_models import ahead
+
+        # The edited schema's parts, guessed from the bytes, run while this process loads.
+        ahead.start(worker, raw, state / CACHE_SUBDIR, Path(contract).resolve().as_posix())
+    return worker
+
+
+def _known(contract: Path, state: Path, raw: bytes | None) -> tuple[int, int, int] | None:
+    """What of the contract's bytes need not be checked again on loading (`ahead.known_span`)."""
+    if raw is None:
+        return None
+    from specfirst.generator.pydantic_models import ahead
+    from specfirst.generator.pydantic_models.driver import CACHE_SUBDIR
+
+    scope = Path(contract).resolve().as_posix()
+    return ahead.known_span(raw, ahead.kept_path(state / CACHE_SUBDIR, scope))
 
 
 def _read_or_none(path: Path) -> bytes | None:
@@ -817,7 +874,7 @@ def generate_package(
     generator_fingerprint(state)  # kept there: every later use in this run is free
     worker = _worker_before_load(contract_path, state, raw)
     try:
-        contract = load_contract(contract_path, raw)
+        contract = load_contract(contract_path, raw, _known(contract_path, state, raw))
         warnings: list[str] = []
         if allow_invalid:
             issues = validation_issues(contract, state)

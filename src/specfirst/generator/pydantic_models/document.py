@@ -40,6 +40,7 @@ class ModelsDocument:
     header: dict[str, Any]  # every key but `components`
     texts: dict[str, str]  # marked class name → the schema's JSON (`ensure_ascii=False`)
     facts: dict[str, SchemaFacts]
+    parts: list[str] | None = None  # the texts of its parts, once planned (`driver`)
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> ModelsDocument:
@@ -115,6 +116,8 @@ class DocumentBuilder:
     # Where the memo's write goes when it is not to be written at once: a function the caller
     # runs later (`pipeline` runs it while ruff formats, off the way to the worker's share).
     later: list[Callable[[], None]] | None = None
+    # The texts of the parts the built document was cut into, when they were planned.
+    parts: list[str] | None = None
     _originals: list[tuple[str, str, Any]] = field(default_factory=list)
     _mark: str = COMPONENT_MARK
 
@@ -133,6 +136,11 @@ class DocumentBuilder:
             self._originals.append(
                 (self._mark + name, json.dumps(schema, ensure_ascii=False), schema)
             )
+
+    @property
+    def mark(self) -> str:
+        """The mark before each class name in the built document."""
+        return self._mark
 
     @property
     def size(self) -> int:

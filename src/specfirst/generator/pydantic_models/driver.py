@@ -32,7 +32,7 @@ import tempfile
 import threading
 import tokenize
 import warnings
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -48,6 +48,7 @@ from specfirst.generator.state import evict, write_atomically
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from specfirst.generator.pydantic_models.ahead import EarlyRun
     from specfirst.generator.pydantic_models.document import DocumentBuilder, ModelsDocument
     from specfirst.generator.pydantic_models.resident import Lease
 
@@ -83,9 +84,11 @@ def generate_models(
     header: str,
     cache_dir: Path | None = None,
     worker: PrestartedWorker | None = None,
+    later: list[Callable[[], None]] | None = None,
 ) -> str:
     """Pydantic v2 source for `document["components"]["schemas"]`; `cache_dir` is the models
-    cache (None: no cache).
+    cache (None: no cache); `later`: where the cache's eviction goes, for the caller to run
+    off the way (else it runs at once).
 
     Strictness, as the contract says it: optional fields are `X | MISSING` so `null` is refused
     where the contract does not allow it; `StrictFloat`/`StrictBool` refuse `false` for a number
@@ -105,13 +108,20 @@ def generate_models(
         body = enums_before_defaults(_models_source(models, cache_dir, worker))
         if cache_dir is not None:
             _write_cache(cache_dir, key, body)
-            # parts, their links, whole documents, memos and hints
-            evict(
-                cache_dir,
-                max_entries=CACHE_MAX_ENTRIES,
-                max_bytes=CACHE_MAX_BYTES,
-                patterns=_ENTRIES,
-            )
+            folder = cache_dir
+
+            def bounded() -> None:  # parts, their links, whole documents, memos and hints
+                evict(
+                    folder,
+                    max_entries=CACHE_MAX_ENTRIES,
+                    max_bytes=CACHE_MAX_BYTES,
+                    patterns=_ENTRIES,
+                )
+
+            if later is None:
+                bounded()
+            else:
+                later.append(bounded)  # 0.03 s for GitHub's 2,000 entries
     return body.replace(_HEADER_SLOT, header, 1)
 
 
@@ -140,7 +150,9 @@ def generate_models_module(
     if worker is None and alias is not None and builder.size > MIN_BYTES:
         worker = PrestartedWorker.start()
     try:
-        source = generate_models(builder.build(), _HEADER_SLOT, cache_dir, worker)
+        document = builder.build()
+        source = generate_models(document, _HEADER_SLOT, cache_dir, worker, builder.later)
+        builder.parts = document.parts
     finally:
         if worker is not None:
             worker.close()
@@ -220,6 +232,10 @@ def _models_source(
     from specfirst.generator.pydantic_models.parts import plan_parts_of
 
     parts = plan_parts_of(models.header, models.texts, models.facts)
+    models.parts = [part.text for part in parts]
+    early = worker.early if worker is not None else None
+    if worker is not None:
+        worker.early = None  # taken over here
     if not parts:
         return _run_datamodel_codegen(models.document)
     keys = [text_key(part.text) for part in parts]
@@ -231,20 +247,34 @@ def _models_source(
         users.setdefault(key, []).append(index)
     linked: list[LinkedPart | None] = [None] * len(parts)
     refused = False
-    run = run_parts([parts[users[k][0]].text for k in missing], worker)
+    if early is None:
+        run = run_parts([parts[users[k][0]].text for k in missing], worker)
+        key_of = missing
+    else:  # the guessed parts run already: the others join them
+        key_of = [text_key(text) for text in early.texts]
+        fresh = [k for k in missing if k not in set(key_of)]
+        texts = early.texts + [parts[users[k][0]].text for k in fresh]
+        run = PartRun(texts, worker, owned=False, asked=early.asked)
+        key_of += fresh
+    needed = set(missing)
     try:
         for index, source in enumerate(sources):  # the workers run: link what is cached
             if source is not None and not refused:
                 linked[index] = link_cached(source, parts[index], cache_dir, keys[index])
                 refused = linked[index] is None
-        for number, source in run.results():
-            key = missing[number]
+        run.optional = {n for n, k in enumerate(key_of) if k not in needed}  # wrong guesses
+        results = run.results() if needed or early is None else iter(())
+        for answered, (number, source) in enumerate(results, 1):
+            key = key_of[number]
             if cache_dir is not None:
                 _write_cache(cache_dir, key, source)
-            for index in users[key]:
+            for index in users.get(key, ()):
                 if not refused:
                     linked[index] = link_cached(source, parts[index], cache_dir, key)
                     refused = linked[index] is None
+            needed.discard(key)
+            if not needed and answered < len(key_of):  # a wrong guess runs: `close` ends it
+                break
     except (ModelGenerationError, OSError):  # a part failed: one run says why
         return _run_datamodel_codegen(models.document)
     finally:
@@ -317,6 +347,8 @@ class PrestartedWorker:
         # Called once the workers have their parts (`PartRun`): from then on this process
         # mostly waits for them (`pipeline._ViewAhead` builds the view model meanwhile).
         self.on_give: Callable[[], None] | None = None
+        # Parts guessed before the contract was loaded, running already (`ahead.start`).
+        self.early: EarlyRun | None = None
 
     @classmethod
     def start(cls) -> PrestartedWorker | None:
@@ -381,6 +413,7 @@ class PrestartedWorker:
         """End the workers: those `finish` let go exit at once (this process's own is waited
         for), the others are killed: the resident's copies by the pids it gave, this
         process's worker with its forked copies (one process group)."""
+        self.early = None  # its documents' answers are not waited for
         if self.lease is not None:
             if not self._finished:
                 self.lease.kill()  # before their channels close: the pids are still theirs
@@ -437,7 +470,13 @@ class _Channel:
     def ask(self, text: str) -> tuple[str, str]:
         """The worker's answer to one document: ("ok", module) or ("error", message); OSError
         when the worker is gone."""
+        self.send(text)
+        return self.receive()
+
+    def send(self, text: str) -> None:
         write_message(self.writer, "part", text)
+
+    def receive(self) -> tuple[str, str]:
         answer = read_message(self.reader)
         if answer is None:
             raise OSError("the models worker ended")
@@ -486,20 +525,33 @@ class PartRun:
     document alone), so the output depends neither on the cores nor on their speed. A worker
     that dies gives its document back to the queue; when none is left, this process runs the
     rest itself. `close()` (always) lets the workers go, or kills them when the run was cut
-    short; a pool the run started itself (`owned`) is ended too."""
+    short; a pool the run started itself (`owned`) is ended too. `asked`: the documents
+    sent to a channel already (`ahead.start`), each answered there first."""
 
-    def __init__(self, texts: list[str], pool: PrestartedWorker | None, owned: bool) -> None:
+    def __init__(
+        self,
+        texts: list[str],
+        pool: PrestartedWorker | None,
+        owned: bool,
+        asked: dict[int, int] | None = None,
+    ) -> None:
         self.texts = texts
         self.pool = pool
         self.owned = owned
-        self._pending = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
+        # Documents sent already (`ahead.start`): channel index → document index.
+        self.asked = dict(asked or {})
+        given = set(self.asked.values())
+        self._pending = sorted(
+            (i for i in range(len(texts)) if i not in given), key=lambda i: (-len(texts[i]), i)
+        )
+        self.optional: Collection[int] = ()  # documents whose refusal does not matter
         self._through = False
         self._answered = False
         self._lock = threading.Lock()
         self._answers: queue.SimpleQueue[tuple[int, str, str] | None] = queue.SimpleQueue()
         self._threads = [
-            threading.Thread(target=self._serve, args=(channel,), daemon=True)
-            for channel in (pool.channels if pool is not None else [])
+            threading.Thread(target=self._serve, args=(channel, self.asked.get(n)), daemon=True)
+            for n, channel in enumerate(pool.channels if pool is not None else [])
         ]
         for thread in self._threads:
             thread.start()
@@ -510,12 +562,20 @@ class PartRun:
         with self._lock:
             return self._pending.pop(0) if self._pending else None
 
-    def _serve(self, channel: _Channel) -> None:
-        """One worker's loop, in its own thread (it waits on pipes: the GIL is free)."""
+    def stop(self) -> None:
+        with self._lock:
+            self._pending.clear()  # hand out nothing more
+
+    def _serve(self, channel: _Channel, asked: int | None = None) -> None:
+        """One worker's loop, in its own thread (it waits on pipes: the GIL is free); `asked`:
+        the document sent to it already, whose answer comes first."""
         try:
-            while (index := self._next()) is not None:
+            while (index := asked if asked is not None else self._next()) is not None:
                 try:
-                    kind, text = channel.ask(self.texts[index])
+                    if asked is None:
+                        channel.send(self.texts[index])
+                    asked = None
+                    kind, text = channel.receive()
                 except (OSError, ValueError):  # gone (or its channel closed): back in the queue
                     with self._lock:
                         self._pending.insert(0, index)
@@ -526,7 +586,9 @@ class PartRun:
 
     def results(self) -> Iterator[tuple[int, str]]:
         """(index, module) for every document, in the order they are done; raises
-        `ModelGenerationError` for the first document datamodel-code-generator refuses."""
+        `ModelGenerationError` for the first document datamodel-code-generator refuses (but
+        for those in `optional`: left out)."""
+        optional = self.optional
         running = len(self._threads)
         done = 0
         while running and done < len(self.texts):
@@ -536,17 +598,18 @@ class PartRun:
                 continue
             index, kind, text = answer
             self._answered = True  # so the pool is loaded (copies are forked once it is)
+            done += 1
+            if kind != "ok" and index in optional:
+                continue
             if kind != "ok":
                 raise ModelGenerationError(text)
-            done += 1
             yield index, text
         while (left := self._next()) is not None:  # no worker left: this process
             yield left, _run_datamodel_codegen(json.loads(self.texts[left]))
         self._through = True
 
     def close(self) -> None:
-        with self._lock:
-            self._pending.clear()  # hand out nothing more
+        self.stop()
         if self.pool is not None:
             if self._through and self._answered:
                 self.pool.finish()  # every worker loaded and idle: they exit at once

@@ -1,0 +1,452 @@
+"""The edited schema's parts sent to the models worker before the contract is even loaded.
+
+A schema edit's run waits for datamodel-code-generator on the parts that hold the edited
+schema; before this, those parts were known only once the contract was loaded, its schemas
+dumped, the models planned, the document built and the parts planned (0.4 s into a run on
+GitHub's contract). From the file's bytes and what the last run kept (`Kept`: the bytes of its
+component schemas, where each schema's value lies in them, its class names and mark, and the
+texts of its parts), the edit is found with two byte compares (the common head and tail);
+when it lies inside one component schema's value, that schema alone is parsed and rewritten,
+once as it was and once as it is, and every kept part holding its old rewritten text gets the
+new one in its place: a *guess* of this run's parts, sent to the worker at once (`start`), so
+datamodel-code-generator runs while this process loads and plans (`driver._models_source`
+takes the results of the guesses that are real parts, and runs the rest).
+
+Sound whatever the guess: a module is a function of its part's text alone (the models cache is
+keyed by it), so a guessed text that is one of this run's parts gets the module running that
+part gives, and one that is not is never read (its module is cached under its own text, and
+the run ends it if it is still running once the real parts are done). What is generated never
+depends on `Kept`: a stale, damaged or foreign one only makes the guess wrong. Only for JSON
+contracts whose bytes are ASCII (byte offsets are then string offsets: `json.dumps`'s default).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import re
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from specfirst.generator.pydantic_models.driver import PrestartedWorker
+
+KEPT_SUFFIX = ".ahead.json"
+_BLOCK = 1 << 16
+_WS = re.compile(rb"[ \t\n\r]*")
+
+
+@dataclass
+class Kept:
+    """What the last run kept: the contract's bytes (`region_of`), each component schema's
+    name and value span in them, their texts (`component_texts`), the plan's class names and
+    mark, the texts of the parts (UTF-8: only a guess decodes the few it sends)."""
+
+    region: bytes
+    names: list[str]
+    starts: list[int]
+    ends: list[int]
+    class_names: dict[str, str]
+    mark: str
+    parts: list[bytes]
+    texts: list[str]  # each schema's `json.dumps(..., ensure_ascii=False)`, in `names` order
+    checks: str = ""  # the loader's code that accepted `region` (`loader_checks`)
+    items: list[int] = field(default_factory=list)  # each path item's value span: start, end
+
+    def to_bytes(self) -> bytes:
+        """The CRC-32 of what output may read (the index, the bytes, the schema texts) and a
+        JSON index on the first line, then those bytes, the texts, the parts (only a guess
+        reads them: a damaged one is a wrong guess). A text that is its span's bytes (a file
+        `json.dumps` wrote, say) is not written again (its size: -1)."""
+        spelled = self.region.decode("ascii")
+        spans = zip(self.texts, self.starts, self.ends, strict=False)
+        texts = [None if t == spelled[a:b] else t.encode() for t, a, b in spans]
+        index = [self.names, self.starts, self.ends, self.class_names, self.mark, self.checks]
+        index.append(self.items)
+        sizes = [len(self.region), [-1 if t is None else len(t) for t in texts]]
+        sizes.append([len(part) for part in self.parts])
+        written = [t for t in texts if t is not None]
+        checked = b"".join([json.dumps([*index, *sizes]).encode(), b"\n", self.region, *written])
+        return b"".join([b"%08x " % zlib.crc32(checked), checked, *self.parts])
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Kept | None:
+        """None unless the CRC-32 holds and `data` has the shape `to_bytes` gives."""
+        end = data.find(b"\n")
+        try:
+            index = json.loads(data[9:end])
+            names, starts, ends, class_names, mark, checks, items, size, sizes, lengths = index
+            at = end + 1 + size
+            region = data[end + 1 : at]
+            checked = at + sum(n for n in sizes if n > 0)
+            if data[8:9] != b" " or int(data[:8], 16) != zlib.crc32(memoryview(data)[9:checked]):
+                return None
+            spelled = region.decode("ascii")
+            texts = []
+            for n, length in enumerate(sizes):
+                if length < 0:
+                    texts.append(spelled[starts[n] : ends[n]])
+                else:
+                    texts.append(data[at : at + length].decode())
+                    at += length
+            parts = []
+            for length in lengths:
+                parts.append(data[at : at + length])
+                at += length
+        except (ValueError, TypeError, IndexError):
+            return None
+        kept = cls(region, names, starts, ends, class_names, mark, parts, texts, checks, items)
+        return kept if end >= 0 and at == len(data) and kept._shaped() else None
+
+    def _shaped(self) -> bool:
+        lists = (self.names, self.starts, self.ends, self.parts, self.texts, self.items)
+        return (
+            all(isinstance(v, list) for v in lists)
+            and len(self.names) == len(self.starts) == len(self.ends)
+            and all(isinstance(v, int) for v in self.starts + self.ends + self.items)
+            and self.starts == sorted(self.starts)
+            and self.items == sorted(self.items)
+            and len(self.items) % 2 == 0
+            and all(isinstance(v, str) for v in self.names + self.texts)
+            and len(self.texts) in (0, len(self.names))
+            and isinstance(self.class_names, dict)
+            and isinstance(self.mark, str)
+            and isinstance(self.checks, str)
+        )
+
+
+@dataclass
+class EarlyRun:
+    """Guessed part texts, each sent to one of a pool's channels (`asked`: channel index →
+    text index), whose answers `driver._models_source` reads with the parts it still needs."""
+
+    texts: list[str]
+    asked: dict[int, int]
+
+
+def kept_path(cache_dir: Path, scope: str) -> Path:
+    from specfirst.generator.pydantic_models.driver import _hint_path
+
+    return _hint_path(cache_dir, scope, KEPT_SUFFIX)
+
+
+def read_kept(path: Path) -> Kept | None:
+    try:
+        data = path.read_bytes()
+        os.utime(path)  # last use decides what is evicted
+    except OSError:
+        return None
+    kept = Kept.from_bytes(data)
+    _read.clear()
+    if kept is not None:
+        _read[path] = kept  # for this run's `keep`
+    return kept
+
+
+# The one `Kept` this process read last, by path: `keep` takes it instead of reading again.
+_read: dict[Path, Kept] = {}
+
+
+def region_of(raw: bytes) -> bytes | None:
+    """`raw` when it is an ASCII JSON object's text (where a byte offset is a string offset,
+    and the spans are read from its start: `spans`), else None."""
+    return raw if raw[:1] == b"{" and raw.isascii() else None
+
+
+def changed(old: bytes, new: bytes) -> tuple[int, int, int]:
+    """(start, old end, new end): the bytes that differ, between a common head and tail
+    (compared a block at a time, then halving the block that differs: a few dozen slice
+    compares in C for a 7 MB text)."""
+    size = min(len(old), len(new))
+    head = _common(old, new, size, lambda a, b: (a, b))
+    room = size - head  # the tail never overlaps the head
+    tail = _common(old, new, room, lambda a, b: (len(old) - b, len(old) - a), len(new) - len(old))
+    return head, len(old) - tail, len(new) - tail
+
+
+def _common(
+    old: bytes, new: bytes, size: int, span: Callable[[int, int], tuple[int, int]], shift: int = 0
+) -> int:
+    """How many bytes from one end (`span` turns a count range into `old`'s offsets; `new`'s
+    are `shift` further) the two have in common, at most `size`."""
+
+    def same(a: int, b: int) -> bool:
+        start, end = span(a, b)
+        return old[start:end] == new[start + shift : end + shift]
+
+    done = 0
+    while done < size and same(done, min(done + _BLOCK, size)):
+        done = min(done + _BLOCK, size)
+    if done < size:  # the first differing byte is in this block: halve it
+        high = min(done + _BLOCK, size)  # differs somewhere in [done, high)
+        while high - done > 1:
+            middle = (done + high) // 2
+            if same(done, middle):
+                done = middle
+            else:
+                high = middle
+        if same(done, done + 1):
+            done += 1
+    return done
+
+
+@dataclass
+class _Edit:
+    """The one indexed value an edit lies in: a component schema (`schema`: its index) or a
+    path item (`schema` None), its span in the last run's bytes, its value then and now."""
+
+    schema: int | None
+    begin: int
+    end: int
+    before: Any
+    now: Any
+
+    def shifted(self, offsets: list[int], shift: int) -> list[int]:
+        """Span offsets of the last run's bytes as they are now (the edited span's end too)."""
+        return [at + shift if at >= self.end else at for at in offsets]
+
+
+def _edited(kept: Kept, region: bytes) -> _Edit | None:
+    """Where the edit lies (`_Edit`), or None: no change, or not inside one indexed value."""
+    if region == kept.region:
+        return None
+    start, old_end, _ = changed(kept.region, region)
+    at = bisect.bisect_right(kept.starts, start) - 1
+    if at >= 0 and old_end <= kept.ends[at]:
+        schema: int | None = at
+        begin, end = kept.starts[at], kept.ends[at]
+    else:
+        pair = bisect.bisect_right(kept.items, start) - 1
+        if pair < 0 or pair % 2 or old_end > kept.items[pair + 1]:
+            return None
+        schema, begin, end = None, kept.items[pair], kept.items[pair + 1]
+    try:
+        before = json.loads(kept.region[begin:end])
+        now = json.loads(region[begin : end + len(region) - len(kept.region)])
+    except ValueError:  # the span is not one value any more (or never was)
+        return None
+    return _Edit(schema, begin, end, before, now)
+
+
+def guess(kept: Kept, region: bytes) -> list[str]:
+    """This run's parts as guessed from the last run's (see the module's docstring)."""
+    from specfirst.generator.schemas import ModelPlan
+
+    edited = _edited(kept, region)
+    if edited is None or edited.schema is None:
+        return []
+    before, now = edited.before, edited.now
+    name = kept.names[edited.schema]
+    if not isinstance(kept.class_names.get(name), str):
+        return []
+    plan = ModelPlan(class_names=kept.class_names, mark=kept.mark)
+    marked = json.dumps(kept.mark + kept.class_names[name], ensure_ascii=False)
+    was = f"{marked}: {json.dumps(plan._rewrite(before), ensure_ascii=False)}"
+    becomes = f"{marked}: {json.dumps(plan._rewrite(now), ensure_ascii=False)}"
+    if was == becomes:
+        return []
+    needle = was.encode()
+    holders = (part.decode() for part in kept.parts if needle in part)
+    return list(dict.fromkeys(t.replace(was, becomes) for t in holders))
+
+
+def start(worker: PrestartedWorker, raw: bytes, cache_dir: Path, scope: str) -> None:
+    """Guess this run's parts (`guess`) and send those not cached to `worker`'s channels, one
+    each (`worker.early`), largest first. Best effort: nothing happens when there is no guess.
+    No thread: each text is written whole into its pipe, made large enough to take it
+    (`_fits`), so the worker reads it while this process loads (a thread still running would
+    keep validation from forking)."""
+    from specfirst.generator.pydantic_models.driver import _read_cache, text_key
+
+    region = region_of(raw)
+    kept = read_kept(kept_path(cache_dir, scope)) if region is not None else None
+    if kept is None or region is None:
+        return
+    try:
+        guessed = guess(kept, region)
+    except Exception:  # a kept file damaged in a way its shape check misses: no guess
+        return
+    texts = [t for t in guessed if _read_cache(cache_dir, text_key(t)) is None]
+    texts.sort(key=len, reverse=True)
+    sent: list[str] = []
+    asked: dict[int, int] = {}
+    for number, channel in enumerate(worker.channels):
+        if len(sent) == len(texts):
+            break
+        text = texts[len(sent)]
+        if not _fits(channel.writer.fileno(), len(text.encode()) + 64):
+            break
+        try:
+            channel.send(text)
+        except OSError:
+            break
+        asked[number] = len(sent)
+        sent.append(text)
+    if sent:
+        worker.early = EarlyRun(sent, asked)
+
+
+_SETPIPE_SIZE = 1031  # fcntl.F_SETPIPE_SZ (Linux)
+
+
+def _fits(fd: int, size: int) -> bool:
+    """Whether `size` bytes can be written into the empty pipe `fd` without waiting for its
+    reader (its buffer grown to take them, where the system allows)."""
+    import fcntl
+
+    try:
+        return fcntl.fcntl(fd, _SETPIPE_SIZE, size) >= size
+    except OSError:
+        return False
+
+
+Located = tuple[list[str], list[int], list[int], list[int]]
+
+
+def spans(region: bytes) -> Located | None:
+    """Each component schema's name and value span in `region` (`region_of`), and each path
+    item's span (flat: start, end), found from the top (the root object's `components`, its
+    `schemas`; its `paths`) with `json`'s own scanner (C), other values skipped: None when
+    there is no such object."""
+    text = region.decode("ascii")
+    decoder = json.JSONDecoder()
+    scan: Any = json.decoder.scanstring  # type: ignore[attr-defined]
+
+    def skip(at: int) -> int:
+        found = _WS.match(region, at)
+        return found.end() if found else at
+
+    def members(at: int, within: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """The object at `at`: for each key of `within`, its value's members (the same way,
+        with `within[key]`), or, for an empty `within`, every member's span; and its end.
+        Each value is read once: those gone into are not skipped over as well."""
+        found: dict[str, Any] = {} if within else {"": []}
+        if text[at] != "{":
+            raise ValueError("not an object")
+        at = skip(at + 1)
+        while text[at] == '"':
+            name, at = scan(text, at + 1)
+            at = skip(at)
+            if text[at] != ":":
+                raise ValueError("no colon")
+            at = skip(at + 1)
+            if name in within and name not in found:  # (a key twice fails loading)
+                found[name], end = members(at, within[name])
+            else:
+                _, end = decoder.raw_decode(text, at)
+                if not within:
+                    found[""].append((name, at, end))
+            at = skip(end)
+            if text[at] == ",":
+                at = skip(at + 1)
+        if text[at] != "}":
+            raise ValueError("not closed")
+        return found, at + 1
+
+    try:
+        root, _ = members(0, {"components": {"schemas": {}}, "paths": {}})
+        listed = root["components"]["schemas"][""]
+        paths = [n for _, *span in root["paths"][""] for n in span]
+    except (ValueError, IndexError, KeyError):
+        return None
+    return [m[0] for m in listed], [m[1] for m in listed], [m[2] for m in listed], paths
+
+
+def keep(
+    path: Path,
+    raw: bytes,
+    class_names: dict[str, str],
+    mark: str,
+    parts: list[str] | None,
+    texts: dict[str, str],
+) -> None:
+    """Keep what the next run guesses from (`Kept`), when it changed; `parts`: this run's part
+    texts (None: not planned this run, the kept ones stay); `texts`: its component texts. The
+    spans of the last run are shifted when the edit lay inside one schema's value, else found
+    again (`spans`)."""
+    from specfirst.generator.state import write_atomically
+
+    region = region_of(raw)
+    if region is None:
+        return
+    kept = _read.pop(path, None) or read_kept(path)
+    _read.clear()
+    blobs = [text.encode() for text in parts] if parts is not None else None
+    if blobs is None:
+        blobs = kept.parts if kept is not None else []
+    if kept is not None and kept.region == region:
+        located: Located | None = (kept.names, kept.starts, kept.ends, kept.items)
+        same = kept.class_names == class_names and kept.mark == mark and kept.parts == blobs
+        if same and kept.texts == list(texts.values()) and kept.checks == loader_checks():
+            return
+    else:
+        edited = _edited(kept, region) if kept is not None else None
+        if kept is not None and edited is not None:
+            shift = len(region) - len(kept.region)
+            starts, ends = edited.shifted(kept.starts, shift), edited.shifted(kept.ends, shift)
+            located = kept.names, starts, ends, edited.shifted(kept.items, shift)
+        else:
+            located = spans(region)
+    if located is None:
+        return
+    names, starts, ends, items = located
+    listed = list(texts.values()) if list(texts) == names else []
+    fresh = Kept(region, names, starts, ends, class_names, mark, blobs, listed)
+    fresh.checks, fresh.items = loader_checks(), items
+    write_atomically(path, fresh.to_bytes())
+
+
+def component_texts(document: dict[str, Any], raw: bytes, path: Path) -> dict[str, str] | None:
+    """`document.component_texts(document)` from the last run's, for a document that is the
+    JSON text `raw` as parsed (not bundled): where the bytes of a schema's value are the last
+    run's, so is its parsed value, and so its text. The edited schema (`_edited`) is dumped;
+    None when the edit is not inside one schema's value or nothing usable is kept."""
+    region = region_of(raw)
+    kept = _read.get(path) or read_kept(path)
+    if region is None or kept is None or not kept.texts:
+        return None
+    schemas = document.get("components", {}).get("schemas")
+    if not isinstance(schemas, dict) or list(schemas) != kept.names:
+        return None
+    texts = dict(zip(kept.names, kept.texts, strict=True))
+    if region != kept.region:
+        edited = _edited(kept, region)
+        if edited is None:
+            return None
+        if edited.schema is not None:  # else a path item changed: no schema did
+            name = kept.names[edited.schema]
+            texts[name] = json.dumps(schemas[name], ensure_ascii=False)
+    return texts
+
+
+def loader_checks() -> str:
+    """A digest of the code that decides whether a JSON text loads (`jsontext`, `loader`)."""
+    import hashlib
+
+    import specfirst.jsontext
+    import specfirst.loader
+
+    digest = hashlib.sha256()
+    for module in (specfirst.jsontext, specfirst.loader):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+def known_span(raw: bytes, path: Path) -> tuple[int, int, int] | None:
+    """What of `raw` the loader need not check again (`jsontext.load_json`'s `known`): all but
+    the edited schema's value (`_edited`; 3 levels down: root, `components`, `schemas`), when
+    the last run's bytes (which its loader, this code, accepted: `keep` runs only after a
+    load) differ from `raw` inside that value alone; None otherwise."""
+    region = region_of(raw)
+    kept = (_read.get(path) or read_kept(path)) if region is not None else None
+    if region is None or kept is None or kept.checks != loader_checks():
+        return None
+    edited = _edited(kept, region)
+    if edited is None:
+        return None
+    levels = 3 if edited.schema is not None else 2  # root, `components`, `schemas` / `paths`
+    return edited.begin, edited.end + len(region) - len(kept.region), levels

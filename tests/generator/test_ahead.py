@@ -1,0 +1,363 @@
+"""The edited schema's parts guessed from the contract's bytes and sent before loading
+(`pydantic_models.ahead`): the guess is this run's parts, the kept spans follow edits, and
+whatever the guess (right, wrong, refused, from a damaged file) the models are a cold run's."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from specfirst.errors import ContractLoadError
+from specfirst.generator.build import plan_models
+from specfirst.generator.pydantic_models import ahead
+from specfirst.generator.pydantic_models import driver as models
+from specfirst.generator.pydantic_models import parts as model_parts
+from specfirst.generator.pydantic_models.document import DocumentBuilder, component_texts
+from specfirst.jsontext import load_json
+from specfirst.loader import load_contract
+
+PARTS_FIXTURE = Path(__file__).parent / "fixtures" / "model_parts.yaml"
+
+
+@pytest.fixture
+def always_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_parts, "MIN_BYTES", 0)
+    monkeypatch.setattr(model_parts, "PART_BYTES", 1)
+
+
+def _contract() -> dict[str, Any]:
+    return load_contract(PARTS_FIXTURE).document
+
+
+def _planned(document: dict[str, Any]) -> tuple[DocumentBuilder, list[str]]:
+    """The builder of the models document and the texts of its parts (as `_models_stage`)."""
+    texts = component_texts(document)
+    builder = DocumentBuilder(plan_models(document, texts), document, texts=texts)
+    built = builder.build()
+    parts = model_parts.plan_parts_of(built.header, built.texts, built.facts)
+    return builder, [part.text for part in parts]
+
+
+def _keep(path: Path, document: dict[str, Any]) -> None:
+    builder, parts = _planned(document)
+    raw = json.dumps(document).encode()
+    texts = component_texts(document)
+    ahead.keep(path, raw, builder.plan.class_names, builder.mark, parts, texts)
+
+
+def _described(document: dict[str, Any], name: str, text: str) -> dict[str, Any]:
+    edited = copy.deepcopy(document)
+    edited["components"]["schemas"][name]["description"] = text
+    return edited
+
+
+def test_changed_is_the_span_between_the_common_head_and_tail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ahead, "_BLOCK", 4)  # blocks and bytes both walked
+    chance = random.Random(7)
+    for _ in range(300):
+        old = bytes(chance.choice(b"ab") for _ in range(chance.randrange(0, 40)))
+        at = chance.randrange(0, len(old) + 1)
+        cut = chance.randrange(0, len(old) - at + 1)
+        new = (
+            old[:at]
+            + bytes(chance.choice(b"ab") for _ in range(chance.randrange(4)))
+            + old[at + cut :]
+        )
+        start, old_end, new_end = ahead.changed(old, new)
+        assert old[:start] == new[:start]
+        assert old[old_end:] == new[new_end:]
+        assert start <= old_end
+        assert start <= new_end
+        # the shortest such span: one byte more on either side would differ
+        if start < min(len(old), len(new)):
+            assert old[start] != new[start] or start in (old_end, new_end)
+        assert old[:start] + old[start:old_end] + old[old_end:] == old
+        assert new[:start] + new[start:new_end] + new[new_end:] == new
+
+
+def test_the_spans_are_each_schema_s_value() -> None:
+    document = _contract()
+    raw = json.dumps(document).encode()
+    region = ahead.region_of(raw)
+    assert region is not None
+    found = ahead.spans(region)
+    assert found is not None
+    names, starts, ends, items = found
+    schemas = document["components"]["schemas"]
+    assert names == list(schemas)
+    for name, start, end in zip(names, starts, ends, strict=True):
+        assert json.loads(region[start:end]) == schemas[name]
+    values = [json.loads(region[a:b]) for a, b in zip(items[::2], items[1::2], strict=True)]
+    assert values == list(document["paths"].values())
+    assert values
+    assert ahead.region_of(json.dumps(document, ensure_ascii=False).encode() + "é".encode()) is None
+    assert ahead.region_of(b"openapi: 3.1.0\ncomponents:\n  schemas: {}\n") is None
+
+
+@pytest.mark.usefixtures("always_split")
+def test_the_guess_is_the_parts_an_edit_changes_and_the_kept_spans_follow(tmp_path: Path) -> None:
+    path = tmp_path / "kept.ahead.json"
+    document = _contract()
+    _keep(path, document)
+    _, before = _planned(document)
+    edited = _described(document, "Mode", "edited")
+    _, after = _planned(edited)
+    changed = [text for text in after if text not in before]
+    assert changed  # the edit changes a few parts, not all
+    assert len(changed) < len(set(after))
+    kept = ahead.read_kept(path)
+    assert kept is not None
+    region = ahead.region_of(json.dumps(edited).encode())
+    assert region is not None
+    guessed = ahead.guess(kept, region)
+    assert set(changed) <= set(guessed)  # every part the edit changes is sent early
+    assert len(guessed) <= len(set(changed)) + 1  # and few others (a holder that now is not)
+    assert all('"description": "edited"' in text for text in guessed)
+    # the next run's file: the spans shifted by the edit are those found from scratch
+    _keep(path, edited)
+    shifted = ahead.read_kept(path)
+    assert shifted is not None
+    assert (shifted.names, shifted.starts, shifted.ends, shifted.items) == ahead.spans(region)
+    assert shifted.parts == [text.encode() for text in after]
+    # an edit between schemas (a new component) is no guess, and its spans are found again
+    added = copy.deepcopy(edited)
+    added["components"]["schemas"]["Added"] = {"type": "string"}
+    region = ahead.region_of(json.dumps(added).encode())
+    assert region is not None
+    assert ahead.guess(shifted, region) == []
+    _keep(path, added)
+    again = ahead.read_kept(path)
+    assert again is not None
+    assert again.names[-1] == "Added"
+    assert (again.names, again.starts, again.ends, again.items) == ahead.spans(region)
+    # an operation's edit: inside one path item, whose span and those after it move
+    summarised = _summarised(added, "a new summary, longer")
+    region = ahead.region_of(json.dumps(summarised).encode())
+    assert region is not None
+    assert ahead.guess(again, region) == []
+    _keep(path, summarised)
+    moved = ahead.read_kept(path)
+    assert moved is not None
+    assert (moved.names, moved.starts, moved.ends, moved.items) == ahead.spans(region)
+    assert moved.items != again.items
+
+
+def test_a_damaged_kept_file_is_no_guess(tmp_path: Path) -> None:
+    path = tmp_path / "kept.ahead.json"
+    document = _contract()
+    _keep(path, document)
+    whole = path.read_bytes()
+    assert ahead.Kept.from_bytes(whole) is not None
+    for damaged in (
+        whole[:-1],
+        whole + b"x",
+        b"[1, 2]\n" + whole,
+        b"",
+        whole.replace(b"[", b"{", 1),
+    ):
+        assert ahead.Kept.from_bytes(damaged) is None
+    kept = ahead.Kept.from_bytes(whole)
+    assert kept is not None
+    region = ahead.region_of(json.dumps(_described(document, "Mode", "edited")).encode())
+    assert region is not None
+    kept.starts = [start + 3 for start in kept.starts]  # spans off: no value there
+    assert ahead.guess(kept, region) == []
+
+
+@pytest.mark.usefixtures("always_split")
+def test_guesses_right_wrong_and_refused_give_a_cold_run_s_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(models, "usable_cores", lambda: 4)  # a channel for every guess
+    cache = tmp_path / "cache"
+    scope = "contract"
+    document = _contract()
+    path = ahead.kept_path(cache, scope)
+    _keep(path, document)
+    kept = ahead.read_kept(path)
+    assert kept is not None
+    # A kept part that will not be this run's (and that datamodel-code-generator refuses):
+    # the guess made of it runs, and neither its module nor its error matter.
+    holder = next(text for text in map(bytes.decode, kept.parts) if 'Mode": {' in text)
+    opening = '"components": {"schemas": {'
+    broken = '"Broken": {"type": "string", "enum": 5}, '
+    refused = holder.replace(opening, opening + broken, 1)
+    kept.parts.append(refused.encode())
+    path.write_bytes(kept.to_bytes())
+    edited = _described(document, "Mode", "edited")
+    pool = models.PrestartedWorker.start()
+    assert pool is not None
+    threads = threading.active_count()
+    ahead.start(pool, json.dumps(edited).encode(), cache, scope)
+    assert threading.active_count() == threads  # nothing left running: validation may fork
+    assert pool.early is not None
+    assert len(pool.early.asked) == len(pool.early.texts) >= 3
+    assert any(broken in text for text in pool.early.texts)
+
+    def no_whole_run(document: dict[str, Any]) -> str:
+        raise AssertionError("a part failed: the document ran whole")
+
+    builder, after = _planned(edited)
+    assert any(text in after for text in pool.early.texts)  # one guess is right
+    monkeypatch.setattr(models, "_run_datamodel_codegen", no_whole_run)
+    try:
+        warm = models.generate_models(builder.build(), "# head", cache_dir=cache, worker=pool)
+    finally:
+        pool.close()
+    monkeypatch.undo()
+    monkeypatch.setattr(model_parts, "MIN_BYTES", 0)
+    monkeypatch.setattr(model_parts, "PART_BYTES", 1)
+    cold = models.generate_models(_planned(edited)[0].build(), "# head", cache_dir=None)
+    assert warm == cold
+
+
+def _summarised(document: dict[str, Any], text: str) -> dict[str, Any]:
+    """The first operation's summary set to `text`."""
+    edited = copy.deepcopy(document)
+    item = next(iter(edited["paths"].values()))
+    operation = next(v for v in item.values() if isinstance(v, dict) and "responses" in v)
+    operation["summary"] = text
+    return edited
+
+
+def _removed(document: dict[str, Any], name: str) -> dict[str, Any]:
+    edited = copy.deepcopy(document)
+    del edited["components"]["schemas"][name]
+    return edited
+
+
+def _property(document: dict[str, Any], name: str) -> dict[str, Any]:
+    edited = copy.deepcopy(document)
+    edited["components"]["schemas"][name].setdefault("properties", {})["added"] = {"type": "string"}
+    return edited
+
+
+def test_component_texts_from_the_kept_ones_are_a_fresh_dump_or_none(tmp_path: Path) -> None:
+    """Through a sequence of edits (each kept as a run keeps it), the texts read from the kept
+    file are `component_texts`' own, or None where the bytes cannot tell."""
+    path = tmp_path / "kept.ahead.json"
+    current = _contract()
+    _keep(path, current)
+    reused = 0
+    edits: list[Callable[[dict[str, Any]], dict[str, Any]]] = [
+        lambda d: _described(d, "Mode", "edited"),
+        lambda d: _described(d, "Mode", "edited again, longer than before"),
+        lambda d: _property(d, "Zoo"),
+        lambda d: d,  # nothing changed
+        lambda d: {**d, "info": {**d["info"], "title": "retitled"}},  # before the schemas
+        lambda d: _summarised(d, "an operation's summary"),
+        lambda d: _summarised(d, "and another"),
+        lambda d: _removed(d, "Mode"),
+        lambda d: _described(d, "Zoo", "é: not ASCII"),
+        lambda d: _described(d, "Zoo", "back to ASCII"),
+        lambda d: _described(d, "Zoo", "ASCII again"),
+    ]
+    for edit in edits:
+        current = edit(current)
+        raw = json.dumps(current).encode()
+        texts = ahead.component_texts(json.loads(raw), raw, path)
+        if texts is not None:
+            reused += 1
+            assert list(texts.items()) == list(component_texts(current).items())
+        _keep(path, current)
+    assert reused >= 5
+
+
+@pytest.mark.usefixtures("always_split")
+def test_a_kept_file_damaged_where_output_reads_it_is_not_read(tmp_path: Path) -> None:
+    """Damage in the index, the bytes or the texts: not read (the CRC); in the parts, which
+    only a guess reads: the texts still are a fresh dump's."""
+    path = tmp_path / "kept.ahead.json"
+    document = _contract()
+    _keep(path, document)
+    whole = path.read_bytes()
+    kept = ahead.read_kept(path)
+    assert kept is not None
+    assert kept.parts
+    checked = len(whole) - sum(len(part) for part in kept.parts)
+    raw = json.dumps(document).encode()
+    assert ahead.component_texts(document, raw, path) == component_texts(document)
+    chance = random.Random(3)
+    for at in [*chance.sample(range(checked), 40), *chance.sample(range(checked, len(whole)), 5)]:
+        damaged = whole[:at] + bytes([whole[at] ^ 0x01]) + whole[at + 1 :]
+        path.write_bytes(damaged)
+        ahead._read.clear()
+        texts = ahead.component_texts(document, raw, path)
+        if at < checked:
+            assert ahead.read_kept(path) is None
+            assert texts is None
+        else:
+            assert texts == component_texts(document)
+
+
+def _load_error(raw: bytes, known: tuple[int, int, int] | None) -> str:
+    try:
+        load_json(raw, Path("c.json"), known)
+    except ContractLoadError as exc:
+        return str(exc)
+    raise AssertionError("loaded")
+
+
+def test_the_loader_checks_the_edited_schema_alone_with_the_same_errors(tmp_path: Path) -> None:
+    path = tmp_path / "kept.ahead.json"
+    document = _contract()
+    _keep(path, document)
+    edited = _described(document, "Zoo", "edited")
+    raw = json.dumps(edited).encode()
+    known = ahead.known_span(raw, path)
+    assert known is not None
+    start, end, depth = known
+    assert json.loads(raw[start:end]) == edited["components"]["schemas"]["Zoo"]
+    assert depth == 3
+    assert load_json(raw, Path("c.json"), known) == edited
+    # outside one schema's value (a new component, the info object): checked in full
+    added = copy.deepcopy(document)
+    added["components"]["schemas"]["Added"] = {"type": "string"}
+    assert ahead.known_span(json.dumps(added).encode(), path) is None
+    retitled = {**document, "info": {**document["info"], "title": "retitled"}}
+    assert ahead.known_span(json.dumps(retitled).encode(), path) is None
+    # inside one path item: its value, 2 levels down
+    operation_edit = _summarised(document, "edited")
+    summarised = json.dumps(operation_edit).encode()
+    item = ahead.known_span(summarised, path)
+    assert item is not None
+    assert json.loads(summarised[item[0] : item[1]]) == next(iter(operation_edit["paths"].values()))
+    assert item[2] == 2
+    # faults inside the span: the errors of a full check
+    zoo = json.dumps(edited["components"]["schemas"]["Zoo"])
+
+    def nested(levels: int) -> str:
+        return '{"a": ' * levels + "1" + "}" * levels
+
+    for fault in (
+        zoo[:-1] + ', "type": "object"}',  # a duplicate key
+        zoo[:-1] + f', "x-deep": {nested(125)}}}',  # 129 levels: 4 above it
+        zoo[:-1] + ', "x-bad": }',  # a syntax error
+        zoo[:-1] + f', "x-long": {"9" * 4400}}}',  # an integer too long
+    ):
+        broken = raw[:start] + fault.encode() + raw[end:]
+        span = ahead.known_span(broken, path)
+        assert span is not None or "x-bad" in fault or "x-long" in fault
+        assert _load_error(broken, span) == _load_error(broken, None)
+    deep_enough = raw[:start] + f'{zoo[:-1]}, "x-deep": {nested(124)}}}'.encode() + raw[end:]
+    assert load_json(deep_enough, Path("c.json"), ahead.known_span(deep_enough, path))
+
+
+def test_a_kept_file_from_other_loader_code_checks_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "kept.ahead.json"
+    _keep(path, _contract())
+    raw = json.dumps(_described(_contract(), "Zoo", "edited")).encode()
+    assert ahead.known_span(raw, path) is not None
+    monkeypatch.setattr(ahead, "loader_checks", lambda: "other")
+    assert ahead.known_span(raw, path) is None

@@ -19,6 +19,25 @@ def test_an_entry_is_written_whole_into_folders_made_for_it(tmp_path: Path) -> N
     assert [p.name for p in target.parent.iterdir()] == ["entry.json"]
 
 
+def test_chunks_replace_an_entry_unlinked_first_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "entry"
+    target.write_bytes(b"old")
+    seen: list[bool] = []
+    real = state.os.replace
+
+    def replace(source: str, destination: Path) -> None:
+        seen.append(Path(destination).exists())  # the old entry is gone before the rename
+        real(source, destination)
+
+    monkeypatch.setattr(state.os, "replace", replace)
+    assert write_atomically(target, [b"ne", b"w"], unlink_first=True)
+    assert target.read_bytes() == b"new"
+    assert seen == [False]
+    assert sorted(os.listdir(tmp_path)) == ["entry"]
+
+
 def test_a_refused_folder_costs_nothing_but_the_entry(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

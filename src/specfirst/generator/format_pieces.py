@@ -53,7 +53,7 @@ from pathlib import Path
 from subprocess import PIPE
 from typing import NamedTuple
 
-from specfirst.generator.state import TEMPORARY_SUFFIX
+from specfirst.generator.state import write_atomically
 
 # Below this size ruff on the whole file costs less than the bookkeeping.
 MIN_BYTES = 128 * 1024
@@ -303,30 +303,13 @@ def format_module(
         "lines": kept.lines,
         "head": {head_key: head},
     }
-    _replace(bundle_path, _entry(meta, [result, data, assembled.extra, table]))
+    write_atomically(
+        bundle_path, _entry(meta, [result, data, assembled.extra, table]), unlink_first=True
+    )
     return result
 
 
 _INT_LIMIT = 1 << 63  # the table's integers are 8 bytes, signed
-
-
-def _replace(path: Path, chunks: list[bytes]) -> None:
-    """`write_atomically` of the chunks, the old entry unlinked first: ext4 flushes a file
-    renamed over another at once (`auto_da_alloc`), 6-20 ms for a bundle; meanwhile a
-    concurrent run finds no bundle, a miss (it formats without it), never a torn one."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=TEMPORARY_SUFFIX)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.writelines(chunks)
-            path.unlink(missing_ok=True)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass
 
 
 class _Piece(NamedTuple):

@@ -397,7 +397,7 @@ def keep(
     listed = list(texts.values()) if list(texts) == names else []
     fresh = Kept(region, names, starts, ends, class_names, mark, blobs, listed)
     fresh.checks, fresh.items = loader_checks(), items
-    write_atomically(path, fresh.to_bytes())
+    write_atomically(path, fresh.to_bytes(), unlink_first=True)
 
 
 def component_texts(document: dict[str, Any], raw: bytes, path: Path) -> dict[str, str] | None:

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from specfirst import jsontext
 from specfirst.errors import ContractLoadError
+from specfirst.generator import byte_ends
 from specfirst.generator.build import plan_models
 from specfirst.generator.pydantic_models import ahead
 from specfirst.generator.pydantic_models import driver as models
@@ -61,7 +63,7 @@ def _described(document: dict[str, Any], name: str, text: str) -> dict[str, Any]
 def test_changed_is_the_span_between_the_common_head_and_tail(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(ahead, "_BLOCK", 4)  # blocks and bytes both walked
+    monkeypatch.setattr(byte_ends, "BLOCK", 4)  # blocks and bytes both walked
     chance = random.Random(7)
     for _ in range(300):
         old = bytes(chance.choice(b"ab") for _ in range(chance.randrange(0, 40)))
@@ -319,6 +321,7 @@ def test_the_loader_checks_the_edited_schema_alone_with_the_same_errors(tmp_path
     assert json.loads(raw[start:end]) == edited["components"]["schemas"]["Zoo"]
     assert depth == 3
     assert load_json(raw, Path("c.json"), known) == edited
+    assert jsontext._known_json(raw, known) == edited  # the fast path is the one taken
     # outside one schema's value (a new component, the info object): checked in full
     added = copy.deepcopy(document)
     added["components"]["schemas"]["Added"] = {"type": "string"}
@@ -350,6 +353,32 @@ def test_the_loader_checks_the_edited_schema_alone_with_the_same_errors(tmp_path
         assert _load_error(broken, span) == _load_error(broken, None)
     deep_enough = raw[:start] + f'{zoo[:-1]}, "x-deep": {nested(124)}}}'.encode() + raw[end:]
     assert load_json(deep_enough, Path("c.json"), ahead.known_span(deep_enough, path))
+    # nested past what the parser can recurse into: no span, the loader's own error
+    too_deep = raw[:start] + ("[" * 5000 + "]" * 5000).encode() + raw[end:]
+    assert ahead.known_span(too_deep, path) is None
+    assert "nested more than" in _load_error(too_deep, None)
+
+
+def test_component_texts_of_a_document_without_a_components_object(tmp_path: Path) -> None:
+    path = tmp_path / "kept.ahead.json"
+    document = _contract()
+    _keep(path, document)
+    for components in (None, [], "x"):
+        broken = {**document, "components": components}
+        assert ahead.component_texts(broken, json.dumps(broken).encode(), path) is None
+
+
+def test_component_texts_kept_by_other_loader_code_are_not_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "kept.ahead.json"
+    document = _contract()
+    _keep(path, document)
+    raw = json.dumps(document).encode()
+    assert ahead.component_texts(document, raw, path) is not None
+    ahead._read.clear()
+    monkeypatch.setattr(ahead, "loader_checks", lambda: "other loader code")
+    assert ahead.component_texts(document, raw, path) is None
 
 
 def test_a_kept_file_from_other_loader_code_checks_in_full(

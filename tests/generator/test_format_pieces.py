@@ -339,17 +339,6 @@ def test_an_edit_cuts_only_the_stretch_it_changed(
     assert cut == [header]
 
 
-def test_the_common_ends_of_two_sources() -> None:
-    old = b"abcdefghij" * 10_000
-    for at in (0, 1, 65_535, 65_536, 65_537, 99_999):
-        new = old[:at] + b"#" + old[at + 1 :]
-        assert format_pieces._common_prefix(old, new) == at
-        assert format_pieces._common_suffix(old, new, len(old)) == len(old) - at - 1
-    assert format_pieces._common_prefix(old, old) == len(old)
-    assert format_pieces._common_suffix(old, old + b"x", 5) == 0
-    assert format_pieces._common_suffix(b"x" + old, old, 7) == 7
-
-
 def test_verdicts_too_large_for_the_table_are_kept_in_the_json_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -192,6 +192,19 @@ def test_a_refused_document_stops_the_run_with_datamodel_code_generator_s_messag
     assert str(refused.value) == str(in_process.value)
 
 
+def test_a_guess_left_to_this_process_is_not_run_here(
+    documents: list[dict[str, Any]], expected: list[str]
+) -> None:
+    """A guess (`ahead`: optional) that no worker answered is not needed: this process, which
+    would raise on a refused one and so run the document whole, leaves it."""
+    run = models.PartRun([json.dumps(_refused()), json.dumps(documents[0])], None, owned=False)
+    run.optional = {0}
+    try:
+        assert list(run.results()) == [(1, expected[0])]
+    finally:
+        run.close()
+
+
 def test_messages_carry_any_text_and_a_torn_one_reads_as_the_end() -> None:
     stream = io.BytesIO()
     texts = ["", "two\nlines", "ünïcode \u2028 and 7 digits 1234567"]

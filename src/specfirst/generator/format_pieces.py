@@ -53,6 +53,7 @@ from pathlib import Path
 from subprocess import PIPE
 from typing import NamedTuple
 
+from specfirst.generator.byte_ends import common_ends
 from specfirst.generator.state import write_atomically
 
 # Below this size ruff on the whole file costs less than the bookkeeping.
@@ -350,8 +351,7 @@ def _edited(kept: _Bundle, source: bytes, data: bytes) -> _Layout | None:
     if not cuts:
         return None
     count = len(cuts)
-    prefix = _common_prefix(source, data)
-    suffix = _common_suffix(source, data, min(len(source), len(data)) - prefix)
+    prefix, suffix = common_ends(source, data)
     same_until = prefix - 4  # a cut at or before it is a cut in both, and so is none
     if cuts[0] > same_until:
         return None
@@ -503,54 +503,12 @@ def _glue_bytes(previous: tuple[str, bool], is_class: bool) -> bytes:
     return _TWO_BLANK if was_class or is_class else glue(text, False, False).encode()
 
 
-_CHUNK = 1 << 16
-
-
-def _common_prefix(old: bytes, new: bytes) -> int:
-    """How many bytes `old` and `new` have in common from the start (compared in chunks)."""
-    size = min(len(old), len(new))
-    at = 0
-    while at < size:
-        stop = min(at + _CHUNK, size)
-        if old[at:stop] != new[at:stop]:
-            low, high = at, stop  # old[:low] == new[:low]; old[low:high] != new[low:high]
-            while high - low > 1:
-                mid = (low + high) // 2
-                if old[low:mid] == new[low:mid]:
-                    low = mid
-                else:
-                    high = mid
-            return low
-        at = stop
-    return size
-
-
-def _common_suffix(old: bytes, new: bytes, limit: int) -> int:
-    """How many bytes (at most `limit`) `old` and `new` have in common at their end."""
-    old_end, new_end = len(old), len(new)
-    at = 0
-    while at < limit:
-        size = min(_CHUNK, limit - at)
-        if old[old_end - at - size : old_end - at] != new[new_end - at - size : new_end - at]:
-            low, high = 0, size  # the last `low` bytes before `at` match, the last `high` do not
-            while high - low > 1:
-                mid = (low + high) // 2
-                o, n = old_end - at, new_end - at
-                if old[o - mid : o - low] == new[n - mid : n - low]:
-                    low = mid
-                else:
-                    high = mid
-            return at + low
-        at += size
-    return limit
-
-
 _TWO_BLANK = b"\n\n"
 
 
 def _entry(meta: dict[str, object], body: list[bytes]) -> list[bytes]:
     """The bundle's cache entry (`_Bundle.read`), in chunks: a CRC-32 of the rest, the JSON
-    line `meta`, then `body` (the module, its source, the first piece's text)."""
+    line `meta`, then `body` (the module, its source, the first piece's text, the integer table)."""
     chunks = [json.dumps(meta, ensure_ascii=False).encode(), b"\n", *body]
     check = 0
     for chunk in chunks:

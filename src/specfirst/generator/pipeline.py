@@ -439,12 +439,15 @@ class _ViewAhead:
     runs again on the real classes, as it does when none ran ahead. It saves nothing itself:
     its drafts are saved, and its files kept, only when it holds."""
 
-    def __init__(self, contract: Contract, package: str, state: Path) -> None:
+    def __init__(
+        self, contract: Contract, package: str, state: Path, near: Path | None = None
+    ) -> None:
         from specfirst.generator.view_cache import VIEW_CACHE_SUBDIR, cache_file, read_classes
 
         self.contract = contract
         self.package = package
         self.state = state
+        self.near = near  # the package folder: its view files are formatted ahead beside it
         drafts = cache_file(state / VIEW_CACHE_SUBDIR, package, contract.path.as_posix())
         self.classes_file = drafts.with_suffix(".classes")
         self.guess = read_classes(self.classes_file)
@@ -454,12 +457,15 @@ class _ViewAhead:
         self.later: list[Callable[[dict[str, bytes]], None]] = []
 
     def start(self, plan: ModelPlan) -> None:
-        """Start it on `plan` (final: its mark set), when there is a guess."""
-        from specfirst.generator.view_cache import AskedClasses
+        """Start it on `plan` (final: its mark set): on the last run's classes, or with none
+        kept (a cold run) on those the plan names (`view_cache.planned_classes`). With `near`,
+        its files are then formatted into the format cache (`write.format_ahead`)."""
+        from specfirst.generator.view_cache import AskedClasses, planned_classes
+        from specfirst.generator.write import FORMAT_CACHE_SUBDIR, format_ahead
 
-        if self.guess is None or self.thread is not None:
+        if self.thread is not None:
             return
-        self.asked = AskedClasses(self.guess)
+        self.asked = AskedClasses(self.guess if self.guess is not None else planned_classes(plan))
 
         def run() -> None:
             try:
@@ -474,6 +480,11 @@ class _ViewAhead:
                 )
             except BaseException:  # run again on the real classes, which says why
                 self.files = None
+                return
+            if self.near is not None:
+                cache = self.state / FORMAT_CACHE_SUBDIR
+                with contextlib.suppress(Exception):  # formatted at the end, which says why
+                    format_ahead(self.files, self.near, cache, [MODELS_FILE])
 
         thread = threading.Thread(target=run, name="specfirst-view-ahead", daemon=True)
         try:
@@ -651,7 +662,7 @@ def staged_package(
     from specfirst.generator.write import FORMAT_CACHE_SUBDIR, stage_files
 
     state = state_dir(near.parent)
-    ahead = _ViewAhead(contract, package, state)
+    ahead = _ViewAhead(contract, package, state, near)
     guess = ahead.guess
     memo: list[Callable[[], None]] = []  # the models memo's write, once the models are made
     plan, module = _models_stage(contract, models, state, field_names, worker, ahead, memo)

@@ -431,13 +431,17 @@ class _ViewAhead:
     """The view stage (`_render_stage`) run in a thread while the models worker generates a
     schema edit's models and this process waits for it (a wait on a pipe holds no GIL: about
     0.2 s on GitHub's contract, against 0.13 s for the view stage), on a guess of the classes:
-    the last run's (`view_cache.read_classes`). It starts once the worker has its share
+    the last run's (`view_cache.read_classes`), or on a cold run those the plan names
+    (`view_cache.planned_classes`: there the view stage, 0.5 s on GitHub's contract, ran after
+    10 s of models). It starts once the worker has its share
     (`driver.PrestartedWorker.on_give`), when the plan is final (the models document is built).
     The view builder only asks whether a class was generated, so its files are those of the
     real classes when they answer every question it asked as the guess did
     (`view_cache.AskedClasses.holds`); when they do not, `result` says so and the view stage
     runs again on the real classes, as it does when none ran ahead. It saves nothing itself:
-    its drafts are saved, and its files kept, only when it holds."""
+    its drafts are saved, and its files kept, only when it holds. But it formats its files
+    into the format cache (`write.format_ahead`), keyed by their text: the end of the run
+    finds them there when it holds, and a refused guess leaves entries no one reads."""
 
     def __init__(
         self, contract: Contract, package: str, state: Path, near: Path | None = None

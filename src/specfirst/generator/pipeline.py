@@ -497,6 +497,11 @@ class _ViewAhead:
             return
         self.thread = thread
 
+    def join(self) -> None:
+        """Wait for it, when it ran (its result unused: the models failed)."""
+        if self.thread is not None:
+            self.thread.join()
+
     def result(
         self,
         classes: Collection[str],
@@ -669,7 +674,11 @@ def staged_package(
     ahead = _ViewAhead(contract, package, state, near)
     guess = ahead.guess
     memo: list[Callable[[], None]] = []  # the models memo's write, once the models are made
-    plan, module = _models_stage(contract, models, state, field_names, worker, ahead, memo)
+    try:
+        plan, module = _models_stage(contract, models, state, field_names, worker, ahead, memo)
+    except BaseException:  # its formatting folder is beside the package's: gone before we are
+        ahead.join()
+        raise
     write_classes(ahead.classes_file, module.classes, guess)  # the next run's guess
     savers: list[threading.Thread] = []
     later: list[Callable[[dict[str, bytes]], None]] = []

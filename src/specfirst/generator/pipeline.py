@@ -431,20 +431,27 @@ class _ViewAhead:
     """The view stage (`_render_stage`) run in a thread while the models worker generates a
     schema edit's models and this process waits for it (a wait on a pipe holds no GIL: about
     0.2 s on GitHub's contract, against 0.13 s for the view stage), on a guess of the classes:
-    the last run's (`view_cache.read_classes`). It starts once the worker has its share
+    the last run's (`view_cache.read_classes`), or on a cold run those the plan names
+    (`view_cache.planned_classes`: there the view stage, 0.5 s on GitHub's contract, ran after
+    10 s of models). It starts once the worker has its share
     (`driver.PrestartedWorker.on_give`), when the plan is final (the models document is built).
     The view builder only asks whether a class was generated, so its files are those of the
     real classes when they answer every question it asked as the guess did
     (`view_cache.AskedClasses.holds`); when they do not, `result` says so and the view stage
     runs again on the real classes, as it does when none ran ahead. It saves nothing itself:
-    its drafts are saved, and its files kept, only when it holds."""
+    its drafts are saved, and its files kept, only when it holds. But it formats its files
+    into the format cache (`write.format_ahead`), keyed by their text: the end of the run
+    finds them there when it holds, and a refused guess leaves entries no one reads."""
 
-    def __init__(self, contract: Contract, package: str, state: Path) -> None:
+    def __init__(
+        self, contract: Contract, package: str, state: Path, near: Path | None = None
+    ) -> None:
         from specfirst.generator.view_cache import VIEW_CACHE_SUBDIR, cache_file, read_classes
 
         self.contract = contract
         self.package = package
         self.state = state
+        self.near = near  # the package folder: its view files are formatted ahead beside it
         drafts = cache_file(state / VIEW_CACHE_SUBDIR, package, contract.path.as_posix())
         self.classes_file = drafts.with_suffix(".classes")
         self.guess = read_classes(self.classes_file)
@@ -454,12 +461,15 @@ class _ViewAhead:
         self.later: list[Callable[[dict[str, bytes]], None]] = []
 
     def start(self, plan: ModelPlan) -> None:
-        """Start it on `plan` (final: its mark set), when there is a guess."""
-        from specfirst.generator.view_cache import AskedClasses
+        """Start it on `plan` (final: its mark set): on the last run's classes, or with none
+        kept (a cold run) on those the plan names (`view_cache.planned_classes`). With `near`,
+        its files are then formatted into the format cache (`write.format_ahead`)."""
+        from specfirst.generator.view_cache import AskedClasses, planned_classes
+        from specfirst.generator.write import FORMAT_CACHE_SUBDIR, format_ahead
 
-        if self.guess is None or self.thread is not None:
+        if self.thread is not None:
             return
-        self.asked = AskedClasses(self.guess)
+        self.asked = AskedClasses(self.guess if self.guess is not None else planned_classes(plan))
 
         def run() -> None:
             try:
@@ -474,6 +484,11 @@ class _ViewAhead:
                 )
             except BaseException:  # run again on the real classes, which says why
                 self.files = None
+                return
+            if self.near is not None:
+                cache = self.state / FORMAT_CACHE_SUBDIR
+                with contextlib.suppress(Exception):  # formatted at the end, which says why
+                    format_ahead(self.files, self.near, cache, [MODELS_FILE])
 
         thread = threading.Thread(target=run, name="specfirst-view-ahead", daemon=True)
         try:
@@ -481,6 +496,11 @@ class _ViewAhead:
         except RuntimeError:  # no thread to be had: the view stage runs after the models
             return
         self.thread = thread
+
+    def join(self) -> None:
+        """Wait for it, when it ran (its result unused: the models failed)."""
+        if self.thread is not None:
+            self.thread.join()
 
     def result(
         self,
@@ -651,10 +671,14 @@ def staged_package(
     from specfirst.generator.write import FORMAT_CACHE_SUBDIR, stage_files
 
     state = state_dir(near.parent)
-    ahead = _ViewAhead(contract, package, state)
+    ahead = _ViewAhead(contract, package, state, near)
     guess = ahead.guess
     memo: list[Callable[[], None]] = []  # the models memo's write, once the models are made
-    plan, module = _models_stage(contract, models, state, field_names, worker, ahead, memo)
+    try:
+        plan, module = _models_stage(contract, models, state, field_names, worker, ahead, memo)
+    except BaseException:  # its formatting folder is beside the package's: gone before we are
+        ahead.join()
+        raise
     write_classes(ahead.classes_file, module.classes, guess)  # the next run's guess
     savers: list[threading.Thread] = []
     later: list[Callable[[dict[str, bytes]], None]] = []

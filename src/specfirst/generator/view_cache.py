@@ -32,11 +32,14 @@ import pickle
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specfirst.generator import viewmodel
 from specfirst.generator.state import evict, write_atomically
 from specfirst.generator.viewmodel import BodyView, HeaderView, ParameterView, TypeRef
+
+if TYPE_CHECKING:
+    from specfirst.generator.schemas import ModelPlan
 
 VIEW_CACHE_SUBDIR = "view-cache"
 VIEW_CACHE_FILES = 96  # at most this many files (three per package), least recently used first out
@@ -289,3 +292,15 @@ def write_classes(path: Path, classes: Collection[str], kept: Collection[str] | 
     text = "\n".join([_CLASSES_MAGIC, *sorted(classes)])
     if write_atomically(path, text.encode("utf-8")):
         evict(path.parent, max_entries=VIEW_CACHE_FILES)
+
+
+def planned_classes(plan: ModelPlan) -> frozenset[str]:
+    """A guess of the classes a run with no kept ones (`read_classes`) will generate, from the
+    model plan alone: every class name it gave (components and hoisted schemas), and both
+    variants (`<Name>Request`, `<Name>Response`) of each name it reserved with them
+    (`ModelPlan.families`). The view builder asks a family's variant first
+    (`schemas.TypeNamer.class_for`), so a family whose schema did split answers as it will;
+    one that did not (a schema datamodel-code-generator generates whole) answers wrong only
+    where an operation names it, and then `AskedClasses.holds` refuses the guess."""
+    variants = (name + end for name in plan.families for end in ("Request", "Response"))
+    return frozenset([*plan.class_names.values(), *plan.hoisted.values(), *variants])

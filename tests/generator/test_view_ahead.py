@@ -245,6 +245,32 @@ def test_the_view_files_are_formatted_ahead(
     assert not list(tmp_path.glob("cold-*/.zoo_api.ahead-*"))  # its folder is gone
 
 
+def test_an_edit_does_not_format_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outcomes: list[str]
+) -> None:
+    """After an edit the view runs ahead on the last run's classes, but formats nothing there:
+    `result` waits for its thread, and the models of an edit take a fraction of a second."""
+    document: Document = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
+    contract = tmp_path / "api.yaml"
+    out = tmp_path / "out"
+    monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "warm-state"))
+    threads: list[str] = []
+    real = write.format_ahead
+
+    def format_ahead(*args: Any, **kwargs: Any) -> None:
+        threads.append(threading.current_thread().name)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(write, "format_ahead", format_ahead)
+    for edit in [None, _describe]:
+        if edit is not None:
+            edit(document)
+        contract.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        pipeline.generate_package(contract, "zoo_api", out)
+    assert outcomes == ["held", "held"]  # both ran ahead: cold on the plan, then on its classes
+    assert threads == ["specfirst-view-ahead"]  # only the cold run formatted there
+
+
 def _module(functions: int) -> str:
     """A generated-looking module (a header with the contract's hash) for ruff to format."""
     body = "".join(

@@ -443,9 +443,7 @@ class _ViewAhead:
     into the format cache (`write.format_ahead`), keyed by their text: the end of the run
     finds them there when it holds, and a refused guess leaves entries no one reads."""
 
-    def __init__(
-        self, contract: Contract, package: str, state: Path, near: Path | None = None
-    ) -> None:
+    def __init__(self, contract: Contract, package: str, state: Path, near: Path) -> None:
         from specfirst.generator.view_cache import VIEW_CACHE_SUBDIR, cache_file, read_classes
 
         self.contract = contract
@@ -462,8 +460,9 @@ class _ViewAhead:
 
     def start(self, plan: ModelPlan) -> None:
         """Start it on `plan` (final: its mark set): on the last run's classes, or with none
-        kept (a cold run) on those the plan names (`view_cache.planned_classes`). With `near`,
-        its files are then formatted into the format cache (`write.format_ahead`)."""
+        kept (a cold run) on those the plan names (`view_cache.planned_classes`). Its files are
+        then formatted into the format cache (`write.format_ahead`): at once where they are all
+        the last run's formatted bytes, as after most schema edits."""
         from specfirst.generator.view_cache import AskedClasses, planned_classes
         from specfirst.generator.write import FORMAT_CACHE_SUBDIR, format_ahead
 
@@ -485,13 +484,9 @@ class _ViewAhead:
             except BaseException:  # run again on the real classes, which says why
                 self.files = None
                 return
-            # Only on a cold run: there the models take seconds; after an edit they take a
-            # fraction of one, `result` waits for this thread, and the view files are mostly
-            # format-cache hits already (formatting ahead cost an edit ~0.1 s of wall time).
-            if self.near is not None and self.guess is None:
-                cache = self.state / FORMAT_CACHE_SUBDIR
-                with contextlib.suppress(Exception):  # formatted at the end, which says why
-                    format_ahead(self.files, self.near, cache, [MODELS_FILE])
+            cache = self.state / FORMAT_CACHE_SUBDIR
+            with contextlib.suppress(Exception):  # formatted at the end, which says why
+                format_ahead(self.files, self.near, cache, [MODELS_FILE])
 
         thread = threading.Thread(target=run, name="specfirst-view-ahead", daemon=True)
         try:

@@ -151,24 +151,19 @@ def stage_files(
 def format_ahead(
     files: Mapping[str, FileData], near: Path, cache: Path, others: Collection[str] = ()
 ) -> None:
-    """Format the Python files of `files` (given as text) into the format `cache`, in a
-    temporary folder beside `near` that holds them and empty files named `others` (the files
-    of the package not given: models.py), so that `stage_files` later finds each of them
-    there, formatted as in its own folder (ruff formats a file alone; which modules are
-    present is all isort reads of the others). Large files go piece by piece, as there
-    (`_pieces`, under `near`'s name). Run where nothing waits for it (`pipeline._ViewAhead`,
-    while the models are generated): at the end of the run the view files are cache hits
-    instead of a ruff run after models.py's. Best effort: the cache is keyed by each file's
-    text, so a file formatted here or not, the package is the same."""
+    """Format the Python files of `files` (given as text) into the format `cache`, so that a
+    later `stage_files` of the package finds each of them there: they are staged with empty
+    files named `others` (the package's files not given: models.py; which modules are present
+    is all isort reads of the others), and the staging folder is removed. Run where nothing
+    waits for it (`pipeline._ViewAhead`, while the models are generated): at the end of the
+    run the view files are cache hits instead of a ruff run after models.py's. Best effort:
+    the cache is keyed by each file's text, so a file formatted here or not, the package is
+    the same."""
     if not any(_formats(name, data) for name, data in files.items()):
-        return
-    near.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{near.name}.ahead-", dir=near.parent))
-    try:
-        write_tree({name: b"" for name in others if name not in files}, folder)
-        _write_and_format(files, folder, cache, False, near.name)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        return  # all of them the last run's formatted bytes
+    empty: dict[str, FileData] = {name: b"" for name in others if name not in files}
+    staging, _ = stage_files({**empty, **files}, near, cache)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -243,6 +243,65 @@ def _property(document: dict[str, Any], name: str) -> dict[str, Any]:
     return edited
 
 
+def _inserted(
+    document: dict[str, Any], new: dict[str, Any], at: int | None = None
+) -> dict[str, Any]:
+    """New component schemas put in before the `at`-th schema (None: after the last)."""
+    edited = copy.deepcopy(document)
+    listed = list(edited["components"]["schemas"].items())
+    at = len(listed) if at is None else at
+    edited["components"]["schemas"] = dict([*listed[:at], *new.items(), *listed[at:]])
+    return edited
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_new_schemas_anywhere_give_the_spans_and_texts_found_from_scratch(
+    tmp_path: Path, indent: int | None
+) -> None:
+    """New schemas put in after any schema (one or several, compact or indented JSON, a name
+    sharing the next one's first letters): the kept spans move and take them in, as found from
+    scratch, and the texts are a fresh dump's; before the first schema, or with anything else
+    changed: nothing is reused, and the spans are found again (a name twice:
+    `test_the_loader_checks_the_edited_schema_alone_with_the_same_errors`)."""
+    path = tmp_path / "kept.ahead.json"
+    document = _contract()
+    count = len(document["components"]["schemas"])
+    new = {"Zoo2": {"type": "object", "properties": {"z": {"type": "string"}}}}
+    cases: list[tuple[dict[str, Any], bool]] = [
+        (_inserted(document, new), True),
+        (_inserted(document, {"Dogs": new["Zoo2"]}, 1), True),  # "Do…" as the next, Dog
+        (_inserted(document, {"Z": {"type": "integer"}, "Y": {}}, count - 1), True),
+        (_inserted(document, new, 0), False),  # before the first: not after a schema
+        (_inserted(_summarised(document, "and a summary"), new), False),
+    ]
+    for edited, reused in cases:
+        _keep_indented(path, document, indent)
+        raw = json.dumps(edited, indent=indent).encode()
+        region = ahead.region_of(raw)
+        kept = ahead.read_kept(path)
+        assert region is not None
+        assert kept is not None
+        found = ahead._edited(kept, region)
+        assert isinstance(found, ahead._Added) == reused
+        if isinstance(found, ahead._Added):
+            assert found.located(kept) == ahead.spans(region)
+            texts = ahead.component_texts(json.loads(raw), raw, path)
+            assert texts is not None
+            assert list(texts.items()) == list(component_texts(json.loads(raw)).items())
+        ahead._read.clear()
+        _keep_indented(path, edited, indent)
+        again = ahead.read_kept(path)
+        assert again is not None
+        assert (again.names, again.starts, again.ends, again.items) == ahead.spans(region)
+
+
+def _keep_indented(path: Path, document: dict[str, Any], indent: int | None) -> None:
+    builder, parts = _planned(document)
+    raw = json.dumps(document, indent=indent).encode()
+    texts = component_texts(document)
+    ahead.keep(path, raw, builder.plan.class_names, builder.mark, parts, texts)
+
+
 def test_component_texts_from_the_kept_ones_are_a_fresh_dump_or_none(tmp_path: Path) -> None:
     """Through a sequence of edits (each kept as a run keeps it), the texts read from the kept
     file are `component_texts`' own, or None where the bytes cannot tell."""
@@ -258,6 +317,8 @@ def test_component_texts_from_the_kept_ones_are_a_fresh_dump_or_none(tmp_path: P
         lambda d: {**d, "info": {**d["info"], "title": "retitled"}},  # before the schemas
         lambda d: _summarised(d, "an operation's summary"),
         lambda d: _summarised(d, "and another"),
+        lambda d: _inserted(d, {"Added": {"type": "string"}}),
+        lambda d: _inserted(d, {"Between": {"type": "integer"}}, 2),
         lambda d: _removed(d, "Mode"),
         lambda d: _described(d, "Zoo", "é: not ASCII"),
         lambda d: _described(d, "Zoo", "back to ASCII"),
@@ -322,10 +383,23 @@ def test_the_loader_checks_the_edited_schema_alone_with_the_same_errors(tmp_path
     assert depth == 3
     assert load_json(raw, Path("c.json"), known) == edited
     assert jsontext._known_json(raw, known) == edited  # the fast path is the one taken
-    # outside one schema's value (a new component, the info object): checked in full
-    added = copy.deepcopy(document)
-    added["components"]["schemas"]["Added"] = {"type": "string"}
-    assert ahead.known_span(json.dumps(added).encode(), path) is None
+    # one new component: its value, 3 levels down; two of them, or the info object: in full
+    added_raw = json.dumps(_inserted(document, {"Added": {"type": "string"}})).encode()
+    new_one = ahead.known_span(added_raw, path)
+    assert new_one is not None
+    assert json.loads(added_raw[new_one[0] : new_one[1]]) == {"type": "string"}
+    assert new_one[2] == 3
+    assert load_json(added_raw, Path("c.json"), new_one) == json.loads(added_raw)
+    assert jsontext._known_json(added_raw, new_one) == json.loads(added_raw)
+    two = _inserted(document, {"Added": {"type": "string"}, "Other": {"type": "integer"}}, 2)
+    assert ahead.known_span(json.dumps(two).encode(), path) is None
+    # a new component named as another (a key twice), or faults in its value: the same errors
+    twice = added_raw.replace(b'"Added": {"type"', b'"Zoo": {"type"')
+    assert ahead.known_span(twice, path) is None
+    assert "Zoo" in _load_error(twice, None)
+    for fault in (b'{"type": "string", "type": "object"}', b'{"a": ' * 126 + b"1" + b"}" * 126):
+        broken = added_raw.replace(b'"Added": {"type": "string"}', b'"Added": ' + fault)
+        assert _load_error(broken, ahead.known_span(broken, path)) == _load_error(broken, None)
     retitled = {**document, "info": {**document["info"], "title": "retitled"}}
     assert ahead.known_span(json.dumps(retitled).encode(), path) is None
     # inside one path item: its value, 2 levels down

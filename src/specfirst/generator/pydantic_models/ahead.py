@@ -5,7 +5,9 @@ schema; before this, those parts were known only once the contract was loaded, i
 dumped, the models planned, the document built and the parts planned (0.4 s into a run on
 GitHub's contract). From the file's bytes and what the last run kept (`Kept`: the contract's bytes,
 where each component schema's value and each path item lies in them, the schemas' texts, its
-class names and mark, and the texts of its parts), the edit is found with two byte compares (the common head and tail);
+class names and mark, and the texts of its parts), the edit is found with two byte compares (the common head and tail)
+(new schemas put in between two, or after the last, are found too: `_Added`, no guess but
+the spans and texts follow);
 when it lies inside one component schema's value, that schema alone is parsed and rewritten,
 once as it was and once as it is, and every kept part holding its old rewritten text gets the
 new one in its place: a *guess* of this run's parts, sent to the worker at once (`start`), so
@@ -58,7 +60,9 @@ class Kept:
     items: list[int] = field(default_factory=list)  # each path item's value span: start, end
     # `_edited` of the last region asked about: a run asks up to four times (guess, loading,
     # component texts, keep) of the same bytes.
-    edit: tuple[bytes, _Edit | None] | None = field(default=None, repr=False, compare=False)
+    edit: tuple[bytes, _Edit | _Added | None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def to_bytes(self) -> bytes:
         """The CRC-32 of what output may read (the index, the bytes, the schema texts) and a
@@ -183,9 +187,41 @@ class _Edit:
         return [at + shift if at >= self.end else at for at in offsets]
 
 
-def _edited(kept: Kept, region: bytes) -> _Edit | None:
-    """Where the edit lies (`_Edit`), or None: no change, or not inside one indexed value
-    (worked out once for the bytes of a run: `Kept.edit`)."""
+@dataclass
+class _Added:
+    """New component schemas written between two of the last run's (or after the last), all
+    else byte for byte the same: the schema they follow (`after`: its index), where they were
+    put in the last run's bytes (`at`: that schema's value end) and how many bytes, and each
+    new schema's name and value span in this run's bytes (`bench_generate`'s "add one
+    component", and a reviewer's new schema: without this, every span is found again and
+    every schema dumped again)."""
+
+    after: int
+    at: int
+    length: int
+    names: list[str]
+    starts: list[int]
+    ends: list[int]
+
+    def shifted(self, offsets: list[int]) -> list[int]:
+        """Span offsets of the last run's bytes as they are now."""
+        return [offset + self.length if offset > self.at else offset for offset in offsets]
+
+    def located(self, kept: Kept) -> Located:
+        """The spans of this run's bytes: the last run's, shifted, with the new ones in."""
+        cut = self.after + 1
+        starts, ends = self.shifted(kept.starts), self.shifted(kept.ends)
+        return (
+            [*kept.names[:cut], *self.names, *kept.names[cut:]],
+            [*starts[:cut], *self.starts, *starts[cut:]],
+            [*ends[:cut], *self.ends, *ends[cut:]],
+            self.shifted(kept.items),
+        )
+
+
+def _edited(kept: Kept, region: bytes) -> _Edit | _Added | None:
+    """Where the edit lies (`_Edit`), or the schemas it adds (`_Added`), or None: no change,
+    or neither (worked out once for the bytes of a run: `Kept.edit`)."""
     if kept.edit is not None and (kept.edit[0] is region or kept.edit[0] == region):
         return kept.edit[1]
     found = _find_edit(kept, region)
@@ -193,18 +229,20 @@ def _edited(kept: Kept, region: bytes) -> _Edit | None:
     return found
 
 
-def _find_edit(kept: Kept, region: bytes) -> _Edit | None:
+def _find_edit(kept: Kept, region: bytes) -> _Edit | _Added | None:
     if region == kept.region:
         return None
     start, old_end, _ = changed(kept.region, region)
     at = bisect.bisect_right(kept.starts, start) - 1
+    if at >= 0 and start == old_end == kept.ends[at]:  # bytes put in right after its value
+        return _inserted(kept, region, start, old_end)
     if at >= 0 and old_end <= kept.ends[at]:
         schema: int | None = at
         begin, end = kept.starts[at], kept.ends[at]
     else:
         pair = bisect.bisect_right(kept.items, start) - 1
         if pair < 0 or pair % 2 or old_end > kept.items[pair + 1]:
-            return None
+            return _inserted(kept, region, start, old_end)
         schema, begin, end = None, kept.items[pair], kept.items[pair + 1]
     try:
         before = json.loads(kept.region[begin:end])
@@ -214,13 +252,65 @@ def _find_edit(kept: Kept, region: bytes) -> _Edit | None:
     return _Edit(schema, begin, end, before, now)
 
 
+def _inserted(kept: Kept, region: bytes, start: int, old_end: int) -> _Added | None:
+    """The new schemas when `region` is the last run's bytes with members put into the
+    schemas object right after one schema's value, checked byte for byte: `, "name": value`
+    repeated, every name new; None otherwise. `start` and `old_end`: `changed`'s, the bytes
+    put in between a common head and tail (`old_end == start`), here moved back to the end
+    of the schema value at or before `start` where the bytes between allow."""
+    length = len(region) - len(kept.region)
+    after = bisect.bisect_right(kept.ends, start) - 1
+    if length <= 0 or old_end != start or after < 0:
+        return None
+    at = kept.ends[after]
+    if kept.region[at:start] != region[at + length : start + length]:
+        return None
+    text = region[at : at + length].decode("ascii")
+    decoder = json.JSONDecoder()
+    scan: Any = json.decoder.scanstring  # type: ignore[attr-defined]
+    names: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    place = 0
+    try:
+        while place < len(text):
+            place = _skip(text, place)
+            if text[place] != ",":
+                return None
+            place = _skip(text, place + 1)
+            if text[place] != '"':
+                return None
+            name, place = scan(text, place + 1)
+            place = _skip(text, place)
+            if text[place] != ":":
+                return None
+            place = _skip(text, place + 1)
+            _, end = decoder.raw_decode(text, place)
+            names.append(name)
+            starts.append(at + place)
+            ends.append(at + end)
+            place = end
+    except (ValueError, IndexError, RecursionError):
+        return None
+    if len(set(names)) != len(names) or not set(names).isdisjoint(kept.names):
+        return None  # a key twice: the loader says so
+    return _Added(after, at, length, names, starts, ends)
+
+
+def _skip(text: str, at: int) -> int:
+    """Past the JSON whitespace at `at`."""
+    while at < len(text) and text[at] in " \t\n\r":
+        at += 1
+    return at
+
+
 def guess(kept: Kept, region: bytes) -> list[str]:
     """This run's parts as guessed from the last run's (see the module's docstring)."""
     from specfirst.generator.schemas import ModelPlan
 
     edited = _edited(kept, region)
-    if edited is None or edited.schema is None:
-        return []
+    if not isinstance(edited, _Edit) or edited.schema is None:
+        return []  # a new schema's part is known only once planned
     before, now = edited.before, edited.now
     name = kept.names[edited.schema]
     if not isinstance(kept.class_names.get(name), str):
@@ -367,7 +457,9 @@ def keep(
             return
     else:
         edited = _edited(kept, region) if kept is not None else None
-        if kept is not None and edited is not None:
+        if kept is not None and isinstance(edited, _Added):
+            located = edited.located(kept)
+        elif kept is not None and isinstance(edited, _Edit):
             shift = len(region) - len(kept.region)
             starts, ends = edited.shifted(kept.starts, shift), edited.shifted(kept.ends, shift)
             located = kept.names, starts, ends, edited.shifted(kept.items, shift)
@@ -393,16 +485,23 @@ def component_texts(document: dict[str, Any], raw: bytes, path: Path) -> dict[st
         return None  # texts parsed by other loader code may not be this code's values
     components = document.get("components")
     schemas = components.get("schemas") if isinstance(components, dict) else None
-    if not isinstance(schemas, dict) or list(schemas) != kept.names:
+    if not isinstance(schemas, dict):
+        return None
+    edited = _edited(kept, region) if region != kept.region else None
+    if region != kept.region and edited is None:
+        return None
+    names = edited.located(kept)[0] if isinstance(edited, _Added) else kept.names
+    if list(schemas) != names:
         return None
     texts = dict(zip(kept.names, kept.texts, strict=True))
-    if region != kept.region:
-        edited = _edited(kept, region)
-        if edited is None:
-            return None
-        if edited.schema is not None:  # else a path item changed: no schema did
-            name = kept.names[edited.schema]
-            texts[name] = json.dumps(schemas[name], ensure_ascii=False)
+    if isinstance(edited, _Added):  # the new ones dumped, in the document's order
+        return {
+            name: texts[name] if name in texts else json.dumps(schemas[name], ensure_ascii=False)
+            for name in names
+        }
+    if edited is not None and edited.schema is not None:  # else a path item changed
+        name = kept.names[edited.schema]
+        texts[name] = json.dumps(schemas[name], ensure_ascii=False)
     return texts
 
 
@@ -419,12 +518,19 @@ def known_span(raw: bytes, path: Path) -> tuple[int, int, int] | None:
     """What of `raw` the loader need not check again (`jsontext.load_json`'s `known`): all but
     the edited schema's value (`_edited`; 3 levels down: root, `components`, `schemas`), when
     the last run's bytes (which its loader, this code, accepted: `keep` runs only after a
-    load) differ from `raw` inside that value alone; None otherwise."""
+    load) differ from `raw` inside that value alone, or by one new schema (`_Added`: its
+    value); all but the path item's value (2 levels down) when inside one; None otherwise."""
     region = region_of(raw)
     kept = (_read.get(path) or read_kept(path)) if region is not None else None
     if region is None or kept is None or kept.checks != loader_checks():
         return None
     edited = _edited(kept, region)
+    if isinstance(edited, _Added):
+        # One new schema: its value, 3 levels down; its name is none of the others
+        # (`_inserted`), so the schemas object around it has no key twice.
+        if len(edited.names) != 1:
+            return None
+        return edited.starts[0], edited.ends[0], 3
     if edited is None:
         return None
     levels = 3 if edited.schema is not None else 2  # root, `components`, `schemas` / `paths`

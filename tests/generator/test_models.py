@@ -196,3 +196,21 @@ def test_models_module_reads_the_definitions_as_the_join_does() -> None:
     assert ModelsModule.from_source(source).classes == expected
     assert {"First", "Alias", "Second", "C", "Über", "Last"} == expected
     assert ModelsModule.from_source("X = 1").classes == {"X"}
+
+
+def test_an_enum_a_default_names_moves_above_the_first_class_only_at_the_top_level() -> None:
+    """A top-level enum that a field default names later moves up (the module's first line
+    too); an enum class indented inside another, or a name that only ends in `class`, stays."""
+    from specfirst.generator.pydantic_models.driver import enums_before_defaults
+
+    user = "class User(BaseModel):\n    mode: Mode = Mode.vip\n    kind: Kind = Kind.a\n\n\n"
+    inner = "class Outer(BaseModel):\n    class Kind(Enum):\n        a = 'a'\n\n\n"
+    late = "class Mode(Enum):\n    vip = 'vip'\n"
+    subclass = "Subclass = 1\nsubclass Kind(Enum):\n"
+    source = HEAD + "\n\n" + user + inner + late + subclass
+    assert enums_before_defaults(source) == (
+        HEAD + "\n\n" + late + "\n\n" + user + inner + subclass
+    )
+    first = late + "\n\n" + user
+    assert enums_before_defaults(first) == first  # already above its user
+    assert enums_before_defaults(user + late) == late + "\n\n" + user

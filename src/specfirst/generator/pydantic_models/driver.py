@@ -953,7 +953,9 @@ def write_entry(path: Path, body: str) -> None:
     write_atomically(path, body.encode())
 
 
-_ENUM_CLASS = re.compile(r"^class (\w+)\((?:str, |int, )?(?:Enum|StrEnum|IntEnum)\):", re.MULTILINE)
+# No `^` (multiline): it makes the engine try every position of GitHub's 3.8 MB module (0.05 s
+# against 0.015 s with a literal start); `enums_before_defaults` keeps the matches at a line's start.
+_ENUM_CLASS = re.compile(r"class (\w+)\((?:str, |int, )?(?:Enum|StrEnum|IntEnum)\):")
 _MEMBER_DEFAULT = re.compile(r"= ([A-Za-z_]\w*)\.[A-Za-z_]\w*$", re.MULTILINE)
 _TOP_LEVEL = re.compile(r"^\S", re.MULTILINE)
 
@@ -963,7 +965,11 @@ def enums_before_defaults(source: str) -> str:
     class. Defaults run when the class is created, unlike annotations, and datamodel-code-generator
     orders classes by name, so `Mode` may come after the model using it; enums depend on nothing,
     so moving them up is always safe. Other output is left exactly as it was."""
-    enums = {m.group(1): m.start() for m in _ENUM_CLASS.finditer(source)}
+    enums = {
+        m.group(1): m.start()
+        for m in _ENUM_CLASS.finditer(source)
+        if m.start() == 0 or source[m.start() - 1] == "\n"
+    }
     if not enums:
         return source
     late: set[str] = set()

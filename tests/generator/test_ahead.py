@@ -130,7 +130,7 @@ def test_the_guess_is_the_parts_an_edit_changes_and_the_kept_spans_follow(tmp_pa
     assert shifted is not None
     assert (shifted.names, shifted.starts, shifted.ends, shifted.items) == ahead.spans(region)
     assert shifted.parts == [text.encode() for text in after]
-    # an edit between schemas (a new component) is no guess, and its spans are found again
+    # an edit between schemas (a new component) is no guess, and its spans follow
     added = copy.deepcopy(edited)
     added["components"]["schemas"]["Added"] = {"type": "string"}
     region = ahead.region_of(json.dumps(added).encode())

@@ -264,6 +264,7 @@ def plan_parts_of(
         buckets[home_of(name.removeprefix(mark), count)].append(name)
     homes = _homes(buckets, facts, ALONE_BYTES if alone_bytes is None else alone_bytes)
     part_of = {name: index for index, home in enumerate(homes) for name in home}
+    order = {name: at for at, name in enumerate(texts)}  # a part's schemas go in in this order
     parts = []
     for index, home in enumerate(homes):
         # A splitting schema goes in as its variant stub only in parts after its home: the
@@ -274,7 +275,7 @@ def plan_parts_of(
         later = {n for n in sketches.keys() - anywhere if part_of[n] >= index}
         real, sketched = _held_in(set(home), later, strong, variant, sketch_refs)
         stubs = {t for n in real for t in weak[n]} - real - sketched
-        held = tuple(name for name in texts if name in real or name in stubs or name in sketched)
+        held = tuple(sorted(real | stubs | sketched, key=order.__getitem__))
 
         def text_of(name: str, real: set[str] = real, sketched: set[str] = sketched) -> str:
             if name in real:

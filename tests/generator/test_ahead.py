@@ -466,3 +466,72 @@ def test_a_kept_file_from_other_loader_code_checks_in_full(
     assert ahead.known_span(raw, path) is not None
     monkeypatch.setattr(ahead, "loader_checks", lambda: "other")
     assert ahead.known_span(raw, path) is None
+
+
+def _keep_planned(path: Path, document: dict[str, Any]) -> None:
+    """As a run keeps it: with the plan as `plan_models` made it (`ahead.plan_state`)."""
+    builder, parts = _planned(document)
+    texts = component_texts(document)
+    made = ahead.plan_state(plan_models(document, texts))
+    raw = json.dumps(document).encode()
+    ahead.keep(path, raw, builder.plan.class_names, builder.mark, parts, texts, made)
+
+
+def _operation_set(document: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    edited = copy.deepcopy(document)
+    edited["paths"]["/pets"]["post"][key] = value
+    return edited
+
+
+def _inline_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": "inline", "content": {"application/json": {"schema": schema}}}
+
+
+def _plan_of(plan: Any) -> tuple[Any, ...]:
+    return plan.class_names, plan.hoisted, plan.taken, plan.splitting, plan.mark, plan.families
+
+
+def test_the_last_run_s_plan_is_taken_where_only_an_operation_s_prose_changed(
+    tmp_path: Path,
+) -> None:
+    """Nothing changed, or only the summary or description of an operation or of its path
+    item: the kept plan, equal to the one `plan_models` makes; an operationId (it names the
+    hoisted classes), a parameter, a schema, a new schema: none, the plan is made again."""
+    path = tmp_path / "kept.ahead.json"
+    inline = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    current = _operation_set(_contract(), "responses", {"200": _inline_body(inline)})
+    assert plan_models(current).hoisted  # a plan with a hoisted class to keep
+    cases: list[tuple[Callable[[dict[str, Any]], dict[str, Any]], bool]] = [
+        (lambda d: d, True),
+        (lambda d: _operation_set(d, "summary", "a summary"), True),
+        (lambda d: _operation_set(d, "description", "and prose"), True),
+        (
+            lambda d: {
+                **d,
+                "paths": {**d["paths"], "/pets": {**d["paths"]["/pets"], "summary": "p"}},
+            },
+            True,
+        ),
+        (lambda d: _operation_set(d, "operationId", "makePet"), False),
+        (
+            lambda d: _operation_set(
+                d, "parameters", [{"name": "q", "in": "query", "schema": inline}]
+            ),
+            False,
+        ),
+        (lambda d: _described(d, "Mode", "schema prose"), False),
+        (lambda d: _inserted(d, {"Added": inline}), False),
+    ]
+    for edit, reused in cases:
+        _keep_planned(path, current)
+        edited = edit(current)
+        ahead._read.clear()
+        plan = ahead.kept_plan(json.dumps(edited).encode(), path)
+        assert (plan is not None) == reused
+        if plan is not None:
+            assert _plan_of(plan) == _plan_of(plan_models(edited, component_texts(edited)))
+        current = edited
+    # kept without a plan (an older run's file), or by other code: made again
+    ahead.keep(path, json.dumps(current).encode(), {}, "", [], component_texts(current))
+    ahead._read.clear()
+    assert ahead.kept_plan(json.dumps(current).encode(), path) is None

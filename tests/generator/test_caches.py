@@ -3,6 +3,7 @@ bytes a cold run of the final contract writes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,23 +50,40 @@ def _unchanged(d: Document) -> None:
 EDITS = [edit_schema_description, add_property, add_component, edit_operation, remove_component]
 
 
-@pytest.mark.parametrize("order", [EDITS, EDITS[::-1][1:]], ids=["forward", "backward"])
+def rename_operation(d: Document) -> None:
+    d["paths"]["/events"]["get"]["operationId"] = "listAllEvents"
+
+
+def describe_operation(d: Document) -> None:  # prose alone: the last run's plan is taken
+    d["paths"]["/events"]["get"]["description"] = "Every event, newest first."
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])  # JSON: what `ahead` reads from the bytes
+@pytest.mark.parametrize(
+    "order",
+    [[*EDITS, rename_operation, describe_operation], EDITS[::-1][1:]],
+    ids=["forward", "backward"],
+)
 def test_warm_runs_after_edits_equal_a_cold_run(
     order: list[Callable[[Document], None]],
+    suffix: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(parts, "MIN_BYTES", 0)
     monkeypatch.setattr(parts, "PART_BYTES", 1)
     document = yaml.safe_load(CONTRACT.read_text())
-    contract = tmp_path / "api.yaml"
+    contract = tmp_path / f"api.{suffix}"
     out = tmp_path / "out"
     monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "warm-state"))
     for edit in [_unchanged, *order]:
         if order[0] is remove_component and edit is remove_component:
             continue
         edit(document)
-        contract.write_text(yaml.safe_dump(document, sort_keys=False))
+        if suffix == "json":
+            contract.write_text(json.dumps(document))
+        else:
+            contract.write_text(yaml.safe_dump(document, sort_keys=False))
         pipeline.generate_package(contract, "zoo_api", out)
     warm = tree_files(out / "zoo_api")
     monkeypatch.setenv(state.STATE_ENV, str(tmp_path / "cold-state"))

@@ -231,6 +231,7 @@ def _models_stage(
     the memo's write goes, for the caller to run later (else it is written at once)."""
     from specfirst.generator.build import plan_models
     from specfirst.generator.pydantic_models import ModelGenerationError
+    from specfirst.generator.pydantic_models.ahead import plan_state
     from specfirst.generator.pydantic_models.document import DocumentBuilder, component_texts
     from specfirst.generator.pydantic_models.driver import (
         CACHE_SUBDIR,
@@ -253,7 +254,9 @@ def _models_stage(
             started.close()
         raise
     try:
-        plan = plan_models(document, texts)
+        # An operation's prose edited (or nothing): the last run's plan (`ahead.kept_plan`).
+        plan = _kept_plan(contract, cache, scope) or plan_models(document, texts)
+        planned_state = plan_state(plan)  # as made: the document's build may add to it
         head = make_header(contract.path.as_posix(), contract.sha256)
         keep = operation_schemas(document) if models == "operations" else None
         # The memo keeps each schema's rewritten copy: an edit rewrites the schemas it touched.
@@ -264,7 +267,7 @@ def _models_stage(
         builder = DocumentBuilder(plan, document, keep, field_names, memo, texts, saves)
         module = generate_models_module(builder, head, cache, worker)
         if cache is not None:
-            _keep_ahead(contract, cache, scope, builder, saves)
+            _keep_ahead(contract, cache, scope, builder, saves, planned_state)
     except ModelGenerationError as exc:
         raise ModelsRefusedError(contract, plan.class_names, exc) from None
     finally:
@@ -292,15 +295,28 @@ def _component_texts(contract: Contract, cache: Path | None, scope: str) -> dict
     return ahead.component_texts(contract.document, raw, ahead.kept_path(cache, scope))
 
 
+def _kept_plan(contract: Contract, cache: Path | None, scope: str) -> ModelPlan | None:
+    """`ahead.kept_plan` of the document: the last run's plan where the bytes say it is this
+    one's; None when they cannot tell."""
+    raw = _parsed_bytes(contract)
+    if cache is None or raw is None:
+        return None
+    from specfirst.generator.pydantic_models import ahead
+
+    return ahead.kept_plan(raw, ahead.kept_path(cache, scope))
+
+
 def _keep_ahead(
     contract: Contract,
     cache: Path,
     scope: str,
     builder: DocumentBuilder,
     saves: list[Callable[[], None]] | None,
+    plan: dict[str, Any] | None = None,
 ) -> None:
-    """What the next run guesses its parts and reads its component texts from (`ahead.keep`),
-    kept now or by `saves`."""
+    """What the next run guesses its parts, reads its component texts and takes its plan from
+    (`ahead.keep`; `plan`: `ahead.plan_state` of the plan as `plan_models` made it), kept now
+    or by `saves`."""
     from specfirst.generator.pydantic_models import ahead
 
     raw = _parsed_bytes(contract)
@@ -310,7 +326,7 @@ def _keep_ahead(
     texts = builder.texts if builder.texts is not None else {}
 
     def save() -> None:
-        ahead.keep(ahead.kept_path(cache, scope), raw, names, mark, parts, texts)
+        ahead.keep(ahead.kept_path(cache, scope), raw, names, mark, parts, texts, plan)
 
     if saves is None:
         save()

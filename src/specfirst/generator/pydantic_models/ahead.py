@@ -37,6 +37,7 @@ from specfirst.generator.byte_ends import common_ends
 
 if TYPE_CHECKING:
     from specfirst.generator.pydantic_models.driver import PrestartedWorker
+    from specfirst.generator.schemas import ModelPlan
 
 KEPT_SUFFIX = ".ahead.json"
 _WS = re.compile(rb"[ \t\n\r]*")
@@ -58,6 +59,8 @@ class Kept:
     texts: list[str]  # each schema's `json.dumps(..., ensure_ascii=False)`, in `names` order
     checks: str = ""  # the loader's code that accepted `region` (`loader_checks`)
     items: list[int] = field(default_factory=list)  # each path item's value span: start, end
+    # The plan `plan_models` made of `region` (`plan_state`); empty when none was kept.
+    plan: dict[str, Any] = field(default_factory=dict)
     # `_edited` of the last region asked about: a run asks up to four times (guess, loading,
     # component texts, keep) of the same bytes.
     edit: tuple[bytes, _Edit | _Added | None] | None = field(
@@ -73,7 +76,7 @@ class Kept:
         spans = zip(self.texts, self.starts, self.ends, strict=False)
         texts = [None if t == spelled[a:b] else t.encode() for t, a, b in spans]
         index = [self.names, self.starts, self.ends, self.class_names, self.mark, self.checks]
-        index.append(self.items)
+        index += [self.items, self.plan]
         sizes = [len(self.region), [-1 if t is None else len(t) for t in texts]]
         sizes.append([len(part) for part in self.parts])
         written = [t for t in texts if t is not None]
@@ -86,7 +89,9 @@ class Kept:
         end = data.find(b"\n")
         try:
             index = json.loads(data[9:end])
-            names, starts, ends, class_names, mark, checks, items, size, sizes, lengths = index
+            names, starts, ends, class_names, mark, checks, items, plan, size, sizes, lengths = (
+                index
+            )
             at = end + 1 + size
             region = data[end + 1 : at]
             checked = at + sum(n for n in sizes if n > 0)
@@ -107,6 +112,7 @@ class Kept:
         except (ValueError, TypeError, IndexError, RecursionError):
             return None
         kept = cls(region, names, starts, ends, class_names, mark, parts, texts, checks, items)
+        kept.plan = plan
         return kept if end >= 0 and at == len(data) and kept._shaped() else None
 
     def _shaped(self) -> bool:
@@ -123,6 +129,7 @@ class Kept:
             and isinstance(self.class_names, dict)
             and isinstance(self.mark, str)
             and isinstance(self.checks, str)
+            and isinstance(self.plan, dict)
         )
 
 
@@ -435,11 +442,13 @@ def keep(
     mark: str,
     parts: list[str] | None,
     texts: dict[str, str],
+    plan: dict[str, Any] | None = None,
 ) -> None:
     """Keep what the next run guesses from (`Kept`), when it changed; `parts`: this run's part
-    texts (None: not planned this run, the kept ones stay); `texts`: its component texts. The
-    spans of the last run are shifted when the edit lay inside one schema's value or one path
-    item, else found again (`spans`)."""
+    texts (None: not planned this run, the kept ones stay); `texts`: its component texts;
+    `plan`: `plan_state` of the plan `plan_models` made (None: none is kept). The spans of the
+    last run are shifted when the edit lay inside one schema's value or one path item, else
+    found again (`spans`)."""
     from specfirst.generator.state import write_atomically
 
     region = region_of(raw)
@@ -453,6 +462,7 @@ def keep(
     if kept is not None and kept.region == region:
         located: Located | None = (kept.names, kept.starts, kept.ends, kept.items)
         same = kept.class_names == class_names and kept.mark == mark and kept.parts == blobs
+        same = same and kept.plan == (plan or {})
         if same and kept.texts == list(texts.values()) and kept.checks == loader_checks():
             return
     else:
@@ -470,7 +480,7 @@ def keep(
     names, starts, ends, items = located
     listed = list(texts.values()) if list(texts) == names else []
     fresh = Kept(region, names, starts, ends, class_names, mark, blobs, listed)
-    fresh.checks, fresh.items = loader_checks(), items
+    fresh.checks, fresh.items, fresh.plan = loader_checks(), items, plan or {}
     write_atomically(path, fresh.to_bytes(), unlink_first=True)
 
 
@@ -503,6 +513,71 @@ def component_texts(document: dict[str, Any], raw: bytes, path: Path) -> dict[st
         name = kept.names[edited.schema]
         texts[name] = json.dumps(schemas[name], ensure_ascii=False)
     return texts
+
+
+def plan_state(plan: ModelPlan) -> dict[str, Any]:
+    """What `Kept.plan` holds of a plan just made by `plan_models`, as JSON (sets sorted): the
+    plan as it was before the models document was built from it (`Kept.class_names` and
+    `mark` are the builder's)."""
+    return {
+        "class_names": dict(plan.class_names),
+        "mark": plan.mark,
+        "hoisted": dict(plan.hoisted),
+        "taken": sorted(plan.taken),
+        "splitting": sorted(plan.splitting),
+        "families": sorted(plan.families),
+    }
+
+
+# What `plan_models` never reads of an operation or a path item (it reads their parameters,
+# bodies, responses and operationId): prose. An edit of these alone keeps the plan.
+_PROSE = frozenset({"summary", "description"})
+
+
+def kept_plan(raw: bytes, path: Path) -> ModelPlan | None:
+    """The plan `plan_models` makes of the document that is the JSON text `raw`, from the last
+    run's (`Kept.plan`, made by this code: `loader_checks` covers the generator's code), when
+    the bytes are the last run's or the edit lies inside one path item (`_edited`) and changes
+    only the prose of it and of its operations (`_PROSE`): then every schema, every other path
+    item and every part of the plan's inputs is the last run's. None otherwise."""
+    from specfirst.generator.schemas import ModelPlan
+
+    region = region_of(raw)
+    kept = (_read.get(path) or read_kept(path)) if region is not None else None
+    if region is None or kept is None or not kept.plan or kept.checks != loader_checks():
+        return None
+    if region != kept.region:
+        edited = _edited(kept, region)
+        if not isinstance(edited, _Edit) or edited.schema is not None:
+            return None
+        if _without_prose(edited.before) != _without_prose(edited.now):
+            return None
+    state = kept.plan
+    try:
+        return ModelPlan(
+            class_names=dict(state["class_names"]),
+            hoisted=dict(state["hoisted"]),
+            taken=set(state["taken"]),
+            splitting=set(state["splitting"]),
+            mark=str(state["mark"]),
+            families=set(state["families"]),
+        )
+    except (KeyError, TypeError):
+        return None
+
+
+def _without_prose(item: Any) -> Any:
+    """A path item without the prose of it and of its operations (`_PROSE`)."""
+    from specfirst.openapi.operations import HTTP_METHODS
+
+    if not isinstance(item, dict):
+        return item
+    bare = {key: value for key, value in item.items() if key not in _PROSE}
+    for method in HTTP_METHODS:
+        operation = bare.get(method)
+        if isinstance(operation, dict):
+            bare[method] = {k: v for k, v in operation.items() if k not in _PROSE}
+    return bare
 
 
 def loader_checks() -> str:

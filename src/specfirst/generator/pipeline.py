@@ -231,7 +231,6 @@ def _models_stage(
     the memo's write goes, for the caller to run later (else it is written at once)."""
     from specfirst.generator.build import plan_models
     from specfirst.generator.pydantic_models import ModelGenerationError
-    from specfirst.generator.pydantic_models.ahead import plan_state
     from specfirst.generator.pydantic_models.document import DocumentBuilder, component_texts
     from specfirst.generator.pydantic_models.driver import (
         CACHE_SUBDIR,
@@ -256,7 +255,6 @@ def _models_stage(
     try:
         # An operation's prose edited (or nothing): the last run's plan (`ahead.kept_plan`).
         plan = _kept_plan(contract, cache, scope) or plan_models(document, texts)
-        planned_state = plan_state(plan)  # as made: the document's build may add to it
         head = make_header(contract.path.as_posix(), contract.sha256)
         keep = operation_schemas(document) if models == "operations" else None
         # The memo keeps each schema's rewritten copy: an edit rewrites the schemas it touched.
@@ -267,7 +265,7 @@ def _models_stage(
         builder = DocumentBuilder(plan, document, keep, field_names, memo, texts, saves)
         module = generate_models_module(builder, head, cache, worker)
         if cache is not None:
-            _keep_ahead(contract, cache, scope, builder, saves, planned_state)
+            _keep_ahead(contract, cache, scope, builder, saves)
     except ModelGenerationError as exc:
         raise ModelsRefusedError(contract, plan.class_names, exc) from None
     finally:
@@ -312,11 +310,10 @@ def _keep_ahead(
     scope: str,
     builder: DocumentBuilder,
     saves: list[Callable[[], None]] | None,
-    plan: dict[str, Any] | None = None,
 ) -> None:
     """What the next run guesses its parts, reads its component texts and takes its plan from
-    (`ahead.keep`; `plan`: `ahead.plan_state` of the plan as `plan_models` made it), kept now
-    or by `saves`."""
+    (`ahead.keep`), kept now or by `saves` (the plan's state is made there, off the main
+    thread)."""
     from specfirst.generator.pydantic_models import ahead
 
     raw = _parsed_bytes(contract)
@@ -326,6 +323,7 @@ def _keep_ahead(
     texts = builder.texts if builder.texts is not None else {}
 
     def save() -> None:
+        plan = ahead.plan_state(builder.plan)
         ahead.keep(ahead.kept_path(cache, scope), raw, names, mark, parts, texts, plan)
 
     if saves is None:

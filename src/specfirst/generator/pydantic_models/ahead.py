@@ -29,6 +29,7 @@ import json
 import os
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -272,7 +273,8 @@ def _inserted(kept: Kept, region: bytes, start: int, old_end: int) -> _Added | N
     at = kept.ends[after]
     if kept.region[at:start] != region[at + length : start + length]:
         return None
-    text = region[at : at + length].decode("ascii")
+    put = region[at : at + length]
+    text = put.decode("ascii")
     decoder = json.JSONDecoder()
     scan: Any = json.decoder.scanstring  # type: ignore[attr-defined]
     names: list[str] = []
@@ -281,17 +283,17 @@ def _inserted(kept: Kept, region: bytes, start: int, old_end: int) -> _Added | N
     place = 0
     try:
         while place < len(text):
-            place = _skip(text, place)
+            place = _skip(put, place)
             if text[place] != ",":
                 return None
-            place = _skip(text, place + 1)
+            place = _skip(put, place + 1)
             if text[place] != '"':
                 return None
             name, place = scan(text, place + 1)
-            place = _skip(text, place)
+            place = _skip(put, place)
             if text[place] != ":":
                 return None
-            place = _skip(text, place + 1)
+            place = _skip(put, place + 1)
             _, end = decoder.raw_decode(text, place)
             names.append(name)
             starts.append(at + place)
@@ -304,11 +306,10 @@ def _inserted(kept: Kept, region: bytes, start: int, old_end: int) -> _Added | N
     return _Added(after, at, length, names, starts, ends)
 
 
-def _skip(text: str, at: int) -> int:
-    """Past the JSON whitespace at `at`."""
-    while at < len(text) and text[at] in " \t\n\r":
-        at += 1
-    return at
+def _skip(data: bytes, at: int) -> int:
+    """Past the JSON whitespace at `at` of ASCII `data` (offsets are its text's too)."""
+    found = _WS.match(data, at)
+    return found.end() if found else at
 
 
 def guess(kept: Kept, region: bytes) -> list[str]:
@@ -396,8 +397,7 @@ def spans(region: bytes) -> Located | None:
     scan: Any = json.decoder.scanstring  # type: ignore[attr-defined]
 
     def skip(at: int) -> int:
-        found = _WS.match(region, at)
-        return found.end() if found else at
+        return _skip(region, at)
 
     def members(at: int, within: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """The object at `at`: for each key of `within`, its value's members (the same way,
@@ -516,17 +516,25 @@ def component_texts(document: dict[str, Any], raw: bytes, path: Path) -> dict[st
 
 
 def plan_state(plan: ModelPlan) -> dict[str, Any]:
-    """What `Kept.plan` holds of a plan just made by `plan_models`, as JSON (sets sorted): the
-    plan as it was before the models document was built from it (`Kept.class_names` and
-    `mark` are the builder's)."""
+    """What `Kept.plan` holds of a plan `plan_models` made, as JSON (sets sorted), beside the
+    class names and mark `Kept` holds already; nothing changes these once planned. Not `taken`:
+    `_kept_taken` makes it again."""
     return {
-        "class_names": dict(plan.class_names),
-        "mark": plan.mark,
         "hoisted": dict(plan.hoisted),
-        "taken": sorted(plan.taken),
         "splitting": sorted(plan.splitting),
         "families": sorted(plan.families),
     }
+
+
+def _kept_taken(names: Iterable[str], families: set[str]) -> set[str]:
+    """`ModelPlan.taken` of a plan with these class names and families: the reserved names, and
+    each name given with its variants where it is a family's (all `_class_name` adds)."""
+    from specfirst.generator.schemas import RESERVED_CLASS_NAMES
+
+    taken = set(RESERVED_CLASS_NAMES)
+    for name in names:
+        taken.update((name, name + "Request", name + "Response") if name in families else (name,))
+    return taken
 
 
 # What `plan_models` never reads of an operation or a path item (it reads their parameters,
@@ -554,13 +562,15 @@ def kept_plan(raw: bytes, path: Path) -> ModelPlan | None:
             return None
     state = kept.plan
     try:
+        hoisted, families = dict(state["hoisted"]), set(state["families"])
+        names = [*kept.class_names.values(), *hoisted.values()]
         return ModelPlan(
-            class_names=dict(state["class_names"]),
-            hoisted=dict(state["hoisted"]),
-            taken=set(state["taken"]),
+            class_names=dict(kept.class_names),
+            hoisted=hoisted,
+            taken=_kept_taken(names, families),
             splitting=set(state["splitting"]),
-            mark=str(state["mark"]),
-            families=set(state["families"]),
+            mark=kept.mark,
+            families=families,
         )
     except (KeyError, TypeError):
         return None

@@ -92,7 +92,7 @@ def load_json(raw: bytes, path: Path, known: Known | None = None) -> Any:
         ) from None
     if duplicated:
         raise _duplicate(data, *duplicated[0], raw, path)
-    if not _depth_within(data, MAX_DEPTH):
+    if not depth_within(data, MAX_DEPTH):
         line, column = _too_deep(_text(raw))
         raise ContractLoadError(
             f"nested more than {MAX_DEPTH} levels deep", file=path, line=line, column=column
@@ -112,12 +112,12 @@ def _known_json(raw: bytes, known: Known) -> Any:
         value = json.loads(raw[start:end], object_pairs_hook=hook)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError too
         return None
-    if duplicated or not _depth_within(value, MAX_DEPTH - depth):
+    if duplicated or not depth_within(value, MAX_DEPTH - depth):
         return None
     return data
 
 
-def _depth_within(root: Any, limit: int) -> bool:
+def depth_within(root: Any, limit: int) -> bool:
     """Breadth first, one level at a time: the next level is what `gc.get_referents` finds in
     this one's dicts and lists (their values and items, gathered in C: the keys of a dict of
     string keys are not visited, and would be dropped as strings anyway), of which only the

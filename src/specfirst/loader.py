@@ -19,11 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from specfirst.errors import ContractLoadError, Location
 from specfirst.jsontext import Known, load_json
+
+if TYPE_CHECKING:
+    from specfirst.yaml_splice import Parsed
 
 # PyYAML (and `yaml12`) are imported when a YAML file is read or located, not for a JSON contract.
 
@@ -81,6 +84,9 @@ class SourceFile:
     path: Path
     raw: bytes
     data: Any
+    # A YAML file's bytes and data as parsed, for the next run's load (`yaml_splice`): asked
+    # for by `read_source`'s `keep`, and None where they are those `last` held.
+    parsed: Parsed | None = None
 
     @cached_property
     def positions(self) -> dict[str, tuple[int, int]]:
@@ -234,9 +240,18 @@ def json_key_offsets(text: str, pointer: str, key: str) -> list[int]:
     return found
 
 
-def read_source(path: Path, raw: bytes | None = None, known: Known | None = None) -> SourceFile:
+def read_source(
+    path: Path,
+    raw: bytes | None = None,
+    known: Known | None = None,
+    last: Parsed | None = None,
+    keep: bool = False,
+) -> SourceFile:
     """Read and parse one file (`raw`: its bytes, when read already); syntax errors become
-    `ContractLoadError` with the file position. `known`: see `jsontext.load_json`."""
+    `ContractLoadError` with the file position. `known`: see `jsontext.load_json`. For a YAML
+    file, `last`: its bytes and data as a past load parsed them, from which only an edited
+    entry is parsed again (`yaml_splice.reparsed`); `keep`: the bytes and data are kept in
+    `SourceFile.parsed` (before anything can change the data)."""
     if raw is None:
         try:
             raw = path.read_bytes()
@@ -248,10 +263,19 @@ def read_source(path: Path, raw: bytes | None = None, known: Known | None = None
         if path.suffix.lower() == ".json":
             data = load_json(raw, path, known)
         else:
-            from specfirst.yaml12 import load_yaml
-
-            data = load_yaml(raw, path)
+            return _read_yaml(path, raw, last, keep)
     return SourceFile(path=path, raw=raw, data=data)
+
+
+def _read_yaml(path: Path, raw: bytes, last: Parsed | None, keep: bool) -> SourceFile:
+    from specfirst.yaml12 import loaded_yaml
+    from specfirst.yaml_splice import Parsed, reparsed, snapshot
+
+    found = reparsed(last, raw, path) if last is not None else None
+    data, aliased = found if found is not None else loaded_yaml(raw, path)
+    unchanged = last is not None and raw == last.raw
+    parsed = Parsed(raw, snapshot(data), aliased) if keep and not unchanged else None
+    return SourceFile(path=path, raw=raw, data=data, parsed=parsed)
 
 
 @contextmanager
@@ -345,13 +369,18 @@ class Contract:
 
 
 def load_contract(
-    path: str | Path, raw: bytes | None = None, known: Known | None = None
+    path: str | Path,
+    raw: bytes | None = None,
+    known: Known | None = None,
+    last: Parsed | None = None,
+    keep: bool = False,
 ) -> Contract:
     """Load `path` and every file it reaches through relative `$ref`s into one bundled document.
     `raw`: the bytes of `path`, when the caller has read them already (`pipeline`: once a run);
-    `known`: what of them is known to pass the checks (`jsontext.load_json`)."""
+    `known`: what of them is known to pass the checks (`jsontext.load_json`); `last` and
+    `keep`: `read_source`'s, for `path` (a YAML file)."""
     root_path = _relative_to_cwd(Path(path).resolve())
-    root = read_source(root_path, raw, known if raw is not None else None)
+    root = read_source(root_path, raw, known if raw is not None else None, last, keep)
     if not isinstance(root.data, dict):
         raise ContractLoadError(
             "a contract must be a mapping (an OpenAPI document)", file=root_path

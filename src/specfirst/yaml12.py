@@ -82,6 +82,17 @@ _ALIAS = re.compile(rb"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]", re.MULTILINE)
 
 def load_yaml(raw: bytes, path: Path) -> Any:
     """The JSON-compatible data of one YAML document; `ContractLoadError` at the fault otherwise."""
+    return loaded_yaml(raw, path)[0]
+
+
+def loaded_yaml(raw: bytes, path: Path) -> tuple[Any, bool]:
+    """`load_yaml`'s data, and whether the document used an alias (`yaml_splice` reuses only
+    data where none was). Aliases are looked for only where the bytes may hold one and an
+    anchor (`_ANCHOR`, `_ALIAS`: markdown's `**bold**` and `R&D` match too): the data is built
+    noting every node it reaches, and only at a node reached twice (what an alias gives) is
+    the expansion counted (`_check_alias_expansion`, a second parse: 0.5 s on GitHub's
+    contract) before it is built again. Until that node, each node was reached once, so the
+    build costs what the document's size does, however its merges nest."""
     try:
         root = yaml.compose(raw, Loader=_Yaml12Loader)
     except yaml.MarkedYAMLError as exc:
@@ -96,10 +107,18 @@ def load_yaml(raw: bytes, path: Path) -> Any:
     except yaml.YAMLError as exc:
         raise ContractLoadError(f"YAML error: {exc}", file=path) from None
     if root is None:
-        return None
-    if _ANCHOR.search(raw) and _ALIAS.search(raw):
+        return None, False
+    if not (_ANCHOR.search(raw) and _ALIAS.search(raw)):
+        return _Builder(path).build(root), False
+    try:
+        return _Builder(path, noting=True).build(root), False
+    except _AliasUsedError:
         _check_alias_expansion(raw, path)
-    return _Builder(path).build(root)
+    return _Builder(path).build(root), True
+
+
+class _AliasUsedError(Exception):
+    """A node reached twice while building with `noting`: the document uses an alias."""
 
 
 def _error(path: Path, mark: Any, message: str) -> ContractLoadError:
@@ -148,10 +167,12 @@ def _check_alias_expansion(raw: bytes, path: Path) -> None:
 class _Builder:
     """Node graph → data, breadth by breadth (no recursion); aliased collections are shared."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, noting: bool = False) -> None:
         self.path = path
         self.built: dict[int, Any] = {}
         self.queue: list[tuple[yaml.Node, Any, int]] = []
+        # With `noting`, the ids of the nodes reached so far: one reached again raises `_AliasUsedError`.
+        self.reached: set[int] | None = set() if noting else None
 
     def build(self, root: yaml.Node) -> Any:
         value = self.value(root, 1)
@@ -165,6 +186,8 @@ class _Builder:
         return value
 
     def value(self, node: yaml.Node, depth: int) -> Any:
+        if self.reached is not None:
+            self.reach(node)
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
         known = self.built.get(id(node))
@@ -216,6 +239,8 @@ class _Builder:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         pairs: list[tuple[yaml.Node, yaml.Node]] = []
         for source in sources:
+            if self.reached is not None:
+                self.reach(source)
             if not isinstance(source, yaml.MappingNode):
                 raise _error(self.path, source.start_mark, "a merge key (<<) needs a mapping")
             for key_node, value_node in source.value:
@@ -224,6 +249,13 @@ class _Builder:
                 elif isinstance(key_node, yaml.ScalarNode):
                     pairs.append((key_node, value_node))
         return pairs
+
+    def reach(self, node: yaml.Node) -> None:
+        assert self.reached is not None
+        key = id(node)
+        if key in self.reached:
+            raise _AliasUsedError
+        self.reached.add(key)
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         tag, text = node.tag, node.value

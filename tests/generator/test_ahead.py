@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from specfirst import jsontext
+from specfirst import byte_ends, jsontext
 from specfirst.errors import ContractLoadError
-from specfirst.generator import byte_ends
 from specfirst.generator.build import plan_models
 from specfirst.generator.pydantic_models import ahead
 from specfirst.generator.pydantic_models import driver as models

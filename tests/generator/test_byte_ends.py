@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from specfirst.generator.byte_ends import BLOCK, common_ends
+from specfirst.byte_ends import BLOCK, common_ends
 
 
 def test_the_common_ends_around_one_changed_byte_at_block_edges() -> None:

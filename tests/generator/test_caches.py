@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from specfirst import yaml_splice
 from specfirst.generator import pipeline, state
 from specfirst.generator.pydantic_models import parts
 from specfirst.generator.write import tree_files
@@ -72,6 +73,15 @@ def test_warm_runs_after_edits_equal_a_cold_run(
 ) -> None:
     monkeypatch.setattr(parts, "MIN_BYTES", 0)
     monkeypatch.setattr(parts, "PART_BYTES", 1)
+    spliced: list[bool] = []  # YAML: which loads took the last one's data (`yaml_splice`)
+    real = yaml_splice.reparsed
+
+    def reparsed(*args: Any) -> Any:
+        found = real(*args)
+        spliced.append(found is not None)
+        return found
+
+    monkeypatch.setattr(yaml_splice, "reparsed", reparsed)
     document = yaml.safe_load(CONTRACT.read_text())
     contract = tmp_path / f"api.{suffix}"
     out = tmp_path / "out"
@@ -93,6 +103,8 @@ def test_warm_runs_after_edits_equal_a_cold_run(
     for name in warm:
         assert warm[name] == cold[name], name
     assert (tmp_path / "warm-state" / "models-cache").is_dir()
+    if suffix == "yaml":  # every edit but the new component (between two) and the removal
+        assert spliced.count(True) >= len(order) - 2
     assert any((tmp_path / "warm-state" / "format-cache").iterdir())
     assert any((tmp_path / "warm-state" / "view-cache").iterdir())
 

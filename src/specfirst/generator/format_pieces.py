@@ -53,7 +53,7 @@ from pathlib import Path
 from subprocess import PIPE
 from typing import NamedTuple
 
-from specfirst.generator.byte_ends import common_ends
+from specfirst.byte_ends import common_ends
 from specfirst.generator.state import write_atomically
 
 # Below this size ruff on the whole file costs less than the bookkeeping.

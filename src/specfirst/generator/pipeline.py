@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specfirst.errors import SpecfirstError, UsageError
+from specfirst.generator.kept_parse import keep_parse, kept_parse_path, read_parse
 from specfirst.generator.state import state_dir, write_atomically
 from specfirst.generator.write import sha256_hex, tree_files
 from specfirst.loader import Contract, load_contract
@@ -74,11 +75,20 @@ FINGERPRINTED = (
     "loader.py",
     "yaml12.py",
     "jsontext.py",
+    "yaml_splice.py",
+    "byte_ends.py",
     "names.py",
     "errors.py",
     "__init__.py",
 )
-FINGERPRINTED_DISTS = ("specfirst", "datamodel-code-generator", "pydantic", "ruff", "jinja2")
+FINGERPRINTED_DISTS = (
+    "specfirst",
+    "datamodel-code-generator",
+    "pydantic",
+    "ruff",
+    "jinja2",
+    "pyyaml",
+)
 _FINGERPRINT: list[str] = []
 _VERSIONS: dict[str, str] = {}
 # The fingerprint, kept in the state folder with the key it holds for (`_fingerprint_key`).
@@ -686,6 +696,7 @@ def staged_package(
     ahead = _ViewAhead(contract, package, state, near)
     guess = ahead.guess
     memo: list[Callable[[], None]] = []  # the models memo's write, once the models are made
+    memo += _keep_parse(contract, state)
     try:
         plan, module = _models_stage(contract, models, state, field_names, worker, ahead, memo)
     except BaseException:  # its formatting folder is beside the package's: gone before we are
@@ -725,6 +736,16 @@ def staged_package(
     written[STAMP_FILE] = stamp.encode("utf-8")
     (staging / STAMP_FILE).write_bytes(written[STAMP_FILE])
     return staging, written
+
+
+def _keep_parse(contract: Contract, state: Path) -> list[Callable[[], None]]:
+    """The write of the contract's parse for the next run (`kept_parse`), when it has a new
+    one (a YAML file loaded with `keep`, and not the kept bytes)."""
+    parsed = contract.sources[contract.path].parsed
+    kept = kept_parse_path(state, contract.path, generator_fingerprint())
+    if parsed is None or kept is None:
+        return []
+    return [lambda: keep_parse(kept, parsed)]
 
 
 def _holds(target: Path, files: dict[str, bytes]) -> bool:
@@ -916,7 +937,11 @@ def generate_package(
     generator_fingerprint(state)  # kept there: every later use in this run is free
     worker = _worker_before_load(contract_path, state, raw)
     try:
-        contract = load_contract(contract_path, raw, _known(contract_path, state, raw))
+        # A YAML contract: only the entry an edit lies in is parsed again (`yaml_splice`).
+        parse_file = kept_parse_path(state, Path(contract_path), generator_fingerprint())
+        last = read_parse(parse_file) if parse_file is not None and raw is not None else None
+        span = _known(contract_path, state, raw)
+        contract = load_contract(contract_path, raw, span, last, keep=parse_file is not None)
         warnings: list[str] = []
         if allow_invalid:
             issues = validation_issues(contract, state)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from specfirst.generator.byte_ends import common_ends
+from specfirst.byte_ends import common_ends
 
 if TYPE_CHECKING:
     from specfirst.generator.pydantic_models.driver import PrestartedWorker

@@ -447,6 +447,80 @@ def project_loops(
     return edits, check, started
 
 
+def _yaml_property(lines: list[str], index: int) -> None:
+    """Put a property into one schema of the YAML text's lines, after its `properties:` line,
+    as a reviewer types it (the schema picked as `_pick` does; the next with a block mapping of
+    properties where it has none)."""
+    top = lines.index("  schemas:")
+    end = next(n for n in range(top + 1, len(lines)) if not lines[n].startswith("   "))
+    starts = [n for n in range(top + 1, end) if lines[n][:4] == "    " and lines[n][4:5] != " "]
+    first = (index * 389 + 17) % len(starts)
+    for step in range(len(starts)):
+        at = starts[(first + step) % len(starts)]
+        end = next((n for n in range(at + 1, len(lines)) if not lines[n].startswith("     ")), at)
+        found = next((n for n in range(at + 1, end) if lines[n] == "      properties:"), None)
+        if found is not None:
+            lines[found + 1 : found + 1] = [
+                f"        bench_field_{index}:",
+                "          type: string",
+            ]
+            return
+
+
+def _yaml_summary(lines: list[str], index: int) -> None:
+    """Change one operation's one-line summary in the YAML text's lines."""
+    top = lines.index("paths:")
+    end = next(n for n in range(top + 1, len(lines)) if lines[n][:1] not in ("", " "))
+    found = [n for n in range(top + 1, end) if lines[n].startswith("      summary: ")]
+    lines[found[(index * 389 + 17) % len(found)]] = f"      summary: Edited summary {index}"
+
+
+YAML_EDITS: dict[str, Callable[[list[str], int], None]] = {
+    "YAML copy: add a property to one schema": _yaml_property,
+    "YAML copy: edit one operation's summary": _yaml_summary,
+}
+
+
+def yaml_loops(contract: Path, runs: int) -> dict[str, Timing]:
+    """The edit loops on the contract written as YAML (what reviewers edit), in a project of
+    its own: a cold generate, then each edit made to the text as a reviewer makes it."""
+    import yaml
+
+    edits: dict[str, Timing] = {}
+    document = json.loads(contract.read_text(encoding="utf-8"))
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text = yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True, width=1 << 30)
+    lines = text.split("\n")
+    with tempfile.TemporaryDirectory(prefix="specfirst-bench-", ignore_cleanup_errors=True) as tmp:
+        project = Path(tmp) / "project"
+        (project / "specs").mkdir(parents=True)
+        copy = project / "specs" / (contract.stem + ".yaml")
+        copy.write_text(text, encoding="utf-8")
+        (project / "pyproject.toml").write_text(
+            "[[tool.specfirst.apis]]\n"
+            'name = "bench"\n'
+            f'contract = "specs/{copy.name}"\n'
+            'package = "bench_api"\n',
+            encoding="utf-8",
+        )
+        runtime = Path(tmp) / "run"
+        runtime.mkdir(mode=0o700)
+        state = {k: v for k, v in os.environ.items() if k != "SPECFIRST_STATE_DIR"}
+        env = with_resident(state, runtime)
+        generate = [sys.executable, "-m", "specfirst.cli", "generate"]
+        try:
+            cold = run_once(generate, project, env=env)
+            for kind, edit in YAML_EDITS.items():
+                timing = edits.setdefault(kind, Timing(error=cold.error))
+                for index in range(runs):
+                    edit(lines, index)
+                    copy.write_text("\n".join(lines), encoding="utf-8")
+                    _add(timing, _with_resident_cpu(generate, project, env, runtime))
+        finally:
+            stop_resident(runtime)
+    return edits
+
+
 def _with_resident_cpu(argv: list[str], cwd: Path, env: dict[str, str], runtime: Path) -> Run:
     """`run_once`, its CPU figure counting what the resident's copies spent for it."""
     before = resident_cpu(runtime)
@@ -553,6 +627,8 @@ def main() -> int:
     largest = max(documents, key=lambda d: d.stat().st_size)
     print(f"edit loops, check and import on {largest.name} ...", flush=True)
     edits, check, started = project_loops(largest, args.edit_runs, 3)
+    print(f"edit loops on {largest.name} as YAML ...", flush=True)
+    yaml_edits = yaml_loops(largest, args.edit_runs)
     noop = noop_seconds(args.runs)
 
     headers = ["document", "ops", "specfirst"]
@@ -580,6 +656,7 @@ def main() -> int:
     print(f"targets on {largest.name} (goal; figure; met?):")
     goals: list[tuple[str, float, Timing]] = [
         *[(f"{kind}, then generate", 1.0, t) for kind, t in edits.items() if "no-op" not in kind],
+        *[(kind, 1.0, t) for kind, t in yaml_edits.items()],
         ("no-op generate (nothing changed)", 0.2, edits["no-op (nothing changed)"]),
         ("`specfirst check` in a fresh clone, no cache", 1.0, check),
         ("import the package + create_app()", 1.5, started),
@@ -612,7 +689,7 @@ def main() -> int:
             for document, row in results.items()
         }
         figures["noop"] = {"configured": noop.__dict__}
-        figures["edit"] = {kind: t.__dict__ for kind, t in edits.items()}
+        figures["edit"] = {kind: t.__dict__ for kind, t in {**edits, **yaml_edits}.items()}
         figures["check"] = {largest.name: check.__dict__}
         figures["import"] = {largest.name: started.__dict__}
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

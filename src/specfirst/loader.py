@@ -26,7 +26,7 @@ from specfirst.errors import ContractLoadError, Location
 from specfirst.jsontext import Known, load_json
 
 if TYPE_CHECKING:
-    from specfirst.yaml_splice import Parsed
+    from specfirst.yaml_splice import Parsed, Reparse
 
 # PyYAML (and `yaml12`) are imported when a YAML file is read or located, not for a JSON contract.
 
@@ -87,6 +87,8 @@ class SourceFile:
     # A YAML file's bytes and data as parsed, for the next run's load (`yaml_splice`): asked
     # for by `read_source`'s `keep`, and None where they are those `last` held.
     parsed: Parsed | None = None
+    # What was taken from `last` (the entry parsed again, its old value), when it was.
+    reparse: Reparse | None = None
 
     @cached_property
     def positions(self) -> dict[str, tuple[int, int]]:
@@ -272,10 +274,10 @@ def _read_yaml(path: Path, raw: bytes, last: Parsed | None, keep: bool) -> Sourc
     from specfirst.yaml_splice import Parsed, reparsed, snapshot
 
     found = reparsed(last, raw, path) if last is not None else None
-    data, aliased = found if found is not None else loaded_yaml(raw, path)
+    data, aliased = (found.data, found.aliased) if found is not None else loaded_yaml(raw, path)
     unchanged = last is not None and raw == last.raw
     parsed = Parsed(raw, snapshot(data), aliased) if keep and not unchanged else None
-    return SourceFile(path=path, raw=raw, data=data, parsed=parsed)
+    return SourceFile(path=path, raw=raw, data=data, parsed=parsed, reparse=found)
 
 
 @contextmanager

@@ -54,6 +54,21 @@ class Parsed:
     raw: bytes
     snapshot: bytes
     aliased: bool
+    # What the generator kept of the run that loaded it (`generator.kept_parse`): opaque here.
+    extra: bytes = b""
+
+
+@dataclass(frozen=True)
+class Reparse:
+    """What `reparsed` found: the data and whether it used an alias (`loaded_yaml`'s), the keys
+    of the entry it parsed again (`at`: () when the bytes are the last load's, so nothing was),
+    that entry's value in the last data (`before`), and what it was spliced from (`last`)."""
+
+    data: Any
+    aliased: bool
+    at: tuple[str, ...]
+    before: Any
+    last: Parsed
 
 
 def snapshot(data: Any) -> bytes:
@@ -62,46 +77,69 @@ def snapshot(data: Any) -> bytes:
     return marshal.dumps(data)
 
 
-def reparsed(last: Parsed, raw: bytes, path: Path) -> tuple[Any, bool] | None:
+def reparsed(last: Parsed, raw: bytes, path: Path) -> Reparse | None:
     """`loaded_yaml(raw, path)` (the data, whether it used an alias), from `last` where the two
     differ inside one entry (see the module's docstring); None when it cannot tell (the caller
     then loads `raw` in full). The innermost entry that holds the edit is tried first, then
     those around it."""
     if raw == last.raw:
         data = _data(last)
-        return None if data is None else (data, last.aliased)
+        return None if data is None else Reparse(data, last.aliased, (), None, last)
     if last.aliased:
         return None
     head, tail = common_ends(last.raw, raw)
     shift = len(raw) - len(last.raw)
-    chain = _chain(last.raw, head)
-    keys: list[str] = []
-    for line, indent in chain[:-1]:  # the keys down to the innermost entry
-        key = _key(_dedented_line(last.raw, line, indent), path)
-        if key is None:
-            chain = chain[: len(keys) + 1]
-            break
-        keys.append(key)
-    for count in range(len(chain), 0, -1):
-        line, indent = chain[count - 1]
+    old_end = len(last.raw) - tail
+    start = _line_start(last.raw, head)
+    if not last.raw[start:head].strip(b" "):  # in the indentation: the edit starts the line
+        # Lines put in (or taken out) before a line as indented as their last: the bytes in
+        # common then end in that indentation; as much, put in before it, is the same edit.
+        longer, end = (raw, old_end + shift) if shift > 0 else (last.raw, old_end)
+        if (
+            old_end + min(shift, 0) == head
+            and longer[start:head] == longer[end - head + start : end]
+        ):
+            old_end -= head - start
+        head = start
+    # The entries above the line the edit starts on; where it starts a line (lines put in,
+    # taken out), those above the line before it too, which the lines put in may belong to.
+    chains = [_chain(last.raw, head)]
+    if head > 0 and last.raw[head - 1 : head] == b"\n":
+        chains.append(_chain(last.raw, head - 1))
+    candidates: dict[int, tuple[int, tuple[str, ...]]] = {}  # key line: indentation, keys above
+    for chain in chains:
+        keys: list[str] = []
+        for number, (line, indent) in enumerate(chain):
+            candidates.setdefault(line, (indent, tuple(keys)))
+            key = (
+                _key(_dedented_line(last.raw, line, indent), path)
+                if number < len(chain) - 1
+                else None
+            )
+            if key is None:
+                break
+            keys.append(key)
+    for line in sorted(candidates, reverse=True):  # each holds the next: the innermost first
+        indent, above = candidates[line]
         end = _entry_end(last.raw, line, indent)
-        if end < len(last.raw) - tail or _entry_end(raw, line, indent) != end + shift:
+        if end < old_end or _entry_end(raw, line, indent) != end + shift:
             continue  # the edit reaches past it, or ends it elsewhere
         if end - line > max(len(raw) // _LARGEST, _SMALL):
             return None  # parsing it (twice) would cost about what loading all does
-        new = _entry(raw[line : end + shift], indent, path, count - 1)
-        old = _entry(last.raw[line:end], indent, path, count - 1) if new is not None else None
+        new = _entry(raw[line : end + shift], indent, path, len(above))
+        old = _entry(last.raw[line:end], indent, path, len(above)) if new is not None else None
         data = _data(last) if old is not None and new is not None else None
         node = data
-        for name in keys[: count - 1]:
+        for name in above:
             node = node.get(name) if isinstance(node, dict) else None
         # The entry as it was, parsed alone, is what the last load made of it: it was cut
         # where the parser ended it.
         if old is None or new is None or old[2] or not isinstance(node, dict):
             continue
-        if old[0] == new[0] and node.get(old[0], _MISSING) == old[1]:
+        before = node.get(old[0], _MISSING)
+        if old[0] == new[0] and before == old[1]:
             node[new[0]] = new[1]
-            return data, new[2]
+            return Reparse(data, new[2], (*above, new[0]), before, last)
     return None
 
 

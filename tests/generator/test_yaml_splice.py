@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from specfirst import yaml12
 from specfirst.errors import ContractLoadError
-from specfirst.generator import kept_parse
 from specfirst.jsontext import MAX_DEPTH
 from specfirst.yaml12 import loaded_yaml
 from specfirst.yaml_splice import Parsed, reparsed, snapshot
@@ -80,6 +80,12 @@ def _last(raw: bytes) -> Parsed:
     return Parsed(raw, snapshot(data), aliased)
 
 
+def _spliced(last: Parsed, raw: bytes, path: Path) -> tuple[object, bool] | None:
+    """`reparsed`'s data and alias use, as `loaded_yaml` gives them."""
+    found = reparsed(last, raw, path)
+    return None if found is None else (found.data, found.aliased)
+
+
 def _full(raw: bytes) -> tuple[object, bool] | None:
     try:
         return loaded_yaml(raw, PATH)
@@ -122,7 +128,7 @@ def test_random_edits_give_the_full_load_or_nothing(fixture: Path) -> None:
     kept = _last(raw)
     rng = random.Random(fixture.name)
     for new in _mutations(raw, rng, 30):
-        got = reparsed(kept, new, PATH)
+        got = _spliced(kept, new, PATH)
         if got is not None:
             assert got == _full(new), new.decode()
 
@@ -137,7 +143,7 @@ def test_random_edits_are_mostly_spliced() -> None:
         for new in _mutations(raw, random.Random(fixture.name), 30):
             if _full(new) is not None:
                 loadable += 1
-                spliced += reparsed(kept, new, PATH) is not None
+                spliced += _spliced(kept, new, PATH) is not None
     assert loadable > 20
     assert spliced >= loadable * 0.6
 
@@ -157,15 +163,38 @@ def test_random_edits_are_mostly_spliced() -> None:
 def test_an_everyday_edit_is_spliced_and_is_the_full_load(old: bytes, new: bytes) -> None:
     edited = API.replace(old, new)
     assert edited != API
-    got = reparsed(_last(API), edited, PATH)
+    got = _spliced(_last(API), edited, PATH)
     assert got is not None
     assert got == loaded_yaml(edited, PATH)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "at"),
+    [
+        (b"A pet.", b"A pet, edited.", ("components", "schemas", "Pet")),
+        (b"List pets", b"Every pet", ("paths", "/pets", "get")),
+        (b"in: query", b"in: header", ("paths", "/pets", "get")),
+    ],
+)
+def test_it_says_which_entry_it_parsed_again_and_what_it_held(
+    old: bytes, new: bytes, at: tuple[str, ...]
+) -> None:
+    found = reparsed(_last(API), API.replace(old, new), PATH)
+    assert found is not None
+    assert found.at == at
+    node: Any = loaded_yaml(API, PATH)[0]
+    for key in at:
+        node = node[key]
+    assert found.before == node
+    same = reparsed(_last(API), API, PATH)
+    assert same is not None
+    assert same.at == ()
 
 
 def test_crlf_line_ends() -> None:
     raw = API.replace(b"\n", b"\r\n")
     edited = raw.replace(b"A pet.", b"A pet, edited.")
-    got = reparsed(_last(raw), edited, PATH)
+    got = _spliced(_last(raw), edited, PATH)
     assert got is not None
     assert got == loaded_yaml(edited, PATH)
 
@@ -182,7 +211,7 @@ def test_crlf_line_ends() -> None:
     ids=["top-level", "duplicate key", "tab", "unclosed", "undefined alias"],
 )
 def test_an_edit_that_does_not_load_or_reaches_out_is_not_spliced(edited: bytes) -> None:
-    assert reparsed(_last(API), edited, PATH) is None
+    assert _spliced(_last(API), edited, PATH) is None
 
 
 def test_a_quoted_scalar_going_on_below_the_entry_is_not_cut_there() -> None:
@@ -193,7 +222,7 @@ def test_a_quoted_scalar_going_on_below_the_entry_is_not_cut_there() -> None:
     assert loaded_yaml(raw, PATH)[0] == {"a": {"x": "foo bar", "y": 1}}
     edited = raw.replace(b'"foo\n', b'"foo"\n')
     assert _full(edited) is None
-    assert reparsed(_last(raw), edited, PATH) is None
+    assert _spliced(_last(raw), edited, PATH) is None
 
 
 def test_an_alias_anywhere_in_the_last_load_stops_it() -> None:
@@ -206,7 +235,7 @@ def test_an_alias_anywhere_in_the_last_load_stops_it() -> None:
     assert loaded_yaml(edited, PATH)[0]["components"]["schemas"]["Copy"]["x-tags"]["items"] == {
         "type": "integer"
     }
-    assert reparsed(last, edited, PATH) is None
+    assert _spliced(last, edited, PATH) is None
 
 
 def test_an_entry_inside_a_sequence_item_is_not_taken_for_one_of_the_mapping_above() -> None:
@@ -216,7 +245,7 @@ def test_an_entry_inside_a_sequence_item_is_not_taken_for_one_of_the_mapping_abo
         b"      summary: List pets\n      schema:\n        type: integer\n",
     )
     edited = raw.replace(b"          type: integer\n", b"          type: number\n")
-    got = reparsed(_last(raw), edited, PATH)
+    got = _spliced(_last(raw), edited, PATH)
     assert got is not None
     assert got == loaded_yaml(edited, PATH)
 
@@ -227,13 +256,13 @@ def test_a_kept_value_unlike_what_its_entry_gives_is_not_spliced() -> None:
     data = loaded_yaml(API, PATH)[0]
     data["components"]["schemas"]["Pet"]["type"] = "array"
     last = Parsed(API, snapshot(data), False)
-    assert reparsed(last, API.replace(b"A pet.", b"A pet, edited."), PATH) is None
+    assert _spliced(last, API.replace(b"A pet.", b"A pet, edited."), PATH) is None
 
 
 def test_an_alias_inside_the_edited_entry_is_the_full_load_and_noted() -> None:
     note = b"    Note:\n      type: string\n"
     edited = API.replace(note, note + b"      x-a: &a [1]\n      x-b: *a\n")
-    got = reparsed(_last(API), edited, PATH)
+    got = _spliced(_last(API), edited, PATH)
     assert got is not None
     assert got[1]
     assert got == loaded_yaml(edited, PATH)
@@ -245,12 +274,12 @@ def test_an_entry_nested_too_deep_where_it_stands_is_not_spliced() -> None:
     deep += b"  " * (MAX_DEPTH + 1) + b"v: 1\n"
     edited = API.replace(b"    Note:\n      type: string\n", b"    Note:\n" + deep)
     assert _full(edited) is None
-    assert reparsed(_last(API), edited, PATH) is None
+    assert _spliced(_last(API), edited, PATH) is None
 
 
 def test_a_damaged_snapshot_gives_nothing() -> None:
     last = Parsed(API, b"\xff damaged", False)
-    assert reparsed(last, API.replace(b"A pet.", b"A pet, edited."), PATH) is None
+    assert _spliced(last, API.replace(b"A pet.", b"A pet, edited."), PATH) is None
 
 
 def test_markdown_stars_and_ampersands_do_not_cost_the_alias_count(
@@ -278,15 +307,3 @@ def test_nested_merges_are_refused_before_anything_expands() -> None:
     text = b"x:\n" + b"".join(levels)
     with pytest.raises(ContractLoadError, match="past the limit"):
         loaded_yaml(text, PATH)
-
-
-def test_the_kept_parse_reads_back_and_a_damaged_one_is_none(tmp_path: Path) -> None:
-    last = _last(API)
-    path = tmp_path / "loads" / "x.parse"
-    kept_parse.keep_parse(path, last)
-    assert kept_parse.read_parse(path) == last
-    data = bytearray(path.read_bytes())
-    data[-1] ^= 1
-    path.write_bytes(bytes(data))
-    assert kept_parse.read_parse(path) is None
-    assert kept_parse.kept_parse_path(tmp_path, Path("api.json"), "f") is None

@@ -1,7 +1,11 @@
 """A YAML contract's bytes and data as the last run parsed them, kept for the next run's load.
 
 Loading GitHub's contract as YAML costs about 1.2 s; after an edit, `yaml_splice.reparsed`
-parses the edited entry alone and takes the rest from what is kept here (0.05-0.1 s). One file
+parses the edited entry alone and takes the rest from what is kept here (0.05-0.1 s). Beside
+them, what that run made of the data that the next run may take where the entry parsed again
+tells it is the same (`Parsed.extra`): each component schema's text (`component_texts`: all but
+the edited schema's), and the model plan (`kept_plan`: when only an operation's prose changed,
+as `ahead` does for JSON contracts from the bytes). One file
 per contract under `loads/` in the state folder, named by a hash of the generator's fingerprint
 (which covers the loader's code and PyYAML's version: data parsed by other code is never
 reused) and the contract's path; written atomically, read only when its CRC-32 holds, and
@@ -10,14 +14,21 @@ bounded to the newest `KEPT_FILES`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import marshal
 import os
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from specfirst.generator.state import evict, write_atomically
 from specfirst.yaml_splice import Parsed
+
+if TYPE_CHECKING:
+    from specfirst.generator.schemas import ModelPlan
+    from specfirst.loader import Contract
 
 LOADS_SUBDIR = "loads"
 KEPT_FILES = 8
@@ -44,21 +55,103 @@ def read_parse(path: Path) -> Parsed | None:
     try:
         if data[8:9] != b" " or int(data[:8], 16) != zlib.crc32(memoryview(data)[9:]):
             return None
-        size, aliased = json.loads(data[9:end])
-        if not isinstance(size, int) or not isinstance(aliased, bool) or end < 0:
+        size, aliased, length = json.loads(data[9:end])
+        if not isinstance(aliased, bool) or end < 0:
             return None
-    except ValueError:
+        raw = data[end + 1 : end + 1 + size]
+        snapshot = data[end + 1 + size : end + 1 + size + length]
+    except (ValueError, TypeError):
         return None
-    raw = data[end + 1 : end + 1 + size]
-    return Parsed(raw, data[end + 1 + size :], aliased) if len(raw) == size else None
+    return Parsed(raw, snapshot, aliased, data[end + 1 + size + length :])
 
 
-def keep_parse(path: Path, parsed: Parsed) -> None:
-    """Keep `parsed` at `path` (best effort: a run that cannot write only loses speed)."""
-    body = [json.dumps([len(parsed.raw), parsed.aliased]).encode(), b"\n"]
-    body += [parsed.raw, parsed.snapshot]
+def keep_parse(
+    path: Path,
+    parsed: Parsed,
+    texts: dict[str, str] | None = None,
+    plan: ModelPlan | None = None,
+    mark: str = "",
+) -> None:
+    """Keep `parsed` at `path`, with the run's component `texts` and model `plan` (whose
+    documents' `mark`) where it has them (best effort: a run that cannot write only loses
+    speed)."""
+    from specfirst.generator.pydantic_models.ahead import plan_state
+
+    extra: dict[str, Any] = {"texts": texts}
+    if plan is not None:
+        extra.update(plan=plan_state(plan), names=dict(plan.class_names), mark=mark)
+    parsed = dataclasses.replace(parsed, extra=marshal.dumps(extra))
+    head = json.dumps([len(parsed.raw), parsed.aliased, len(parsed.snapshot)]).encode()
+    body = [head, b"\n", parsed.raw, parsed.snapshot, parsed.extra]
     crc = 0
     for chunk in body:
         crc = zlib.crc32(chunk, crc)
     if write_atomically(path, [b"%08x " % crc, *body], unlink_first=True):
         evict(path.parent, max_entries=KEPT_FILES, patterns=("*.parse",))
+
+
+def _extra(contract: Contract) -> tuple[dict[str, Any], tuple[str, ...], Any] | None:
+    """What the run the contract was spliced from kept (`keep_parse`), the keys of the entry
+    parsed again and its old value; None when its document is not that data as parsed (another
+    file's bundled in) or it was not spliced."""
+    reparse = contract.sources[contract.path].reparse
+    if reparse is None or contract.bundled or len(contract.sources) != 1:
+        return None
+    try:
+        extra = marshal.loads(reparse.last.extra)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return (extra, reparse.at, reparse.before) if isinstance(extra, dict) else None
+
+
+def component_texts(contract: Contract) -> dict[str, str] | None:
+    """`document.component_texts` of the contract's document from the kept run's: all of them
+    but the schema the edit lies in (dumped again) when the entry parsed again is one schema or
+    lies inside one or outside `components/schemas`; None otherwise."""
+    found = _extra(contract)
+    if found is None:
+        return None
+    extra, at, _ = found
+    texts = extra.get("texts")
+    components = contract.document.get("components")
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    if not isinstance(texts, dict) or not isinstance(schemas, dict) or list(texts) != list(schemas):
+        return None
+    if at[:1] == ("components",) and (len(at) == 1 or at[1] == "schemas"):
+        if len(at) < 3:
+            return None  # all the schemas parsed again
+        texts[at[2]] = json.dumps(schemas[at[2]], ensure_ascii=False)
+    return texts
+
+
+def kept_plan(contract: Contract) -> ModelPlan | None:
+    """The kept run's model plan, when the entry parsed again lies inside one path item and the
+    item then and now differ in prose alone (`ahead.prose_only`), or nothing was; else None."""
+    from specfirst.generator.pydantic_models.ahead import plan_from, prose_only
+
+    found = _extra(contract)
+    if found is None:
+        return None
+    extra, at, before = found
+    state, names, mark = extra.get("plan"), extra.get("names"), extra.get("mark")
+    if not isinstance(state, dict) or not isinstance(names, dict) or not isinstance(mark, str):
+        return None
+    if at:
+        paths = contract.document.get("paths")
+        item = paths.get(at[1]) if isinstance(paths, dict) and len(at) > 1 else None
+        if (
+            at[0] != "paths"
+            or item is None
+            or not prose_only(_restored(item, at[2:], before), item)
+        ):
+            return None
+    return plan_from(state, names, mark)
+
+
+def _restored(node: Any, keys: tuple[str, ...], before: Any) -> Any:
+    """`node` with `before` in place of the value at `keys` (copied along them only)."""
+    if not keys:
+        return before
+    if not isinstance(node, dict) or keys[0] not in node:
+        return None
+    return {**node, keys[0]: _restored(node[keys[0]], keys[1:], before)}

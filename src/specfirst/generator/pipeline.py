@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specfirst.errors import SpecfirstError, UsageError
-from specfirst.generator.kept_parse import keep_parse, kept_parse_path, read_parse
+from specfirst.generator import kept_parse
+from specfirst.generator.kept_parse import kept_parse_path, read_parse
 from specfirst.generator.state import state_dir, write_atomically
 from specfirst.generator.write import sha256_hex, tree_files
 from specfirst.loader import Contract, load_contract
@@ -274,7 +275,8 @@ def _models_stage(
             worker.on_give = lambda: ahead.start(planned)
         builder = DocumentBuilder(plan, document, keep, field_names, memo, texts, saves)
         module = generate_models_module(builder, head, cache, worker)
-        if cache is not None:
+        if state is not None and cache is not None:
+            _keep_parse(contract, state, builder, saves)
             _keep_ahead(contract, cache, scope, builder, saves)
     except ModelGenerationError as exc:
         raise ModelsRefusedError(contract, plan.class_names, exc) from None
@@ -298,6 +300,8 @@ def _component_texts(contract: Contract, cache: Path | None, scope: str) -> dict
     raw = _parsed_bytes(contract)
     if cache is None or raw is None:
         return None
+    if contract.sources[contract.path].reparse is not None:  # YAML, from the last load
+        return kept_parse.component_texts(contract)
     from specfirst.generator.pydantic_models import ahead
 
     return ahead.component_texts(contract.document, raw, ahead.kept_path(cache, scope))
@@ -309,9 +313,36 @@ def _kept_plan(contract: Contract, cache: Path | None, scope: str) -> ModelPlan 
     raw = _parsed_bytes(contract)
     if cache is None or raw is None:
         return None
+    if contract.sources[contract.path].reparse is not None:  # YAML, from the last load
+        return kept_parse.kept_plan(contract)
     from specfirst.generator.pydantic_models import ahead
 
     return ahead.kept_plan(raw, ahead.kept_path(cache, scope))
+
+
+def _keep_parse(
+    contract: Contract,
+    state: Path,
+    builder: DocumentBuilder,
+    saves: list[Callable[[], None]] | None,
+) -> None:
+    """Keep the YAML contract's parse for the next run's load (`kept_parse`), when it has a new
+    one, with the component texts and the plan the next run may take; now or by `saves`."""
+    parsed = contract.sources[contract.path].parsed
+    kept = kept_parse_path(state, contract.path, generator_fingerprint())
+    if parsed is None or kept is None:
+        return
+    whole = _parsed_bytes(contract) is not None  # texts and plan are of the data as parsed
+    texts = builder.texts if whole else None
+    plan, mark = (builder.plan, builder.mark) if whole else (None, "")
+
+    def save() -> None:
+        kept_parse.keep_parse(kept, parsed, texts, plan, mark)
+
+    if saves is None:
+        save()
+    else:
+        saves.append(save)
 
 
 def _keep_ahead(
@@ -696,7 +727,6 @@ def staged_package(
     ahead = _ViewAhead(contract, package, state, near)
     guess = ahead.guess
     memo: list[Callable[[], None]] = []  # the models memo's write, once the models are made
-    memo += _keep_parse(contract, state)
     try:
         plan, module = _models_stage(contract, models, state, field_names, worker, ahead, memo)
     except BaseException:  # its formatting folder is beside the package's: gone before we are
@@ -736,16 +766,6 @@ def staged_package(
     written[STAMP_FILE] = stamp.encode("utf-8")
     (staging / STAMP_FILE).write_bytes(written[STAMP_FILE])
     return staging, written
-
-
-def _keep_parse(contract: Contract, state: Path) -> list[Callable[[], None]]:
-    """The write of the contract's parse for the next run (`kept_parse`), when it has a new
-    one (a YAML file loaded with `keep`, and not the kept bytes)."""
-    parsed = contract.sources[contract.path].parsed
-    kept = kept_parse_path(state, contract.path, generator_fingerprint())
-    if parsed is None or kept is None:
-        return []
-    return [lambda: keep_parse(kept, parsed)]
 
 
 def _holds(target: Path, files: dict[str, bytes]) -> bool:

@@ -548,8 +548,6 @@ def kept_plan(raw: bytes, path: Path) -> ModelPlan | None:
     the bytes are the last run's or the edit lies inside one path item (`_edited`) and changes
     only the prose of it and of its operations (`_PROSE`): then every schema, every other path
     item and every part of the plan's inputs is the last run's. None otherwise."""
-    from specfirst.generator.schemas import ModelPlan
-
     region = region_of(raw)
     kept = (_read.get(path) or read_kept(path)) if region is not None else None
     if region is None or kept is None or not kept.plan or kept.checks != loader_checks():
@@ -558,22 +556,34 @@ def kept_plan(raw: bytes, path: Path) -> ModelPlan | None:
         edited = _edited(kept, region)
         if not isinstance(edited, _Edit) or edited.schema is not None:
             return None
-        if _without_prose(edited.before) != _without_prose(edited.now):
+        if not prose_only(edited.before, edited.now):
             return None
-    state = kept.plan
+    return plan_from(kept.plan, kept.class_names, kept.mark)
+
+
+def plan_from(state: dict[str, Any], class_names: dict[str, str], mark: str) -> ModelPlan | None:
+    """The plan `plan_state` gave `state` of, with these class names and mark (a kept run's);
+    None when `state` is not of that shape."""
+    from specfirst.generator.schemas import ModelPlan
+
     try:
         hoisted, families = dict(state["hoisted"]), set(state["families"])
-        names = [*kept.class_names.values(), *hoisted.values()]
+        names = [*class_names.values(), *hoisted.values()]
         return ModelPlan(
-            class_names=dict(kept.class_names),
+            class_names=dict(class_names),
             hoisted=hoisted,
             taken=_kept_taken(names, families),
             splitting=set(state["splitting"]),
-            mark=kept.mark,
+            mark=mark,
             families=families,
         )
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return None
+
+
+def prose_only(before: Any, now: Any) -> bool:
+    """Whether two path items differ in their prose alone (`_PROSE`): the plan is the same."""
+    return bool(_without_prose(before) == _without_prose(now))
 
 
 def _without_prose(item: Any) -> Any:

@@ -15,6 +15,7 @@ import yaml
 
 from specfirst.generator import kept_parse
 from specfirst.generator.build import plan_models
+from specfirst.generator.pydantic_models import parts as model_parts
 from specfirst.generator.pydantic_models.document import DocumentBuilder, component_texts
 from specfirst.loader import Contract, load_contract
 from specfirst.yaml_splice import Parsed
@@ -44,8 +45,15 @@ def _run(kept: Path, document: Document, path: Path) -> Contract:
     builder = DocumentBuilder(plan_models(contract.document, texts), contract.document, texts=texts)
     parsed = contract.sources[contract.path].parsed
     if parsed is not None:
-        kept_parse.keep_parse(kept, parsed, texts, builder.plan, builder.mark)
+        parts = [t.encode() for t in _parts(builder)]
+        kept_parse.keep_parse(kept, parsed, texts, builder.plan, builder.mark, parts)
     return contract
+
+
+def _parts(builder: DocumentBuilder) -> list[str]:
+    """The texts of the models' parts, as many as there can be (`parts.plan_parts_of`)."""
+    built = builder.build()
+    return [p.text for p in model_parts.plan_parts_of(built.header, built.texts, built.facts, 0, 1)]
 
 
 def _set(document: Document, keys: tuple[str, ...], value: Any) -> Document:
@@ -113,6 +121,35 @@ def test_what_the_next_run_takes_is_what_it_would_make(
         made = plan_models(contract.document, component_texts(contract.document))
         made.mark = DocumentBuilder(made, contract.document).mark
         assert _plan_of(plan) == _plan_of(made)
+
+
+@pytest.mark.parametrize(
+    ("keys", "value"),
+    [
+        (("components", "schemas", "Zoo", "description"), "A zoo."),  # inside one schema
+        (("components", "schemas", "Zoo", "properties", "city"), {"type": "string"}),
+    ],
+)
+def test_the_guessed_parts_of_a_schema_edit_are_parts_of_the_run(
+    keys: tuple[str, ...], value: Any, tmp_path: Path
+) -> None:
+    kept, path = tmp_path / "loads" / "api.parse", tmp_path / "api.yaml"
+    document = _document()
+    _run(kept, document, path)
+    edited = _set(document, keys, value)
+    contract = load_contract(path, _text(edited), None, kept_parse.read_parse(kept), keep=True)
+    guessed = kept_parse.guess(contract)
+    reparse = contract.sources[contract.path].reparse
+    assert reparse is not None
+    assert reparse.at[:3] == ("components", "schemas", "Zoo")
+    texts = component_texts(contract.document)
+    real = _parts(DocumentBuilder(plan_models(contract.document, texts), contract.document))
+    assert guessed
+    assert set(guessed) <= set(real)
+    operation = load_contract(
+        path, _text(_set(document, (*POST, "summary"), "S")), None, kept_parse.read_parse(kept)
+    )
+    assert kept_parse.guess(operation) == []
 
 
 def test_a_full_load_takes_nothing(tmp_path: Path) -> None:

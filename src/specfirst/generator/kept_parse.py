@@ -71,13 +71,14 @@ def keep_parse(
     texts: dict[str, str] | None = None,
     plan: ModelPlan | None = None,
     mark: str = "",
+    parts: list[bytes] | None = None,
 ) -> None:
-    """Keep `parsed` at `path`, with the run's component `texts` and model `plan` (whose
-    documents' `mark`) where it has them (best effort: a run that cannot write only loses
-    speed)."""
+    """Keep `parsed` at `path`, with the run's component `texts`, model `plan` (whose
+    documents' `mark`) and the texts of its models' `parts` where it has them (best effort: a
+    run that cannot write only loses speed)."""
     from specfirst.generator.pydantic_models.ahead import plan_state
 
-    extra: dict[str, Any] = {"texts": texts}
+    extra: dict[str, Any] = {"texts": texts, "parts": parts}
     if plan is not None:
         extra.update(plan=plan_state(plan), names=dict(plan.class_names), mark=mark)
     parsed = dataclasses.replace(parsed, extra=marshal.dumps(extra))
@@ -146,6 +147,35 @@ def kept_plan(contract: Contract) -> ModelPlan | None:
         ):
             return None
     return plan_from(state, names, mark)
+
+
+def kept_parts(contract: Contract) -> list[bytes] | None:
+    """The model parts' texts the kept run had (for a run that plans none: an operation edit)."""
+    found = _extra(contract)
+    parts = found[0].get("parts") if found is not None else None
+    return parts if isinstance(parts, list) else None
+
+
+def guess(contract: Contract) -> list[str]:
+    """This run's model parts as guessed from the kept run's (`ahead.guessed_parts`), when the
+    entry parsed again is one component schema or lies inside one: sent to the models worker
+    as soon as the contract is loaded (for a JSON contract `ahead` sends them before)."""
+    from specfirst.generator.pydantic_models.ahead import guessed_parts
+
+    found = _extra(contract)
+    if found is None:
+        return []
+    extra, at, before = found
+    parts, names, mark = extra.get("parts"), extra.get("names"), extra.get("mark")
+    components = contract.document.get("components")
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    if at[:2] != ("components", "schemas") or len(at) < 3 or not isinstance(schemas, dict):
+        return []
+    if not isinstance(parts, list) or not isinstance(names, dict) or not isinstance(mark, str):
+        return []
+    now = schemas.get(at[2])
+    was = _restored(now, at[3:], before)
+    return guessed_parts(parts, names, mark, at[2], was, now)
 
 
 def _restored(node: Any, keys: tuple[str, ...], before: Any) -> Any:

@@ -337,7 +337,11 @@ def _keep_parse(
     plan, mark = (builder.plan, builder.mark) if whole else (None, "")
 
     def save() -> None:
-        kept_parse.keep_parse(kept, parsed, texts, plan, mark)
+        planned = builder.parts  # None: planned no parts this run (the kept ones stay)
+        parts = [t.encode() for t in planned] if planned is not None else None
+        if parts is None and whole:
+            parts = kept_parse.kept_parts(contract)
+        kept_parse.keep_parse(kept, parsed, texts, plan, mark, parts if whole else None)
 
     if saves is None:
         save()
@@ -893,6 +897,16 @@ def _worker_before_load(contract: Path, state: Path, raw: bytes | None) -> Prest
     return worker
 
 
+def _guess_after_load(contract: Contract, state: Path, worker: PrestartedWorker) -> None:
+    """A YAML schema edit: the edited schema's parts, guessed from the kept run's
+    (`kept_parse.guess`), run while this process plans (JSON's are sent before loading)."""
+    from specfirst.generator.pydantic_models import ahead
+    from specfirst.generator.pydantic_models.driver import CACHE_SUBDIR
+
+    with contextlib.suppress(Exception):  # a guess only: anything amiss, no guess
+        ahead.send(worker, kept_parse.guess(contract), state / CACHE_SUBDIR)
+
+
 def _known(contract: Path, state: Path, raw: bytes | None) -> tuple[int, int, int] | None:
     """What of the contract's bytes need not be checked again on loading (`ahead.known_span`)."""
     if raw is None:
@@ -962,6 +976,8 @@ def generate_package(
         last = read_parse(parse_file) if parse_file is not None and raw is not None else None
         span = _known(contract_path, state, raw)
         contract = load_contract(contract_path, raw, span, last, keep=parse_file is not None)
+        if worker is not None and contract.sources[contract.path].reparse is not None:
+            _guess_after_load(contract, state, worker)
         warnings: list[str] = []
         if allow_invalid:
             issues = validation_issues(contract, state)

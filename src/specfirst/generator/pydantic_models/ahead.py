@@ -314,34 +314,37 @@ def _skip(data: bytes, at: int) -> int:
 
 def guess(kept: Kept, region: bytes) -> list[str]:
     """This run's parts as guessed from the last run's (see the module's docstring)."""
-    from specfirst.generator.schemas import ModelPlan
-
     edited = _edited(kept, region)
     if not isinstance(edited, _Edit) or edited.schema is None:
         return []  # a new schema's part is known only once planned
-    before, now = edited.before, edited.now
     name = kept.names[edited.schema]
-    if not isinstance(kept.class_names.get(name), str):
+    return guessed_parts(kept.parts, kept.class_names, kept.mark, name, edited.before, edited.now)
+
+
+def guessed_parts(
+    parts: list[bytes], class_names: dict[str, str], mark: str, name: str, before: Any, now: Any
+) -> list[str]:
+    """The parts of a run (texts, UTF-8) with component `name` changed from `before` to `now`,
+    guessed from the last run's: each that held its rewritten text, with the new one in its
+    place (the last run's class names and mark)."""
+    from specfirst.generator.schemas import ModelPlan
+
+    if not isinstance(class_names.get(name), str):
         return []
-    plan = ModelPlan(class_names=kept.class_names, mark=kept.mark)
-    marked = json.dumps(kept.mark + kept.class_names[name], ensure_ascii=False)
+    plan = ModelPlan(class_names=class_names, mark=mark)
+    marked = json.dumps(mark + class_names[name], ensure_ascii=False)
     was = f"{marked}: {json.dumps(plan._rewrite(before), ensure_ascii=False)}"
     becomes = f"{marked}: {json.dumps(plan._rewrite(now), ensure_ascii=False)}"
     if was == becomes:
         return []
     needle = was.encode()
-    holders = (part.decode() for part in kept.parts if needle in part)
+    holders = (part.decode() for part in parts if needle in part)
     return list(dict.fromkeys(t.replace(was, becomes) for t in holders))
 
 
 def start(worker: PrestartedWorker, raw: bytes, cache_dir: Path, scope: str) -> None:
-    """Guess this run's parts (`guess`) and send those not cached to `worker`'s channels, one
-    each (`worker.early`), largest first. Best effort: nothing happens when there is no guess.
-    No thread: each text is written whole into its pipe, made large enough to take it
-    (`_fits`), so the worker reads it while this process loads (a thread still running would
-    keep validation from forking)."""
-    from specfirst.generator.pydantic_models.driver import _read_cache, text_key
-
+    """Guess this run's parts (`guess`) and send them (`send`). Best effort: nothing happens
+    when there is no guess."""
     region = region_of(raw)
     kept = read_kept(kept_path(cache_dir, scope)) if region is not None else None
     if kept is None or region is None:
@@ -350,6 +353,18 @@ def start(worker: PrestartedWorker, raw: bytes, cache_dir: Path, scope: str) -> 
         guessed = guess(kept, region)
     except Exception:  # a kept file damaged in a way its shape check misses: no guess
         return
+    send(worker, guessed, cache_dir)
+
+
+def send(worker: PrestartedWorker, guessed: list[str], cache_dir: Path) -> None:
+    """Send the guessed parts not cached to `worker`'s channels, one each (`worker.early`),
+    largest first. No thread: each text is written whole into its pipe, made large enough to
+    take it (`_fits`), so the worker reads it while this process loads (a thread still running
+    would keep validation from forking)."""
+    from specfirst.generator.pydantic_models.driver import _read_cache, text_key
+
+    if worker.early is not None:
+        return  # sent already
     texts = [t for t in guessed if _read_cache(cache_dir, text_key(t)) is None]
     texts.sort(key=len, reverse=True)
     sent: list[str] = []

@@ -8,7 +8,10 @@ finds the smallest block-mapping entry that holds every byte that differs (`KEY:
 its own indentation, its value on the lines below, down to the next line of content as little
 indented, a block sequence at its own indentation included), reached from the top through block
 mappings only (`KEY:` lines with nothing after the colon). That entry alone is parsed with
-`load_yaml`, dedented, and its value put in the last data in place of the old one.
+`load_yaml`, dedented, and its value put in the last data in place of the old one; which entry
+it was, and what it held, is said too (`Reparse`: what the generator takes of its last run by).
+Where the edit starts a line (lines put in or taken out), the entries above the line before are
+tried too: the lines put in may belong to it (a key added at the end of an operation).
 
 Why that is `load_yaml`'s data: the bytes outside the entry are the last load's, and parse as
 they did. The parser comes to the entry's first line in the same state (a block mapping at the

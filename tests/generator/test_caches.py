@@ -210,8 +210,8 @@ def test_an_operation_edit_renders_the_routers_whose_view_changed(
     real = render.render_package
     rendered: list[set[str]] = []
 
-    def counting(api: Any, contract: Any, kept: Any = ()) -> Any:
-        files = real(api, contract, kept)
+    def counting(api: Any, served: Any, kept: Any = ()) -> Any:
+        files = real(api, served, kept)
         rendered.append(
             {name for name in files if name.startswith("routers/") and "__" not in name}
         )

@@ -401,8 +401,8 @@ def _render_stage(
         TEMPLATE_CACHE_SUBDIR,
         cache_templates,
         make_header,
-        render_contract,
         render_package,
+        served_contract,
     )
     from specfirst.generator.view_cache import (
         VIEW_CACHE_SUBDIR,
@@ -450,7 +450,7 @@ def _render_stage(
                     break
                 files[name] = data
             else:
-                files[CONTRACT_FILE] = render_contract(contract.document)
+                files[CONTRACT_FILE] = served_contract(contract)
                 return files
         api = builder.assemble(drafted)
         # The routers whose key is the last run's: its formatted files (bytes), not rendered.
@@ -464,7 +464,7 @@ def _render_stage(
                 if data is not None:
                     routers[name] = data
         cache_templates(state / TEMPLATE_CACHE_SUBDIR if state is not None else None)
-        files = render_package(api, contract.document, routers)
+        files = render_package(api, served_contract(contract), routers)
         files.update(routers)
         if rendered is not None and key is not None and later is not None:
             names = sorted(n for n in files if n != CONTRACT_FILE)

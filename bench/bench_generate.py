@@ -467,6 +467,24 @@ def _yaml_property(lines: list[str], index: int) -> None:
             return
 
 
+def _yaml_component(lines: list[str], index: int) -> None:
+    """Put a new component schema, referring to one picked as `_pick` does, before the next."""
+    top = lines.index("  schemas:")
+    end = next(n for n in range(top + 1, len(lines)) if not lines[n].startswith("   "))
+    starts = [n for n in range(top + 1, end) if lines[n][:4] == "    " and lines[n][4:5] != " "]
+    at = starts[(index * 389 + 17) % len(starts)]
+    target = lines[at].strip().rstrip(":").strip("'\"")
+    lines[at:at] = [
+        f"    bench-added-{index}:",
+        "      type: object",
+        "      properties:",
+        "        name:",
+        "          type: string",
+        "        ref:",
+        f"          $ref: '#/components/schemas/{target}'",
+    ]
+
+
 def _yaml_summary(lines: list[str], index: int) -> None:
     """Change one operation's one-line summary in the YAML text's lines."""
     top = lines.index("paths:")
@@ -477,6 +495,7 @@ def _yaml_summary(lines: list[str], index: int) -> None:
 
 YAML_EDITS: dict[str, Callable[[list[str], int], None]] = {
     "YAML copy: add a property to one schema": _yaml_property,
+    "YAML copy: add one component": _yaml_component,
     "YAML copy: edit one operation's summary": _yaml_summary,
 }
 

@@ -72,6 +72,8 @@ class Reparse:
     at: tuple[str, ...]
     before: Any
     last: Parsed
+    # The keys of the entries put into the mapping at `at` (`before` is then None), in order.
+    added: tuple[str, ...] = ()
 
 
 def snapshot(data: Any) -> bytes:
@@ -104,6 +106,10 @@ def reparsed(last: Parsed, raw: bytes, path: Path) -> Reparse | None:
         ):
             old_end -= head - start
         head = start
+        if old_end == head and shift > 0:  # lines put in: whole entries of one mapping?
+            found = _inserted(last, raw, path, head, shift)
+            if found is not None:
+                return found
     # The entries above the line the edit starts on; where it starts a line (lines put in,
     # taken out), those above the line before it too, which the lines put in may belong to.
     chains = [_chain(last.raw, head)]
@@ -146,6 +152,103 @@ def reparsed(last: Parsed, raw: bytes, path: Path) -> Reparse | None:
     return None
 
 
+def _inserted(last: Parsed, raw: bytes, path: Path, head: int, shift: int) -> Reparse | None:
+    """New entries of a block mapping put in between two of its entries (or after its last):
+    the lines put in at `head` (a line start) are entries at one indentation, parsed alone, and
+    the line after them a line of content no more indented (or the end), which ended the entry
+    before them in the last bytes as it does now: that entry, cut at `head`, gives alone the
+    value the last load made of it (it ended there), and no blank line follows that it could
+    have kept (`|+`). None otherwise."""
+    put = raw[head : head + shift]
+    indent = _indent(put, 0)
+    if indent is None or not put.endswith(b"\n") or put[indent : indent + 1] in _NOT_KEYS:
+        return None
+    after = _indent(last.raw, head) if head < len(last.raw) else -1
+    if after is None or after > indent:
+        return None  # a blank line or a comment after them, or more indented content
+    if after == indent and last.raw[head + indent : head + indent + 2] in _ITEM:
+        return None
+    parent = _previous(last.raw, head, indent)  # the mapping's key line
+    chain = _ancestry(last.raw, parent) if parent is not None else [] if indent == 0 else None
+    if chain is None:
+        return None
+    if after != indent and chain and after > chain[-1][1]:
+        return None  # the line after is neither another entry of the mapping nor beyond it
+    keys: list[str] = []
+    for line, own in chain:
+        key = _key(_dedented_line(last.raw, line, own), path)
+        if key is None:
+            return None
+        keys.append(key)
+    sibling = _previous(last.raw, head, indent + 1)  # the entry before them, if any
+    if sibling is not None and parent is not None and sibling <= parent:
+        sibling = None
+    if sibling is not None and _indent(last.raw, sibling) != indent:
+        return None
+    new = _entries(put, indent, path, len(keys))
+    data = _data(last) if new is not None else None
+    node = data
+    for name in keys:
+        node = node.get(name) if isinstance(node, dict) else None
+    if new is None or not isinstance(node, dict) or not node.keys().isdisjoint(new[0]):
+        return None
+    at = 0
+    if sibling is not None:
+        old = _entry(last.raw[sibling:head], indent, path, len(keys))
+        if old is None or node.get(old[0], _MISSING) != old[1]:
+            return None
+        at = list(node).index(old[0]) + 1
+    moved = [(key, node.pop(key)) for key in list(node)[at:]]
+    node.update(new[0])
+    node.update(moved)
+    return Reparse(data, new[1], tuple(keys), None, last, tuple(new[0]))
+
+
+def _ancestry(data: bytes, line: int) -> list[tuple[int, int]] | None:
+    """The key line at `line` and those above it (line start, indentation), outermost first,
+    when each is a `KEY:` line (its value a block mapping) and the nearest less indented line
+    above the one below it, up to the top level; None otherwise."""
+    found: list[tuple[int, int]] = []
+    at: int | None = line
+    while at is not None:
+        indent = _indent(data, at)
+        if indent is None or data[at + indent : at + indent + 1] in _NOT_KEYS:
+            return None
+        if not _bare_key_line(data, at):
+            return None
+        found.append((at, indent))
+        if indent == 0:
+            found.reverse()
+            return found
+        at = _previous(data, at, indent)
+    return None
+
+
+def _entries(
+    text: bytes, indent: int, path: Path, ancestors: int
+) -> tuple[dict[str, Any], bool] | None:
+    """The entries of `text` (a block mapping's, at `indent`, `ancestors` entries down) parsed
+    alone, and whether they used an alias; None as `_entry` gives."""
+    from specfirst.yaml12 import loaded_yaml
+
+    dedented = _dedented(text, indent) if _TAB_INDENT.search(text) is None else None
+    if dedented is None:
+        return None
+    try:
+        parsed, aliased = loaded_yaml(dedented, path)
+    except ContractLoadError:
+        return None
+    if not isinstance(parsed, dict) or not parsed:
+        return None
+    if not depth_within(parsed, MAX_DEPTH - ancestors):
+        return None
+    return {str(k): v for k, v in parsed.items()}, aliased
+
+
+_ITEM = (b"- ", b"-\n", b"-\r")
+# What does not start a plain key's line (a sequence item, a complex key, a flow collection,
+# a node's properties, a block scalar, a directive).
+_NOT_KEYS = (b"-", b"?", b"[", b"{", b"&", b"*", b"!", b"|", b">", b"%", b"@", b"`", b"#")
 _MISSING = object()
 # An entry of more than this part of the file is not parsed alone (the old and the new one):
 # the whole file is loaded instead (but for one of `_SMALL` bytes or less: that costs little).
@@ -245,7 +348,7 @@ def _chain(data: bytes, at: int) -> list[tuple[int, int]]:
             break
         line, limit = above, _indent(data, above)
         assert limit is not None  # a line of content, as `_less_indented` matched it
-        if data[line + limit : line + limit + 1] in b"-?[{&*!|>%@`":
+        if data[line + limit : line + limit + 1] in _NOT_KEYS:
             found.clear()
         else:
             found.append((line, limit))

@@ -95,7 +95,7 @@ CASES: list[tuple[str, Edit, bool, bool]] = [
         True,
         False,
     ),
-    ("a new schema", lambda d: _set(d, ("components", "schemas", "Added"), INLINE), False, False),
+    ("a new schema", lambda d: _set(d, ("components", "schemas", "Added"), INLINE), True, False),
 ]
 
 

@@ -307,3 +307,68 @@ def test_nested_merges_are_refused_before_anything_expands() -> None:
     text = b"x:\n" + b"".join(levels)
     with pytest.raises(ContractLoadError, match="past the limit"):
         loaded_yaml(text, PATH)
+
+
+OWNER = b"    Owner:\n"
+NEW_PET = b"    Cat:\n      type: object\n      x-a: [1]\n"
+
+
+@pytest.mark.parametrize(
+    ("edited", "at", "added"),
+    [
+        (API.replace(OWNER, NEW_PET + OWNER), ("components", "schemas"), ("Cat",)),
+        (API + NEW_PET, ("components", "schemas"), ("Cat",)),  # after the last
+        (API + b"tags:\n- name: pets\n", (), ("tags",)),  # a top-level key
+        (
+            API.replace(
+                b"      summary: List pets\n", b"      summary: List pets\n      deprecated: true\n"
+            ),
+            ("paths", "/pets", "get"),
+            ("deprecated",),
+        ),
+    ],
+    ids=["between two", "after the last", "top level", "into an operation"],
+)
+def test_new_entries_are_put_into_their_mapping_in_order(
+    edited: bytes, at: tuple[str, ...], added: tuple[str, ...]
+) -> None:
+    found = reparsed(_last(API), edited, PATH)
+    assert found is not None
+    assert (found.at, found.added) == (at, added)
+    assert (found.data, found.aliased) == loaded_yaml(edited, PATH)
+    assert list(found.data["components"]["schemas"]) == list(
+        loaded_yaml(edited, PATH)[0]["components"]["schemas"]
+    )
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        API.replace(OWNER, b"    Pet:\n      type: string\n" + OWNER),  # a key there already
+        API.replace(OWNER, b"          Cat: 1\n" + OWNER),  # below a flow mapping's line
+        API.replace(
+            b"      parameters:\n", b"      parameters:\n        x-a: 1\n"
+        ),  # before an item
+        API.replace(b"        tags:", b"            x-a: 1\n        tags:"),  # more indented
+    ],
+    ids=["duplicate", "after a flow mapping", "before a sequence item", "more indented"],
+)
+def test_lines_put_in_that_do_not_load_are_not_put_in(edited: bytes) -> None:
+    assert _full(edited) is None
+    assert reparsed(_last(API), edited, PATH) is None
+
+
+def test_an_entry_put_in_after_a_kept_blank_line_is_the_full_load_or_nothing() -> None:
+    # `Owner`'s `|+` scalar keeps the blank line before the comment: a new entry put in after
+    # that line would take it from `Owner`, one put in before it would give it to itself.
+    for at in (b"\n# a comment", b"# a comment"):
+        edited = API.replace(at, b"\n    Cat: {}" + at, 1)
+        got = _spliced(_last(API), edited, PATH)
+        assert got is None or got == _full(edited)
+
+
+def test_entries_put_in_after_one_unlike_its_kept_value_are_not_put_in() -> None:
+    data = loaded_yaml(API, PATH)[0]
+    data["components"]["schemas"]["Pet"]["type"] = "array"  # not what its lines give
+    last = Parsed(API, snapshot(data), False)
+    assert reparsed(last, API.replace(OWNER, NEW_PET + OWNER), PATH) is None

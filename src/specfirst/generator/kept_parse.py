@@ -91,10 +91,13 @@ def keep_parse(
         evict(path.parent, max_entries=KEPT_FILES, patterns=("*.parse",))
 
 
-def _extra(contract: Contract) -> tuple[dict[str, Any], tuple[str, ...], Any] | None:
+def _extra(
+    contract: Contract,
+) -> tuple[dict[str, Any], tuple[str, ...], Any, tuple[str, ...]] | None:
     """What the run the contract was spliced from kept (`keep_parse`), the keys of the entry
-    parsed again and its old value; None when its document is not that data as parsed (another
-    file's bundled in) or it was not spliced."""
+    parsed again, its old value (for entries put into a mapping: the mapping without them) and
+    the keys put in; None when its document is not that data as parsed (another file's bundled
+    in) or it was not spliced."""
     reparse = contract.sources[contract.path].reparse
     if reparse is None or contract.bundled or len(contract.sources) != 1:
         return None
@@ -102,21 +105,41 @@ def _extra(contract: Contract) -> tuple[dict[str, Any], tuple[str, ...], Any] | 
         extra = marshal.loads(reparse.last.extra)
     except (ValueError, EOFError, TypeError):
         return None
-    return (extra, reparse.at, reparse.before) if isinstance(extra, dict) else None
+    if not isinstance(extra, dict):
+        return None
+    before = reparse.before
+    if reparse.added:
+        node: Any = contract.document
+        for key in reparse.at:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            return None
+        before = {key: value for key, value in node.items() if key not in reparse.added}
+    return extra, reparse.at, before, reparse.added
 
 
 def component_texts(contract: Contract) -> dict[str, str] | None:
     """`document.component_texts` of the contract's document from the kept run's: all of them
     but the schema the edit lies in (dumped again) when the entry parsed again is one schema or
-    lies inside one or outside `components/schemas`; None otherwise."""
+    lies inside one or outside `components/schemas`, or but the schemas put in; None
+    otherwise."""
     found = _extra(contract)
     if found is None:
         return None
-    extra, at, _ = found
+    extra, at, _, added = found
     texts = extra.get("texts")
     components = contract.document.get("components")
     schemas = components.get("schemas") if isinstance(components, dict) else None
-    if not isinstance(texts, dict) or not isinstance(schemas, dict) or list(texts) != list(schemas):
+    if not isinstance(texts, dict) or not isinstance(schemas, dict):
+        return None
+    if at == ("components", "schemas") and added:
+        if list(texts) != [name for name in schemas if name not in added]:
+            return None
+        return {
+            name: json.dumps(schema, ensure_ascii=False) if name in added else texts[name]
+            for name, schema in schemas.items()
+        }
+    if list(texts) != list(schemas):
         return None
     if at[:1] == ("components",) and (len(at) == 1 or at[1] == "schemas"):
         if len(at) < 3:
@@ -133,7 +156,7 @@ def kept_plan(contract: Contract) -> ModelPlan | None:
     found = _extra(contract)
     if found is None:
         return None
-    extra, at, before = found
+    extra, at, before, _ = found
     state, names, mark = extra.get("plan"), extra.get("names"), extra.get("mark")
     if not isinstance(state, dict) or not isinstance(names, dict) or not isinstance(mark, str):
         return None
@@ -165,7 +188,7 @@ def guess(contract: Contract) -> list[str]:
     found = _extra(contract)
     if found is None:
         return []
-    extra, at, before = found
+    extra, at, before, _ = found
     parts, names, mark = extra.get("parts"), extra.get("names"), extra.get("mark")
     components = contract.document.get("components")
     schemas = components.get("schemas") if isinstance(components, dict) else None

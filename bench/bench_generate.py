@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_ENVS = ROOT / ".bench"
@@ -344,9 +344,12 @@ def _add(timing: Timing, run: Run) -> None:
     timing.error = timing.error or run.error
 
 
-def _pick(names: list[str], index: int) -> str:
-    """A different name for each run, spread over the whole list."""
-    return names[(index * 389 + 17) % len(names)]
+T = TypeVar("T")
+
+
+def _pick(items: list[T], index: int) -> T:
+    """A different item (a name, a line) for each run, spread over the whole list."""
+    return items[(index * 389 + 17) % len(items)]
 
 
 Edit = Callable[[dict[str, Any], int], None]
@@ -447,14 +450,19 @@ def project_loops(
     return edits, check, started
 
 
+def _yaml_schema_starts(lines: list[str]) -> list[int]:
+    """The lines of the YAML text's component schemas' keys (`    name:` under `  schemas:`)."""
+    top = lines.index("  schemas:")
+    end = next(n for n in range(top + 1, len(lines)) if not lines[n].startswith("   "))
+    return [n for n in range(top + 1, end) if lines[n][:4] == "    " and lines[n][4:5] != " "]
+
+
 def _yaml_property(lines: list[str], index: int) -> None:
     """Put a property into one schema of the YAML text's lines, after its `properties:` line,
     as a reviewer types it (the schema picked as `_pick` does; the next with a block mapping of
     properties where it has none)."""
-    top = lines.index("  schemas:")
-    end = next(n for n in range(top + 1, len(lines)) if not lines[n].startswith("   "))
-    starts = [n for n in range(top + 1, end) if lines[n][:4] == "    " and lines[n][4:5] != " "]
-    first = (index * 389 + 17) % len(starts)
+    starts = _yaml_schema_starts(lines)
+    first = starts.index(_pick(starts, index))
     for step in range(len(starts)):
         at = starts[(first + step) % len(starts)]
         end = next((n for n in range(at + 1, len(lines)) if not lines[n].startswith("     ")), at)
@@ -468,11 +476,8 @@ def _yaml_property(lines: list[str], index: int) -> None:
 
 
 def _yaml_component(lines: list[str], index: int) -> None:
-    """Put a new component schema, referring to one picked as `_pick` does, before the next."""
-    top = lines.index("  schemas:")
-    end = next(n for n in range(top + 1, len(lines)) if not lines[n].startswith("   "))
-    starts = [n for n in range(top + 1, end) if lines[n][:4] == "    " and lines[n][4:5] != " "]
-    at = starts[(index * 389 + 17) % len(starts)]
+    """Put a new component schema, referring to one picked as `_pick` does, before it."""
+    at = _pick(_yaml_schema_starts(lines), index)
     target = lines[at].strip().rstrip(":").strip("'\"")
     lines[at:at] = [
         f"    bench-added-{index}:",
@@ -490,7 +495,7 @@ def _yaml_summary(lines: list[str], index: int) -> None:
     top = lines.index("paths:")
     end = next(n for n in range(top + 1, len(lines)) if lines[n][:1] not in ("", " "))
     found = [n for n in range(top + 1, end) if lines[n].startswith("      summary: ")]
-    lines[found[(index * 389 + 17) % len(found)]] = f"      summary: Edited summary {index}"
+    lines[_pick(found, index)] = f"      summary: Edited summary {index}"
 
 
 YAML_EDITS: dict[str, Callable[[list[str], int], None]] = {

@@ -275,7 +275,8 @@ def _read_yaml(path: Path, raw: bytes, last: Parsed | None, keep: bool) -> Sourc
 
     found = reparsed(last, raw, path) if last is not None else None
     data, aliased = (found.data, found.aliased) if found is not None else loaded_yaml(raw, path)
-    unchanged = last is not None and raw == last.raw
+    # Nothing new to keep where the bytes and data are those kept (`at` (): no entry parsed).
+    unchanged = found is not None and not found.at and not found.added
     parsed = Parsed(raw, snapshot(data), aliased) if keep and not unchanged else None
     return SourceFile(path=path, raw=raw, data=data, parsed=parsed, reparse=found)
 

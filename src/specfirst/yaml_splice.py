@@ -128,6 +128,7 @@ def reparsed(last: Parsed, raw: bytes, path: Path) -> Reparse | None:
             if key is None:
                 break
             keys.append(key)
+    data = None
     for line in sorted(candidates, reverse=True):  # each holds the next: the innermost first
         indent, above = candidates[line]
         end = _entry_end(last.raw, line, indent)
@@ -137,13 +138,15 @@ def reparsed(last: Parsed, raw: bytes, path: Path) -> Reparse | None:
             return None  # parsing it (twice) would cost about what loading all does
         new = _entry(raw[line : end + shift], indent, path, len(above))
         old = _entry(last.raw[line:end], indent, path, len(above)) if new is not None else None
-        data = _data(last) if old is not None and new is not None else None
+        if old is None or new is None:
+            continue
+        data = _data(last) if data is None else data  # read once, changed only on success
         node = data
         for name in above:
             node = node.get(name) if isinstance(node, dict) else None
         # The entry as it was, parsed alone, is what the last load made of it: it was cut
         # where the parser ended it.
-        if old is None or new is None or old[2] or not isinstance(node, dict):
+        if not isinstance(node, dict):
             continue
         before = node.get(old[0], _MISSING)
         if old[0] == new[0] and before == old[1]:
@@ -228,7 +231,9 @@ def _entries(
     text: bytes, indent: int, path: Path, ancestors: int
 ) -> tuple[dict[str, Any], bool] | None:
     """The entries of `text` (a block mapping's, at `indent`, `ancestors` entries down) parsed
-    alone, and whether they used an alias; None as `_entry` gives."""
+    alone, and whether they used an alias; None when they do not parse (the full load says
+    where and why), hold a tab in indentation, or would be nested too deep where they stand
+    (the mapping alone is `ancestors` levels higher)."""
     from specfirst.yaml12 import loaded_yaml
 
     dedented = _dedented(text, indent) if _TAB_INDENT.search(text) is None else None
@@ -257,27 +262,14 @@ _SMALL = 1 << 16
 
 
 def _entry(entry: bytes, indent: int, path: Path, ancestors: int) -> tuple[str, Any, bool] | None:
-    """The key and value of `entry` (a block-mapping entry at `indent`, `ancestors` entries
-    down) parsed alone, and whether it used an alias; None when it does not parse, holds a tab
-    in indentation, or would be nested too deep where it stands."""
-    from specfirst.yaml12 import loaded_yaml
-
-    if _TAB_INDENT.search(entry) is not None:
+    """The key and value of `entry` (one block-mapping entry at `indent`, `ancestors` entries
+    down) parsed alone, and whether it used an alias; None as `_entries` gives, or when it is
+    not one entry."""
+    found = _entries(entry, indent, path, ancestors)
+    if found is None or len(found[0]) != 1:
         return None
-    text = _dedented(entry, indent)
-    if text is None:
-        return None
-    try:
-        parsed, aliased = loaded_yaml(text, path)
-    except ContractLoadError:
-        return None  # the full load says where and why
-    if not isinstance(parsed, dict) or len(parsed) != 1:
-        return None
-    ((key, value),) = parsed.items()
-    # Where it stands its value is `ancestors` + 1 levels further down than alone.
-    if not depth_within(value, MAX_DEPTH - ancestors - 1):
-        return None
-    return str(key), value, aliased
+    ((key, value),) = found[0].items()
+    return key, value, found[1]
 
 
 def _data(last: Parsed) -> Any | None:

@@ -15,15 +15,15 @@ bounded to the newest `KEPT_FILES`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import marshal
-import os
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from specfirst.generator.state import evict, write_atomically
+from specfirst.generator.state import evict, read_used, write_atomically
 from specfirst.yaml_splice import Parsed
 
 if TYPE_CHECKING:
@@ -46,10 +46,8 @@ def kept_parse_path(state: Path, contract: Path, fingerprint: str) -> Path | Non
 
 def read_parse(path: Path) -> Parsed | None:
     """The kept parse, or None when there is none or it is damaged."""
-    try:
-        data = path.read_bytes()
-        os.utime(path)  # last use decides what is evicted
-    except OSError:
+    data = read_used(path)
+    if data is None:
         return None
     end = data.find(b"\n")
     try:
@@ -101,11 +99,8 @@ def _extra(
     reparse = contract.sources[contract.path].reparse
     if reparse is None or contract.bundled or len(contract.sources) != 1:
         return None
-    try:
-        extra = marshal.loads(reparse.last.extra)
-    except (ValueError, EOFError, TypeError):
-        return None
-    if not isinstance(extra, dict):
+    extra = _decoded(reparse.last.extra)
+    if extra is None:
         return None
     before = reparse.before
     if reparse.added:
@@ -116,6 +111,17 @@ def _extra(
             return None
         before = {key: value for key, value in node.items() if key not in reparse.added}
     return extra, reparse.at, before, reparse.added
+
+
+@functools.lru_cache(maxsize=1)
+def _decoded(extra: bytes) -> dict[str, Any] | None:
+    """`Parsed.extra` as `keep_parse` wrote it, decoded once a run (a run asks four times: the
+    guess, the texts, the plan, the parts); shared, so never changed by its readers."""
+    try:
+        found = marshal.loads(extra)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def component_texts(contract: Contract) -> dict[str, str] | None:
@@ -141,6 +147,7 @@ def component_texts(contract: Contract) -> dict[str, str] | None:
         }
     if list(texts) != list(schemas):
         return None
+    texts = dict(texts)  # the decoded one is shared (`_decoded`)
     if at[:1] == ("components",) and (len(at) == 1 or at[1] == "schemas"):
         if len(at) < 3:
             return None  # all the schemas parsed again

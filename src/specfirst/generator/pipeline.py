@@ -332,16 +332,15 @@ def _keep_parse(
     kept = kept_parse_path(state, contract.path, generator_fingerprint())
     if parsed is None or kept is None:
         return
-    whole = _parsed_bytes(contract) is not None  # texts and plan are of the data as parsed
-    texts = builder.texts if whole else None
-    plan, mark = (builder.plan, builder.mark) if whole else (None, "")
 
     def save() -> None:
+        if _parsed_bytes(contract) is None:  # bundled: texts and plan are not the parsed data's
+            kept_parse.keep_parse(kept, parsed)
+            return
         planned = builder.parts  # None: planned no parts this run (the kept ones stay)
         parts = [t.encode() for t in planned] if planned is not None else None
-        if parts is None and whole:
-            parts = kept_parse.kept_parts(contract)
-        kept_parse.keep_parse(kept, parsed, texts, plan, mark, parts if whole else None)
+        parts = kept_parse.kept_parts(contract) if parts is None else parts
+        kept_parse.keep_parse(kept, parsed, builder.texts, builder.plan, builder.mark, parts)
 
     if saves is None:
         save()

@@ -68,6 +68,17 @@ def write_atomically(path: Path, data: bytes | list[bytes], *, unlink_first: boo
     return True
 
 
+def read_used(path: Path) -> bytes | None:
+    """A cache entry's bytes (None when there is none), marked as just used: `evict` keeps the
+    most recently used."""
+    try:
+        data = path.read_bytes()
+        os.utime(path)
+    except OSError:
+        return None
+    return data
+
+
 def evict(
     folder: Path,
     *,

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import re
 import zlib
 from collections.abc import Iterable
@@ -150,10 +149,10 @@ def kept_path(cache_dir: Path, scope: str) -> Path:
 
 
 def read_kept(path: Path) -> Kept | None:
-    try:
-        data = path.read_bytes()
-        os.utime(path)  # last use decides what is evicted
-    except OSError:
+    from specfirst.generator.state import read_used
+
+    data = read_used(path)
+    if data is None:
         return None
     kept = Kept.from_bytes(data)
     _read.clear()

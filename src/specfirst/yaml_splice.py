@@ -95,21 +95,19 @@ def reparsed(last: Parsed, raw: bytes, path: Path) -> Reparse | None:
     head, tail = common_ends(last.raw, raw)
     shift = len(raw) - len(last.raw)
     old_end = len(last.raw) - tail
+    # The edit is taken from the start of its line (the line's key may be what changed). Lines
+    # put in (or taken out) before a line that begins as their last does (its indentation, a
+    # key's first letters) leave bytes in common into that line: as many, put in before it, is
+    # the same edit, which then starts the line.
     start = _line_start(last.raw, head)
-    if not last.raw[start:head].strip(b" "):  # in the indentation: the edit starts the line
-        # Lines put in (or taken out) before a line as indented as their last: the bytes in
-        # common then end in that indentation; as much, put in before it, is the same edit.
-        longer, end = (raw, old_end + shift) if shift > 0 else (last.raw, old_end)
-        if (
-            old_end + min(shift, 0) == head
-            and longer[start:head] == longer[end - head + start : end]
-        ):
-            old_end -= head - start
-        head = start
-        if old_end == head and shift > 0:  # lines put in: whole entries of one mapping?
-            found = _inserted(last, raw, path, head, shift)
-            if found is not None:
-                return found
+    longer, end = (raw, old_end + shift) if shift > 0 else (last.raw, old_end)
+    if old_end + min(shift, 0) == head and longer[start:head] == longer[end - head + start : end]:
+        old_end -= head - start
+    head = start
+    if old_end == head and shift > 0:  # lines put in: whole entries of one mapping?
+        found = _inserted(last, raw, path, head, shift)
+        if found is not None:
+            return found
     # The entries above the line the edit starts on; where it starts a line (lines put in,
     # taken out), those above the line before it too, which the lines put in may belong to.
     chains = [_chain(last.raw, head)]

@@ -318,6 +318,12 @@ NEW_PET = b"    Cat:\n      type: object\n      x-a: [1]\n"
     [
         (API.replace(OWNER, NEW_PET + OWNER), ("components", "schemas"), ("Cat",)),
         (API + NEW_PET, ("components", "schemas"), ("Cat",)),  # after the last
+        # before an entry whose key begins as its own: the bytes in common go into that line
+        (
+            API.replace(OWNER, b"    Own:\n      type: string\n" + OWNER),
+            ("components", "schemas"),
+            ("Own",),
+        ),
         (API + b"tags:\n- name: pets\n", (), ("tags",)),  # a top-level key
         (
             API.replace(
@@ -327,7 +333,13 @@ NEW_PET = b"    Cat:\n      type: object\n      x-a: [1]\n"
             ("deprecated",),
         ),
     ],
-    ids=["between two", "after the last", "top level", "into an operation"],
+    ids=[
+        "between two",
+        "after the last",
+        "a key's first letters",
+        "top level",
+        "into an operation",
+    ],
 )
 def test_new_entries_are_put_into_their_mapping_in_order(
     edited: bytes, at: tuple[str, ...], added: tuple[str, ...]

@@ -487,15 +487,31 @@ def _inline_body(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plan_of(plan: Any) -> tuple[Any, ...]:
-    return plan.class_names, plan.hoisted, plan.taken, plan.splitting, plan.mark, plan.families
+    return (
+        plan.class_names,
+        plan.hoisted,
+        plan.taken,
+        plan.splitting,
+        plan.mark,
+        plan.families,
+        plan.schema_reads,
+    )
 
 
-def test_the_last_run_s_plan_is_taken_where_only_an_operation_s_prose_changed(
+def _schema_set(document: dict[str, Any], name: str, key: str, value: Any) -> dict[str, Any]:
+    edited = copy.deepcopy(document)
+    edited["components"]["schemas"][name][key] = value
+    return edited
+
+
+def test_the_last_run_s_plan_is_taken_where_the_edit_changes_nothing_it_reads(
     tmp_path: Path,
 ) -> None:
     """Nothing changed, or only the summary or description of an operation or of its path
-    item: the kept plan, equal to the one `plan_models` makes; an operationId (it names the
-    hoisted classes), a parameter, a schema, a new schema: none, the plan is made again."""
+    item, or a schema in what the plan does not read of it (its prose, a plain property): the
+    kept plan, equal to the one `plan_models` makes; an operationId (it names the hoisted
+    classes), a parameter, a schema's readOnly property or new `$ref` (the splitting families),
+    a new schema: none, the plan is made again."""
     path = tmp_path / "kept.ahead.json"
     inline = {"type": "object", "properties": {"n": {"type": "integer"}}}
     current = _operation_set(_contract(), "responses", {"200": _inline_body(inline)})
@@ -518,7 +534,21 @@ def test_the_last_run_s_plan_is_taken_where_only_an_operation_s_prose_changed(
             ),
             False,
         ),
-        (lambda d: _described(d, "Mode", "schema prose"), False),
+        (lambda d: _described(d, "Mode", "schema prose"), True),
+        (lambda d: _schema_set(d, "Ticket", "properties", {"price": {"type": "integer"}}), True),
+        (
+            lambda d: _schema_set(
+                d, "Ticket", "properties", {"price": {"type": "number", "readOnly": True}}
+            ),
+            False,
+        ),
+        (lambda d: _schema_set(d, "Mode", "description", "again"), True),
+        (
+            lambda d: _schema_set(
+                d, "Ticket", "properties", {"zoo": {"$ref": "#/components/schemas/Zoo"}}
+            ),
+            False,
+        ),
         (lambda d: _inserted(d, {"Added": inline}), False),
     ]
     for edit, reused in cases:
@@ -530,6 +560,14 @@ def test_the_last_run_s_plan_is_taken_where_only_an_operation_s_prose_changed(
         if plan is not None:
             assert _plan_of(plan) == _plan_of(plan_models(edited, component_texts(edited)))
         current = edited
+    # a schema an operation's `$ref` leads into (here a request body) is read by the plan:
+    # what it holds there decides the hoisting, so its edits make the plan again
+    current = _operation_set(current, "requestBody", {"$ref": "#/components/schemas/Ticket"})
+    _keep_planned(path, current)
+    edited = _schema_set(current, "Ticket", "content", {"application/json": {"schema": inline}})
+    assert plan_models(edited).hoisted != plan_models(current).hoisted
+    ahead._read.clear()
+    assert ahead.kept_plan(json.dumps(edited).encode(), path) is None
     # kept without a plan (an older run's file), or by other code: made again
     ahead.keep(path, json.dumps(current).encode(), {}, "", [], component_texts(current))
     ahead._read.clear()

@@ -1,7 +1,7 @@
 """`kept_parse`: a YAML contract's parse kept for the next run, and what that run takes of the
 last one where the entry parsed again says it may: the component texts (all but the edited
-schema's) and the model plan (where only an operation's prose changed), each what it would make
-itself."""
+schema's) and the model plan (where only an operation's prose changed, or a schema in what the
+plan does not read of it), each what it would make itself."""
 
 from __future__ import annotations
 
@@ -66,7 +66,15 @@ def _set(document: Document, keys: tuple[str, ...], value: Any) -> Document:
 
 
 def _plan_of(plan: Any) -> tuple[Any, ...]:
-    return plan.class_names, plan.hoisted, plan.taken, plan.splitting, plan.mark, plan.families
+    return (
+        plan.class_names,
+        plan.hoisted,
+        plan.taken,
+        plan.splitting,
+        plan.mark,
+        plan.families,
+        plan.schema_reads,
+    )
 
 
 Edit = Callable[[Document], Document]
@@ -77,6 +85,32 @@ CASES: list[tuple[str, Edit, bool, bool]] = [
     (
         "a schema's description",
         lambda d: _set(d, ("components", "schemas", "Zoo", "description"), "A zoo."),
+        True,
+        True,
+    ),
+    (
+        "a schema's new plain property",
+        lambda d: _set(d, ("components", "schemas", "Ticket", "properties", "n"), INLINE),
+        True,
+        True,
+    ),
+    (
+        "a schema's new readOnly property",
+        lambda d: _set(
+            d,
+            ("components", "schemas", "Ticket", "properties", "id"),
+            {"type": "integer", "readOnly": True},
+        ),
+        True,
+        False,
+    ),
+    (
+        "a schema's new reference",
+        lambda d: _set(
+            d,
+            ("components", "schemas", "Ticket", "properties", "zoo"),
+            {"$ref": "#/components/schemas/Zoo"},
+        ),
         True,
         False,
     ),
@@ -121,6 +155,25 @@ def test_what_the_next_run_takes_is_what_it_would_make(
         made = plan_models(contract.document, component_texts(contract.document))
         made.mark = DocumentBuilder(made, contract.document).mark
         assert _plan_of(plan) == _plan_of(made)
+
+
+def test_a_schema_an_operation_s_reference_leads_into_makes_the_plan_again(
+    tmp_path: Path,
+) -> None:
+    """The plan reads what a request body's `$ref` leads into (`ModelPlan.schema_reads`):
+    there a schema's new member can make a class hoisted, so its edits are planned again."""
+    kept, path = tmp_path / "loads" / "api.parse", tmp_path / "api.yaml"
+    document = _set(_document(), (*POST, "requestBody"), {"$ref": "#/components/schemas/Ticket"})
+    _run(kept, document, path)
+    edited = _set(
+        document,
+        ("components", "schemas", "Ticket", "content"),
+        {"application/json": {"schema": INLINE}},
+    )
+    assert plan_models(edited).hoisted != plan_models(document).hoisted
+    contract = _run(kept, edited, path)
+    assert contract.sources[contract.path].reparse is not None
+    assert kept_parse.kept_plan(contract) is None
 
 
 @pytest.mark.parametrize(

@@ -293,6 +293,10 @@ def plan_models(document: dict[str, Any], texts: dict[str, str] | None = None) -
                     wanted += pascal_case(hook.method)
                 pointer = child(owner, "content", media, "schema")
                 plan.hoist(value.get("schema"), pointer, wanted + "WebhookPayload")
+    for pointer in refs.found_pointers():
+        tokens = split_pointer(pointer)
+        if len(tokens) >= 3 and tokens[:2] == ["components", "schemas"]:
+            plan.schema_reads.add(tokens[2])
     return plan
 
 

@@ -157,8 +157,10 @@ def component_texts(contract: Contract) -> dict[str, str] | None:
 
 def kept_plan(contract: Contract) -> ModelPlan | None:
     """The kept run's model plan, when the entry parsed again lies inside one path item and the
-    item then and now differ in prose alone (`ahead.prose_only`), or nothing was; else None."""
-    from specfirst.generator.pydantic_models.ahead import plan_from, prose_only
+    item then and now differ in prose alone (`ahead.prose_only`), or inside one component
+    schema (entries put into it included) and it keeps the plan (`ahead.schema_keeps_plan`),
+    or nothing was; else None."""
+    from specfirst.generator.pydantic_models.ahead import plan_from, prose_only, schema_keeps_plan
 
     found = _extra(contract)
     if found is None:
@@ -167,7 +169,13 @@ def kept_plan(contract: Contract) -> ModelPlan | None:
     state, names, mark = extra.get("plan"), extra.get("names"), extra.get("mark")
     if not isinstance(state, dict) or not isinstance(names, dict) or not isinstance(mark, str):
         return None
-    if at:
+    if at[:2] == ("components", "schemas") and len(at) > 2:
+        components = contract.document.get("components")
+        schemas = components.get("schemas") if isinstance(components, dict) else None
+        now = schemas.get(at[2]) if isinstance(schemas, dict) else None
+        if now is None or not schema_keeps_plan(at[2], _restored(now, at[3:], before), now, state):
+            return None
+    elif at:
         paths = contract.document.get("paths")
         item = paths.get(at[1]) if isinstance(paths, dict) and len(at) > 1 else None
         if (

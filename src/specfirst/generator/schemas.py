@@ -93,6 +93,9 @@ class ModelPlan:
     splitting: set[str] = field(default_factory=set)  # components that may get both variants
     mark: str = COMPONENT_MARK  # before each class name in the built document
     families: set[str] = field(default_factory=set)  # names reserved with both variants
+    # The component schemas a `$ref` of an operation, a parameter, a body or a response led into
+    # while planning (`build.plan_models`): what it read of them beyond `name_components`.
+    schema_reads: set[str] = field(default_factory=set)
 
     def _class_name(self, wanted: str, key: object, splits: bool = True) -> str:
         # datamodel-code-generator renames what would shadow its imports; pick the name first.

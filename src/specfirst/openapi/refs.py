@@ -122,6 +122,12 @@ class References:
             return "missing"
         return Target(node, join_pointer(split_pointer(pointer)), ref)
 
+    def found_pointers(self) -> Iterator[str]:
+        """The pointer of every node a `$ref` looked up so far led to."""
+        for found in self._targets.values():
+            if isinstance(found, Target):
+                yield found.pointer
+
     def follow(self, node: Any, pointer: str) -> Target | None:
         """Follow refs from `node` (written at `pointer`) to a node that is no ref.
 

@@ -537,6 +537,7 @@ def plan_state(plan: ModelPlan) -> dict[str, Any]:
         "hoisted": dict(plan.hoisted),
         "splitting": sorted(plan.splitting),
         "families": sorted(plan.families),
+        "reads": sorted(plan.schema_reads),
     }
 
 
@@ -559,20 +560,41 @@ _PROSE = frozenset({"summary", "description"})
 def kept_plan(raw: bytes, path: Path) -> ModelPlan | None:
     """The plan `plan_models` makes of the document that is the JSON text `raw`, from the last
     run's (`Kept.plan`, made by this code: `loader_checks` covers the generator's code), when
-    the bytes are the last run's or the edit lies inside one path item (`_edited`) and changes
-    only the prose of it and of its operations (`_PROSE`): then every schema, every other path
-    item and every part of the plan's inputs is the last run's. None otherwise."""
+    the bytes are the last run's, or the edit lies inside one path item (`_edited`) and changes
+    only the prose of it and of its operations (`_PROSE`), or inside one component schema and
+    changes nothing the plan reads of it (`schema_keeps_plan`): then every other schema, every
+    other path item and every part of the plan's inputs is the last run's. None otherwise."""
     region = region_of(raw)
     kept = (_read.get(path) or read_kept(path)) if region is not None else None
     if region is None or kept is None or not kept.plan or kept.checks != loader_checks():
         return None
     if region != kept.region:
         edited = _edited(kept, region)
-        if not isinstance(edited, _Edit) or edited.schema is not None:
+        if not isinstance(edited, _Edit):
             return None
-        if not prose_only(edited.before, edited.now):
+        if edited.schema is None and not prose_only(edited.before, edited.now):
+            return None
+        if edited.schema is not None and not schema_keeps_plan(
+            kept.names[edited.schema], edited.before, edited.now, kept.plan
+        ):
             return None
     return plan_from(kept.plan, kept.class_names, kept.mark)
+
+
+def schema_keeps_plan(name: str, before: Any, now: Any, state: dict[str, Any]) -> bool:
+    """Whether the plan `state` (`plan_state`) stays the plan after component schema `name`
+    went from `before` to `now` (its name, and every other schema and path, unchanged).
+    `plan_models` reads a component schema in two ways: `name_components` asks whether it
+    has a readOnly/writeOnly node and which schemas its `$ref`s reach (the splitting
+    families; its class name comes from its name), and the walk over the operations reads
+    what a `$ref` leads it into (`ModelPlan.schema_reads`). The mark is not the plan's: the
+    models document works it out again (`DocumentBuilder`)."""
+    from specfirst.generator.schemas import _read_write_and_refs
+
+    reads = state.get("reads")
+    if not isinstance(reads, list) or name in reads:
+        return False
+    return _read_write_and_refs(before) == _read_write_and_refs(now)
 
 
 def plan_from(state: dict[str, Any], class_names: dict[str, str], mark: str) -> ModelPlan | None:
@@ -590,6 +612,7 @@ def plan_from(state: dict[str, Any], class_names: dict[str, str], mark: str) -> 
             splitting=set(state["splitting"]),
             mark=mark,
             families=families,
+            schema_reads=set(state["reads"]),
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -656,6 +656,73 @@ def test_edits_through_the_memo_and_kept_links_equal_a_cold_run(tmp_path: Path) 
         assert warm == module(copy.deepcopy(current), None)
 
 
+@pytest.mark.usefixtures("always_split")
+def test_a_part_with_a_kept_link_needs_neither_its_module_nor_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm run reads a part's kept linked module and not its module: with every part's
+    module gone, nothing runs and the output is the cold run's; a damaged link is linked again
+    from its module, and one with no module left runs that part in this process (the same
+    bytes)."""
+    from specfirst.generator.pydantic_models.document import DocumentBuilder
+
+    document = load_contract(PARTS_FIXTURE).document
+    built = DocumentBuilder(plan_models(document), document).build()
+    parts = model_parts.plan_parts_of(built.header, built.texts, built.facts)
+    part_keys = {models.text_key(part.text) for part in parts}
+    assert len(part_keys) > 1
+
+    def module(cache: Path) -> str:
+        builder = DocumentBuilder(plan_models(document), document)
+        return models.generate_models_module(builder, "# head", cache).source
+
+    def forget(cache: Path, modules: bool) -> None:
+        """The whole-document entries (else the run takes its module from them), and the
+        parts' modules too where `modules`."""
+        for entry in cache.glob("*.py"):
+            if modules or entry.stem not in part_keys:
+                entry.unlink()
+
+    asked: list[int] = []
+    real_run_parts = models.run_parts
+    real_whole = models._run_datamodel_codegen
+    whole: list[int] = []
+
+    def run_parts(texts: list[str], *rest: Any) -> Any:
+        asked.append(len(texts))
+        return real_run_parts(texts)
+
+    def run_whole(part: dict[str, Any]) -> str:
+        whole.append(len(part["components"]["schemas"]))
+        return real_whole(part)
+
+    monkeypatch.setattr(models, "run_parts", run_parts)
+    monkeypatch.setattr(models, "_run_datamodel_codegen", run_whole)
+    cache = tmp_path / "cache"
+    cold = module(cache)
+    links = sorted(cache.glob("*.link.json"))
+    assert len(links) == len(parts)
+    forget(cache, modules=True)
+    asked.clear()
+    assert module(cache) == cold
+    assert asked == [0]  # nothing to run
+    links[0].write_text("not json", encoding="utf-8")
+    forget(cache, modules=True)
+    whole.clear()
+    assert module(cache) == cold  # its module is gone too: that part runs here
+    assert len(whole) == 1
+    assert whole[0] < len(built.texts)
+    fresh = tmp_path / "fresh"
+    assert module(fresh) == cold
+    sorted(fresh.glob("*.link.json"))[0].write_text("not json", encoding="utf-8")
+    forget(fresh, modules=False)
+    asked.clear()
+    whole.clear()
+    assert module(fresh) == cold  # its module is kept: linked again, nothing runs
+    assert asked == [0]
+    assert whole == []
+
+
 def test_a_worker_starts_early_only_when_the_schemas_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -239,9 +239,20 @@ def _models_source(
     if not parts:
         return _run_datamodel_codegen(models.document)
     keys = [text_key(part.text) for part in parts]
-    sources = [_read_cache(cache_dir, k) if cache_dir is not None else None for k in keys]
+    # A part whose linked module is kept needs neither its module (its link is read while the
+    # workers run) nor a run; the others, their module when it is kept, else a run.
+    kept = [
+        cache_dir is not None and (cache_dir / f"{_link_key(part, k)}{_LINKED_SUFFIX}").exists()
+        for part, k in zip(parts, keys, strict=True)
+    ]
+    sources = [
+        _read_cache(cache_dir, k) if cache_dir is not None and not kept[i] else None
+        for i, k in enumerate(keys)
+    ]
     # Parts with the same document (the members of one discriminator, say) run once.
-    missing = list(dict.fromkeys(keys[i] for i, source in enumerate(sources) if source is None))
+    missing = list(
+        dict.fromkeys(keys[i] for i, source in enumerate(sources) if source is None and not kept[i])
+    )
     users: dict[str, list[int]] = {}
     for index, key in enumerate(keys):
         users.setdefault(key, []).append(index)
@@ -260,8 +271,16 @@ def _models_source(
     needed = set(missing)
     try:
         for index, source in enumerate(sources):  # the workers run: link what is cached
+            if kept[index] and not refused and cache_dir is not None:
+                linked[index] = _kept_link(parts[index], cache_dir, keys[index])
+                if linked[index] is None:  # gone or damaged since: its module, linked again
+                    source = _read_cache(cache_dir, keys[index])
+                    if source is None:  # that too (evicted by a concurrent run): run it here
+                        source = _run_datamodel_codegen(parts[index].document)
+                        _write_cache(cache_dir, keys[index], source)
             if source is not None and not refused:
                 linked[index] = link_cached(source, parts[index], cache_dir, keys[index])
+            if (source is not None or kept[index]) and not refused:
                 refused = linked[index] is None
         run.optional = {n for n, k in enumerate(key_of) if k not in needed}  # wrong guesses
         results = run.results() if needed or early is None else iter(())
@@ -304,11 +323,8 @@ def link_cached(
     home = {name.removeprefix(mark) for name in part.home}
     link_key = None
     if cache_dir is not None and key is not None:
-        digest = hashlib.sha256(f"link\0{key}\0".encode())
-        digest.update("\0".join(sorted(home)).encode())
-        link_key = digest.hexdigest()
-        text = _read_cache(cache_dir, link_key, _LINKED_SUFFIX)
-        cached = LinkedPart.from_json(text) if text is not None else None
+        link_key = _link_key(part, key)
+        cached = _kept_link(part, cache_dir, key)
         if cached is not None:
             return cached
     held = {name.removeprefix(mark) for name in part.held}
@@ -316,6 +332,19 @@ def link_cached(
     if module is not None and link_key is not None and cache_dir is not None:
         _write_cache(cache_dir, link_key, module.to_json(), _LINKED_SUFFIX)
     return module
+
+
+def _link_key(part: Any, key: str) -> str:
+    """The cache key of a part's linked module: its module's key and the schemas it is home of."""
+    digest = hashlib.sha256(f"link\0{key}\0".encode())
+    digest.update("\0".join(sorted(name.removeprefix(part.mark) for name in part.home)).encode())
+    return digest.hexdigest()
+
+
+def _kept_link(part: Any, cache_dir: Path, key: str) -> LinkedPart | None:
+    """The part's kept linked module (`link_cached`), or None."""
+    text = _read_cache(cache_dir, _link_key(part, key), _LINKED_SUFFIX)
+    return LinkedPart.from_json(text) if text is not None else None
 
 
 def usable_cores() -> int:

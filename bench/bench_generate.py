@@ -325,6 +325,33 @@ def time_tool(
     return timing
 
 
+def alternating(
+    tools: list[tuple[str, Callable[[Path, Path], list[str]]]],
+    contract: Path,
+    runs: int,
+    deadline: float,
+) -> dict[str, Timing]:
+    """`time_tool` of each tool on `contract`, one run of each in turn (ours, then each peer,
+    then ours again...): a shared machine's load moves during a run of minutes, and the
+    ratios compare runs made under the same load, not ours under one and the peer's under
+    another. A tool stops after an error, a run over `SLOW_RUN`, or the deadline."""
+    row = {name: Timing() for name, _ in tools}
+    for _ in range(runs):
+        for name, command in tools:
+            timing = row[name]
+            if timing.error or (timing.runs and timing.runs[-1] > SLOW_RUN):
+                continue
+            if timing.runs and time.perf_counter() > deadline:
+                continue
+            one = time_tool(command, contract, 1, deadline)
+            timing.runs += one.runs
+            timing.cpu += one.cpu
+            timing.error = one.error
+            timing.peak_rss_mib = max(timing.peak_rss_mib, one.peak_rss_mib)
+            timing.peak_tree_rss_mib = max(timing.peak_tree_rss_mib, one.peak_tree_rss_mib)
+    return row
+
+
 def noop_seconds(runs: int) -> Timing:
     """`specfirst generate` for the configured APIs when nothing changed (the `make generate` case)."""
     argv = [sys.executable, "-m", "specfirst.cli", "generate"]
@@ -638,14 +665,15 @@ def main() -> int:
 
     results: dict[str, dict[str, Timing]] = {}
     for document in documents:
-        row: dict[str, Timing] = {}
         print(f"timing {document.name} ...", flush=True)
-        row["specfirst"] = time_tool(specfirst_command, document, args.runs, deadline)
+        tools: list[tuple[str, Callable[[Path, Path], list[str]]]] = [
+            ("specfirst", specfirst_command)
+        ]
+        tools += [(p.name, p.command) for p in peers if not install_errors[p.name]]
+        row = alternating(tools, document, args.runs, deadline)
         for peer in peers:
             if install_errors[peer.name]:
                 row[peer.name] = Timing(error=f"install failed: {install_errors[peer.name]}")
-            else:
-                row[peer.name] = time_tool(peer.command, document, args.runs, deadline)
         results[document.name] = row
 
     largest = max(documents, key=lambda d: d.stat().st_size)
@@ -698,7 +726,8 @@ def main() -> int:
     print(f"no-op `specfirst generate` (this repository's configured APIs): {_cell(noop)}")
     print(
         f"cpus: {os.cpu_count()}; load average at the end: {os.getloadavg()[0]:.1f}; medians of up "
-        f"to {args.runs} cold runs (one run when a run takes over {SLOW_RUN:.0f} s) and of "
+        f"to {args.runs} cold runs (one run when a run takes over {SLOW_RUN:.0f} s; the tools "
+        f"in turn, one run each) and of "
         f"{args.edit_runs} edit runs (a different schema or operation each); cpu = user + system "
         "seconds of the process and its children; ours/peer < 1 means specfirst is faster"
     )

@@ -560,3 +560,54 @@ def test_the_last_run_s_plan_is_taken_where_the_edit_changes_nothing_it_reads(
     ahead.keep(path, json.dumps(current).encode(), {}, "", [], component_texts(current))
     ahead._read.clear()
     assert ahead.kept_plan(json.dumps(current).encode(), path) is None
+
+
+def test_new_schemas_are_named_in_the_last_plan_where_no_other_name_moves(
+    tmp_path: Path,
+) -> None:
+    """New schemas (the edit `_Added` finds): the last plan with their names, equal to the one
+    `plan_models` makes, where their names are free; made again where a name is taken (by a
+    class or a variant), two new ones want one name, or something the last plan saw named a
+    new schema before it was there (an old schema's `$ref`, which may make it split; an
+    operation's `$ref`, which reads it; a hoisted schema's `$ref`, whose class may split)."""
+    path = tmp_path / "kept.ahead.json"
+    inline = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    read_only = {"type": "object", "properties": {"id": {"type": "integer", "readOnly": True}}}
+    later = {"$ref": "#/components/schemas/Later"}
+    base = _contract()
+    hoisting = _operation_set(
+        base, "responses", {"200": _inline_body({"type": "object", "properties": {"l": later}})}
+    )
+    cases: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
+        ("a new schema", base, {"Added": inline}, True),
+        ("two", base, {"Added": inline, "Other": {"type": "string"}}, True),
+        ("a new splitting schema", base, {"Added": read_only}, True),
+        ("a class's name", base, {"cat": inline}, False),
+        ("a variant's name", base, {"CatRequest": inline}, False),
+        ("one name twice", base, {"Added": inline, "added": inline}, False),
+        (
+            "named by an old schema",
+            _schema_set(base, "Ticket", "properties", {"l": later}),
+            {"Later": read_only},
+            False,
+        ),
+        (
+            "named by an operation",
+            _operation_set(base, "requestBody", later),
+            {"Later": {"content": {"application/json": {"schema": inline}}}},
+            False,
+        ),
+        ("named by a hoisted schema", hoisting, {"Later": read_only}, False),
+    ]
+    for what, current, new, reused in cases:
+        _keep_planned(path, current)
+        edited = _inserted(current, new)
+        ahead._read.clear()
+        texts = component_texts(edited)
+        plan = ahead.kept_plan(json.dumps(edited).encode(), path, texts)
+        assert (plan is not None) == reused, what
+        if plan is not None:
+            assert plan == plan_models(edited, texts), what
+    current = _operation_set(base, "requestBody", later)
+    edited = _inserted(current, {"Later": {"content": {"application/json": {"schema": inline}}}})
+    assert plan_models(edited).hoisted != plan_models(current).hoisted  # why it is made again

@@ -117,7 +117,13 @@ CASES: list[tuple[str, Edit, bool, bool]] = [
         True,
         False,
     ),
-    ("a new schema", lambda d: _set(d, ("components", "schemas", "Added"), INLINE), True, False),
+    ("a new schema", lambda d: _set(d, ("components", "schemas", "Added"), INLINE), True, True),
+    (
+        "a new schema with a class's name",
+        lambda d: _set(d, ("components", "schemas", "zoo"), INLINE),
+        True,
+        False,
+    ),
 ]
 
 
@@ -137,7 +143,7 @@ def test_what_the_next_run_takes_is_what_it_would_make(
     assert (texts is not None) == texts_taken
     if texts is not None:
         assert texts == component_texts(contract.document)
-    plan = kept_parse.kept_plan(contract)
+    plan = kept_parse.kept_plan(contract, component_texts(contract.document))
     assert (plan is not None) == plan_taken
     if plan is not None:
         made = plan_models(contract.document, component_texts(contract.document))

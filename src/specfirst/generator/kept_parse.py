@@ -155,20 +155,30 @@ def component_texts(contract: Contract) -> dict[str, str] | None:
     return texts
 
 
-def kept_plan(contract: Contract) -> ModelPlan | None:
+def kept_plan(contract: Contract, texts: dict[str, str] | None = None) -> ModelPlan | None:
     """The kept run's model plan, when the entry parsed again lies inside one path item and the
     item then and now differ in prose alone (`ahead.prose_only`), or inside one component
     schema (entries put into it included) and it keeps the plan (`ahead.schema_keeps_plan`),
-    or nothing was; else None."""
-    from specfirst.generator.pydantic_models.ahead import plan_from, prose_only, schema_keeps_plan
+    or nothing was; with the document's component `texts`, where the entries are new schemas
+    that move no other name (`ahead.plan_with_added`); else None."""
+    from specfirst.generator.pydantic_models.ahead import (
+        plan_from,
+        plan_with_added,
+        prose_only,
+        schema_keeps_plan,
+    )
 
     found = _extra(contract)
     if found is None:
         return None
-    extra, at, before, _ = found
+    extra, at, before, added = found
     state, names, mark = extra.get("plan"), extra.get("names"), extra.get("mark")
     if not isinstance(state, dict) or not isinstance(names, dict) or not isinstance(mark, str):
         return None
+    if at == ("components", "schemas") and added:
+        if texts is None:
+            return None
+        return plan_with_added(state, names, mark, list(added), texts)
     if at[:2] == ("components", "schemas") and len(at) > 2:
         components = contract.document.get("components")
         schemas = components.get("schemas") if isinstance(components, dict) else None

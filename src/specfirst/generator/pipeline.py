@@ -265,7 +265,7 @@ def _models_stage(
         raise
     try:
         # An operation's prose edited (or nothing): the last run's plan (`ahead.kept_plan`).
-        plan = _kept_plan(contract, cache, scope) or plan_models(document, texts)
+        plan = _kept_plan(contract, cache, scope, texts) or plan_models(document, texts)
         head = make_header(contract.path.as_posix(), contract.sha256)
         keep = operation_schemas(document) if models == "operations" else None
         # The memo keeps each schema's rewritten copy: an edit rewrites the schemas it touched.
@@ -307,17 +307,20 @@ def _component_texts(contract: Contract, cache: Path | None, scope: str) -> dict
     return ahead.component_texts(contract.document, raw, ahead.kept_path(cache, scope))
 
 
-def _kept_plan(contract: Contract, cache: Path | None, scope: str) -> ModelPlan | None:
-    """`ahead.kept_plan` of the document: the last run's plan where the bytes say it is this
-    one's; None when they cannot tell."""
+def _kept_plan(
+    contract: Contract, cache: Path | None, scope: str, texts: dict[str, str]
+) -> ModelPlan | None:
+    """`ahead.kept_plan` of the document (whose component `texts` these are): the last run's
+    plan where the bytes say it is this one's, with new schemas named where they move no other
+    name; None when they cannot tell."""
     raw = _parsed_bytes(contract)
     if cache is None or raw is None:
         return None
     if contract.sources[contract.path].reparse is not None:  # YAML, from the last load
-        return kept_parse.kept_plan(contract)
+        return kept_parse.kept_plan(contract, texts)
     from specfirst.generator.pydantic_models import ahead
 
-    return ahead.kept_plan(raw, ahead.kept_path(cache, scope))
+    return ahead.kept_plan(raw, ahead.kept_path(cache, scope), texts)
 
 
 def _keep_parse(

@@ -96,6 +96,8 @@ class ModelPlan:
     # The component schemas a `$ref` of an operation, a parameter, a body or a response led into
     # while planning (`build.plan_models`): what it read of them beyond `name_components`.
     schema_reads: set[str] = field(default_factory=set)
+    # The component schemas the hoisted inline schemas' `$ref`s reach (whether each splits).
+    hoisted_refs: set[str] = field(default_factory=set)
 
     def _class_name(self, wanted: str, key: object, splits: bool = True) -> str:
         # datamodel-code-generator renames what would shadow its imports; pick the name first.
@@ -151,6 +153,7 @@ class ModelPlan:
             return
         if needs_class(schema):
             read_write, refs = _read_write_and_refs(schema)
+            self.hoisted_refs |= refs
             splits = read_write or bool(refs & self.splitting)
             self.hoisted[pointer] = self._class_name(wanted, ("h", pointer), splits)
             return

@@ -128,6 +128,12 @@ class References:
             if isinstance(found, Target):
                 yield found.pointer
 
+    def missing_refs(self) -> Iterator[str]:
+        """Every `$ref` looked up so far that named nothing."""
+        for ref, found in self._targets.items():
+            if found == "missing":
+                yield ref
+
     def follow(self, node: Any, pointer: str) -> Target | None:
         """Follow refs from `node` (written at `pointer`) to a node that is no ref.
 

@@ -538,6 +538,7 @@ def plan_state(plan: ModelPlan) -> dict[str, Any]:
         "splitting": sorted(plan.splitting),
         "families": sorted(plan.families),
         "reads": sorted(plan.schema_reads),
+        "hoisted_refs": sorted(plan.hoisted_refs),
     }
 
 
@@ -557,19 +558,23 @@ def _kept_taken(names: Iterable[str], families: set[str]) -> set[str]:
 _PROSE = frozenset({"summary", "description"})
 
 
-def kept_plan(raw: bytes, path: Path) -> ModelPlan | None:
+def kept_plan(raw: bytes, path: Path, texts: dict[str, str] | None = None) -> ModelPlan | None:
     """The plan `plan_models` makes of the document that is the JSON text `raw`, from the last
     run's (`Kept.plan`, made by this code: `loader_checks` covers the generator's code), when
     the bytes are the last run's, or the edit lies inside one path item (`_edited`) and changes
     only the prose of it and of its operations (`_PROSE`), or inside one component schema and
     changes nothing the plan reads of it (`schema_keeps_plan`): then every other schema, every
-    other path item and every part of the plan's inputs is the last run's. None otherwise."""
+    other path item and every part of the plan's inputs is the last run's; or, given the
+    document's component `texts`, when the edit adds schemas that move no other name
+    (`plan_with_added`). None otherwise."""
     region = region_of(raw)
     kept = (_read.get(path) or read_kept(path)) if region is not None else None
     if region is None or kept is None or not kept.plan or kept.checks != loader_checks():
         return None
     if region != kept.region:
         edited = _edited(kept, region)
+        if isinstance(edited, _Added) and texts is not None:
+            return plan_with_added(kept.plan, kept.class_names, kept.mark, edited.names, texts)
         if not isinstance(edited, _Edit):
             return None
         if edited.schema is None and not prose_only(edited.before, edited.now):
@@ -579,6 +584,53 @@ def kept_plan(raw: bytes, path: Path) -> ModelPlan | None:
         ):
             return None
     return plan_from(kept.plan, kept.class_names, kept.mark)
+
+
+def plan_with_added(
+    state: dict[str, Any],
+    class_names: dict[str, str],
+    mark: str,
+    added: list[str],
+    texts: dict[str, str],
+) -> ModelPlan | None:
+    """The plan `plan_models` makes after component schemas `added` were put in, all else as
+    the last run's (whose plan `state` and `class_names` are), where it can tell: then each new
+    schema takes the name it wants, and no other name moves. Sound because `name_components`
+    gives the names in an order where each takes the first free name of its family, and a new
+    family free of every name the last plan took (`taken`) is free at its turn and takes
+    nothing another one took; because the splitting families are the last run's with only new
+    schemas added (worked out again over `texts`, each component's JSON: an old schema that
+    referred to a new one, which it named before it was there, may now split); and because
+    nothing the walk over the operations read or hoisted named a new schema (`schema_reads`
+    holds the `$ref`s that named nothing, `hoisted_refs` the hoisted schemas' targets). None
+    otherwise."""
+    import builtins
+    import keyword
+
+    from specfirst.generator.schemas import RESERVED_CLASS_NAMES, splitting_components
+    from specfirst.names import pascal_case
+
+    plan = plan_from(state, class_names, mark)
+    if plan is None or not added or any(name in class_names for name in added):
+        return None
+    if any(name in plan.schema_reads or name in plan.hoisted_refs for name in added):
+        return None
+    if not set(added) <= set(texts):
+        return None
+    splitting = splitting_components(dict.fromkeys(texts), texts)
+    if splitting - set(added) != plan.splitting:
+        return None
+    for name in added:
+        wanted = pascal_case(name)
+        if wanted in RESERVED_CLASS_NAMES or keyword.iskeyword(wanted) or hasattr(builtins, wanted):
+            wanted += "Model"
+        splits = name in splitting
+        family = (wanted, wanted + "Request", wanted + "Response") if splits else (wanted,)
+        if any(n in plan.taken for n in family):
+            return None
+        plan.class_names[name] = plan._class_name(pascal_case(name), ("c", name), splits)
+    plan.splitting = splitting
+    return plan
 
 
 def schema_keeps_plan(name: str, before: Any, now: Any, state: dict[str, Any]) -> bool:
@@ -613,6 +665,7 @@ def plan_from(state: dict[str, Any], class_names: dict[str, str], mark: str) -> 
             mark=mark,
             families=families,
             schema_reads=set(state["reads"]),
+            hoisted_refs=set(state["hoisted_refs"]),
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -339,9 +339,9 @@ def alternating(
     for _ in range(runs):
         for name, command in tools:
             timing = row[name]
-            if timing.error or (timing.runs and timing.runs[-1] > SLOW_RUN):
-                continue
-            if timing.runs and time.perf_counter() > deadline:
+            if timing.error or (
+                timing.runs and (timing.runs[-1] > SLOW_RUN or time.perf_counter() > deadline)
+            ):
                 continue
             one = time_tool(command, contract, 1, deadline)
             timing.runs += one.runs

@@ -59,7 +59,6 @@ from specfirst.openapi import (
     schema_types,
 )
 from specfirst.openapi.pointers import split_pointer
-from specfirst.openapi.refs import enclosing_component
 
 # Header parameters OpenAPI says to ignore: the framework owns them.
 IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
@@ -294,14 +293,7 @@ def plan_models(document: dict[str, Any], texts: dict[str, str] | None = None) -
                     wanted += pascal_case(hook.method)
                 pointer = child(owner, "content", media, "schema")
                 plan.hoist(value.get("schema"), pointer, wanted + "WebhookPayload")
-    for pointer in refs.found_pointers():
-        tokens = split_pointer(pointer)
-        if len(tokens) >= 3 and tokens[:2] == ["components", "schemas"]:
-            plan.schema_reads.add(tokens[2])
-    for ref in refs.missing_refs():  # a schema put in later would be read there
-        found = enclosing_component(ref)
-        if found is not None and found[0] == "schemas":
-            plan.schema_reads.add(found[1])
+    plan.read_through(refs.looked_up())  # those that named nothing too: a schema put in later
     return plan
 
 

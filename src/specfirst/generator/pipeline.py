@@ -264,7 +264,7 @@ def _models_stage(
             started.close()
         raise
     try:
-        # An operation's prose edited (or nothing): the last run's plan (`ahead.kept_plan`).
+        # The last run's plan where the edit changes nothing it reads (`ahead.kept_plan`).
         plan = _kept_plan(contract, cache, scope, texts) or plan_models(document, texts)
         head = make_header(contract.path.as_posix(), contract.sha256)
         keep = operation_schemas(document) if models == "operations" else None

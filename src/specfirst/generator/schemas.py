@@ -68,6 +68,20 @@ def _dumps_each(components: dict[str, Any]) -> dict[str, str] | None:
         return None
 
 
+def _unshadowed(wanted: str) -> str:
+    """datamodel-code-generator renames what would shadow its imports: pick the name first."""
+    if wanted in RESERVED_CLASS_NAMES or keyword.iskeyword(wanted) or hasattr(builtins, wanted):
+        return wanted + "Model"
+    return wanted
+
+
+def _family(candidate: str, splits: bool) -> tuple[str, ...]:
+    """The names a class takes: a schema with readOnly/writeOnly properties becomes
+    `<Name>Request` + `<Name>Response`, so such a name is free only with both variants
+    (`Linode` and `LinodeRequest` never meet)."""
+    return (candidate, candidate + "Request", candidate + "Response") if splits else (candidate,)
+
+
 def needs_class(schema: Any) -> bool:
     """Whether an inline schema must become a model (objects, compositions, non-scalar enums)."""
     if not isinstance(schema, dict) or "$ref" in schema:
@@ -100,26 +114,26 @@ class ModelPlan:
     hoisted_refs: set[str] = field(default_factory=set)
 
     def _class_name(self, wanted: str, key: object, splits: bool = True) -> str:
-        # datamodel-code-generator renames what would shadow its imports; pick the name first.
-        if wanted in RESERVED_CLASS_NAMES or keyword.iskeyword(wanted) or hasattr(builtins, wanted):
-            wanted += "Model"
-
-        # A schema with readOnly/writeOnly properties becomes `<Name>Request` + `<Name>Response`:
-        # such a name is free only with both variants, so `Linode` and `LinodeRequest` never meet.
-        def family(candidate: str) -> tuple[str, ...]:
-            return (
-                (candidate, candidate + "Request", candidate + "Response")
-                if splits
-                else (candidate,)
-            )
-
+        wanted = _unshadowed(wanted)
         name, counter = wanted, 2
-        while any(n in self.taken for n in family(name)):
+        while self._taken(name, splits):
             name, counter = f"{wanted}{'_' if wanted[-1].isdigit() else ''}{counter}", counter + 1
-        self.taken.update(family(name))
+        self.taken.update(_family(name, splits))
         if splits:
             self.families.add(name)
         return name
+
+    def _taken(self, candidate: str, splits: bool) -> bool:
+        return any(n in self.taken for n in _family(candidate, splits))
+
+    def gets_wanted_name(self, wanted: str, splits: bool) -> bool:
+        """Whether `_class_name` would give `wanted` itself now (its family is free)."""
+        return not self._taken(_unshadowed(wanted), splits)
+
+    def read_through(self, refs: Iterable[str]) -> None:
+        """Note the component schemas these looked-up `$ref`s point at or into (`schema_reads`)."""
+        for ref in refs:
+            _add_schema_name(self.schema_reads, ref)
 
     def name_components(
         self, components: dict[str, Any], texts: dict[str, str] | None = None

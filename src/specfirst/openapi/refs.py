@@ -122,17 +122,9 @@ class References:
             return "missing"
         return Target(node, join_pointer(split_pointer(pointer)), ref)
 
-    def found_pointers(self) -> Iterator[str]:
-        """The pointer of every node a `$ref` looked up so far led to."""
-        for found in self._targets.values():
-            if isinstance(found, Target):
-                yield found.pointer
-
-    def missing_refs(self) -> Iterator[str]:
-        """Every `$ref` looked up so far that named nothing."""
-        for ref, found in self._targets.items():
-            if found == "missing":
-                yield ref
+    def looked_up(self) -> Iterator[str]:
+        """Every `$ref` looked up so far, whether it named something or nothing."""
+        return iter(self._targets)
 
     def follow(self, node: Any, pointer: str) -> Target | None:
         """Follow refs from `node` (written at `pointer`) to a node that is no ref.

@@ -604,10 +604,7 @@ def plan_with_added(
     nothing the walk over the operations read or hoisted named a new schema (`schema_reads`
     holds the `$ref`s that named nothing, `hoisted_refs` the hoisted schemas' targets). None
     otherwise."""
-    import builtins
-    import keyword
-
-    from specfirst.generator.schemas import RESERVED_CLASS_NAMES, splitting_components
+    from specfirst.generator.schemas import splitting_components
     from specfirst.names import pascal_case
 
     plan = plan_from(state, class_names, mark)
@@ -621,14 +618,10 @@ def plan_with_added(
     if splitting - set(added) != plan.splitting:
         return None
     for name in added:
-        wanted = pascal_case(name)
-        if wanted in RESERVED_CLASS_NAMES or keyword.iskeyword(wanted) or hasattr(builtins, wanted):
-            wanted += "Model"
-        splits = name in splitting
-        family = (wanted, wanted + "Request", wanted + "Response") if splits else (wanted,)
-        if any(n in plan.taken for n in family):
+        wanted, splits = pascal_case(name), name in splitting
+        if not plan.gets_wanted_name(wanted, splits):
             return None
-        plan.class_names[name] = plan._class_name(pascal_case(name), ("c", name), splits)
+        plan.class_names[name] = plan._class_name(wanted, ("c", name), splits)
     plan.splitting = splitting
     return plan
 

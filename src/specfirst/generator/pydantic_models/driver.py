@@ -241,9 +241,9 @@ def _models_source(
     keys = [text_key(part.text) for part in parts]
     # A part whose linked module is kept needs neither its module (its link is read while the
     # workers run) nor a run; the others, their module when it is kept, else a run.
+    link_keys = [_link_key(part, k) for part, k in zip(parts, keys, strict=True)]
     kept = [
-        cache_dir is not None and (cache_dir / f"{_link_key(part, k)}{_LINKED_SUFFIX}").exists()
-        for part, k in zip(parts, keys, strict=True)
+        cache_dir is not None and (cache_dir / f"{k}{_LINKED_SUFFIX}").exists() for k in link_keys
     ]
     sources = [
         _read_cache(cache_dir, k) if cache_dir is not None and not kept[i] else None
@@ -271,17 +271,18 @@ def _models_source(
     needed = set(missing)
     try:
         for index, source in enumerate(sources):  # the workers run: link what is cached
-            if kept[index] and not refused and cache_dir is not None:
-                linked[index] = _kept_link(parts[index], cache_dir, keys[index])
-                if linked[index] is None:  # gone or damaged since: its module, linked again
-                    source = _read_cache(cache_dir, keys[index])
-                    if source is None:  # that too (evicted by a concurrent run): run it here
-                        source = _run_datamodel_codegen(parts[index].document)
-                        _write_cache(cache_dir, keys[index], source)
-            if source is not None and not refused:
+            if refused:
+                break
+            if kept[index] and cache_dir is not None:
+                found = _kept_link(cache_dir, link_keys[index])
+                if found is None:
+                    found = _relinked(parts[index], cache_dir, keys[index])
+                linked[index] = found
+            elif source is not None:
                 linked[index] = link_cached(source, parts[index], cache_dir, keys[index])
-            if (source is not None or kept[index]) and not refused:
-                refused = linked[index] is None
+            else:
+                continue
+            refused = linked[index] is None
         run.optional = {n for n, k in enumerate(key_of) if k not in needed}  # wrong guesses
         results = run.results() if needed or early is None else iter(())
         for answered, (number, source) in enumerate(results, 1):
@@ -324,7 +325,7 @@ def link_cached(
     link_key = None
     if cache_dir is not None and key is not None:
         link_key = _link_key(part, key)
-        cached = _kept_link(part, cache_dir, key)
+        cached = _kept_link(cache_dir, link_key)
         if cached is not None:
             return cached
     held = {name.removeprefix(mark) for name in part.held}
@@ -341,10 +342,20 @@ def _link_key(part: Any, key: str) -> str:
     return digest.hexdigest()
 
 
-def _kept_link(part: Any, cache_dir: Path, key: str) -> LinkedPart | None:
-    """The part's kept linked module (`link_cached`), or None."""
-    text = _read_cache(cache_dir, _link_key(part, key), _LINKED_SUFFIX)
+def _kept_link(cache_dir: Path, link_key: str) -> LinkedPart | None:
+    """The kept linked module under `link_key` (`_link_key`), or None."""
+    text = _read_cache(cache_dir, link_key, _LINKED_SUFFIX)
     return LinkedPart.from_json(text) if text is not None else None
+
+
+def _relinked(part: Any, cache_dir: Path, key: str) -> LinkedPart | None:
+    """A part whose kept link went or was damaged since it was found: linked again from its
+    module, or where that went too (evicted by a concurrent run) from a run in this process."""
+    source = _read_cache(cache_dir, key)
+    if source is None:
+        source = _run_datamodel_codegen(part.document)
+        _write_cache(cache_dir, key, source)
+    return link_cached(source, part, cache_dir, key)
 
 
 def usable_cores() -> int:

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from specfirst import __version__
 from specfirst.errors import ConfigError  # not config: no tomllib for --help
@@ -79,5 +80,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def run() -> NoReturn:
+    """The `specfirst` executable: `main` on the process's arguments, then its exit code, by
+    `hard_exit` (the heap is not freed object by object). `SystemExit` (argparse's usage
+    errors and `--help`) ends it the same way."""
+    from specfirst.hard_exit import hard_exit
+
+    try:
+        code = main()
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:  # a message: printed to stderr as an ordinary exit prints it
+            print(exc.code, file=sys.stderr)
+            code = 1
+    hard_exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

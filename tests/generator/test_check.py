@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from specfirst.cli import main
-from specfirst.generator import pipeline
+from specfirst.generator import pipeline, write
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "tests" / "golden" / "fixtures" / "bodies.yaml"
@@ -176,7 +176,8 @@ def test_the_kept_fingerprint_is_the_computed_one_and_is_used_while_its_key_hold
     kept = json.loads(kept_file.read_text())
     assert list(kept) == [key]
     assert kept[key]["fingerprint"] == computed
-    assert set(kept[key]["versions"]) == set(pipeline.FINGERPRINTED_DISTS)
+    assert set(kept[key]["versions"]) == {*pipeline.FINGERPRINTED_DISTS, write.RUFF_BINARY}
+    assert kept[key]["versions"][write.RUFF_BINARY] == write.find_ruff_binary()
     # A run that finds the key holding takes the kept one (here a marked one, to tell them apart)
     # and its versions, without asking importlib.metadata.
     kept[key] = {"fingerprint": "kept", "versions": {**kept[key]["versions"], "pydantic": "0.kept"}}
@@ -185,6 +186,13 @@ def test_the_kept_fingerprint_is_the_computed_one_and_is_used_while_its_key_hold
     monkeypatch.setattr(pipeline, "_VERSIONS", {})
     assert pipeline.generator_fingerprint(tmp_path) == "kept"
     assert pipeline.dist_version("pydantic") == "0.kept"
+    # Where ruff's binary is comes from there too, while it is a file there.
+    planted = tmp_path / "planted-ruff"
+    planted.write_text("")
+    monkeypatch.setitem(pipeline._VERSIONS, write.RUFF_BINARY, str(planted))
+    assert write.ruff_binary() == str(planted)
+    planted.unlink()
+    assert write.ruff_binary() == write.find_ruff_binary()
     # Only other keys kept (other environments): computed again and kept beside them, the
     # oldest dropped beyond `_KEPT_KEYS`.
     others = {f"other{n}": kept[key] for n in range(pipeline._KEPT_KEYS)}
@@ -248,7 +256,8 @@ def test_an_edit_with_the_fingerprint_kept_does_not_import_importlib_metadata(
 ) -> None:
     """Once the fingerprint is kept, its versions serve the whole run (the stamp, the models'
     and the format caches' keys): no `importlib.metadata` (0.04 s) in a fresh interpreter (the
-    forked validation child imports it for its own cache)."""
+    forked validation child imports it for its own cache); nor ruff's package, which finds its
+    binary (`write.ruff_binary`: kept with them)."""
     script = textwrap.dedent(
         """
         import sys
@@ -256,7 +265,7 @@ def test_an_edit_with_the_fingerprint_kept_does_not_import_importlib_metadata(
         from specfirst.generator import pipeline
         pipeline._SETTLED_NS = -(10**18)  # this checkout may be fresher than the settled age
         assert main(["generate"]) == 0
-        print("importlib.metadata" in sys.modules)
+        print("importlib.metadata" in sys.modules, "ruff" in sys.modules)
         """
     )
     contract = project / "specs" / "api.yaml"
@@ -267,4 +276,4 @@ def test_an_edit_with_the_fingerprint_kept_does_not_import_importlib_metadata(
             [sys.executable, "-c", script], capture_output=True, text=True, check=True
         )
         found.append(done.stdout.splitlines()[-1])
-    assert found[1] == "False"
+    assert found[1] == "False False"  # nor ruff's package, which finds its binary

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import marshal
 import re
 import sys
 from collections.abc import Iterator
@@ -492,18 +493,25 @@ def test_linked_parts_kept_in_the_cache_join_as_freshly_linked_ones(tmp_path: Pa
     assert fresh is not None
     cache = tmp_path / "cache"
     assert join_part_sources(sources, parts, cache, keys) == fresh
-    kept = sorted(cache.glob("*.link.json"))
+    kept = sorted(cache.glob(f"*{models._LINKED_SUFFIX}"))
     assert len(kept) == len(set(zip(keys, (p.home for p in parts), strict=True)))
     # The kept entries are what the second join reads: a wrong one would show in the output.
     stamps = {path: path.stat().st_mtime_ns for path in kept}
     assert join_part_sources(sources, parts, cache, keys) == fresh
     assert all(path.stat().st_mtime_ns >= stamps[path] for path in kept)
-    kept[0].write_text("not json", encoding="utf-8")
-    assert join_part_sources(sources, parts, cache, keys) == fresh
+    good = kept[0].read_bytes()
+    for damaged in (
+        b"not marshal",
+        good[:-7],
+        marshal.dumps([1, 2]),
+        marshal.dumps([[1], [], [], []]),
+    ):
+        kept[0].write_bytes(damaged)
+        assert join_part_sources(sources, parts, cache, keys) == fresh
     # The join reads the kept entries (a valid but wrong one shows in its output).
-    [head, blocks, rebuilds, components] = json.loads(kept[0].read_text(encoding="utf-8"))
-    blocks.append(["Planted", "class Planted(ContractModel):\n    pass"])
-    kept[0].write_text(json.dumps([head, blocks, rebuilds, components]), encoding="utf-8")
+    [head, blocks, rebuilds, components] = marshal.loads(good)
+    blocks.append(("Planted", "class Planted(ContractModel):\n    pass"))
+    kept[0].write_bytes(marshal.dumps([head, blocks, rebuilds, components]))
     planted = join_part_sources(sources, parts, cache, keys)
     assert planted is not None
     assert "class Planted(" in planted
@@ -563,7 +571,7 @@ def test_the_document_built_per_schema_is_plan_build_s_bytes(
 ) -> None:
     document = load_contract(contract).document
     expected = json.dumps(plan_models(document).build(document), ensure_ascii=False)
-    memo = tmp_path / "memo.json"
+    memo = tmp_path / "memo.marshal"
     assert built_text(document, None) == expected
     assert built_text(document, memo) == expected  # memo cold
     assert memo.exists() or not document.get("components", {}).get("schemas")
@@ -588,7 +596,7 @@ def test_the_memo_follows_edits_renames_and_damage(tmp_path: Path) -> None:
     """After any sequence of edits (one renaming a class other schemas refer to), with the memo
     warm, stale or damaged, the built document is `ModelPlan.build`'s; and the memo is read."""
     current = load_contract(PARTS_FIXTURE).document
-    memo = tmp_path / "memo.json"
+    memo = tmp_path / "memo.marshal"
     schemas = current["components"]["schemas"]
     assert "Mode" in schemas
     steps: list[Any] = [
@@ -608,19 +616,20 @@ def test_the_memo_follows_edits_renames_and_damage(tmp_path: Path) -> None:
         assert built_text(current, memo) == json.dumps(plan.build(current), ensure_ascii=False)
     assert renamed, "the fixture no longer renames Mode: the test checks nothing"
     expected = json.dumps(plan_models(current).build(current), ensure_ascii=False)
-    entries = json.loads(memo.read_text(encoding="utf-8"))
+    entries = marshal.loads(memo.read_bytes())
     key, (lookups, text, facts) = next(iter(entries.items()))
     for damaged in (
-        "not json",
-        json.dumps([1, 2]),
-        json.dumps({key: "short"}),
-        json.dumps({key: [lookups, None, facts]}),
-        json.dumps({key: [lookups, text, ["bad facts"]]}),
-        json.dumps({key: [[["Mode", "Elsewhere"]], '{"planted": 1}', facts]}),  # stale name
+        b"not marshal",
+        marshal.dumps([1, 2]),
+        marshal.dumps({key: "short"}),
+        marshal.dumps({key: [lookups, None, facts]}),
+        marshal.dumps({key: [lookups, text, ["bad facts"]]}),
+        marshal.dumps({key: [[["Mode", "Elsewhere"]], '{"planted": 1}', facts]}),  # stale name
+        marshal.dumps(entries)[:-9],  # cut short
     ):
-        memo.write_text(damaged, encoding="utf-8")
+        memo.write_bytes(damaged)
         assert built_text(current, memo) == expected
-    memo.write_text(json.dumps({key: [lookups, '{"planted": 1}', facts]}), encoding="utf-8")
+    memo.write_bytes(marshal.dumps({key: [lookups, '{"planted": 1}', facts]}))
     assert '{"planted": 1}' in built_text(current, memo)  # a valid entry is taken as it is
 
 
@@ -651,8 +660,8 @@ def test_edits_through_the_memo_and_kept_links_equal_a_cold_run(tmp_path: Path) 
             schemas = current["components"]["schemas"]
             edit(schemas[component] if component else schemas)
             warm = module(current, cache)
-        assert list(cache.glob("*.link.json")), "no part was linked through the cache"
-        assert list(cache.glob("*.memo.json"))
+        assert list(cache.glob(f"*{models._LINKED_SUFFIX}")), "no part was linked through the cache"
+        assert list(cache.glob("*.memo.marshal"))
         assert warm == module(copy.deepcopy(current), None)
 
 
@@ -700,13 +709,13 @@ def test_a_part_with_a_kept_link_needs_neither_its_module_nor_a_run(
     monkeypatch.setattr(models, "_run_datamodel_codegen", run_whole)
     cache = tmp_path / "cache"
     cold = module(cache)
-    links = sorted(cache.glob("*.link.json"))
+    links = sorted(cache.glob(f"*{models._LINKED_SUFFIX}"))
     assert len(links) == len(parts)
     forget(cache, modules=True)
     asked.clear()
     assert module(cache) == cold
     assert asked == [0]  # nothing to run
-    links[0].write_text("not json", encoding="utf-8")
+    links[0].write_bytes(b"not marshal")
     forget(cache, modules=True)
     whole.clear()
     assert module(cache) == cold  # its module is gone too: that part runs here
@@ -714,7 +723,7 @@ def test_a_part_with_a_kept_link_needs_neither_its_module_nor_a_run(
     assert whole[0] < len(built.texts)
     fresh = tmp_path / "fresh"
     assert module(fresh) == cold
-    sorted(fresh.glob("*.link.json"))[0].write_text("not json", encoding="utf-8")
+    sorted(fresh.glob(f"*{models._LINKED_SUFFIX}"))[0].write_bytes(b"not marshal")
     forget(fresh, modules=False)
     asked.clear()
     whole.clear()

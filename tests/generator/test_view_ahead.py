@@ -171,7 +171,7 @@ def test_the_memo_written_after_the_models_serves_the_next_run(
     contract.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     pipeline.generate_package(contract, "zoo_api", tmp_path / "out")
     assert len(rewrites) > 5
-    assert list((tmp_path / "state" / "models-cache").glob("*.memo.json"))
+    assert list((tmp_path / "state" / "models-cache").glob("*.memo.marshal"))
     rewrites.clear()
     _describe(document)
     contract.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")

@@ -21,7 +21,7 @@ from specfirst.errors import SpecfirstError, UsageError
 from specfirst.generator import kept_parse
 from specfirst.generator.kept_parse import kept_parse_path, read_parse
 from specfirst.generator.state import state_dir, write_atomically
-from specfirst.generator.write import sha256_hex, tree_files
+from specfirst.generator.write import RUFF_BINARY, find_ruff_binary, sha256_hex, tree_files
 from specfirst.loader import Contract, load_contract
 
 if TYPE_CHECKING:
@@ -127,6 +127,8 @@ def generator_fingerprint(state: Path | None = None) -> str:
         digest.update(file.read_bytes())
     for dist in FINGERPRINTED_DISTS:
         digest.update(f"{dist}=={dist_version(dist)}".encode())
+    with contextlib.suppress(Exception):  # not found: said where it is run
+        _VERSIONS[RUFF_BINARY] = find_ruff_binary()  # kept with the versions (`kept_value`)
     _FINGERPRINT.append(f"specfirst {dist_version('specfirst')} {digest.hexdigest()[:32]}")
     if key is not None and kept_file is not None and key[1]:
         kept.pop(key[0], None)  # the newest last: the oldest keys go first
@@ -146,6 +148,12 @@ def dist_version(dist: str) -> str:
 
         version = _VERSIONS[dist] = metadata.version(dist)
     return version
+
+
+def kept_value(name: str) -> str | None:
+    """What the kept fingerprint's entry holds under `name` beside the versions (where a tool
+    was found: `write.ruff_binary`), when `generator_fingerprint` found it valid or made it."""
+    return _VERSIONS.get(name)
 
 
 def _fingerprinted_files(root: Path) -> list[Path]:
@@ -387,6 +395,7 @@ def _render_stage(
     state: Path | None = None,
     saves: list[Callable[[], None]] | None = None,
     later: list[Callable[[dict[str, bytes]], None]] | None = None,
+    package_dir: Path | None = None,
 ) -> dict[str, str | bytes]:
     """Every file but models.py (unformatted text; bytes for files that need no formatting),
     from the view model of the generated `classes` (`ModelsModule.classes`, or a guess of them:
@@ -396,7 +405,8 @@ def _render_stage(
     instead of rendered; when it is not, so are the routers whose key
     (`ViewBuilder.router_keys`) is the last run's. A function added to `later` keeps the
     formatted files of this view model once they are written (it takes every written file's
-    bytes)."""
+    bytes). `package_dir`: the package folder as the last run wrote it (its served contract may be
+    spliced: `render.served_contract`)."""
     from specfirst.generator.build import ViewBuilder
     from specfirst.generator.render import (
         CONTRACT_FILE,
@@ -452,7 +462,7 @@ def _render_stage(
                     break
                 files[name] = data
             else:
-                files[CONTRACT_FILE] = served_contract(contract)
+                files[CONTRACT_FILE] = served_contract(contract, package_dir)
                 return files
         api = builder.assemble(drafted)
         # The routers whose key is the last run's: its formatted files (bytes), not rendered.
@@ -466,7 +476,7 @@ def _render_stage(
                 if data is not None:
                     routers[name] = data
         cache_templates(state / TEMPLATE_CACHE_SUBDIR if state is not None else None)
-        files = render_package(api, served_contract(contract), routers)
+        files = render_package(api, served_contract(contract, package_dir), routers)
         files.update(routers)
         if rendered is not None and key is not None and later is not None:
             names = sorted(n for n in files if n != CONTRACT_FILE)
@@ -541,6 +551,7 @@ class _ViewAhead:
                     self.state,
                     self.saves,
                     self.later,
+                    self.near,
                 )
             except BaseException:  # run again on the real classes, which says why
                 self.files = None
@@ -746,7 +757,9 @@ def staged_package(
         saves: list[Callable[[], None]] = list(memo)
         files = ahead.result(module.classes, saves, later)
         if files is None:
-            files = _render_stage(contract, package, plan, module.classes, state, saves, later)
+            files = _render_stage(
+                contract, package, plan, module.classes, state, saves, later, near
+            )
         for save in saves:  # the memo, the view model's drafts: saved while ruff formats
             saver = threading.Thread(target=save, name="specfirst-view-cache")
             saver.start()

@@ -187,16 +187,24 @@ def render_package(
     return files
 
 
-def served_contract(contract: Contract) -> bytes:
+def served_contract(contract: Contract, last: Path | None = None) -> bytes:
     """What `/openapi.json` serves: the contract file's own bytes where its document is exactly
     their JSON (one `.json` file, nothing bundled in) and the runtime reads them back as they
     are (UTF-8 without a byte order mark: `json.loads` of the text); else the bundled document
     as JSON (`render_contract`). The source contract itself, byte for byte: its diff in a pull
-    request is the source's, and nothing is dumped again (0.05-0.08 s of GitHub's contract)."""
+    request is the source's, and nothing is dumped again (0.05-0.08 s of GitHub's contract).
+    `last`: the package folder the last run wrote, whose served file a YAML edit's is spliced
+    from where that is sure to give the same bytes (`served_splice`: 0.1 s less)."""
     raw = contract.sources[contract.path].raw
     one_file = not contract.bundled and len(contract.sources) == 1
     if one_file and contract.path.suffix.lower() == ".json" and _utf8_text(raw):
         return raw
+    if last is not None:
+        from specfirst.generator.served_splice import spliced_contract
+
+        spliced = spliced_contract(contract, last)
+        if spliced is not None:
+            return spliced
     return render_contract(contract.document)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,7 +31,9 @@ from specfirst.generator.schemas import COMPONENT_MARK, FIELD_NAMES_KEY, MARK_KE
 from specfirst.openapi import components as openapi_components
 from specfirst.openapi import node_at
 
-MEMO_SUFFIX = ".memo.json"
+# The memo is `marshal` data (our own cache of strings, lists and integers: read 5 times
+# faster than its JSON, 0.007 s against 0.036 s on GitHub's contract, written 6 times faster).
+MEMO_SUFFIX = ".memo.marshal"
 
 
 @dataclass
@@ -209,17 +212,19 @@ def _kept(entry: Any, class_names: dict[str, str]) -> tuple[str, SchemaFacts] | 
 
 
 def _read_memo(path: Path) -> dict[str, Any]:
-    from specfirst.generator.pydantic_models.driver import read_entry
+    """The memo's entries; empty when there is none or it does not read as `marshal` data
+    (damaged, or another interpreter's format: `memo_path` names one per version)."""
+    from specfirst.generator.state import read_used
 
-    text = read_entry(path)
+    data = read_used(path)
     try:
-        entries = json.loads(text) if text is not None else {}
-    except ValueError:
+        entries = marshal.loads(data) if data is not None else {}
+    except (ValueError, EOFError, TypeError):
         return {}
     return entries if isinstance(entries, dict) else {}
 
 
 def _write_memo(path: Path, entries: dict[str, Any]) -> None:
-    from specfirst.generator.pydantic_models.driver import write_entry
+    from specfirst.generator.state import write_atomically
 
-    write_entry(path, json.dumps(entries, ensure_ascii=False))
+    write_atomically(path, marshal.dumps(entries))

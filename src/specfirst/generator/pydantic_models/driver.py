@@ -43,7 +43,7 @@ from specfirst.generator.pydantic_models.result import ModelsModule
 from specfirst.generator.pydantic_models.scalar_items import inline_scalar_items
 from specfirst.generator.pydantic_models.variant_names import restore_variant_names
 from specfirst.generator.schemas import FIELD_NAMES_KEY, MARK_KEY
-from specfirst.generator.state import evict, write_atomically
+from specfirst.generator.state import evict, read_used, write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -208,8 +208,10 @@ def early_worker(
 
 def _hint_path(cache_dir: Path, scope: str, suffix: str) -> Path:
     """A hint for starting a worker early, kept beside the memo (and evicted as others)."""
+    from specfirst.generator.pydantic_models.document import MEMO_SUFFIX
+
     memo = memo_path(cache_dir, scope)
-    return memo.with_name(memo.name.replace(".memo.json", suffix))
+    return memo.with_name(memo.name.replace(MEMO_SUFFIX, suffix))
 
 
 def memo_path(cache_dir: Path, scope: str) -> Path:
@@ -217,7 +219,9 @@ def memo_path(cache_dir: Path, scope: str) -> Path:
     path: a name only, so two contracts of one project keep a memo each)."""
     from specfirst.generator.pydantic_models.document import MEMO_SUFFIX
 
-    name = hashlib.sha256(f"memo\0{_code_fingerprint()}\0{scope}".encode()).hexdigest()
+    interpreter = sys.version.split()[0]  # `marshal`'s format is the interpreter's
+    keyed = f"memo\0{_code_fingerprint()}\0{interpreter}\0{scope}"
+    name = hashlib.sha256(keyed.encode()).hexdigest()
     return cache_dir / f"{name}{MEMO_SUFFIX}"
 
 
@@ -331,7 +335,7 @@ def link_cached(
     held = {name.removeprefix(mark) for name in part.held}
     module = link_part(source, home, held)
     if module is not None and link_key is not None and cache_dir is not None:
-        _write_cache(cache_dir, link_key, module.to_json(), _LINKED_SUFFIX)
+        write_atomically(cache_dir / f"{link_key}{_LINKED_SUFFIX}", module.to_bytes())
     return module
 
 
@@ -344,8 +348,8 @@ def _link_key(part: Any, key: str) -> str:
 
 def _kept_link(cache_dir: Path, link_key: str) -> LinkedPart | None:
     """The kept linked module under `link_key` (`_link_key`), or None."""
-    text = _read_cache(cache_dir, link_key, _LINKED_SUFFIX)
-    return LinkedPart.from_json(text) if text is not None else None
+    data = read_used(cache_dir / f"{link_key}{_LINKED_SUFFIX}")
+    return LinkedPart.from_bytes(data) if data is not None else None
 
 
 def _relinked(part: Any, cache_dir: Path, key: str) -> LinkedPart | None:
@@ -965,8 +969,9 @@ def _code_fingerprint() -> str:
     return _FINGERPRINT[0]
 
 
-# A part's linked module (`link_cached`) is kept beside the part's module, as JSON.
-_LINKED_SUFFIX = ".link.json"
+# A part's linked module (`link_cached`) is kept beside the part's module (`LinkedPart.to_bytes`),
+# one per interpreter version (`marshal`'s format is the interpreter's).
+_LINKED_SUFFIX = f".link-{sys.version_info[0]}.{sys.version_info[1]}.marshal"
 
 
 def _read_cache(folder: Path, key: str, suffix: str = ".py") -> str | None:

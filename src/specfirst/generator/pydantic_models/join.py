@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import marshal
 import os
 import re
 import tokenize
@@ -54,20 +55,26 @@ class LinkedPart:
     rebuilds: list[str]  # names with a trailing `X.model_rebuild()`
     components: set[str] = field(default_factory=set)  # names that are component classes here
 
-    def to_json(self) -> str:
-        return json.dumps(
-            [self.head, list(self.blocks.items()), self.rebuilds, sorted(self.components)],
-            ensure_ascii=False,
+    def to_bytes(self) -> bytes:
+        """As `marshal` data (strings, lists: read back twice as fast as their JSON, in every
+        part of an edit's run that kept its link)."""
+        return marshal.dumps(
+            [self.head, list(self.blocks.items()), self.rebuilds, sorted(self.components)]
         )
 
     @classmethod
-    def from_json(cls, text: str) -> LinkedPart | None:
-        """The part `to_json` wrote; None for any other text."""
+    def from_bytes(cls, data: bytes) -> LinkedPart | None:
+        """The part `to_bytes` wrote; None for any other bytes (another interpreter's format
+        included)."""
         try:
-            head, blocks, rebuilds, components = json.loads(text)
-            return cls(head, dict(blocks), rebuilds, set(components))
-        except (ValueError, TypeError):
+            head, blocks, rebuilds, components = marshal.loads(data)
+            found = cls(list(head), dict(blocks), list(rebuilds), set(components))
+        except (ValueError, TypeError, EOFError):
             return None
+        strings = [*found.head, *found.rebuilds, *found.components, *found.blocks.values()]
+        if not all(isinstance(item, str) for item in [*strings, *found.blocks]):
+            return None
+        return found
 
 
 def join_modules(sources: list[str], homes: list[set[str]], held: list[set[str]]) -> str | None:

@@ -5,8 +5,10 @@ cache file is ignored."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import pickle
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -286,3 +288,54 @@ def test_questions_are_recorded_for_every_channel(tmp_path: Path) -> None:
         document, plan_models(document), set(), package="p", contract_path="", contract_sha256=""
     )
     assert not isinstance(builder.types, build_module._RecordingTypes)  # records with a store only
+
+
+def _listed_view(document: Document, path: Path, sha: str, of: str | None) -> ApiView:
+    store = DraftStore(path, "ctx")
+    api = ViewBuilder(
+        document,
+        plan_models(document),
+        _classes(document),
+        package="p",
+        contract_path="api.yaml",
+        contract_sha256=sha,
+        store=store,
+        operations_of=of,
+    ).build()
+    store.save()
+    return dataclasses.replace(api, contract_sha256="0" * 64)  # as `_view` builds it
+
+
+@pytest.mark.parametrize(
+    "contract", CONTRACTS, ids=lambda p: p.stem if p.stem != "openapi" else p.parent.name
+)
+def test_schema_edits_take_the_listed_operations_and_build_what_a_build_without_cache_does(
+    contract: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an edit inside the component schemas, the operations come from the last run's list
+    (no walk over them), those whose answers changed found again by path and method; a list
+    made of another contract is not taken."""
+    document = copy.deepcopy(load_contract(contract).document)
+    path = tmp_path / "drafts.pickle"
+    walks: list[int] = []
+    real = build_module.iter_operations
+
+    def counted(*args: Any) -> Any:
+        caller = sys._getframe(1)
+        if caller.f_code.co_name == "drafts" and caller.f_locals["self"].store is not None:
+            walks.append(1)  # a build with a store walked the operations (not the plan's walk)
+        return real(*args)
+
+    monkeypatch.setattr(build_module, "iter_operations", counted)
+    assert _listed_view(document, path, "run0", None) == _view(document, None)
+    walks.clear()
+    schema_edits = [edit_scalar_schemas, split_schemas, remove_schemas]
+    for number, edit in enumerate(schema_edits, 1):
+        edit(document)
+        built = _listed_view(document, path, f"run{number}", f"run{number - 1}")
+        assert built == _view(document, None), edit.__name__
+    assert walks == []  # every build took the list
+    # A list made of another contract is not this one's: the operations are walked.
+    edit_summary(document)
+    assert _listed_view(document, path, "run9", "not the last run") == _view(document, None)
+    assert walks

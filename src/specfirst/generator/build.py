@@ -56,6 +56,8 @@ from specfirst.openapi import (
     is_json_media,
     iter_operations,
     iter_webhooks,
+    path_item_operations,
+    pointer_to,
     schema_types,
 )
 from specfirst.openapi.pointers import split_pointer
@@ -416,11 +418,15 @@ class ViewBuilder:
         contract_path: str,
         contract_sha256: str,
         store: DraftStore | None = None,
+        operations_of: str | None = None,
     ) -> None:
         self.document = document
         self.plan = plan
         self.classes = classes
         self.store = store
+        # The hash of a contract whose operations this one's are (its edit lies in the component
+        # schemas): the store's list of that contract's operations is this one's (`drafts`).
+        self.operations_of = operations_of
         self.reads = _Reads()
         if store is None:
             self.refs = References(document)
@@ -447,12 +453,55 @@ class ViewBuilder:
         return self.assemble(self.drafts())
 
     def drafts(self) -> list[tuple[str, OperationDraft, str | None]]:
-        """(tag, draft, its digest: None without a store) of every operation, in order."""
+        """(tag, draft, its digest: None without a store) of every operation, in order. When
+        this document's operations are those of the contract the store last listed them for
+        (`operations_of`: everything they are drafted from, outside the component schemas, is
+        byte for byte that contract's), that list gives each operation's tag and key (the
+        digest of what it is drafted from) without walking the operations; an operation whose
+        draft's answers changed is found again by its path and method and drafted."""
+        store = self.store
+        listed = store.listed(self.operations_of) if store and self.operations_of else None
+        if listed is not None:
+            found = self._listed_drafts(listed)
+            if found is not None:
+                assert store is not None
+                store.list_operations(self.contract_sha256, listed)
+                return found
         drafted = []
+        operations: list[tuple[str, str, str, str]] = []
         for raw in iter_operations(self.document, References(self.document)):
             tag_list = raw.node.get("tags") or ["default"]
-            draft, identity = self._cached_draft(raw)
+            draft, identity, key = self._cached_draft(raw)
             drafted.append((str(tag_list[0]), draft, identity))
+            if key is not None:
+                operations.append((str(tag_list[0]), key, raw.path, raw.method))
+        if store is not None and len(operations) == len(drafted):
+            store.list_operations(self.contract_sha256, operations)
+        return drafted
+
+    def _listed_drafts(
+        self, listed: list[tuple[str, str, str, str]]
+    ) -> list[tuple[str, OperationDraft, str | None]] | None:
+        """The drafts of the operations `listed` (`drafts`); None where one is not found."""
+        drafted: list[tuple[str, OperationDraft, str | None]] = []
+        refs: References | None = None
+        for tag, key, path, method in listed:
+            draft, identity = self._kept_draft(key)
+            if draft is None:
+                refs = refs or References(self.document)
+                item = (self.document.get("paths") or {}).get(path)
+                raw = next(
+                    (
+                        op
+                        for op in path_item_operations(refs, path, item, pointer_to("paths", path))
+                        if op.method == method
+                    ),
+                    None,
+                )
+                if raw is None:
+                    return None
+                draft, identity, _ = self._cached_draft(raw, key)
+            drafted.append((tag, draft, identity))
         return drafted
 
     def view_key(self, drafted: list[tuple[str, OperationDraft, str | None]]) -> str | None:
@@ -542,25 +591,27 @@ class ViewBuilder:
 
     # -- drafts, and what they read ---------------------------------------------------------
 
-    def _cached_draft(self, raw: Operation) -> tuple[OperationDraft, str | None]:
+    def _cached_draft(
+        self, raw: Operation, key: str | None = None
+    ) -> tuple[OperationDraft, str | None, str | None]:
+        """The operation's draft, its digest and its key (None without a store): from the
+        store where its answers hold. `key`: the operation's key, known already (`drafts`)."""
         store = self.store
         if store is None:
-            return self._draft(raw), None
-        key = digest(
-            (
-                raw.path,
-                raw.method,
-                raw.pointer,
-                raw.node,
-                tuple((p.name, p.location, p.pointer, p.node) for p in raw.parameters),
+            return self._draft(raw), None, None
+        if key is None:
+            key = digest(
+                (
+                    raw.path,
+                    raw.method,
+                    raw.pointer,
+                    raw.node,
+                    tuple((p.name, p.location, p.pointer, p.node) for p in raw.parameters),
+                )
             )
-        )
-        entry = store.get(key)
-        if entry is not None and all(
-            self._answer(kind, argument) == answer for kind, argument, answer in entry[0]
-        ):
-            store.keep(key, entry, fresh=False)
-            return entry[1], entry[2]
+        kept, identity = self._kept_draft(key)
+        if kept is not None:
+            return kept, identity, key
         self.reads.current = {}
         try:
             draft = self._draft(raw)
@@ -570,7 +621,20 @@ class ViewBuilder:
         reads = tuple((kind, argument, self._answer(kind, argument)) for kind, argument in asked)
         identity = digest((key, reads))
         store.keep(key, (reads, draft, identity), fresh=True)
-        return draft, identity
+        return draft, identity, key
+
+    def _kept_draft(self, key: str) -> tuple[OperationDraft | None, str | None]:
+        """The store's draft under `key` and its digest, when every question it asked gets the
+        same answer now (kept for this run); else (None, None)."""
+        store = self.store
+        entry = store.get(key) if store is not None else None
+        if entry is None or not all(
+            self._answer(kind, argument) == answer for kind, argument, answer in entry[0]
+        ):
+            return None, None
+        assert store is not None
+        store.keep(key, entry, fresh=False)
+        return entry[1], entry[2]
 
     def _answer(self, kind: str, argument: Any) -> object:
         """What a draft's question (`_Reads`) gets now, asked of the real plan and document."""

@@ -274,6 +274,8 @@ def _models_stage(
     try:
         # The last run's plan where the edit changes nothing it reads (`ahead.kept_plan`).
         plan = _kept_plan(contract, cache, scope, texts) or plan_models(document, texts)
+        if ahead is not None:
+            ahead.operations_of = operations_of(contract, cache, scope)
         head = make_header(contract.path.as_posix(), contract.sha256)
         keep = operation_schemas(document) if models == "operations" else None
         # The memo keeps each schema's rewritten copy: an edit rewrites the schemas it touched.
@@ -292,6 +294,24 @@ def _models_stage(
         if worker is not None:
             worker.close()  # ended where it was not used; waited for where it was
     return plan, module
+
+
+def operations_of(contract: Contract, cache: Path | None, scope: str) -> str | None:
+    """The hash of the last run's contract when this one differs from it inside the component
+    schemas only, so that its operations and all they are drafted from are that one's (the
+    view builder then takes them in the order it listed: `ViewBuilder.drafts`): a YAML edit
+    the loader spliced there (`Reparse.at`), a JSON edit inside one schema's value or adding
+    schemas (`ahead.schemas_only_since`). None when that is not known."""
+    raw = _parsed_bytes(contract)
+    if cache is None or raw is None:
+        return None
+    reparse = contract.sources[contract.path].reparse
+    if reparse is not None:  # YAML, from the last load
+        inside = len(reparse.at) >= 2 and reparse.at[:2] == ("components", "schemas")
+        return sha256_hex(reparse.last.raw) if inside else None
+    from specfirst.generator.pydantic_models import ahead
+
+    return ahead.schemas_only_since(raw, ahead.kept_path(cache, scope))
 
 
 def _parsed_bytes(contract: Contract) -> bytes | None:
@@ -396,6 +416,7 @@ def _render_stage(
     saves: list[Callable[[], None]] | None = None,
     later: list[Callable[[dict[str, bytes]], None]] | None = None,
     package_dir: Path | None = None,
+    operations_of: str | None = None,
 ) -> dict[str, str | bytes]:
     """Every file but models.py (unformatted text; bytes for files that need no formatting),
     from the view model of the generated `classes` (`ModelsModule.classes`, or a guess of them:
@@ -406,7 +427,8 @@ def _render_stage(
     (`ViewBuilder.router_keys`) is the last run's. A function added to `later` keeps the
     formatted files of this view model once they are written (it takes every written file's
     bytes). `package_dir`: the package folder as the last run wrote it (its served contract may be
-    spliced: `render.served_contract`)."""
+    spliced: `render.served_contract`). `operations_of`: the hash of a contract whose
+    operations this one's are (`operations_of`: the drafts are then taken in its order)."""
     from specfirst.generator.build import ViewBuilder
     from specfirst.generator.render import (
         CONTRACT_FILE,
@@ -444,6 +466,7 @@ def _render_stage(
             contract_path=path,
             contract_sha256=contract.sha256,
             store=store,
+            operations_of=operations_of,
         )
         drafted = builder.drafts()
         if store is not None:
@@ -528,6 +551,7 @@ class _ViewAhead:
         self.files: dict[str, str | bytes] | None = None
         self.saves: list[Callable[[], None]] = []
         self.later: list[Callable[[dict[str, bytes]], None]] = []
+        self.operations_of: str | None = None  # set by the models stage (`operations_of`)
 
     def start(self, plan: ModelPlan) -> None:
         """Start it on `plan` (final: its mark set): on the last run's classes, or with none
@@ -552,6 +576,7 @@ class _ViewAhead:
                     self.saves,
                     self.later,
                     self.near,
+                    self.operations_of,
                 )
             except BaseException:  # run again on the real classes, which says why
                 self.files = None
@@ -758,7 +783,15 @@ def staged_package(
         files = ahead.result(module.classes, saves, later)
         if files is None:
             files = _render_stage(
-                contract, package, plan, module.classes, state, saves, later, near
+                contract,
+                package,
+                plan,
+                module.classes,
+                state,
+                saves,
+                later,
+                near,
+                ahead.operations_of,
             )
         for save in saves:  # the memo, the view model's drafts: saved while ruff formats
             saver = threading.Thread(target=save, name="specfirst-view-cache")

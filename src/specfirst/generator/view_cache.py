@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import io
 import json
+import marshal
 import os
 import pickle
 from collections.abc import Collection, Iterator
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from specfirst.generator.schemas import ModelPlan
 
 VIEW_CACHE_SUBDIR = "view-cache"
-VIEW_CACHE_FILES = 96  # at most this many files (three per package), least recently used first out
+VIEW_CACHE_FILES = 96  # at most this many files (four per package), least recently used first out
 _MAGIC = b"specfirst-view-cache 2\n"
 _RENDERED_MAGIC = b"specfirst-rendered-3"
 _CLASSES_MAGIC = "specfirst-classes 1"
@@ -140,8 +141,15 @@ def cache_file(folder: Path, package: str, contract_path: str) -> Path:
     return folder / f"{name}.pickle"
 
 
+# One operation of the last run, in document order: its tag, its key (the digest of what it
+# is drafted from), its path and method (where it is found again).
+Listed = tuple[str, str, str, str]
+
+
 class DraftStore:
-    """The drafts of the last run of one package (see the module docstring)."""
+    """The drafts of the last run of one package (see the module docstring), and the order of
+    its operations: the last run's list of them (`Listed`), kept beside the drafts under the
+    hash of the contract it was made of (`listed`, `list_operations`)."""
 
     def __init__(self, path: Path, context: str) -> None:
         self.path = path
@@ -149,6 +157,32 @@ class DraftStore:
         self.entries: dict[str, Entry] = self._load()
         self.used: dict[str, Entry] = {}
         self.missed = False  # a draft was made afresh
+        self._listed: tuple[str, list[Listed]] | None = None  # this run's, to save
+
+    @property
+    def _list_path(self) -> Path:
+        return self.path.with_suffix(".operations")
+
+    def listed(self, source: str) -> list[Listed] | None:
+        """The last run's operations, when it ran on the contract whose hash is `source` (and
+        with this code); None otherwise, or when the file does not read as one."""
+        try:
+            data = self._list_path.read_bytes()
+            context, recorded, operations = marshal.loads(data)
+        except (OSError, ValueError, TypeError, EOFError):
+            return None
+        if context != self.context or recorded != source or not isinstance(operations, list):
+            return None
+        if not all(
+            isinstance(item, tuple) and len(item) == 4 and all(isinstance(v, str) for v in item)
+            for item in operations
+        ):
+            return None
+        return operations
+
+    def list_operations(self, source: str, operations: list[Listed]) -> None:
+        """This run's operations, on the contract whose hash is `source`: saved by `save`."""
+        self._listed = (source, operations)
 
     def _load(self) -> dict[str, Entry]:
         try:
@@ -176,7 +210,11 @@ class DraftStore:
         self.missed = self.missed or fresh
 
     def save(self) -> None:
-        """Write the drafts used by this run (atomic, best effort), unless nothing changed."""
+        """Write the drafts used by this run (atomic, best effort), unless nothing changed; and
+        the list of its operations, when it made one."""
+        if self._listed is not None:
+            source, operations = self._listed
+            write_atomically(self._list_path, marshal.dumps((self.context, source, operations)))
         if not self.missed and self.used.keys() == self.entries.keys():
             _touch(self.path)
             return

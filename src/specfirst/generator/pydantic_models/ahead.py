@@ -25,6 +25,7 @@ contracts whose bytes are ASCII (byte offsets are then string offsets: `json.dum
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import re
 import zlib
@@ -527,6 +528,20 @@ def component_texts(document: dict[str, Any], raw: bytes, path: Path) -> dict[st
         name = kept.names[edited.schema]
         texts[name] = json.dumps(schemas[name], ensure_ascii=False)
     return texts
+
+
+def schemas_only_since(raw: bytes, path: Path) -> str | None:
+    """The SHA-256 (hex) of the last run's bytes when `raw` differs from them inside one
+    component schema's value or by new component schemas only (`_edited`): everything else
+    of the document is theirs (its operations, and all they are drafted from); else None."""
+    region = region_of(raw)
+    kept = (_read.get(path) or read_kept(path)) if region is not None else None
+    if region is None or kept is None or region == kept.region:
+        return None
+    edited = _edited(kept, region)
+    if isinstance(edited, _Added) or (isinstance(edited, _Edit) and edited.schema is not None):
+        return hashlib.sha256(kept.region).hexdigest()
+    return None
 
 
 def plan_state(plan: ModelPlan) -> dict[str, Any]:

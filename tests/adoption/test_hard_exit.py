@@ -61,22 +61,20 @@ def test_a_thread_an_ordinary_exit_waits_for_makes_it_an_ordinary_exit(tmp_path:
     assert (tmp_path / "teardown").read_text() == "ran"
 
 
-def test_the_command_line_ends_with_its_exit_code_and_output() -> None:
-    version = subprocess.run(
-        [sys.executable, "-m", "specfirst.cli", "--version"],
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "specfirst.cli", *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_the_command_line_ends_with_its_exit_code_and_output() -> None:
+    version = _cli("--version")
     assert version.returncode == 0
     assert version.stdout.startswith("specfirst ")
-    usage = subprocess.run(
-        [sys.executable, "-m", "specfirst.cli", "no-such-command"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    usage = _cli("no-such-command")
     assert usage.returncode == 2
     assert "invalid choice" in usage.stderr

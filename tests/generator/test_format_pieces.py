@@ -137,6 +137,30 @@ CASES: dict[str, tuple[bool, str]] = {
         + "\n\n\nclass A:\n    x: Name3\n    y: Name17\n",
     ),
     "nothing imported is used": (True, PLAIN + "class A:\n    x: int\n"),
+    "a module docstring, an `if TYPE_CHECKING:` block": (
+        True,
+        HEAD.replace("from __future__", '"""The doc.\n\nclass Not: a class\n"""\n\nfrom __future__')
+        + "from typing import TYPE_CHECKING, Protocol\nif TYPE_CHECKING:  # types only\n"
+        + "    from . import models, responses\n    from os import path, sep\n\n\n"
+        + "class A(Protocol):\n    async def f(self) -> models.X | path:\n"
+        + '        """Doc."""\n        ...\n',
+    ),
+    "an `if TYPE_CHECKING:` block whose imports go unused": (
+        True,
+        HEAD
+        + "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import models\n"
+        + "class A:\n    x: int\n",
+    ),
+    "an `if TYPE_CHECKING:` block with more than imports": (
+        False,
+        HEAD
+        + "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import os\n"
+        + "    x = 1\nclass A:\n    x: os.PathLike\n",
+    ),
+    "a docstring followed by code on its line": (
+        False,
+        '"""Doc."""; import os\n' + HEAD + "class A:\n    x: int\n",
+    ),
     "a multi-line string reaching column 0": (
         False,
         PLAIN + 'class A:\n    """Doc\nclass Not: a class\n"""\n    x: Any\n',
@@ -374,3 +398,32 @@ def test_verdicts_too_large_for_the_table_are_kept_in_the_json_line(
     monkeypatch.undo()
     assert pieces(text, tmp_path / "c", cache) == (expected, [1])
     assert b'"bits": null' in bundle.read_bytes()
+
+
+def _view_sources(contract: Path) -> dict[str, str]:
+    """The package's Python files but models.py, unformatted, as the pipeline renders them."""
+    from specfirst.generator import pipeline
+    from specfirst.generator.pydantic_models import ModelsModule
+
+    loaded = load_contract(contract)
+    plan = plan_models(loaded.document)
+    module = ModelsModule.from_source(models_source(contract))
+    files = pipeline._render_stage(loaded, "pkg", plan, module.classes)
+    return {name: text for name, text in files.items() if isinstance(text, str)}
+
+
+@pytest.mark.parametrize("contract", FIXTURES, ids=lambda p: p.stem)
+def test_the_services_module_formats_in_pieces_as_ruff_formats_it_whole(
+    contract: Path, tmp_path: Path
+) -> None:
+    """services.py (a docstring and an `if TYPE_CHECKING:` import block in its header, a
+    Protocol class per tag) is formatted in pieces: an operation edit reformats one class."""
+    text = _view_sources(contract)["services.py"]
+    assert format_pieces.split_module(text) is not None or "\nclass " not in text
+    expected = whole(text, tmp_path / "whole")
+    cold, runs = pieces(text, tmp_path / "cold", tmp_path / "cache")
+    if "\nclass " not in text:
+        return
+    assert cold == expected
+    warm, runs = pieces(text, tmp_path / "warm", tmp_path / "cache")
+    assert (warm, runs) == (expected, [])

@@ -1,4 +1,4 @@
-"""Format a large generated module (models.py) top-level piece by top-level piece, cached.
+"""Format a large generated module (models.py, services.py) top-level piece by piece, cached.
 
 ruff over the whole 3.6 MB models.py costs about 0.5 s on every schema edit, and runs on one
 core. This module gives the same bytes while paying ruff only for the top-level pieces (classes,
@@ -13,6 +13,9 @@ chunks that ruff spreads over every core. Why the bytes are ruff's own:
   lines between statements depend on their neighbours (`glue`: two around a class, else the
   source's count, at most two). Pieces go to ruff in chunks, between cut statements
   (`_specfirst_cut = 0`) where the chunk's output is cut apart again.
+- The header: comments, a module docstring (a plain triple-quoted string, its lines at column
+  0 joined again), `from __future__`, import lines, and `if TYPE_CHECKING:` blocks of import
+  lines (services.py's, whose classes name models and responses in annotations only).
 - Imports (`check --fix-only --select I,F401`): only the header's imports change. Whether an
   import is used in the whole module is whether some piece uses it (no piece rebinds an imported
   name, checked), and each piece's use is ruff's own verdict (F401 on the header's imports
@@ -106,10 +109,17 @@ def split_module(text: str) -> Module | None:
     bindings: dict[str, str] = {}
     while index < len(cuts) and _kind(cuts[index]) is None:
         piece = cuts[index]
+        if index == _first_statement(cuts) and piece.startswith('"""'):
+            end = _docstring_end(cuts, index)  # the module's docstring, in the header
+            if end is None:
+                return None
+            index = end
+            continue
         if (
             piece.strip()
             and not piece.startswith("#")
             and not _read_import(piece, future, bindings)
+            and not _read_typing_imports(piece, future, bindings)
         ):
             return None
         index += 1
@@ -187,6 +197,48 @@ def _read_import(piece: str, future: list[str], bindings: dict[str, str]) -> boo
         bindings[alias or name] = f"import {name} as {alias}" if alias else f"import {name}"
         return True
     return False
+
+
+def _first_statement(cuts: list[str]) -> int:
+    """The index of the first cut that is not blank nor a comment."""
+    return next(
+        (n for n, cut in enumerate(cuts) if cut.strip() and not cut.startswith("#")), len(cuts)
+    )
+
+
+def _docstring_end(cuts: list[str], index: int) -> int | None:
+    """The index of the cut after the module docstring that starts cut `index` (its lines at
+    column 0 are cuts of their own): a plain triple-quoted string, closed on a line of its own
+    or at the end of its last line, with nothing after it; None for any other."""
+    text = ""
+    for end in range(index, len(cuts)):
+        text += cuts[end]
+        closing = text.find('"""', 3)
+        if closing < 0:
+            continue
+        if text[closing + 3 :].strip() or "\\" in text or not plain_text(text):
+            return None
+        return end + 1
+    return None
+
+
+# `if TYPE_CHECKING:` (a comment after it allowed) and the import lines it holds.
+_TYPE_CHECKING = re.compile(r"if TYPE_CHECKING:( +#[^\n]*)?\n")
+
+
+def _read_typing_imports(piece: str, future: list[str], bindings: dict[str, str]) -> bool:
+    """Record the bindings of an `if TYPE_CHECKING:` block of import lines (four spaces in,
+    one statement each); False for any other block. ruff sorts and prunes them inside the
+    block, as the header's other imports, in the head run."""
+    found = _TYPE_CHECKING.match(piece)
+    if found is None or "TYPE_CHECKING" not in bindings:
+        return False
+    lines = piece[found.end() :].rstrip("\n").split("\n")
+    if not lines or not all(line.startswith("    ") and line[4:5] != " " for line in lines):
+        return False
+    return all(
+        _read_import(line[4:], future, bindings) and "__future__" not in line for line in lines
+    )
 
 
 def _bindable(name: str, bindings: dict[str, str]) -> bool:

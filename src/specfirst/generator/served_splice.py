@@ -107,13 +107,8 @@ def _with_members(
     old_keys = [key for key in node if key not in added]
     if not old_keys or any(key not in node for key in added):
         return None  # no member to place them by (an empty mapping): dumped
-    start = 0
-    for level, key in enumerate(at, 1):  # where the mapping's value starts (`value_span`)
-        line = _member_line(served, start, len(served), level, key)
-        if line is None:
-            return None
-        start = line + len(_INDENT * level) + len(render(key)) + 2
-    if served[start : start + 1] != b"{":
+    start = _value_start(served, at)
+    if start is None or served[start : start + 1] != b"{":
         return None
     pieces: list[tuple[int, bytes]] = []  # (offset in served, bytes put in there)
     inner = _INDENT * (depth + 1)
@@ -150,6 +145,13 @@ def value_span(served: bytes, at: tuple[str, ...]) -> tuple[int, int] | None:
     starts, to the end: every line of that depth before the object's own member `key` is a
     member of that object (an object's lines come together), and members are unique, so the
     first one found is the one (no object's end is looked for but the value's own)."""
+    start = _value_start(served, at)
+    end = _value_end(served, start, len(served), len(at)) if start is not None else None
+    return None if start is None or end is None else (start, end)
+
+
+def _value_start(served: bytes, at: tuple[str, ...]) -> int | None:
+    """Where the value at the keys `at` starts in `served` (see `value_span`)."""
     if served[:1] != b"{":
         return None
     start = 0
@@ -158,8 +160,7 @@ def value_span(served: bytes, at: tuple[str, ...]) -> tuple[int, int] | None:
         if line is None:
             return None
         start = line + len(_INDENT * depth) + len(render(key)) + 2
-    end = _value_end(served, start, len(served), len(at))
-    return None if end is None else (start, end)
+    return start
 
 
 def _member_line(served: bytes, start: int, end: int, depth: int, key: str) -> int | None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from specfirst.generator import build as build_module
+from specfirst.generator import write as write_module
 from specfirst.generator.build import ViewBuilder, plan_models
 from specfirst.generator.view_cache import DraftStore
 from specfirst.generator.viewmodel import ApiView
@@ -339,3 +340,50 @@ def test_schema_edits_take_the_listed_operations_and_build_what_a_build_without_
     edit_summary(document)
     assert _listed_view(document, path, "run9", "not the last run") == _view(document, None)
     assert walks
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_a_run_after_a_schema_edit_takes_the_listed_operations(
+    suffix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through `generate_package`: a schema edit (YAML spliced, JSON inside one schema's value)
+    takes the last run's list of operations; an operation edit does not; the package is the
+    one a cold run writes."""
+    from specfirst.generator import pipeline
+
+    taken: list[bool] = []
+    real = ViewBuilder._listed_drafts
+
+    def recorded(self: ViewBuilder, listed: Any) -> Any:
+        found = real(self, listed)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(ViewBuilder, "_listed_drafts", recorded)
+    document = load_contract(CONTRACTS[0]).document
+    contract = tmp_path / f"api{suffix}"
+
+    def write(data: Document) -> None:
+        if suffix == ".json":
+            contract.write_text(json.dumps(data), encoding="utf-8")
+        else:
+            import yaml
+
+            contract.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+    write(document)
+    out = tmp_path / "out"
+    pipeline.generate_package(contract, "api", out)
+    schema = next(iter(document["components"]["schemas"].values()))
+    schema["description"] = "Edited by the test."
+    write(document)
+    pipeline.generate_package(contract, "api", out)
+    assert taken == [True]
+    edit_summary(document)
+    write(document)
+    pipeline.generate_package(contract, "api", out)
+    assert taken == [True]  # an operation edit walks the operations
+    cold = tmp_path / "cold"
+    monkeypatch.setenv("SPECFIRST_STATE_DIR", str(tmp_path / "no-state"))
+    pipeline.generate_package(contract, "api", cold)
+    assert write_module.tree_files(cold / "api") == write_module.tree_files(out / "api")

@@ -275,7 +275,7 @@ def _models_stage(
         # The last run's plan where the edit changes nothing it reads (`ahead.kept_plan`).
         plan = _kept_plan(contract, cache, scope, texts) or plan_models(document, texts)
         if ahead is not None:
-            ahead.operations_of = operations_of(contract, cache, scope)
+            ahead.operations_of = operations_source(contract, cache, scope)
         head = make_header(contract.path.as_posix(), contract.sha256)
         keep = operation_schemas(document) if models == "operations" else None
         # The memo keeps each schema's rewritten copy: an edit rewrites the schemas it touched.
@@ -296,7 +296,7 @@ def _models_stage(
     return plan, module
 
 
-def operations_of(contract: Contract, cache: Path | None, scope: str) -> str | None:
+def operations_source(contract: Contract, cache: Path | None, scope: str) -> str | None:
     """The hash of the last run's contract when this one differs from it inside the component
     schemas only, so that its operations and all they are drafted from are that one's (the
     view builder then takes them in the order it listed: `ViewBuilder.drafts`): a YAML edit
@@ -428,7 +428,7 @@ def _render_stage(
     formatted files of this view model once they are written (it takes every written file's
     bytes). `package_dir`: the package folder as the last run wrote it (its served contract may be
     spliced: `render.served_contract`). `operations_of`: the hash of a contract whose
-    operations this one's are (`operations_of`: the drafts are then taken in its order)."""
+    operations this one's are (`operations_source`: the drafts are then taken in its order)."""
     from specfirst.generator.build import ViewBuilder
     from specfirst.generator.render import (
         CONTRACT_FILE,
@@ -551,7 +551,7 @@ class _ViewAhead:
         self.files: dict[str, str | bytes] | None = None
         self.saves: list[Callable[[], None]] = []
         self.later: list[Callable[[dict[str, bytes]], None]] = []
-        self.operations_of: str | None = None  # set by the models stage (`operations_of`)
+        self.operations_of: str | None = None  # set by the models stage (`operations_source`)
 
     def start(self, plan: ModelPlan) -> None:
         """Start it on `plan` (final: its mark set): on the last run's classes, or with none

@@ -185,3 +185,11 @@ def test_a_yaml_project_edited_serves_the_dump_of_each_contract(
     assert served_file.read_bytes() == render.render_contract(load_contract(contract).document)
     assert spliced
     assert not any(spliced)
+
+
+def test_a_mapping_with_keys_that_print_alike_is_refused() -> None:
+    """`1` and `"1"` are two keys of a YAML mapping and one name in JSON: the first line named
+    so may be the other's, so nothing on such a path is spliced."""
+    old = {"paths": {1: "same", "1": "same"}}
+    new = {"paths": {1: "same", "1": "edited"}}
+    assert splice(_dumped(old), new, ("paths", "1"), "same") is None

@@ -79,8 +79,8 @@ def splice(
     mapping there lacked those keys (`yaml_splice.Reparse`: the entry, or the mapping, was in
     the document `served` is the dump of). None where `served` does not read as expected."""
     node: Any = document
-    for key in at:
-        if not isinstance(node, dict) or key not in node:
+    for key in at:  # only string keys on the way: `1` and `"1"` would print as one name
+        if not isinstance(node, dict) or key not in node or not _string_keys(node):
             return None
         node = node[key]
     depth = len(at)
@@ -102,7 +102,7 @@ def _with_members(
     """`served` with the members `added` of the mapping `node` at `at` put in, each before the
     line of the next member it had already (or after the last one's value)."""
     depth = len(at)
-    if not isinstance(node, dict):
+    if not isinstance(node, dict) or not _string_keys(node):
         return None
     old_keys = [key for key in node if key not in added]
     if not old_keys or any(key not in node for key in added):
@@ -136,6 +136,10 @@ def _with_members(
         cut = offset
     out.append(view[cut:])
     return b"".join(out)
+
+
+def _string_keys(mapping: dict[Any, Any]) -> bool:
+    return all(type(key) is str for key in mapping)
 
 
 def value_span(served: bytes, at: tuple[str, ...]) -> tuple[int, int] | None:

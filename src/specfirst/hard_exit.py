@@ -10,7 +10,7 @@ with `os._exit` instead, once it has done what an ordinary exit does that can be
   process exits the ordinary way (`sys.exit`), which waits for them;
 - the `atexit` functions (weakref finalizers such as a `TemporaryDirectory`'s cleanup,
   `logging`'s flush) run, as at an ordinary exit;
-- the standard streams are flushed.
+- the standard streams are flushed (a failed flush makes a 0 exit 1, as it does then).
 
 What it skips is freeing memory and tearing modules down, which the kernel's reclaiming of the
 process makes moot. A file object left open and unflushed would lose its buffer (an ordinary
@@ -37,12 +37,12 @@ def hard_exit(code: int) -> NoReturn:
     """End the process with `code` as described in the module's docstring."""
     if waited_threads():
         sys.exit(code)
-    atexit._run_exitfuncs()  # what `Py_FinalizeEx` runs first; a second call runs nothing
+    atexit._run_exitfuncs()  # as `Py_FinalizeEx` runs them, after the threads
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
                 stream.flush()
         except (OSError, ValueError):  # a closed pipe or stream: nothing more reaches it
             if code == 0:
-                code = 1  # as an ordinary exit does when its flush of stdout fails
+                code = 1  # as an ordinary exit does when a final flush fails
     os._exit(code)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import hashlib
 import marshal
 import re
 from dataclasses import dataclass
@@ -59,6 +60,12 @@ class Parsed:
     aliased: bool
     # What the generator kept of the run that loaded it (`generator.kept_parse`): opaque here.
     extra: bytes = b""
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The SHA-256 (hex) of `raw`, worked out once (the stamp's and the view cache's key of
+        the contract it was loaded from)."""
+        return hashlib.sha256(self.raw).hexdigest()
 
 
 @dataclass(frozen=True)

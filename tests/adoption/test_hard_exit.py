@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 SCRIPT = """
 import atexit, sys, threading, time
 from pathlib import Path
@@ -59,6 +61,24 @@ def test_a_thread_an_ordinary_exit_waits_for_makes_it_an_ordinary_exit(tmp_path:
     assert (tmp_path / "thread").read_text() == "ran"
     assert (tmp_path / "atexit").read_text() == "ran"
     assert (tmp_path / "teardown").read_text() == "ran"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full to fail a write")
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+def test_a_failed_flush_makes_a_zero_exit_one_as_an_ordinary_exit_does(stream: str) -> None:
+    script = f"import sys\nfrom specfirst.hard_exit import hard_exit\nsys.{stream}.write('x')\n"
+    codes = []
+    for end in ("hard_exit(0)", "sys.exit(0)"):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [sys.executable, "-c", script + end],
+                stdout=full if stream == "stdout" else subprocess.DEVNULL,
+                stderr=full if stream == "stderr" else subprocess.DEVNULL,
+                timeout=60,
+                check=False,
+            )
+        codes.append(done.returncode)
+    assert codes == [1, 1]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

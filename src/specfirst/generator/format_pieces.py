@@ -107,9 +107,10 @@ def split_module(text: str) -> Module | None:
     index = 0
     future: list[str] = []
     bindings: dict[str, str] = {}
+    first = _first_statement(cuts)
     while index < len(cuts) and _kind(cuts[index]) is None:
         piece = cuts[index]
-        if index == _first_statement(cuts) and piece.startswith('"""'):
+        if index == first and piece.startswith('"""'):
             end = _docstring_end(cuts, index)  # the module's docstring, in the header
             if end is None:
                 return None
@@ -236,9 +237,9 @@ def _read_typing_imports(piece: str, future: list[str], bindings: dict[str, str]
     lines = piece[found.end() :].rstrip("\n").split("\n")
     if not lines or not all(line.startswith("    ") and line[4:5] != " " for line in lines):
         return False
-    return all(
-        _read_import(line[4:], future, bindings) and "__future__" not in line for line in lines
-    )
+    if any("__future__" in line for line in lines):
+        return False
+    return all(_read_import(line[4:], future, bindings) for line in lines)
 
 
 def _bindable(name: str, bindings: dict[str, str]) -> bool:

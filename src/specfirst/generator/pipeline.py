@@ -308,7 +308,7 @@ def operations_source(contract: Contract, cache: Path | None, scope: str) -> str
     reparse = contract.sources[contract.path].reparse
     if reparse is not None:  # YAML, from the last load
         inside = len(reparse.at) >= 2 and reparse.at[:2] == ("components", "schemas")
-        return sha256_hex(reparse.last.raw) if inside else None
+        return reparse.last.sha256 if inside else None
     from specfirst.generator.pydantic_models import ahead
 
     return ahead.schemas_only_since(raw, ahead.kept_path(cache, scope))

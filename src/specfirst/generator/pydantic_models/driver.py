@@ -219,8 +219,7 @@ def memo_path(cache_dir: Path, scope: str) -> Path:
     path: a name only, so two contracts of one project keep a memo each)."""
     from specfirst.generator.pydantic_models.document import MEMO_SUFFIX
 
-    interpreter = sys.version.split()[0]  # `marshal`'s format is the interpreter's
-    keyed = f"memo\0{_code_fingerprint()}\0{interpreter}\0{scope}"
+    keyed = f"memo\0{_code_fingerprint()}\0{MARSHAL_VERSION}\0{scope}"
     name = hashlib.sha256(keyed.encode()).hexdigest()
     return cache_dir / f"{name}{MEMO_SUFFIX}"
 
@@ -948,6 +947,9 @@ def text_key(text: str) -> str:
 
 
 _FINGERPRINT: list[str] = []
+# The interpreter version whose `marshal` format the memo and the kept links are written in (it
+# changes between minor versions): each names its files.
+MARSHAL_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def _code_fingerprint() -> str:
@@ -971,7 +973,7 @@ def _code_fingerprint() -> str:
 
 # A part's linked module (`link_cached`) is kept beside the part's module (`LinkedPart.to_bytes`),
 # one per interpreter version (`marshal`'s format is the interpreter's).
-_LINKED_SUFFIX = f".link-{sys.version_info[0]}.{sys.version_info[1]}.marshal"
+_LINKED_SUFFIX = f".link-{MARSHAL_VERSION}.marshal"
 
 
 def _read_cache(folder: Path, key: str, suffix: str = ".py") -> str | None:

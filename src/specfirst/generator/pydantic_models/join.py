@@ -71,10 +71,8 @@ class LinkedPart:
             found = cls(list(head), dict(blocks), list(rebuilds), set(components))
         except (ValueError, TypeError, EOFError):
             return None
-        strings = [*found.head, *found.rebuilds, *found.components, *found.blocks.values()]
-        if not all(isinstance(item, str) for item in [*strings, *found.blocks]):
-            return None
-        return found
+        texts = [*found.head, *found.rebuilds, *found.components, *found.blocks]
+        return found if all(isinstance(t, str) for t in [*texts, *found.blocks.values()]) else None
 
 
 def join_modules(sources: list[str], homes: list[set[str]], held: list[set[str]]) -> str | None:
